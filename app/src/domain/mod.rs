@@ -1,0 +1,9 @@
+//! The rules of the domain: token kinds, scopes, access levels, expiry, and (later) the policy
+//! findings and the wizard. Pure functions over plain data: no I/O, no clock (`today` is passed in),
+//! compiled for the server and the browser alike.
+
+pub mod expiry;
+pub mod token;
+
+pub use expiry::{ExpiryWindow, relative_day};
+pub use token::{AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenStatus, TokenSummary};

@@ -1,0 +1,26 @@
+//! Token Inventory's application: the pages, their routes and server functions, the domain rules,
+//! and (with the `ssr` feature) the server-side state and repository layer.
+
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod routes;
+pub mod server;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use routes::{App, shell};
+
+/// The name of the wasm bundle and stylesheet under `/pkg/`.
+pub const BUNDLE_NAME: &str = "token-inventory";
+
+/// Called by the `frontend` crate once the wasm module is loaded.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

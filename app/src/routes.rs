@@ -1,0 +1,91 @@
+//! The HTML shell, the header, and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{A, Route, Router, Routes},
+};
+
+use crate::{
+    BUNDLE_NAME,
+    pages::{NotBuiltYet, NotFound, inventory::InventoryPage},
+};
+
+/// The document around every page, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets browser tests (and people) tell a hydrated page from a server-rendered one.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="app-css" href=format!("/pkg/{BUNDLE_NAME}.css") />
+        <Title formatter=|page: String| format!("{page} · Token Inventory") />
+        <Router>
+            <Header />
+            <main class="mx-auto max-w-screen-2xl px-4 py-6 sm:px-6">
+                <Routes fallback=NotFound>
+                    // Data pages render whole before they are sent, so they read without JavaScript and can
+                    // answer with an error status.
+                    <Route path=StaticSegment("") view=InventoryPage ssr=SsrMode::Async />
+                    <Route
+                        path=StaticSegment("review")
+                        view=|| view! { <NotBuiltYet area="Review" what="The security review queue: expiring, expired, never-expiring, over-scoped, unused, ownerless and shared tokens, with decisions recorded." /> }
+                    />
+                    <Route
+                        path=StaticSegment("wizard")
+                        view=|| view! { <NotBuiltYet area="Wizard" what="Answer a few questions about your automation and get the right kind of token, its minimal scopes, an expiry and a name." /> }
+                    />
+                    <Route
+                        path=StaticSegment("requests")
+                        view=|| view! { <NotBuiltYet area="Requests" what="Ask for a service account owned by your team; reviewers approve or reject." /> }
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let link = "rounded-md px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
+    view! {
+        <header class="bg-slate-800">
+            <nav class="mx-auto flex max-w-screen-2xl items-center gap-6 px-4 py-3 sm:px-6" aria-label="Main">
+                <a href="/" class="flex items-center gap-2 text-white">
+                    <span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900">"TI"</span>
+                    <span class="text-lg font-semibold">"Token Inventory"</span>
+                </a>
+                <div class="flex gap-1">
+                    <A href="/" exact=true attr:class=link>"Inventory"</A>
+                    <A href="/review" attr:class=link>"Review"</A>
+                    <A href="/wizard" attr:class=link>"Wizard"</A>
+                    <A href="/requests" attr:class=link>"Requests"</A>
+                </div>
+            </nav>
+        </header>
+    }
+}

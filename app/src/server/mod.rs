@@ -1,0 +1,4 @@
+//! The `#[server]` functions, one module per area of the product, named `verb_noun`.
+//! Pages read and write the database through these only.
+
+pub mod inventory;

@@ -1,0 +1,64 @@
+//! The HTTP surface: pages and server functions (Leptos), the wasm bundle and stylesheet, health.
+
+use std::path::Path;
+
+use app::{App, db::Repo, shell, state::AppState};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    routing::get,
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::{Value, json};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+
+pub fn router(state: AppState, site_root: &Path) -> Router {
+    let routes = generate_route_list(App);
+    // The bundle's names do not change between builds, so browsers revalidate; the server
+    // answers with the precompressed `.br`/`.gz` files `cargo xtask build` wrote.
+    let bundle = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip());
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest_service("/pkg", bundle)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `200 {"status":"ok","database":{…}}` when the database answers, `503` when it does not.
+async fn healthz(State(repo): State<Repo>) -> (StatusCode, Json<Value>) {
+    let backend = repo.backend();
+    match repo.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": {"backend": backend, "status": "ok"}})),
+        ),
+        Err(error) => {
+            tracing::warn!(error.message = %error, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "database": {"backend": backend, "status": "unreachable"}})),
+            )
+        }
+    }
+}

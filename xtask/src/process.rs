@@ -1,0 +1,37 @@
+//! Running commands and child processes.
+
+use anyhow::{Context, bail};
+use std::{
+    path::Path,
+    process::{Child, Command},
+};
+
+/// Runs `cargo ARGS` in the workspace and fails when it does.
+pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(Command::new(cargo).args(args))
+}
+
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs the server in the foreground until it exits (Ctrl-C stops both).
+pub fn run_foreground(binary: &Path, args: &[String]) -> anyhow::Result<()> {
+    run(Command::new(binary).args(args))
+}
+
+/// A child process that is killed when dropped, so a failed step never leaves a server behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
