@@ -89,18 +89,37 @@ mod tests {
 
     #[test]
     fn each_error_has_the_status_people_and_api_callers_expect() {
-        assert_eq!(AppError::invalid("kind", "unknown").status_code(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(AppError::NotFound("token 7".into()).status_code(), StatusCode::NOT_FOUND);
-        assert_eq!(AppError::Conflict("taken".into()).status_code(), StatusCode::CONFLICT);
-        assert_eq!(AppError::Unauthorized.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            AppError::invalid("kind", "unknown").status_code(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            AppError::NotFound("token 7".into()).status_code(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            AppError::Conflict("taken".into()).status_code(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            AppError::Unauthorized.status_code(),
+            StatusCode::UNAUTHORIZED
+        );
         assert_eq!(AppError::Forbidden.status_code(), StatusCode::FORBIDDEN);
-        assert_eq!(AppError::Internal.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(AppError::Internal.to_string(), "something went wrong on our side; it has been logged");
+        assert_eq!(
+            AppError::Internal.status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            AppError::Internal.to_string(),
+            "something went wrong on our side; it has been logged"
+        );
     }
 
     #[test]
     fn bad_arguments_from_the_transport_are_the_callers_mistake() {
-        let error = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `page`".into()));
+        let error =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `page`".into()));
         assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

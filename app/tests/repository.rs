@@ -1,1 +1,379 @@
+//! The repository layer's behaviour, the same on SQLite and PostgreSQL.
 #![cfg(feature = "ssr")]
+
+mod support;
+
+use app::{
+    db::{DbError, NewTeam, UpsertCounts},
+    domain::{AccessLevel, ContainerKind, ExpiryWindow, TokenKind, TokenRecord},
+    server::inventory::{PER_PAGE, TokenQuery, TokenSort},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("time")
+}
+
+fn token(kind: TokenKind, gitlab_id: i64, name: &str, path: &str) -> TokenRecord {
+    TokenRecord {
+        kind,
+        gitlab_id,
+        name: name.to_owned(),
+        description: None,
+        container_kind: if kind == TokenKind::GroupAccess {
+            ContainerKind::Group
+        } else {
+            ContainerKind::Project
+        },
+        container_gitlab_id: Some(gitlab_id * 10),
+        container_path: path.to_owned(),
+        account_gitlab_id: Some(gitlab_id + 1000),
+        account_username: Some(format!("project_{gitlab_id}_bot_ab12")),
+        scopes: vec!["read_api".to_owned()],
+        access_level: Some(AccessLevel::Reporter),
+        created_at: Some(at("2026-01-01T00:00:00Z")),
+        expires_on: None,
+        last_used_at: None,
+        revoked: false,
+        active: true,
+    }
+}
+
+fn query() -> TokenQuery {
+    TokenQuery {
+        page: 1,
+        ..TokenQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_the_database_answers() {
+    for db in support::backends().await {
+        db.repo
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{}: second migrate: {e}", db.name));
+        db.repo
+            .ping()
+            .await
+            .unwrap_or_else(|e| panic!("{}: ping: {e}", db.name));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn upserts_insert_new_tokens_and_update_known_ones_by_kind_and_id() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let mut deploy = token(TokenKind::Deploy, 7, "registry-pull", "acme/app");
+        deploy.scopes = vec!["read_registry".to_owned(), "read_repository".to_owned()];
+        deploy.access_level = None;
+        // The same GitLab id under another kind is another token.
+        let project = token(TokenKind::ProjectAccess, 7, "ci-bot", "acme/app");
+        let counts = repo
+            .upsert_tokens(&[deploy.clone(), project], at("2026-11-20T10:00:00Z"))
+            .await
+            .expect("first upsert");
+        assert_eq!(
+            counts,
+            UpsertCounts {
+                inserted: 2,
+                updated: 0
+            },
+            "{}",
+            db.name
+        );
+
+        deploy.name = "registry-pull-renamed".to_owned();
+        deploy.expires_on = Some(day("2027-01-01"));
+        deploy.revoked = true;
+        let counts = repo
+            .upsert_tokens(&[deploy], at("2026-11-21T10:00:00Z"))
+            .await
+            .expect("second upsert");
+        assert_eq!(
+            counts,
+            UpsertCounts {
+                inserted: 0,
+                updated: 1
+            },
+            "{}",
+            db.name
+        );
+
+        let (tokens, total) = repo
+            .list_tokens(
+                &TokenQuery {
+                    kind: Some(TokenKind::Deploy),
+                    ..query()
+                },
+                today,
+            )
+            .await
+            .expect("list");
+        assert_eq!(total, 1, "{}", db.name);
+        let stored = &tokens[0];
+        assert_eq!(stored.name, "registry-pull-renamed", "{}", db.name);
+        assert_eq!(
+            stored.scopes,
+            vec!["read_registry", "read_repository"],
+            "{}",
+            db.name
+        );
+        assert_eq!(stored.expires_on, Some(day("2027-01-01")), "{}", db.name);
+        assert!(stored.revoked, "{}", db.name);
+        assert_eq!(stored.access_level, None, "{}", db.name);
+        assert_eq!(
+            stored.created_at,
+            Some(at("2026-01-01T00:00:00Z")),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn large_upserts_are_batched_in_one_transaction() {
+    for db in support::backends().await {
+        let tokens: Vec<TokenRecord> = (1..=1_234)
+            .map(|id| {
+                token(
+                    TokenKind::ProjectAccess,
+                    id,
+                    &format!("bot-{id:04}"),
+                    "acme/big",
+                )
+            })
+            .collect();
+        let counts = db
+            .repo
+            .upsert_tokens(&tokens, Utc::now())
+            .await
+            .expect("upsert");
+        assert_eq!(counts.inserted, 1_234, "{}", db.name);
+        let (page, total) = db
+            .repo
+            .list_tokens(
+                &TokenQuery {
+                    page: 25,
+                    ..query()
+                },
+                day("2026-11-25"),
+            )
+            .await
+            .expect("deep page");
+        assert_eq!(total, 1_234, "{}", db.name);
+        assert_eq!(page.len(), 34, "{}: the last page holds the rest", db.name);
+        assert_eq!(
+            page[0].name,
+            format!("bot-{:04}", 24 * PER_PAGE + 1),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn filters_search_and_sorting_select_the_right_tokens() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let mut expired = token(
+            TokenKind::ProjectAccess,
+            1,
+            "Allure-Reporter",
+            "acme/qa/e2e",
+        );
+        expired.expires_on = Some(day("2026-11-25"));
+        let mut week = token(TokenKind::GroupAccess, 2, "danger_bot", "acme/tooling");
+        week.expires_on = Some(day("2026-12-02"));
+        week.last_used_at = Some(at("2026-11-24T08:00:00Z"));
+        let mut month = token(
+            TokenKind::Deploy,
+            3,
+            "mirror 100%",
+            "acme/distribution/omnibus",
+        );
+        month.expires_on = Some(day("2026-12-20"));
+        month.account_username = Some("gitlab+deploy-token-3".to_owned());
+        let never = token(TokenKind::Personal, 4, "triage-ops", "acme/tooling/triage");
+        db.repo
+            .upsert_tokens(&[expired, week, month, never], Utc::now())
+            .await
+            .expect("upsert");
+
+        let names = |query: TokenQuery| {
+            let repo = db.repo.clone();
+            async move {
+                let (tokens, total) = repo.list_tokens(&query, today).await.expect("list");
+                assert_eq!(total as usize, tokens.len());
+                tokens.into_iter().map(|t| t.name).collect::<Vec<_>>()
+            }
+        };
+        let search = |words: &str| TokenQuery {
+            search: Some(words.to_owned()),
+            ..query()
+        };
+        let expiry = |window| TokenQuery {
+            expiry: Some(window),
+            ..query()
+        };
+
+        assert_eq!(
+            names(search("ALLURE")).await,
+            ["Allure-Reporter"],
+            "{}: case-insensitive",
+            db.name
+        );
+        assert_eq!(
+            names(search("acme/tooling")).await,
+            ["danger_bot", "triage-ops"],
+            "{}: by path",
+            db.name
+        );
+        assert_eq!(
+            names(search("deploy-token-3")).await,
+            ["mirror 100%"],
+            "{}: by account",
+            db.name
+        );
+        assert_eq!(
+            names(search("100%")).await,
+            ["mirror 100%"],
+            "{}: % is literal",
+            db.name
+        );
+        assert!(
+            names(search("r_1")).await.is_empty(),
+            "{}: _ is literal, not any character",
+            db.name
+        );
+        assert_eq!(names(search("r_bot")).await, ["danger_bot"], "{}", db.name);
+        assert_eq!(
+            names(TokenQuery {
+                kind: Some(TokenKind::Deploy),
+                ..query()
+            })
+            .await,
+            ["mirror 100%"],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            names(expiry(ExpiryWindow::Expired)).await,
+            ["Allure-Reporter"],
+            "{}: today is expired",
+            db.name
+        );
+        assert_eq!(
+            names(expiry(ExpiryWindow::Days7)).await,
+            ["danger_bot"],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            names(expiry(ExpiryWindow::Days30)).await,
+            ["danger_bot", "mirror 100%"],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            names(expiry(ExpiryWindow::Never)).await,
+            ["triage-ops"],
+            "{}",
+            db.name
+        );
+
+        let by_expiry = TokenQuery {
+            sort: TokenSort::Expires,
+            ..query()
+        };
+        assert_eq!(
+            names(by_expiry.clone()).await,
+            ["Allure-Reporter", "danger_bot", "mirror 100%", "triage-ops"],
+            "{}: never-expiring last",
+            db.name
+        );
+        assert_eq!(
+            names(TokenQuery {
+                descending: true,
+                ..by_expiry
+            })
+            .await,
+            ["mirror 100%", "danger_bot", "Allure-Reporter", "triage-ops"],
+            "{}: never-expiring still last",
+            db.name
+        );
+        assert_eq!(
+            names(query()).await,
+            ["Allure-Reporter", "danger_bot", "mirror 100%", "triage-ops"],
+            "{}: names sort case-insensitively",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn teams_keep_their_group_paths_and_names_are_unique() {
+    for db in support::backends().await {
+        let team = db
+            .repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec![
+                    "acme/delivery".to_owned(),
+                    "acme/release".to_owned(),
+                    "acme/delivery".to_owned(),
+                ],
+            })
+            .await
+            .expect("create team");
+        assert_eq!(
+            team.group_paths,
+            ["acme/delivery", "acme/release"],
+            "{}",
+            db.name
+        );
+        db.repo
+            .create_team(&NewTeam {
+                name: "Distribution".to_owned(),
+                group_paths: vec![],
+            })
+            .await
+            .expect("second team");
+
+        let duplicate = db
+            .repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme/other".to_owned()],
+            })
+            .await;
+        match duplicate {
+            Err(DbError::Conflict(message)) => {
+                assert!(message.contains("Delivery"), "{}: {message}", db.name)
+            }
+            other => panic!("{}: expected a conflict, got {other:?}", db.name),
+        }
+
+        let teams = db.repo.list_teams().await.expect("list teams");
+        let summary: Vec<(&str, usize)> = teams
+            .iter()
+            .map(|t| (t.name.as_str(), t.group_paths.len()))
+            .collect();
+        assert_eq!(
+            summary,
+            [("Delivery", 2), ("Distribution", 0)],
+            "{}: nothing of the refused team was kept",
+            db.name
+        );
+        db.finish().await;
+    }
+}

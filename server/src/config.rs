@@ -5,7 +5,11 @@ use std::{net::IpAddr, path::PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "token-inventory", version, about = "The inventory of every GitLab access token and service account")]
+#[command(
+    name = "token-inventory",
+    version,
+    about = "The inventory of every GitLab access token and service account"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -17,7 +21,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// `sqlite:…` (a file, created with its folder when missing) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/token-inventory.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/token-inventory.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -77,8 +87,15 @@ mod tests {
     fn serve_is_the_default_and_flags_parse() {
         let cli = Cli::try_parse_from(["token-inventory"]).expect("no arguments");
         assert!(cli.command.is_none());
-        let cli = Cli::try_parse_from(["token-inventory", "serve", "--port", "0", "--database-url", "sqlite://x.db"])
-            .expect("serve flags");
+        let cli = Cli::try_parse_from([
+            "token-inventory",
+            "serve",
+            "--port",
+            "0",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .expect("serve flags");
         match cli.command {
             Some(Command::Serve(args)) => assert_eq!(args.port, 0),
             other => panic!("expected serve, got {other:?}"),

@@ -2,14 +2,18 @@
 
 use std::path::Path;
 
-use app::{App, db::Repo, shell, state::AppState};
+use app::{App, db::Repo, error::AppError, shell, state::AppState};
 use axum::{
     Json, Router,
+    body::Body,
     extract::State,
     http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::Response,
     routing::get,
 };
 use leptos::prelude::provide_context;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde_json::{Value, json};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
@@ -23,7 +27,11 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ))
-        .service(ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip());
+        .service(
+            ServeDir::new(site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -41,8 +49,26 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::map_response(server_fn_error_status))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Server functions answer every error with a 500; this gives each [`AppError`] its own status
+/// (422 for bad arguments, 403 for a refusal, …), keeping the JSON body the client decodes.
+async fn server_fn_error_status(response: Response) -> Response {
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Response::from_parts(parts, Body::empty()),
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status_code();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `200 {"status":"ok","database":{…}}` when the database answers, `503` when it does not.
@@ -57,7 +83,9 @@ async fn healthz(State(repo): State<Repo>) -> (StatusCode, Json<Value>) {
             tracing::warn!(error.message = %error, "health check: the database does not answer");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": {"backend": backend, "status": "unreachable"}})),
+                Json(
+                    json!({"status": "unavailable", "database": {"backend": backend, "status": "unreachable"}}),
+                ),
             )
         }
     }

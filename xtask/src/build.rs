@@ -26,7 +26,11 @@ pub enum Profile {
 
 impl Profile {
     pub fn from_release(release: bool) -> Self {
-        if release { Profile::Release } else { Profile::Dev }
+        if release {
+            Profile::Release
+        } else {
+            Profile::Dev
+        }
     }
 
     fn server_profile(self) -> (&'static str, &'static str) {
@@ -55,7 +59,15 @@ pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
 
 pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
     let (name, dir) = profile.server_profile();
-    process::cargo(&["build", "-p", "server", "--bin", "token-inventory", "--profile", name])?;
+    process::cargo(&[
+        "build",
+        "-p",
+        "server",
+        "--bin",
+        "token-inventory",
+        "--profile",
+        name,
+    ])?;
     Ok(PathBuf::from("target").join(dir).join("token-inventory"))
 }
 
@@ -65,7 +77,10 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
         .args(["target", "list", "--installed"])
         .output()
         .context("cannot run rustup")?;
-    if !String::from_utf8_lossy(&installed.stdout).lines().any(|line| line.trim() == WASM_TARGET) {
+    if !String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == WASM_TARGET)
+    {
         process::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
     }
     Ok(())
@@ -75,8 +90,20 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     let (name, dir) = profile.wasm_profile();
     let started = Instant::now();
-    process::cargo(&["build", "-p", "frontend", "--lib", "--target", WASM_TARGET, "--profile", name])?;
-    let input = Path::new("target").join(WASM_TARGET).join(dir).join("frontend.wasm");
+    process::cargo(&[
+        "build",
+        "-p",
+        "frontend",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        name,
+    ])?;
+    let input = Path::new("target")
+        .join(WASM_TARGET)
+        .join(dir)
+        .join("frontend.wasm");
     let out = Path::new(SITE_PKG);
     fs::create_dir_all(out)?;
     wasm_bindgen_cli_support::Bindgen::new()
@@ -93,7 +120,10 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
     };
     compress(&out.join(format!("{BUNDLE_NAME}.js")), level)?;
     compress(&out.join(format!("{BUNDLE_NAME}_bg.wasm")), level)?;
-    println!("wasm bundle built in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "wasm bundle built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -103,9 +133,12 @@ pub fn stylesheet() -> anyhow::Result<PathBuf> {
     collect_rust_sources(Path::new("app/src"), &mut sources)?;
     let texts = sources
         .iter()
-        .map(|path| fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display())))
+        .map(|path| {
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = encre_css::Config::from_file("style/encre-css.toml").context("cannot read style/encre-css.toml")?;
+    let config = encre_css::Config::from_file("style/encre-css.toml")
+        .context("cannot read style/encre-css.toml")?;
     let utilities = encre_css::generate(texts.iter().map(String::as_str), &config);
     let base = fs::read_to_string("style/base.css").context("cannot read style/base.css")?;
     if utilities.trim().is_empty() {
@@ -173,7 +206,11 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn report_sizes() -> anyhow::Result<()> {
-    for file in [format!("{BUNDLE_NAME}_bg.wasm"), format!("{BUNDLE_NAME}.js"), format!("{BUNDLE_NAME}.css")] {
+    for file in [
+        format!("{BUNDLE_NAME}_bg.wasm"),
+        format!("{BUNDLE_NAME}.js"),
+        format!("{BUNDLE_NAME}.css"),
+    ] {
         let path = Path::new(SITE_PKG).join(&file);
         let size = |p: &Path| fs::metadata(p).map(|m| m.len() / 1024).unwrap_or(0);
         println!(

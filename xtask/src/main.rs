@@ -31,7 +31,12 @@ fn run() -> anyhow::Result<()> {
     let command = args.next().unwrap_or_else(|| "help".to_owned());
     let rest: Vec<String> = args.collect();
     let release = rest.iter().any(|arg| arg == "--release");
-    let passthrough: Vec<String> = rest.iter().skip_while(|arg| *arg != "--").skip(1).cloned().collect();
+    let passthrough: Vec<String> = rest
+        .iter()
+        .skip_while(|arg| *arg != "--")
+        .skip(1)
+        .cloned()
+        .collect();
     std::env::set_current_dir(workspace_root()).context("cannot enter the workspace")?;
     match command.as_str() {
         "build" => build::all(build::Profile::from_release(release)).map(|_| ()),
@@ -53,7 +58,14 @@ fn run() -> anyhow::Result<()> {
         "e2e" => e2e::run(),
         "lint" => {
             process::cargo(&["fmt", "--all", "--check"])?;
-            process::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            process::cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])?;
             build::ensure_wasm_target()?;
             process::cargo(&[
                 "clippy",
@@ -71,7 +83,9 @@ fn run() -> anyhow::Result<()> {
             ])
         }
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <build [--release] | css | demo | serve [--release] [-- ARGS] | test | e2e | lint>");
+            println!(
+                "usage: cargo xtask <build [--release] | css | demo | serve [--release] [-- ARGS] | test | e2e | lint>"
+            );
             Ok(())
         }
         other => bail!("unknown command {other:?}; try `cargo xtask help`"),

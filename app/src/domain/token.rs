@@ -179,7 +179,12 @@ impl TokenStatus {
     /// Gone beats revoked beats expired: each says more about what happened than the next.
     /// GitLab tokens expire at 00:00 UTC on their expiry date, so a token whose date is today
     /// has already expired.
-    pub fn derive(gone: bool, revoked: bool, expires_on: Option<NaiveDate>, today: NaiveDate) -> Self {
+    pub fn derive(
+        gone: bool,
+        revoked: bool,
+        expires_on: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Self {
         if gone {
             TokenStatus::Gone
         } else if revoked {
@@ -259,7 +264,12 @@ pub struct TokenSummary {
 
 impl TokenSummary {
     pub fn status(&self, today: NaiveDate) -> TokenStatus {
-        TokenStatus::derive(self.gone_since.is_some(), self.revoked, self.expires_on, today)
+        TokenStatus::derive(
+            self.gone_since.is_some(),
+            self.revoked,
+            self.expires_on,
+            today,
+        )
     }
 }
 
@@ -277,12 +287,22 @@ mod tests {
             assert_eq!(kind.as_str().parse::<TokenKind>(), Ok(kind));
         }
         let err = "personal_access".parse::<TokenKind>().unwrap_err();
-        assert_eq!(err.to_string(), "\"personal_access\" is not a known token kind");
+        assert_eq!(
+            err.to_string(),
+            "\"personal_access\" is not a known token kind"
+        );
     }
 
     #[test]
     fn access_levels_are_gitlabs_numbers() {
-        let table = [(10, "Guest"), (15, "Planner"), (20, "Reporter"), (30, "Developer"), (40, "Maintainer"), (50, "Owner")];
+        let table = [
+            (10, "Guest"),
+            (15, "Planner"),
+            (20, "Reporter"),
+            (30, "Developer"),
+            (40, "Maintainer"),
+            (50, "Owner"),
+        ];
         for (number, label) in table {
             let level = AccessLevel::try_from(number).expect("known level");
             assert_eq!(level.label(), label);
@@ -307,7 +327,10 @@ mod tests {
         ];
         for (gone, revoked, expires, expected) in table {
             let status = TokenStatus::derive(gone, revoked, expires.map(day), today);
-            assert_eq!(status, expected, "gone={gone} revoked={revoked} expires={expires:?}");
+            assert_eq!(
+                status, expected,
+                "gone={gone} revoked={revoked} expires={expires:?}"
+            );
         }
     }
 }

@@ -75,12 +75,19 @@ impl TokenQuery {
             Some(value) => TokenSort::ALL
                 .into_iter()
                 .find(|sort| sort.as_str() == value)
-                .ok_or_else(|| AppError::invalid("sort", format!("{value:?} is not a column to sort by")))?,
+                .ok_or_else(|| {
+                    AppError::invalid("sort", format!("{value:?} is not a column to sort by"))
+                })?,
         };
         let descending = match param("dir") {
             None | Some("asc") => false,
             Some("desc") => true,
-            Some(value) => return Err(AppError::invalid("dir", format!("{value:?} is neither asc nor desc"))),
+            Some(value) => {
+                return Err(AppError::invalid(
+                    "dir",
+                    format!("{value:?} is neither asc nor desc"),
+                ));
+            }
         };
         let page = match param("page") {
             None => 1,
@@ -88,11 +95,16 @@ impl TokenQuery {
                 .parse::<u32>()
                 .ok()
                 .filter(|page| *page >= 1)
-                .ok_or_else(|| AppError::invalid("page", format!("{value:?} is not a page number")))?,
+                .ok_or_else(|| {
+                    AppError::invalid("page", format!("{value:?} is not a page number"))
+                })?,
         };
         let search = param("q").map(str::to_owned);
         if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(AppError::invalid("q", "search words are limited to 200 characters"));
+            return Err(AppError::invalid(
+                "q",
+                "search words are limited to 200 characters",
+            ));
         }
         Ok(TokenQuery {
             search,
@@ -141,7 +153,9 @@ fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
@@ -189,7 +203,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<TokenQuery, AppError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         TokenQuery::from_params(|name| map.get(name).map(String::as_str))
     }
 
@@ -202,7 +219,10 @@ mod tests {
                 ..TokenQuery::default()
             })
         );
-        assert_eq!(parse(&[("kind", ""), ("q", "  ")]).map(|q| (q.kind, q.search)), Ok((None, None)));
+        assert_eq!(
+            parse(&[("kind", ""), ("q", "  ")]).map(|q| (q.kind, q.search)),
+            Ok((None, None))
+        );
     }
 
     #[test]
@@ -220,7 +240,10 @@ mod tests {
         assert_eq!(query.expiry, Some(ExpiryWindow::Days30));
         assert_eq!(query.offset(), 100);
         let url = query.to_query_string();
-        assert_eq!(url, "q=triage+bot+%26+co&kind=group_access&expiry=30d&sort=expires&dir=desc&page=3");
+        assert_eq!(
+            url,
+            "q=triage+bot+%26+co&kind=group_access&expiry=30d&sort=expires&dir=desc&page=3"
+        );
         let decoded: Vec<(String, String)> = url
             .split('&')
             .map(|pair| {
@@ -229,7 +252,12 @@ mod tests {
                 (k.to_owned(), v)
             })
             .collect();
-        let again = parse(&decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+        let again = parse(
+            &decoded
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        );
         assert_eq!(again, Ok(query));
     }
 
