@@ -1,3 +1,119 @@
+//! The browser tests: a fresh database loaded with `e2e/fixtures/inventory.json`, the server on a
+//! free port, and Playwright driving Debian's Chromium, hydrated and with JavaScript off.
+
+use anyhow::{Context, bail};
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use crate::{
+    build::{self, Profile},
+    process::{self, KillOnDrop},
+};
+
+const FIXTURE: &str = "e2e/fixtures/inventory.json";
+
 pub fn run() -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+    let chromium = ensure_chromium()?;
+    ensure_node_modules()?;
+    // What ships: the size-optimised bundle; the server in debug, as the Rust tests built it.
+    let server = build::server(Profile::Dev)?;
+    build::wasm_bundle(Profile::Release)?;
+    build::stylesheet()?;
+
+    let scratch = std::env::temp_dir().join(format!("token-inventory-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    let database_url = format!("sqlite://{}", scratch.join("e2e.db").display());
+    process::run(
+        Command::new(&server)
+            .args(["load-fixture", FIXTURE])
+            .env("DATABASE_URL", &database_url),
+    )?;
+
+    let (server, base_url) = start_server(&server, &database_url)?;
+    println!("browser tests against {base_url}");
+    let result = process::run(
+        Command::new("npx")
+            .args(["--no-install", "playwright", "test"])
+            .current_dir("e2e")
+            .env("E2E_BASE_URL", &base_url)
+            .env("CHROMIUM_PATH", &chromium),
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Starts `token-inventory serve --port 0` and reads the URL it prints.
+fn start_server(binary: &Path, database_url: &str) -> anyhow::Result<(KillOnDrop, String)> {
+    let mut child = Command::new(binary)
+        .args(["serve", "--port", "0"])
+        .env("DATABASE_URL", database_url)
+        .env("SITE_ROOT", "target/site")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start the server")?;
+    let stdout = child.stdout.take().context("no stdout from the server")?;
+    let guard = KillOnDrop(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Token Inventory is running at ") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .context("the server did not say where it listens within 30 s")?;
+    Ok((guard, url))
+}
+
+/// Debian's Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`), installed with apt-get when
+/// missing and we are root, as on this project's machines.
+fn ensure_chromium() -> anyhow::Result<PathBuf> {
+    let path = PathBuf::from(std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()));
+    if path.exists() {
+        return Ok(path);
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        bail!("Chromium is missing: install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH)");
+    }
+    println!("installing Debian's chromium for the browser tests");
+    process::run(Command::new("apt-get").arg("update").stdout(Stdio::null()))?;
+    process::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null()),
+    )?;
+    if !path.exists() {
+        bail!("apt-get installed chromium but {} is not there", path.display());
+    }
+    Ok(path)
+}
+
+/// `npm ci` in `e2e/` when its packages are missing or older than the lock file.
+fn ensure_node_modules() -> anyhow::Result<()> {
+    let marker = Path::new("e2e/node_modules/.package-lock.json");
+    let lock = Path::new("e2e/package-lock.json");
+    let stale = match (std::fs::metadata(marker), std::fs::metadata(lock)) {
+        (Ok(installed), Ok(locked)) => installed.modified()? < locked.modified()?,
+        _ => true,
+    };
+    if stale {
+        process::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir("e2e"))?;
+    }
+    Ok(())
 }

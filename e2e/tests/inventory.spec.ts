@@ -1,0 +1,100 @@
+import { expect, test } from '@playwright/test';
+import { InventoryPage } from '../pages/inventory';
+
+// The server was loaded with e2e/fixtures/inventory.json (12 tokens; expiries relative to today).
+const hydrated = () => test.info().project.name === 'hydrated';
+
+test('the inventory lists every token from the database', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  await expect(inventory.rows).toHaveCount(12);
+  await expect(inventory.count).toHaveText('Showing 1–12 of 12');
+  await expect(page.getByRole('heading', { name: 'Inventory' })).toBeVisible();
+  // Relative expiry in words, the date on hover.
+  const danger = inventory.rows.filter({ hasText: 'danger-bot' });
+  await expect(danger.locator('time').first()).toHaveText('in 12 days');
+  await expect(danger.locator('time').first()).toHaveAttribute('title', /^\d{4}-\d{2}-\d{2}$/);
+  await expect(inventory.rows.filter({ hasText: 'old-changelog-bot' }).locator('[data-status]')).toHaveText('revoked');
+  await expect(danger.locator('[data-status]')).toHaveText('active');
+  await expect(inventory.rows.filter({ hasText: 'omnibus-mirror' }).locator('[data-status]')).toHaveText('expired');
+});
+
+test('hydration runs with JavaScript on and the page still works without it', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  if (hydrated()) {
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  } else {
+    await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', /.*/);
+  }
+});
+
+test('filtering by kind puts the filter in the URL and lists only that kind', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  // A marker on the window survives client-side navigation and is lost on a full page load.
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
+  await inventory.filterByKind('deploy');
+  await expect(page).toHaveURL(/[?&]kind=deploy/);
+  await expect(inventory.rows).toHaveCount(2);
+  expect(await inventory.kinds()).toEqual(['deploy', 'deploy']);
+  const marker = await page.evaluate(() => (window as unknown as { marker?: string }).marker ?? null);
+  // Hydrated, choosing a kind applies it without a full reload; without JavaScript it is a GET form.
+  expect(marker).toBe(hydrated() ? 'kept' : null);
+});
+
+test('search finds tokens by name, path or account', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  await inventory.searchFor('triage-ops');
+  await expect(page).toHaveURL(/[?&]q=triage-ops/);
+  await expect(inventory.rows).toHaveCount(3);
+  expect((await inventory.names()).sort()).toEqual(['legacy-gitlab-bot', 'triage-ops-reactive', 'triage-ops-scheduled']);
+});
+
+test('a shared link reproduces the same view', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto('expiry=7d&sort=expires');
+  await expect(inventory.expiry).toHaveValue('7d');
+  expect(await inventory.names()).toEqual(['build-trigger', 'triage-ops-scheduled']);
+  await inventory.goto('kind=nonsense');
+  await expect(page.getByRole('alert')).toContainText('"nonsense" is not a known token kind');
+});
+
+test('column headers sort, and a second click reverses the order', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto('kind=project_access');
+  await page.getByRole('link', { name: 'Expires' }).click();
+  await expect(page).toHaveURL(/sort=expires/);
+  await expect.poll(() => inventory.names()).toEqual([
+    'old-changelog-bot',
+    'allure-report-poster',
+    'async-retrospectives',
+    'legacy-gitlab-bot',
+  ]);
+  await page.getByRole('link', { name: /Expires/ }).click();
+  await expect(page).toHaveURL(/dir=desc/);
+  await expect.poll(() => inventory.names()).toEqual([
+    'async-retrospectives',
+    'allure-report-poster',
+    'old-changelog-bot',
+    'legacy-gitlab-bot',
+  ]);
+});
+
+test('the header leads to every area', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Wizard', exact: true }).click();
+  await expect(page).toHaveURL(/\/wizard$/);
+  await expect(page.getByRole('heading', { name: 'Wizard' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inventory', exact: true }).click();
+  await expect(inventory.rows).toHaveCount(12);
+});
+
+test('screenshot of the inventory', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  await expect(inventory.rows).toHaveCount(12);
+  await page.screenshot({ path: `screenshots/inventory-${test.info().project.name}.png`, fullPage: true });
+});
