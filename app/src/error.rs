@@ -97,19 +97,10 @@ mod tests {
             AppError::NotFound("token 7".into()).status_code(),
             StatusCode::NOT_FOUND
         );
-        assert_eq!(
-            AppError::Conflict("taken".into()).status_code(),
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            AppError::Unauthorized.status_code(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(AppError::Conflict("taken".into()).status_code(), StatusCode::CONFLICT);
+        assert_eq!(AppError::Unauthorized.status_code(), StatusCode::UNAUTHORIZED);
         assert_eq!(AppError::Forbidden.status_code(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            AppError::Internal.status_code(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+        assert_eq!(AppError::Internal.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             AppError::Internal.to_string(),
             "something went wrong on our side; it has been logged"
@@ -118,8 +109,7 @@ mod tests {
 
     #[test]
     fn bad_arguments_from_the_transport_are_the_callers_mistake() {
-        let error =
-            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `page`".into()));
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `page`".into()));
         assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

@@ -119,21 +119,11 @@ async fn upserts_insert_new_tokens_and_update_known_ones_by_kind_and_id() {
         assert_eq!(total, 1, "{}", db.name);
         let stored = &tokens[0];
         assert_eq!(stored.name, "registry-pull-renamed", "{}", db.name);
-        assert_eq!(
-            stored.scopes,
-            vec!["read_registry", "read_repository"],
-            "{}",
-            db.name
-        );
+        assert_eq!(stored.scopes, vec!["read_registry", "read_repository"], "{}", db.name);
         assert_eq!(stored.expires_on, Some(day("2027-01-01")), "{}", db.name);
         assert!(stored.revoked, "{}", db.name);
         assert_eq!(stored.access_level, None, "{}", db.name);
-        assert_eq!(
-            stored.created_at,
-            Some(at("2026-01-01T00:00:00Z")),
-            "{}",
-            db.name
-        );
+        assert_eq!(stored.created_at, Some(at("2026-01-01T00:00:00Z")), "{}", db.name);
         db.finish().await;
     }
 }
@@ -142,40 +132,18 @@ async fn upserts_insert_new_tokens_and_update_known_ones_by_kind_and_id() {
 async fn large_upserts_are_batched_in_one_transaction() {
     for db in support::backends().await {
         let tokens: Vec<TokenRecord> = (1..=1_234)
-            .map(|id| {
-                token(
-                    TokenKind::ProjectAccess,
-                    id,
-                    &format!("bot-{id:04}"),
-                    "acme/big",
-                )
-            })
+            .map(|id| token(TokenKind::ProjectAccess, id, &format!("bot-{id:04}"), "acme/big"))
             .collect();
-        let counts = db
-            .repo
-            .upsert_tokens(&tokens, Utc::now())
-            .await
-            .expect("upsert");
+        let counts = db.repo.upsert_tokens(&tokens, Utc::now()).await.expect("upsert");
         assert_eq!(counts.inserted, 1_234, "{}", db.name);
         let (page, total) = db
             .repo
-            .list_tokens(
-                &TokenQuery {
-                    page: 25,
-                    ..query()
-                },
-                day("2026-11-25"),
-            )
+            .list_tokens(&TokenQuery { page: 25, ..query() }, day("2026-11-25"))
             .await
             .expect("deep page");
         assert_eq!(total, 1_234, "{}", db.name);
         assert_eq!(page.len(), 34, "{}: the last page holds the rest", db.name);
-        assert_eq!(
-            page[0].name,
-            format!("bot-{:04}", 24 * PER_PAGE + 1),
-            "{}",
-            db.name
-        );
+        assert_eq!(page[0].name, format!("bot-{:04}", 24 * PER_PAGE + 1), "{}", db.name);
         db.finish().await;
     }
 }
@@ -184,22 +152,12 @@ async fn large_upserts_are_batched_in_one_transaction() {
 async fn filters_search_and_sorting_select_the_right_tokens() {
     let today = day("2026-11-25");
     for db in support::backends().await {
-        let mut expired = token(
-            TokenKind::ProjectAccess,
-            1,
-            "Allure-Reporter",
-            "acme/qa/e2e",
-        );
+        let mut expired = token(TokenKind::ProjectAccess, 1, "Allure-Reporter", "acme/qa/e2e");
         expired.expires_on = Some(day("2026-11-25"));
         let mut week = token(TokenKind::GroupAccess, 2, "danger_bot", "acme/tooling");
         week.expires_on = Some(day("2026-12-02"));
         week.last_used_at = Some(at("2026-11-24T08:00:00Z"));
-        let mut month = token(
-            TokenKind::Deploy,
-            3,
-            "mirror 100%",
-            "acme/distribution/omnibus",
-        );
+        let mut month = token(TokenKind::Deploy, 3, "mirror 100%", "acme/distribution/omnibus");
         month.expires_on = Some(day("2026-12-20"));
         month.account_username = Some("gitlab+deploy-token-3".to_owned());
         let never = token(TokenKind::Personal, 4, "triage-ops", "acme/tooling/triage");
@@ -271,24 +229,14 @@ async fn filters_search_and_sorting_select_the_right_tokens() {
             "{}: today is expired",
             db.name
         );
-        assert_eq!(
-            names(expiry(ExpiryWindow::Days7)).await,
-            ["danger_bot"],
-            "{}",
-            db.name
-        );
+        assert_eq!(names(expiry(ExpiryWindow::Days7)).await, ["danger_bot"], "{}", db.name);
         assert_eq!(
             names(expiry(ExpiryWindow::Days30)).await,
             ["danger_bot", "mirror 100%"],
             "{}",
             db.name
         );
-        assert_eq!(
-            names(expiry(ExpiryWindow::Never)).await,
-            ["triage-ops"],
-            "{}",
-            db.name
-        );
+        assert_eq!(names(expiry(ExpiryWindow::Never)).await, ["triage-ops"], "{}", db.name);
 
         let by_expiry = TokenQuery {
             sort: TokenSort::Expires,
@@ -335,12 +283,7 @@ async fn teams_keep_their_group_paths_and_names_are_unique() {
             })
             .await
             .expect("create team");
-        assert_eq!(
-            team.group_paths,
-            ["acme/delivery", "acme/release"],
-            "{}",
-            db.name
-        );
+        assert_eq!(team.group_paths, ["acme/delivery", "acme/release"], "{}", db.name);
         db.repo
             .create_team(&NewTeam {
                 name: "Distribution".to_owned(),
@@ -364,10 +307,7 @@ async fn teams_keep_their_group_paths_and_names_are_unique() {
         }
 
         let teams = db.repo.list_teams().await.expect("list teams");
-        let summary: Vec<(&str, usize)> = teams
-            .iter()
-            .map(|t| (t.name.as_str(), t.group_paths.len()))
-            .collect();
+        let summary: Vec<(&str, usize)> = teams.iter().map(|t| (t.name.as_str(), t.group_paths.len())).collect();
         assert_eq!(
             summary,
             [("Delivery", 2), ("Distribution", 0)],

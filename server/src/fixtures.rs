@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use app::{
-    db::{NewTeam, Repo},
+    db::{DbError, NewTeam, Repo},
     domain::TokenRecord,
 };
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -37,8 +37,7 @@ impl FixtureToken {
     fn resolve(self, now: DateTime<Utc>) -> anyhow::Result<TokenRecord> {
         let mut record = self.record;
         if let Some(days) = self.expires_in_days {
-            record.expires_on =
-                Some(shift(now.date_naive(), days).context("expires_in_days is out of range")?);
+            record.expires_on = Some(shift(now.date_naive(), days).context("expires_in_days is out of range")?);
         }
         if let Some(days) = self.last_used_days_ago {
             record.last_used_at = Some(
@@ -59,14 +58,15 @@ fn shift(day: NaiveDate, days: i64) -> Option<NaiveDate> {
 }
 
 pub async fn load(repo: &Repo, path: &Path) -> anyhow::Result<(usize, usize)> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let fixture: Fixture = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid fixture", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let fixture: Fixture =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid fixture", path.display()))?;
+    // Loading the same fixture twice keeps the teams it already made.
     for team in &fixture.teams {
-        repo.create_team(team)
-            .await
-            .with_context(|| format!("cannot create team {:?}", team.name))?;
+        match repo.create_team(team).await {
+            Ok(_) | Err(DbError::Conflict(_)) => {}
+            Err(error) => return Err(error).with_context(|| format!("cannot create team {:?}", team.name)),
+        }
     }
     let now = Utc::now();
     let tokens = fixture
@@ -95,9 +95,6 @@ mod tests {
         .expect("fixture token");
         let record = token.resolve(now).expect("resolves");
         assert_eq!(record.expires_on, Some("2026-11-22".parse().expect("date")));
-        assert_eq!(
-            record.last_used_at,
-            Some("2026-11-23T10:00:00Z".parse().expect("time"))
-        );
+        assert_eq!(record.last_used_at, Some("2026-11-23T10:00:00Z".parse().expect("time")));
     }
 }

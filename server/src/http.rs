@@ -83,9 +83,7 @@ async fn healthz(State(repo): State<Repo>) -> (StatusCode, Json<Value>) {
             tracing::warn!(error.message = %error, "health check: the database does not answer");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({"status": "unavailable", "database": {"backend": backend, "status": "unreachable"}}),
-                ),
+                Json(json!({"status": "unavailable", "database": {"backend": backend, "status": "unreachable"}})),
             )
         }
     }

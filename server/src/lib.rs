@@ -19,9 +19,7 @@ pub async fn open_database(database_url: &str) -> anyhow::Result<Repo> {
     let repo = app::db::connect(database_url)
         .await
         .context("cannot open the database")?;
-    repo.migrate()
-        .await
-        .context("cannot migrate the database")?;
+    repo.migrate().await.context("cannot migrate the database")?;
     tracing::info!(db.backend = ?repo.backend(), "database ready");
     Ok(repo)
 }
@@ -46,23 +44,13 @@ impl Server {
             .site_addr(addr)
             .env(Env::PROD)
             .build();
-        let state = AppState {
-            leptos_options,
-            repo,
-        };
+        let state = AppState { leptos_options, repo };
         let router = http::router(state, &args.site_root);
-        Ok(Server {
-            addr,
-            listener,
-            router,
-        })
+        Ok(Server { addr, listener, router })
     }
 
     /// Serves until `shutdown` completes, then finishes the requests under way.
-    pub async fn run(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

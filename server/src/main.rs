@@ -11,10 +11,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(cli.global.log_format);
     let result = run(cli).await;
     if let Err(error) = &result {
-        tracing::error!(
-            error.message = format!("{error:#}"),
-            "token-inventory failed"
-        );
+        tracing::error!(error.message = format!("{error:#}"), "token-inventory failed");
     }
     result
 }
@@ -33,10 +30,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::LoadFixture { path } => {
             let (teams, tokens) = fixtures::load(&repo, &path).await?;
-            println!(
-                "loaded {teams} teams and {tokens} tokens from {}",
-                path.display()
-            );
+            println!("loaded {teams} teams and {tokens} tokens from {}", path.display());
             Ok(())
         }
         Command::Serve(args) => {

@@ -108,10 +108,7 @@ async fn an_empty_inventory_says_so() {
     assert!(page.contains("No tokens yet."), "empty state missing");
     assert!(!page.contains("data-testid=\"token-table\""));
     for area in ["Inventory", "Review", "Wizard", "Requests"] {
-        assert!(
-            page.contains(&format!(">{area}</a>")),
-            "header link {area} missing"
-        );
+        assert!(page.contains(&format!(">{area}</a>")), "header link {area} missing");
     }
 }
 

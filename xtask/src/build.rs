@@ -26,11 +26,7 @@ pub enum Profile {
 
 impl Profile {
     pub fn from_release(release: bool) -> Self {
-        if release {
-            Profile::Release
-        } else {
-            Profile::Dev
-        }
+        if release { Profile::Release } else { Profile::Dev }
     }
 
     fn server_profile(self) -> (&'static str, &'static str) {
@@ -59,15 +55,7 @@ pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
 
 pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
     let (name, dir) = profile.server_profile();
-    process::cargo(&[
-        "build",
-        "-p",
-        "server",
-        "--bin",
-        "token-inventory",
-        "--profile",
-        name,
-    ])?;
+    process::cargo(&["build", "-p", "server", "--bin", "token-inventory", "--profile", name])?;
     Ok(PathBuf::from("target").join(dir).join("token-inventory"))
 }
 
@@ -100,10 +88,7 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
         "--profile",
         name,
     ])?;
-    let input = Path::new("target")
-        .join(WASM_TARGET)
-        .join(dir)
-        .join("frontend.wasm");
+    let input = Path::new("target").join(WASM_TARGET).join(dir).join("frontend.wasm");
     let out = Path::new(SITE_PKG);
     fs::create_dir_all(out)?;
     wasm_bindgen_cli_support::Bindgen::new()
@@ -120,10 +105,7 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
     };
     compress(&out.join(format!("{BUNDLE_NAME}.js")), level)?;
     compress(&out.join(format!("{BUNDLE_NAME}_bg.wasm")), level)?;
-    println!(
-        "wasm bundle built in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("wasm bundle built in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -133,12 +115,9 @@ pub fn stylesheet() -> anyhow::Result<PathBuf> {
     collect_rust_sources(Path::new("app/src"), &mut sources)?;
     let texts = sources
         .iter()
-        .map(|path| {
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
-        })
+        .map(|path| fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = encre_css::Config::from_file("style/encre-css.toml")
-        .context("cannot read style/encre-css.toml")?;
+    let config = encre_css::Config::from_file("style/encre-css.toml").context("cannot read style/encre-css.toml")?;
     let utilities = encre_css::generate(texts.iter().map(String::as_str), &config);
     let base = fs::read_to_string("style/base.css").context("cannot read style/base.css")?;
     if utilities.trim().is_empty() {

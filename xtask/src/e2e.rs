@@ -15,7 +15,8 @@ use crate::{
     process::{self, KillOnDrop},
 };
 
-const FIXTURE: &str = "e2e/fixtures/inventory.json";
+/// The sample inventory: the browser tests' data, and the demo's until sync lands.
+pub const FIXTURE: &str = "e2e/fixtures/inventory.json";
 
 pub fn run() -> anyhow::Result<()> {
     let chromium = ensure_chromium()?;
@@ -113,7 +114,11 @@ fn ensure_node_modules() -> anyhow::Result<()> {
         _ => true,
     };
     if stale {
-        process::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir("e2e"))?;
+        process::run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir("e2e"),
+        )?;
     }
     Ok(())
 }

@@ -31,20 +31,12 @@ fn run() -> anyhow::Result<()> {
     let command = args.next().unwrap_or_else(|| "help".to_owned());
     let rest: Vec<String> = args.collect();
     let release = rest.iter().any(|arg| arg == "--release");
-    let passthrough: Vec<String> = rest
-        .iter()
-        .skip_while(|arg| *arg != "--")
-        .skip(1)
-        .cloned()
-        .collect();
+    let passthrough: Vec<String> = rest.iter().skip_while(|arg| *arg != "--").skip(1).cloned().collect();
     std::env::set_current_dir(workspace_root()).context("cannot enter the workspace")?;
     match command.as_str() {
         "build" => build::all(build::Profile::from_release(release)).map(|_| ()),
         "css" => build::stylesheet().map(|_| ()),
-        "demo" => {
-            let server = build::all(build::Profile::Release)?;
-            process::run_foreground(&server, &["serve".to_owned()])
-        }
+        "demo" => demo(),
         "serve" => {
             let server = build::all(build::Profile::from_release(release))?;
             let mut server_args = vec!["serve".to_owned()];
@@ -52,20 +44,23 @@ fn run() -> anyhow::Result<()> {
             process::run_foreground(&server, &server_args)
         }
         "test" => {
-            process::cargo(&["test", "--workspace", "--no-fail-fast"])?;
+            let mut command = process::cargo_command(&["test", "--workspace", "--no-fail-fast"]);
+            match postgres_for_tests() {
+                Some(url) => {
+                    println!("repository tests: SQLite and PostgreSQL ({})", redact(&url));
+                    command.env("TEST_POSTGRES_URL", url);
+                }
+                None => {
+                    println!("repository tests: SQLite only (no PostgreSQL at TEST_POSTGRES_URL or 127.0.0.1:5432)")
+                }
+            }
+            process::run(&mut command)?;
             e2e::run()
         }
         "e2e" => e2e::run(),
         "lint" => {
             process::cargo(&["fmt", "--all", "--check"])?;
-            process::cargo(&[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])?;
+            process::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
             build::ensure_wasm_target()?;
             process::cargo(&[
                 "clippy",
@@ -92,8 +87,68 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
+/// Builds for release, loads the sample inventory into `data/demo.db`, and serves it.
+fn demo() -> anyhow::Result<()> {
+    let server = build::all(build::Profile::Release)?;
+    let database_url = "sqlite://data/demo.db";
+    process::run(
+        std::process::Command::new(&server)
+            .args(["load-fixture", e2e::FIXTURE])
+            .env("DATABASE_URL", database_url),
+    )?;
+    process::run(
+        std::process::Command::new(&server)
+            .arg("serve")
+            .env("DATABASE_URL", database_url),
+    )
+}
+
+/// `TEST_POSTGRES_URL` when set; otherwise the local server of this project's machines, when it
+/// answers.
+fn postgres_for_tests() -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
+        return (!url.is_empty()).then_some(url);
+    }
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
+    std::net::TcpStream::connect_timeout(&local, std::time::Duration::from_millis(500))
+        .ok()
+        .map(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A database URL without its password, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The workspace root: xtask's manifest folder's parent.
 pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact("postgres://ti:s3cret@db:5432/ti"),
+            "postgres://ti:***@db:5432/ti"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
 }

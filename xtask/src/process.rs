@@ -8,15 +8,20 @@ use std::{
 
 /// Runs `cargo ARGS` in the workspace and fails when it does.
 pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    run(&mut cargo_command(args))
+}
+
+/// `cargo ARGS`, the same cargo that runs xtask, to run later.
+pub fn cargo_command(args: &[&str]) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(Command::new(cargo).args(args))
+    let mut command = Command::new(cargo);
+    command.args(args);
+    command
 }
 
 pub fn run(command: &mut Command) -> anyhow::Result<()> {
     let shown = format!("{command:?}");
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {shown}"))?;
+    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }

@@ -8,11 +8,7 @@ use crate::domain::{TokenKind, TokenStatus, relative_day};
 /// A date in words relative to today ("in 12 days"), the date itself on hover, coloured by how
 /// soon it comes when `urgent` is set (for expiry dates).
 #[component]
-pub fn RelativeDate(
-    date: NaiveDate,
-    today: NaiveDate,
-    #[prop(optional)] urgent: bool,
-) -> impl IntoView {
+pub fn RelativeDate(date: NaiveDate, today: NaiveDate, #[prop(optional)] urgent: bool) -> impl IntoView {
     let days = (date - today).num_days();
     let colour = match (urgent, days) {
         (false, _) => "text-slate-700",

@@ -92,18 +92,10 @@ pub trait Repository: Send + Sync + 'static {
 
     /// Inserts new tokens and updates known ones, keyed by (kind, GitLab id), in one transaction.
     /// A token seen again is no longer gone.
-    async fn upsert_tokens(
-        &self,
-        tokens: &[TokenRecord],
-        seen_at: DateTime<Utc>,
-    ) -> Result<UpsertCounts, DbError>;
+    async fn upsert_tokens(&self, tokens: &[TokenRecord], seen_at: DateTime<Utc>) -> Result<UpsertCounts, DbError>;
 
     /// One page of tokens matching `query`, and how many match in all.
-    async fn list_tokens(
-        &self,
-        query: &TokenQuery,
-        today: NaiveDate,
-    ) -> Result<(Vec<TokenSummary>, u64), DbError>;
+    async fn list_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<(Vec<TokenSummary>, u64), DbError>;
 
     async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError>;
 
@@ -126,18 +118,11 @@ pub async fn connect(url: &str) -> Result<Repo, DbError> {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let folder = options
-            .get_filename()
-            .parent()
-            .map(std::path::Path::to_path_buf);
+        let folder = options.get_filename().parent().map(std::path::Path::to_path_buf);
         if let Some(folder) = folder.filter(|folder| !folder.as_os_str().is_empty()) {
             std::fs::create_dir_all(&folder).map_err(|e| {
                 DbError::Sqlx(sqlx::Error::Configuration(
-                    format!(
-                        "cannot create the database folder {}: {e}",
-                        folder.display()
-                    )
-                    .into(),
+                    format!("cannot create the database folder {}: {e}", folder.display()).into(),
                 ))
             })?;
         }

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
-    Backend, DbError, NewTeam, Repository, Team, TokenRow, UpsertCounts, contains_pattern,
-    join_scopes, unique_violation,
+    Backend, DbError, NewTeam, Repository, Team, TokenRow, UpsertCounts, contains_pattern, join_scopes,
+    unique_violation,
 };
 use crate::{
     domain::{ExpiryWindow, TokenRecord, TokenSummary},

@@ -144,10 +144,7 @@ mod tests {
             assert_eq!(window.as_str().parse::<ExpiryWindow>(), Ok(window));
         }
         assert!("8d".parse::<ExpiryWindow>().is_err());
-        assert_eq!(
-            ExpiryWindow::Expired.date_bounds(today),
-            Some((None, Some(today)))
-        );
+        assert_eq!(ExpiryWindow::Expired.date_bounds(today), Some((None, Some(today))));
         assert_eq!(
             ExpiryWindow::Days7.date_bounds(today),
             Some((Some(today), Some(day("2026-12-02"))))

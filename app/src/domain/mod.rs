@@ -6,6 +6,4 @@ pub mod expiry;
 pub mod token;
 
 pub use expiry::{ExpiryWindow, relative_day};
-pub use token::{
-    AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenStatus, TokenSummary,
-};
+pub use token::{AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenStatus, TokenSummary};

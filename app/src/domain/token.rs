@@ -179,12 +179,7 @@ impl TokenStatus {
     /// Gone beats revoked beats expired: each says more about what happened than the next.
     /// GitLab tokens expire at 00:00 UTC on their expiry date, so a token whose date is today
     /// has already expired.
-    pub fn derive(
-        gone: bool,
-        revoked: bool,
-        expires_on: Option<NaiveDate>,
-        today: NaiveDate,
-    ) -> Self {
+    pub fn derive(gone: bool, revoked: bool, expires_on: Option<NaiveDate>, today: NaiveDate) -> Self {
         if gone {
             TokenStatus::Gone
         } else if revoked {
@@ -264,12 +259,7 @@ pub struct TokenSummary {
 
 impl TokenSummary {
     pub fn status(&self, today: NaiveDate) -> TokenStatus {
-        TokenStatus::derive(
-            self.gone_since.is_some(),
-            self.revoked,
-            self.expires_on,
-            today,
-        )
+        TokenStatus::derive(self.gone_since.is_some(), self.revoked, self.expires_on, today)
     }
 }
 
@@ -286,11 +276,8 @@ mod tests {
         for kind in TokenKind::ALL {
             assert_eq!(kind.as_str().parse::<TokenKind>(), Ok(kind));
         }
-        let err = "personal_access".parse::<TokenKind>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "\"personal_access\" is not a known token kind"
-        );
+        let err = "personal_access".parse::<TokenKind>().expect_err("not a kind");
+        assert_eq!(err.to_string(), "\"personal_access\" is not a known token kind");
     }
 
     #[test]
@@ -327,10 +314,7 @@ mod tests {
         ];
         for (gone, revoked, expires, expected) in table {
             let status = TokenStatus::derive(gone, revoked, expires.map(day), today);
-            assert_eq!(
-                status, expected,
-                "gone={gone} revoked={revoked} expires={expires:?}"
-            );
+            assert_eq!(status, expected, "gone={gone} revoked={revoked} expires={expires:?}");
         }
     }
 }

@@ -75,18 +75,13 @@ impl TokenQuery {
             Some(value) => TokenSort::ALL
                 .into_iter()
                 .find(|sort| sort.as_str() == value)
-                .ok_or_else(|| {
-                    AppError::invalid("sort", format!("{value:?} is not a column to sort by"))
-                })?,
+                .ok_or_else(|| AppError::invalid("sort", format!("{value:?} is not a column to sort by")))?,
         };
         let descending = match param("dir") {
             None | Some("asc") => false,
             Some("desc") => true,
             Some(value) => {
-                return Err(AppError::invalid(
-                    "dir",
-                    format!("{value:?} is neither asc nor desc"),
-                ));
+                return Err(AppError::invalid("dir", format!("{value:?} is neither asc nor desc")));
             }
         };
         let page = match param("page") {
@@ -95,16 +90,11 @@ impl TokenQuery {
                 .parse::<u32>()
                 .ok()
                 .filter(|page| *page >= 1)
-                .ok_or_else(|| {
-                    AppError::invalid("page", format!("{value:?} is not a page number"))
-                })?,
+                .ok_or_else(|| AppError::invalid("page", format!("{value:?} is not a page number")))?,
         };
         let search = param("q").map(str::to_owned);
         if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(AppError::invalid(
-                "q",
-                "search words are limited to 200 characters",
-            ));
+            return Err(AppError::invalid("q", "search words are limited to 200 characters"));
         }
         Ok(TokenQuery {
             search,
@@ -153,9 +143,7 @@ fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
@@ -203,10 +191,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<TokenQuery, AppError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         TokenQuery::from_params(|name| map.get(name).map(String::as_str))
     }
 

@@ -17,24 +17,19 @@ impl TestDb {
     /// Drops the PostgreSQL database the test used.
     pub async fn finish(self) {
         drop(self.repo);
-        if let Some((admin_url, database)) = self.postgres {
-            if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                let _ = admin
-                    .execute(
-                        format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str(),
-                    )
-                    .await;
-            }
+        if let Some((admin_url, database)) = self.postgres
+            && let Ok(mut admin) = PgConnection::connect(&admin_url).await
+        {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
+                .await;
         }
     }
 }
 
 pub async fn backends() -> Vec<TestDb> {
     let mut dbs = vec![sqlite().await];
-    if let Some(url) = std::env::var("TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    {
+    if let Some(url) = std::env::var("TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) {
         dbs.push(postgres(&url).await);
     }
     dbs

@@ -14,8 +14,7 @@ use crate::{
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let params = use_query_map();
-    let query =
-        Memo::new(move |_| params.with(|p| TokenQuery::from_params(|name| p.get_str(name))));
+    let query = Memo::new(move |_| params.with(|p| TokenQuery::from_params(|name| p.get_str(name))));
     let tokens = Resource::new(
         move || query.get(),
         |query| async move {
@@ -60,10 +59,7 @@ fn Filters(query: TokenQuery) -> impl IntoView {
             let mut next = query.clone();
             change(&mut next);
             next.page = 1;
-            navigate(
-                &format!("/?{}", next.to_query_string()),
-                NavigateOptions::default(),
-            );
+            navigate(&format!("/?{}", next.to_query_string()), NavigateOptions::default());
         }
     };
     let apply_kind = {
@@ -218,15 +214,9 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
 #[component]
 fn EmptyState(filtered: bool) -> impl IntoView {
     let (title, hint) = if filtered {
-        (
-            "No token matches these filters.",
-            "Try fewer filters, or clear them.",
-        )
+        ("No token matches these filters.", "Try fewer filters, or clear them.")
     } else {
-        (
-            "No tokens yet.",
-            "Tokens appear here after the first sync from GitLab.",
-        )
+        ("No tokens yet.", "Tokens appear here after the first sync from GitLab.")
     };
     view! {
         <div class="mt-6 rounded-xl border border-dashed border-slate-300 bg-white p-10 text-center" data-testid="empty-state">
