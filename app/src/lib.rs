@@ -1,6 +1,14 @@
 //! Token Inventory's application: the pages, their routes and server functions, the domain rules,
 //! and (with the `ssr` feature) the server-side state and repository layer.
 
+// `frontend` (hydrate) is not a default workspace member for this reason: `--workspace` would
+// build `app` once with both features, and the server would then panic at its first request.
+#[cfg(all(feature = "ssr", feature = "hydrate"))]
+compile_error!(
+    "`app` was built with both `ssr` and `hydrate`: build the server and the wasm bundle separately \
+     (`cargo test`/`cargo clippy` without `--workspace`; `cargo xtask build`)"
+);
+
 pub mod components;
 pub mod domain;
 pub mod error;

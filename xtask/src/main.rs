@@ -44,7 +44,7 @@ fn run() -> anyhow::Result<()> {
             process::run_foreground(&server, &server_args)
         }
         "test" => {
-            let mut command = process::cargo_command(&["test", "--workspace", "--no-fail-fast"]);
+            let mut command = process::cargo_command(&["test", "--no-fail-fast"]);
             match postgres_for_tests() {
                 Some(url) => {
                     println!("repository tests: SQLite and PostgreSQL ({})", redact(&url));
@@ -60,7 +60,7 @@ fn run() -> anyhow::Result<()> {
         "e2e" => e2e::run(),
         "lint" => {
             process::cargo(&["fmt", "--all", "--check"])?;
-            process::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            process::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
             build::ensure_wasm_target()?;
             process::cargo(&[
                 "clippy",
