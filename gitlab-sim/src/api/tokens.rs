@@ -1,0 +1,809 @@
+//! Every kind of token: project and group access tokens (personal access tokens of bot users),
+//! deploy tokens, personal access tokens (the admin listing), service accounts' tokens.
+
+use axum::{
+    Json,
+    extract::Path,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use super::{Api, Params, views};
+use crate::{
+    error::{ApiError, ApiResult},
+    model::*,
+    paging,
+};
+
+/// Scopes a personal, project or group access token may have.
+pub const TOKEN_SCOPES: &[&str] = &[
+    "api",
+    "read_api",
+    "read_user",
+    "read_repository",
+    "write_repository",
+    "read_registry",
+    "write_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+    "create_runner",
+    "manage_runner",
+    "ai_features",
+    "k8s_proxy",
+    "self_rotate",
+    "sudo",
+    "admin_mode",
+    "read_service_ping",
+];
+
+pub const DEPLOY_SCOPES: &[&str] = &[
+    "read_repository",
+    "read_registry",
+    "write_registry",
+    "read_package_registry",
+    "write_package_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+];
+
+/// The longest a new token may live: 365 days.
+const MAX_LIFETIME_DAYS: u64 = 365;
+
+/// Where project and group access tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    Project(Id),
+    Group(Id),
+}
+
+impl Resource {
+    fn source(self) -> Source {
+        match self {
+            Resource::Project(id) => Source::Project(id),
+            Resource::Group(id) => Source::Group(id),
+        }
+    }
+
+    fn owns(self, user: &User) -> bool {
+        match (self, user.kind) {
+            (Resource::Project(id), UserKind::ProjectBot { project_id }) => id == project_id,
+            (Resource::Group(id), UserKind::GroupBot { group_id }) => id == group_id,
+            _ => false,
+        }
+    }
+
+    /// Listing and managing project access tokens takes Maintainer; group access tokens, Owner.
+    fn required_role(self) -> u8 {
+        match self {
+            Resource::Project(_) => MAINTAINER,
+            Resource::Group(_) => OWNER,
+        }
+    }
+}
+
+fn project_resource(api: &Api, world: &World, id: &str) -> ApiResult<(Resource, u8)> {
+    let project = api.project(world, id)?;
+    let role = api.project_role(world, project.id);
+    let resource = Resource::Project(project.id);
+    if role < resource.required_role() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok((resource, role))
+}
+
+fn group_resource(api: &Api, world: &World, id: &str) -> ApiResult<(Resource, u8)> {
+    let group = api.group(world, id)?;
+    let role = api.group_role(world, group.id);
+    let resource = Resource::Group(group.id);
+    if role < resource.required_role() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok((resource, role))
+}
+
+fn parse_time_param(api: &Api, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    api.query
+        .get(name)
+        .map(|value| {
+            DateTime::parse_from_rfc3339(value)
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|_| {
+                    value
+                        .parse::<NaiveDate>()
+                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+                })
+                .map_err(|_| ApiError::BadRequest(format!("{name} is invalid")))
+        })
+        .transpose()
+}
+
+/// The filters GitLab's token listings share: `state`, `revoked`, `search`, and the
+/// created/expires/last-used before/after bounds.
+struct TokenFilter {
+    state: Option<bool>,
+    revoked: Option<bool>,
+    search: Option<String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    expires_after: Option<DateTime<Utc>>,
+    expires_before: Option<DateTime<Utc>>,
+    last_used_after: Option<DateTime<Utc>>,
+    last_used_before: Option<DateTime<Utc>>,
+    today: NaiveDate,
+}
+
+impl TokenFilter {
+    fn new(api: &Api) -> ApiResult<Self> {
+        let state = match api.query.get("state") {
+            None => None,
+            Some("active") => Some(true),
+            Some("inactive") => Some(false),
+            Some(_) => return Err(ApiError::BadRequest("state does not have a valid value".to_owned())),
+        };
+        Ok(TokenFilter {
+            state,
+            revoked: api.query.flag("revoked")?,
+            search: api.query.get("search").map(str::to_lowercase),
+            created_after: parse_time_param(api, "created_after")?,
+            created_before: parse_time_param(api, "created_before")?,
+            expires_after: parse_time_param(api, "expires_after")?,
+            expires_before: parse_time_param(api, "expires_before")?,
+            last_used_after: parse_time_param(api, "last_used_after")?,
+            last_used_before: parse_time_param(api, "last_used_before")?,
+            today: api.state.today(),
+        })
+    }
+
+    fn keeps(&self, token: &PersonalAccessToken) -> bool {
+        let expires = token
+            .expires_at
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc());
+        self.state.is_none_or(|active| token.active(self.today) == active)
+            && self.revoked.is_none_or(|revoked| token.revoked == revoked)
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|s| token.name.to_lowercase().contains(s))
+            && self.created_after.is_none_or(|t| token.created_at > t)
+            && self.created_before.is_none_or(|t| token.created_at < t)
+            && self.expires_after.is_none_or(|t| expires.is_some_and(|e| e > t))
+            && self.expires_before.is_none_or(|t| expires.is_some_and(|e| e < t))
+            && self
+                .last_used_after
+                .is_none_or(|t| token.last_used_at.is_some_and(|u| u > t))
+            && self
+                .last_used_before
+                .is_none_or(|t| token.last_used_at.is_some_and(|u| u < t))
+    }
+}
+
+/// Orders tokens by GitLab's `sort` values; by id otherwise.
+fn sort_tokens(api: &Api, tokens: &mut [&PersonalAccessToken]) -> ApiResult<()> {
+    match api.query.get("sort") {
+        None => tokens.sort_by_key(|t| t.id),
+        Some("created_asc") => tokens.sort_by_key(|t| (t.created_at, t.id)),
+        Some("created_desc") => tokens.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id))),
+        Some("name_asc") => tokens.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
+        Some("name_desc") => tokens.sort_by(|a, b| b.name.cmp(&a.name).then(b.id.cmp(&a.id))),
+        Some("expires_asc") => tokens.sort_by_key(|t| (t.expires_at.is_none(), t.expires_at, t.id)),
+        Some("expires_desc") => tokens.sort_by_key(|t| std::cmp::Reverse((t.expires_at, t.id))),
+        Some("last_used_asc") => tokens.sort_by_key(|t| (t.last_used_at, t.id)),
+        Some("last_used_desc") => tokens.sort_by_key(|t| std::cmp::Reverse((t.last_used_at, t.id))),
+        Some(_) => return Err(ApiError::BadRequest("sort does not have a valid value".to_owned())),
+    }
+    Ok(())
+}
+
+fn list_resource_tokens(api: &Api, world: &World, resource: Resource) -> ApiResult<Response> {
+    let filter = TokenFilter::new(api)?;
+    let mut tokens: Vec<&PersonalAccessToken> = world
+        .personal_access_tokens
+        .values()
+        .filter(|t| world.users.get(&t.user_id).is_some_and(|u| resource.owns(u)))
+        .filter(|t| filter.keeps(t))
+        .collect();
+    sort_tokens(api, &mut tokens)?;
+    let today = api.state.today();
+    paging::offset(&api.query, tokens.into_iter(), |t| {
+        let level = world.members.get(&(resource.source(), t.user_id)).copied().unwrap_or(0);
+        views::resource_access_token(t, level, today)
+    })
+}
+
+fn resource_token<'w>(world: &'w World, resource: Resource, token_id: &str) -> ApiResult<&'w PersonalAccessToken> {
+    token_id
+        .parse::<Id>()
+        .ok()
+        .and_then(|id| world.personal_access_tokens.get(&id))
+        .filter(|t| world.users.get(&t.user_id).is_some_and(|u| resource.owns(u)))
+        .ok_or(ApiError::NotFound("Token"))
+}
+
+fn scopes_param(params: &Params, allowed: &[&str]) -> ApiResult<Vec<String>> {
+    let scopes = params.list("scopes");
+    if scopes.is_empty() {
+        return Err(ApiError::BadRequest("scopes is missing".to_owned()));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !allowed.contains(&s.as_str())) {
+        return Err(ApiError::BadRequest(format!(
+            "scopes does not have a valid value: {bad}"
+        )));
+    }
+    Ok(scopes)
+}
+
+/// `expires_at` of a new token: required, in the future, at most a year away.
+fn expiry_param(params: &Params, today: NaiveDate, default_days: Option<u64>) -> ApiResult<NaiveDate> {
+    let date = match params.string("expires_at") {
+        Some(value) => value
+            .get(..10)
+            .and_then(|d| d.parse::<NaiveDate>().ok())
+            .ok_or_else(|| ApiError::BadRequest("expires_at is invalid".to_owned()))?,
+        None => match default_days {
+            Some(days) => today.checked_add_days(Days::new(days)).unwrap_or(today),
+            None => return Err(ApiError::BadRequest("expires_at is missing".to_owned())),
+        },
+    };
+    let latest = today.checked_add_days(Days::new(MAX_LIFETIME_DAYS)).unwrap_or(today);
+    if date <= today {
+        return Err(ApiError::Validation("Expiration date must be in the future".to_owned()));
+    }
+    if date > latest {
+        return Err(ApiError::Validation(format!(
+            "Expiration date must be before {}",
+            latest.format("%Y-%m-%d")
+        )));
+    }
+    Ok(date)
+}
+
+fn new_secret(prefix: &str) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rng();
+    let tail: String = (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+fn new_hex(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// Creates a token for `user` and returns it with its secret.
+fn issue_token(
+    world: &mut World,
+    user: Id,
+    name: String,
+    description: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<NaiveDate>,
+) -> (Id, String) {
+    let id = world.new_personal_access_token_id();
+    let secret = new_secret("glpat-");
+    world.insert_personal_access_token(PersonalAccessToken {
+        id,
+        user_id: user,
+        name,
+        description,
+        scopes,
+        created_at: Utc::now(),
+        expires_at,
+        last_used_at: None,
+        revoked: false,
+        secret: secret.clone(),
+    });
+    (id, secret)
+}
+
+/// Rotation as GitLab does it: the old token is revoked and a new one, with a new id, the same
+/// name, scopes and user, is issued. Rotating a revoked token fails.
+fn rotate(world: &mut World, token_id: Id, params: &Params, today: NaiveDate) -> ApiResult<Id> {
+    let expires_at = expiry_param(params, today, Some(7))?;
+    let old = world
+        .personal_access_tokens
+        .get_mut(&token_id)
+        .ok_or(ApiError::NotFound("Token"))?;
+    if old.revoked || old.expired(today) {
+        return Err(ApiError::BadRequest("Token already revoked".to_owned()));
+    }
+    old.revoked = true;
+    let (user, name, description, scopes) = (
+        old.user_id,
+        old.name.clone(),
+        old.description.clone(),
+        old.scopes.clone(),
+    );
+    let (id, _) = issue_token(world, user, name, description, scopes, Some(expires_at));
+    Ok(id)
+}
+
+fn created(value: serde_json::Value) -> Response {
+    (StatusCode::CREATED, Json(value)).into_response()
+}
+
+fn create_resource_token(api: &Api, resource: Resource, role: u8, params: &Params) -> ApiResult<Response> {
+    let name = params.required("name")?;
+    let scopes = scopes_param(params, TOKEN_SCOPES)?;
+    let today = api.state.today();
+    let expires_at = expiry_param(params, today, None)?;
+    let level = params.number("access_level")?.map(|n| n as u8).unwrap_or(MAINTAINER);
+    if !ACCESS_LEVELS.contains(&level) {
+        return Err(ApiError::BadRequest(
+            "access_level does not have a valid value".to_owned(),
+        ));
+    }
+    if level > role {
+        return Err(ApiError::Validation(
+            "Access level of the token can't be greater the access level of the user who created the token".to_owned(),
+        ));
+    }
+    let mut world = api.world_mut();
+    let username = match resource {
+        Resource::Project(id) => format!("project_{id}_bot_{}", new_hex(32)),
+        Resource::Group(id) => format!("group_{id}_bot_{}", new_hex(32)),
+    };
+    let user_id = world.new_user_id();
+    let kind = match resource {
+        Resource::Project(project_id) => UserKind::ProjectBot { project_id },
+        Resource::Group(group_id) => UserKind::GroupBot { group_id },
+    };
+    world.users.insert(
+        user_id,
+        User {
+            id: user_id,
+            email: format!("{username}@noreply.gitlab.example.com"),
+            username,
+            name: name.clone(),
+            state: "active".to_owned(),
+            is_admin: false,
+            kind,
+            created_at: Utc::now(),
+        },
+    );
+    world.members.insert((resource.source(), user_id), level);
+    let (id, secret) = issue_token(
+        &mut world,
+        user_id,
+        name,
+        params.string("description"),
+        scopes,
+        Some(expires_at),
+    );
+    let token = &world.personal_access_tokens[&id];
+    Ok(created(views::with_secret(
+        views::resource_access_token(token, level, today),
+        &secret,
+    )))
+}
+
+fn rotate_resource_token(api: &Api, resource: Resource, token_id: &str, params: &Params) -> ApiResult<Response> {
+    let today = api.state.today();
+    let mut world = api.world_mut();
+    let old = resource_token(&world, resource, token_id)?.id;
+    let new = rotate(&mut world, old, params, today)?;
+    let token = &world.personal_access_tokens[&new];
+    let level = world
+        .members
+        .get(&(resource.source(), token.user_id))
+        .copied()
+        .unwrap_or(0);
+    Ok(Json(views::with_secret(
+        views::resource_access_token(token, level, today),
+        &token.secret,
+    ))
+    .into_response())
+}
+
+fn revoke_resource_token(api: &Api, resource: Resource, token_id: &str) -> ApiResult<Response> {
+    let mut world = api.world_mut();
+    let id = resource_token(&world, resource, token_id)?.id;
+    if let Some(token) = world.personal_access_tokens.get_mut(&id) {
+        token.revoked = true;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_project_access_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let (resource, _) = project_resource(&api, &world, &id)?;
+    list_resource_tokens(&api, &world, resource)
+}
+
+pub async fn get_project_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let world = api.world();
+    let (resource, _) = project_resource(&api, &world, &id)?;
+    let token = resource_token(&world, resource, &token_id)?;
+    let level = world
+        .members
+        .get(&(resource.source(), token.user_id))
+        .copied()
+        .unwrap_or(0);
+    Ok(Json(views::resource_access_token(token, level, api.state.today())).into_response())
+}
+
+pub async fn create_project_access_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
+    let (resource, role) = project_resource(&api, &api.world(), &id)?;
+    create_resource_token(&api, resource, role, &params)
+}
+
+pub async fn rotate_project_access_token(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    let (resource, _) = project_resource(&api, &api.world(), &id)?;
+    rotate_resource_token(&api, resource, &token_id, &params)
+}
+
+pub async fn revoke_project_access_token(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (resource, _) = project_resource(&api, &api.world(), &id)?;
+    revoke_resource_token(&api, resource, &token_id)
+}
+
+pub async fn list_group_access_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let (resource, _) = group_resource(&api, &world, &id)?;
+    list_resource_tokens(&api, &world, resource)
+}
+
+pub async fn get_group_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let world = api.world();
+    let (resource, _) = group_resource(&api, &world, &id)?;
+    let token = resource_token(&world, resource, &token_id)?;
+    let level = world
+        .members
+        .get(&(resource.source(), token.user_id))
+        .copied()
+        .unwrap_or(0);
+    Ok(Json(views::resource_access_token(token, level, api.state.today())).into_response())
+}
+
+pub async fn create_group_access_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
+    let (resource, role) = group_resource(&api, &api.world(), &id)?;
+    create_resource_token(&api, resource, role, &params)
+}
+
+pub async fn rotate_group_access_token(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    let (resource, _) = group_resource(&api, &api.world(), &id)?;
+    rotate_resource_token(&api, resource, &token_id, &params)
+}
+
+pub async fn revoke_group_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let (resource, _) = group_resource(&api, &api.world(), &id)?;
+    revoke_resource_token(&api, resource, &token_id)
+}
+
+// Deploy tokens.
+
+fn list_deploy(api: &Api, world: &World, owner: Option<Source>) -> ApiResult<Response> {
+    let now = api.state.now();
+    let active = api.query.flag("active")?;
+    let tokens = world
+        .deploy_tokens
+        .values()
+        .filter(move |t| owner.is_none_or(|o| t.owner == o))
+        .filter(move |t| active.is_none_or(|a| (!t.revoked && !t.expired(now)) == a));
+    paging::offset(&api.query, tokens, |t| views::deploy_token(t, now))
+}
+
+fn deploy_owner_project(api: &Api, world: &World, id: &str) -> ApiResult<Source> {
+    let project = api.project(world, id)?;
+    if api.project_role(world, project.id) < MAINTAINER {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(Source::Project(project.id))
+}
+
+/// Group deploy tokens: Maintainers list them, Owners create and delete them.
+fn deploy_owner_group(api: &Api, world: &World, id: &str, role: u8) -> ApiResult<Source> {
+    let group = api.group(world, id)?;
+    if api.group_role(world, group.id) < role {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(Source::Group(group.id))
+}
+
+fn deploy_token_of<'w>(world: &'w World, owner: Source, token_id: &str) -> ApiResult<&'w DeployToken> {
+    token_id
+        .parse::<Id>()
+        .ok()
+        .and_then(|id| world.deploy_tokens.get(&id))
+        .filter(|t| t.owner == owner)
+        .ok_or(ApiError::NotFound("Deploy Token"))
+}
+
+fn create_deploy(api: &Api, owner: Source, params: &Params) -> ApiResult<Response> {
+    let name = params.required("name")?;
+    let scopes = scopes_param(params, DEPLOY_SCOPES)?;
+    let expires_at = match params.string("expires_at") {
+        None => None,
+        Some(value) => Some(
+            DateTime::parse_from_rfc3339(&value)
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|_| {
+                    value
+                        .parse::<NaiveDate>()
+                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+                })
+                .map_err(|_| ApiError::BadRequest("expires_at is invalid".to_owned()))?,
+        ),
+    };
+    let mut world = api.world_mut();
+    let id = world.new_deploy_token_id();
+    let secret = new_secret("gldt-");
+    let username = params
+        .string("username")
+        .unwrap_or_else(|| format!("gitlab+deploy-token-{id}"));
+    let token = DeployToken {
+        id,
+        name,
+        username,
+        scopes,
+        expires_at,
+        revoked: false,
+        owner,
+        secret: secret.clone(),
+    };
+    let value = views::with_secret(views::deploy_token(&token, api.state.now()), &secret);
+    world.deploy_tokens.insert(id, token);
+    Ok(created(value))
+}
+
+fn delete_deploy(api: &Api, owner: Source, token_id: &str) -> ApiResult<Response> {
+    let mut world = api.world_mut();
+    let id = deploy_token_of(&world, owner, token_id)?.id;
+    world.deploy_tokens.remove(&id);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_all_deploy_tokens(api: Api) -> ApiResult<Response> {
+    if !api.caller.is_admin {
+        return Err(ApiError::Forbidden);
+    }
+    list_deploy(&api, &api.world(), None)
+}
+
+pub async fn list_project_deploy_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let owner = deploy_owner_project(&api, &world, &id)?;
+    list_deploy(&api, &world, Some(owner))
+}
+
+pub async fn get_project_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let world = api.world();
+    let owner = deploy_owner_project(&api, &world, &id)?;
+    let token = deploy_token_of(&world, owner, &token_id)?;
+    Ok(Json(views::deploy_token(token, api.state.now())).into_response())
+}
+
+pub async fn create_project_deploy_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
+    let owner = deploy_owner_project(&api, &api.world(), &id)?;
+    create_deploy(&api, owner, &params)
+}
+
+pub async fn delete_project_deploy_token(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let owner = deploy_owner_project(&api, &api.world(), &id)?;
+    delete_deploy(&api, owner, &token_id)
+}
+
+pub async fn list_group_deploy_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let owner = deploy_owner_group(&api, &world, &id, MAINTAINER)?;
+    list_deploy(&api, &world, Some(owner))
+}
+
+pub async fn get_group_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let world = api.world();
+    let owner = deploy_owner_group(&api, &world, &id, MAINTAINER)?;
+    let token = deploy_token_of(&world, owner, &token_id)?;
+    Ok(Json(views::deploy_token(token, api.state.now())).into_response())
+}
+
+pub async fn create_group_deploy_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
+    let owner = deploy_owner_group(&api, &api.world(), &id, OWNER)?;
+    create_deploy(&api, owner, &params)
+}
+
+pub async fn delete_group_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
+    let owner = deploy_owner_group(&api, &api.world(), &id, OWNER)?;
+    delete_deploy(&api, owner, &token_id)
+}
+
+// Personal access tokens.
+
+/// An administrator lists every personal access token (bots' and service accounts' included);
+/// anyone else, their own.
+pub async fn list_personal_access_tokens(api: Api) -> ApiResult<Response> {
+    let world = api.world();
+    let filter = TokenFilter::new(&api)?;
+    let user_id = api.query.number("user_id")?;
+    let only_user = if api.caller.is_admin {
+        user_id
+    } else {
+        Some(api.caller.user_id)
+    };
+    if !api.caller.is_admin && user_id.is_some_and(|u| u != api.caller.user_id) {
+        return Err(ApiError::Forbidden);
+    }
+    let today = api.state.today();
+    if api.query.get("sort").is_none() {
+        let tokens = world
+            .personal_access_tokens
+            .values()
+            .filter(|t| only_user.is_none_or(|u| t.user_id == u))
+            .filter(|t| filter.keeps(t));
+        return paging::offset(&api.query, tokens, |t| views::personal_access_token(t, today));
+    }
+    let mut tokens: Vec<&PersonalAccessToken> = world
+        .personal_access_tokens
+        .values()
+        .filter(|t| only_user.is_none_or(|u| t.user_id == u))
+        .filter(|t| filter.keeps(t))
+        .collect();
+    sort_tokens(&api, &mut tokens)?;
+    paging::offset(&api.query, tokens.into_iter(), |t| {
+        views::personal_access_token(t, today)
+    })
+}
+
+fn own_or_admin<'w>(api: &Api, world: &'w World, token_id: &str) -> ApiResult<&'w PersonalAccessToken> {
+    let token = token_id
+        .parse::<Id>()
+        .ok()
+        .and_then(|id| world.personal_access_tokens.get(&id))
+        .ok_or(ApiError::NotFound("Personal Access Token"))?;
+    if api.caller.is_admin || token.user_id == api.caller.user_id {
+        Ok(token)
+    } else {
+        Err(ApiError::NotFound("Personal Access Token"))
+    }
+}
+
+pub async fn get_own_personal_access_token(api: Api) -> ApiResult<Response> {
+    let world = api.world();
+    let token = api
+        .caller
+        .token_id
+        .and_then(|id| world.personal_access_tokens.get(&id))
+        .ok_or(ApiError::NotFound("Personal Access Token"))?;
+    Ok(Json(views::personal_access_token(token, api.state.today())).into_response())
+}
+
+pub async fn get_personal_access_token(api: Api, Path(token_id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let token = own_or_admin(&api, &world, &token_id)?;
+    Ok(Json(views::personal_access_token(token, api.state.today())).into_response())
+}
+
+pub async fn revoke_personal_access_token(api: Api, Path(token_id): Path<String>) -> ApiResult<Response> {
+    let mut world = api.world_mut();
+    let id = own_or_admin(&api, &world, &token_id)?.id;
+    if let Some(token) = world.personal_access_tokens.get_mut(&id) {
+        token.revoked = true;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn rotate_personal_access_token(
+    api: Api,
+    Path(token_id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let today = api.state.today();
+    let mut world = api.world_mut();
+    let old = own_or_admin(&api, &world, &token_id)?.id;
+    let new = rotate(&mut world, old, &params, today)?;
+    let token = &world.personal_access_tokens[&new];
+    Ok(Json(views::with_secret(
+        views::personal_access_token(token, today),
+        &token.secret,
+    ))
+    .into_response())
+}
+
+// Service accounts' tokens (group service accounts, managed by the top-level group's Owners).
+
+fn service_account(api: &Api, world: &World, group: &str, user: &str) -> ApiResult<Id> {
+    let group = super::users::service_account_group(api, world, group)?;
+    let user = user
+        .parse::<Id>()
+        .ok()
+        .and_then(|id| world.users.get(&id))
+        .filter(|u| u.kind == UserKind::GroupServiceAccount { group_id: group })
+        .ok_or(ApiError::NotFound("User"))?;
+    Ok(user.id)
+}
+
+pub async fn list_service_account_tokens(api: Api, Path((group, user)): Path<(String, String)>) -> ApiResult<Response> {
+    let world = api.world();
+    let user = service_account(&api, &world, &group, &user)?;
+    let filter = TokenFilter::new(&api)?;
+    let today = api.state.today();
+    let tokens = world
+        .personal_access_tokens
+        .values()
+        .filter(|t| t.user_id == user)
+        .filter(|t| filter.keeps(t));
+    paging::offset(&api.query, tokens, |t| views::personal_access_token(t, today))
+}
+
+pub async fn create_service_account_token(
+    api: Api,
+    Path((group, user)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    let user = service_account(&api, &api.world(), &group, &user)?;
+    let name = params.required("name")?;
+    let scopes = scopes_param(&params, TOKEN_SCOPES)?;
+    let today = api.state.today();
+    let expires_at = expiry_param(&params, today, None)?;
+    let mut world = api.world_mut();
+    let (id, secret) = issue_token(
+        &mut world,
+        user,
+        name,
+        params.string("description"),
+        scopes,
+        Some(expires_at),
+    );
+    Ok(created(views::with_secret(
+        views::personal_access_token(&world.personal_access_tokens[&id], today),
+        &secret,
+    )))
+}
+
+pub async fn revoke_service_account_token(
+    api: Api,
+    Path((group, user, token_id)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let mut world = api.world_mut();
+    let user = service_account(&api, &world, &group, &user)?;
+    let token = token_id
+        .parse::<Id>()
+        .ok()
+        .and_then(|id| world.personal_access_tokens.get_mut(&id))
+        .filter(|t| t.user_id == user)
+        .ok_or(ApiError::NotFound("Personal Access Token"))?;
+    token.revoked = true;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn rotate_service_account_token(
+    api: Api,
+    Path((group, user, token_id)): Path<(String, String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    let today = api.state.today();
+    let mut world = api.world_mut();
+    let user = service_account(&api, &world, &group, &user)?;
+    let old = token_id
+        .parse::<Id>()
+        .ok()
+        .filter(|id| world.personal_access_tokens.get(id).is_some_and(|t| t.user_id == user))
+        .ok_or(ApiError::NotFound("Personal Access Token"))?;
+    let new = rotate(&mut world, old, &params, today)?;
+    let token = &world.personal_access_tokens[&new];
+    Ok(Json(views::with_secret(
+        views::personal_access_token(token, today),
+        &token.secret,
+    ))
+    .into_response())
+}

@@ -1,0 +1,282 @@
+//! The simulated GitLab's world: groups, projects, users (people, bots, service accounts),
+//! personal access tokens (which project and group access tokens are, for their bot users),
+//! deploy tokens and memberships. Plain data; the API modules read and change it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+pub type Id = u64;
+
+/// GitLab's roles by access level.
+pub const GUEST: u8 = 10;
+pub const PLANNER: u8 = 15;
+pub const REPORTER: u8 = 20;
+pub const DEVELOPER: u8 = 30;
+pub const MAINTAINER: u8 = 40;
+pub const OWNER: u8 = 50;
+pub const ACCESS_LEVELS: [u8; 6] = [GUEST, PLANNER, REPORTER, DEVELOPER, MAINTAINER, OWNER];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: Id,
+    pub name: String,
+    pub path: String,
+    pub full_path: String,
+    pub full_name: String,
+    pub parent_id: Option<Id>,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    pub id: Id,
+    pub name: String,
+    pub path: String,
+    /// The group the project is in.
+    pub namespace_id: Id,
+    pub path_with_namespace: String,
+    pub description: String,
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What kind of account a user is; GitLab tells them apart by `bot` and the username prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UserKind {
+    Human,
+    /// The bot user of a project access token.
+    ProjectBot {
+        project_id: Id,
+    },
+    /// The bot user of a group access token.
+    GroupBot {
+        group_id: Id,
+    },
+    /// A service account of a top-level group.
+    GroupServiceAccount {
+        group_id: Id,
+    },
+    /// An instance-wide service account (self-managed).
+    InstanceServiceAccount,
+}
+
+impl UserKind {
+    pub fn is_bot(self) -> bool {
+        !matches!(self, UserKind::Human)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Id,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub state: String,
+    pub is_admin: bool,
+    #[serde(flatten)]
+    pub kind: UserKind,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A personal access token. Project and group access tokens are personal access tokens of their
+/// bot users; service accounts' tokens are theirs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonalAccessToken {
+    pub id: Id,
+    pub user_id: Id,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<NaiveDate>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    /// The secret. Only in the create and rotate responses, and never in the world dump.
+    #[serde(skip)]
+    pub secret: String,
+}
+
+impl PersonalAccessToken {
+    /// GitLab tokens expire at 00:00 UTC on their expiry date.
+    pub fn expired(&self, today: NaiveDate) -> bool {
+        self.expires_at.is_some_and(|date| date <= today)
+    }
+
+    pub fn active(&self, today: NaiveDate) -> bool {
+        !self.revoked && !self.expired(today)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Source {
+    Group(Id),
+    Project(Id),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployToken {
+    pub id: Id,
+    pub name: String,
+    pub username: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    pub owner: Source,
+    #[serde(skip)]
+    pub secret: String,
+}
+
+impl DeployToken {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// An OAuth application registered with the simulated GitLab.
+#[derive(Debug, Clone, Serialize)]
+pub struct OAuthApp {
+    pub name: String,
+    pub client_id: String,
+    #[serde(skip)]
+    pub client_secret: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct World {
+    pub groups: BTreeMap<Id, Group>,
+    pub projects: BTreeMap<Id, Project>,
+    pub users: BTreeMap<Id, User>,
+    pub personal_access_tokens: BTreeMap<Id, PersonalAccessToken>,
+    pub deploy_tokens: BTreeMap<Id, DeployToken>,
+    /// Direct memberships: (source, user) → access level.
+    #[serde(serialize_with = "serialize_members")]
+    pub members: BTreeMap<(Source, Id), u8>,
+    pub oauth_apps: Vec<OAuthApp>,
+    #[serde(skip)]
+    pub next_id: NextIds,
+    /// Secret → personal access token id, so authenticating a request is one look-up.
+    #[serde(skip)]
+    pub secrets: std::collections::HashMap<String, Id>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NextIds {
+    pub group: Id,
+    pub project: Id,
+    pub user: Id,
+    pub personal_access_token: Id,
+    pub deploy_token: Id,
+}
+
+fn serialize_members<S: serde::Serializer>(members: &BTreeMap<(Source, Id), u8>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Member {
+        source: Source,
+        user_id: Id,
+        access_level: u8,
+    }
+    s.collect_seq(members.iter().map(|((source, user_id), level)| Member {
+        source: *source,
+        user_id: *user_id,
+        access_level: *level,
+    }))
+}
+
+impl World {
+    pub fn new_group_id(&mut self) -> Id {
+        self.next_id.group += 1;
+        self.next_id.group
+    }
+
+    pub fn new_project_id(&mut self) -> Id {
+        self.next_id.project += 1;
+        self.next_id.project
+    }
+
+    pub fn new_user_id(&mut self) -> Id {
+        self.next_id.user += 1;
+        self.next_id.user
+    }
+
+    pub fn new_personal_access_token_id(&mut self) -> Id {
+        self.next_id.personal_access_token += 1;
+        self.next_id.personal_access_token
+    }
+
+    pub fn new_deploy_token_id(&mut self) -> Id {
+        self.next_id.deploy_token += 1;
+        self.next_id.deploy_token
+    }
+
+    /// The group and its ancestors, nearest first.
+    pub fn ancestors(&self, group_id: Id) -> impl Iterator<Item = &Group> {
+        std::iter::successors(self.groups.get(&group_id), |group| {
+            group.parent_id.and_then(|parent| self.groups.get(&parent))
+        })
+    }
+
+    /// The top-level group above (or at) `group_id`.
+    pub fn root_of(&self, group_id: Id) -> Option<Id> {
+        self.ancestors(group_id).last().map(|group| group.id)
+    }
+
+    pub fn is_descendant(&self, group_id: Id, of: Id) -> bool {
+        self.ancestors(group_id).any(|group| group.id == of)
+    }
+
+    /// A user's access to a group: the highest of their memberships in it and its ancestors.
+    pub fn group_access(&self, user_id: Id, group_id: Id) -> Option<u8> {
+        self.ancestors(group_id)
+            .filter_map(|group| self.members.get(&(Source::Group(group.id), user_id)).copied())
+            .max()
+    }
+
+    /// A user's access to a project: direct membership, or inherited from its groups.
+    pub fn project_access(&self, user_id: Id, project_id: Id) -> Option<u8> {
+        let project = self.projects.get(&project_id)?;
+        let direct = self.members.get(&(Source::Project(project_id), user_id)).copied();
+        direct.max(self.group_access(user_id, project.namespace_id))
+    }
+
+    /// The token behind a secret, with its user.
+    pub fn token_by_secret(&self, secret: &str) -> Option<(&PersonalAccessToken, &User)> {
+        let token = self.personal_access_tokens.get(self.secrets.get(secret)?)?;
+        Some((token, self.users.get(&token.user_id)?))
+    }
+
+    /// Stores a personal access token and indexes its secret.
+    pub fn insert_personal_access_token(&mut self, token: PersonalAccessToken) {
+        self.secrets.insert(token.secret.clone(), token.id);
+        self.personal_access_tokens.insert(token.id, token);
+    }
+
+    /// Gives a token a new secret (rotation keeps GitLab's id scheme: see the API modules).
+    pub fn forget_secret(&mut self, secret: &str) {
+        self.secrets.remove(secret);
+    }
+
+    pub fn group_by_ref(&self, reference: &str) -> Option<&Group> {
+        match reference.parse::<Id>() {
+            Ok(id) => self.groups.get(&id),
+            Err(_) => self.groups.values().find(|group| group.full_path == reference),
+        }
+    }
+
+    pub fn project_by_ref(&self, reference: &str) -> Option<&Project> {
+        match reference.parse::<Id>() {
+            Ok(id) => self.projects.get(&id),
+            Err(_) => self
+                .projects
+                .values()
+                .find(|project| project.path_with_namespace == reference),
+        }
+    }
+}
