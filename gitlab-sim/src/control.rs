@@ -285,7 +285,7 @@ fn hex32(seed: Id) -> String {
 /// Applies every mutation in order, or none when one fails.
 async fn mutate(State(state): State<SimState>, Json(mutations): Json<Vec<Mutation>>) -> Response {
     let today = state.today();
-    let mut world = state.world.write().unwrap_or_else(|e| e.into_inner());
+    let mut world = state.world_mut();
     let mut draft = world.clone();
     let mut results = Vec::new();
     for (index, mutation) in mutations.into_iter().enumerate() {

@@ -38,7 +38,8 @@ pub struct SimState {
 }
 
 impl SimState {
-    pub fn new(world: model::World, rate_limit_per_minute: u32) -> Self {
+    pub fn new(mut world: model::World, rate_limit_per_minute: u32) -> Self {
+        world.reindex();
         SimState {
             world: Arc::new(RwLock::new(world)),
             oauth: Arc::new(oauth::OAuthState::default()),
@@ -46,6 +47,12 @@ impl SimState {
             faults: Arc::new(faults::FaultState::default()),
             today_override: None,
         }
+    }
+
+    /// Write access to the world; the index is rebuilt when the guard is dropped, so every
+    /// change (API, control endpoint, test) keeps the listings' look-ups true.
+    pub fn world_mut(&self) -> WorldMut<'_> {
+        WorldMut(self.world.write().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -60,10 +67,34 @@ impl SimState {
     }
 }
 
+/// A write guard on the world that reindexes it when dropped.
+pub struct WorldMut<'a>(std::sync::RwLockWriteGuard<'a, model::World>);
+
+impl std::ops::Deref for WorldMut<'_> {
+    type Target = model::World;
+    fn deref(&self) -> &model::World {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WorldMut<'_> {
+    fn deref_mut(&mut self) -> &mut model::World {
+        &mut self.0
+    }
+}
+
+impl Drop for WorldMut<'_> {
+    fn drop(&mut self) {
+        self.0.reindex();
+    }
+}
+
 /// The whole simulator: `/api/v4/…` (authenticated, rate limited, with injected faults),
 /// `/oauth/…`, and the control endpoints under `/-/sim/…`.
 pub fn router(state: SimState) -> Router {
-    let api = api::router(state.clone()).layer(middleware::from_fn_with_state(state.clone(), faults::inject));
+    let api = api::router(state.clone())
+        .layer(middleware::from_fn(runtime))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::inject));
     Router::new()
         .nest("/api/v4", api)
         .route(
@@ -76,6 +107,18 @@ pub fn router(state: SimState) -> Router {
         .route("/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
         .nest("/-/sim", control::router(state.clone()))
         .with_state(state)
+}
+
+/// `X-Runtime`, as GitLab (Rails) sends it: the seconds the server spent on the request, before
+/// injected latency. Benchmarks read it.
+async fn runtime(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let seconds = format!("{:.6}", started.elapsed().as_secs_f64());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+        response.headers_mut().insert("x-runtime", value);
+    }
+    response
 }
 
 /// Options of a simulator started by [`spawn`].

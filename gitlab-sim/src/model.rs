@@ -2,7 +2,7 @@
 //! personal access tokens (which project and group access tokens are, for their bot users),
 //! deploy tokens and memberships. Plain data; the API modules read and change it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -165,6 +165,26 @@ pub struct World {
     /// Secret → personal access token id, so authenticating a request is one look-up.
     #[serde(skip)]
     pub secrets: std::collections::HashMap<String, Id>,
+    /// Look-ups the listings need, derived from the maps above (see [`World::reindex`]).
+    #[serde(skip)]
+    pub index: Index,
+}
+
+/// Derived look-ups, so a list page costs what it returns rather than a scan of the world.
+/// Rebuilt by [`World::reindex`] whenever the world changes (the write guard does it).
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub subgroups: BTreeMap<Id, BTreeSet<Id>>,
+    pub projects_in_group: BTreeMap<Id, BTreeSet<Id>>,
+    pub tokens_of_user: BTreeMap<Id, BTreeSet<Id>>,
+    /// Every personal access token id in order, so a deep page of the administrator's listing
+    /// is a slice, not a walk.
+    pub token_ids: Vec<Id>,
+    /// The bot users of a project or group (its access tokens' users).
+    pub bots_of: BTreeMap<Source, BTreeSet<Id>>,
+    pub deploy_tokens_of: BTreeMap<Source, BTreeSet<Id>>,
+    /// Direct memberships by user, for access checks.
+    pub memberships_of: BTreeMap<Id, BTreeMap<Source, u8>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -191,6 +211,82 @@ fn serialize_members<S: serde::Serializer>(members: &BTreeMap<(Source, Id), u8>,
 }
 
 impl World {
+    /// Rebuilds [`Index`] from the maps.
+    pub fn reindex(&mut self) {
+        let mut index = Index::default();
+        for group in self.groups.values() {
+            if let Some(parent) = group.parent_id {
+                index.subgroups.entry(parent).or_default().insert(group.id);
+            }
+        }
+        for project in self.projects.values() {
+            index
+                .projects_in_group
+                .entry(project.namespace_id)
+                .or_default()
+                .insert(project.id);
+        }
+        index.token_ids = self.personal_access_tokens.keys().copied().collect();
+        for token in self.personal_access_tokens.values() {
+            index.tokens_of_user.entry(token.user_id).or_default().insert(token.id);
+        }
+        for user in self.users.values() {
+            match user.kind {
+                UserKind::ProjectBot { project_id } => {
+                    index
+                        .bots_of
+                        .entry(Source::Project(project_id))
+                        .or_default()
+                        .insert(user.id);
+                }
+                UserKind::GroupBot { group_id } => {
+                    index
+                        .bots_of
+                        .entry(Source::Group(group_id))
+                        .or_default()
+                        .insert(user.id);
+                }
+                _ => {}
+            }
+        }
+        for token in self.deploy_tokens.values() {
+            index.deploy_tokens_of.entry(token.owner).or_default().insert(token.id);
+        }
+        for ((source, user), level) in &self.members {
+            index.memberships_of.entry(*user).or_default().insert(*source, *level);
+        }
+        self.index = index;
+    }
+
+    /// The group and every group below it, depth first.
+    pub fn group_and_descendants(&self, group_id: Id) -> Vec<Id> {
+        let mut found = Vec::new();
+        let mut stack = vec![group_id];
+        while let Some(id) = stack.pop() {
+            found.push(id);
+            if let Some(children) = self.index.subgroups.get(&id) {
+                stack.extend(children.iter().rev());
+            }
+        }
+        found
+    }
+
+    /// The personal access tokens of the bot users of a project or group, by id.
+    pub fn resource_tokens(&self, source: Source) -> Vec<&PersonalAccessToken> {
+        let mut ids: Vec<Id> = self
+            .index
+            .bots_of
+            .get(&source)
+            .into_iter()
+            .flatten()
+            .flat_map(|bot| self.index.tokens_of_user.get(bot).into_iter().flatten().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.iter()
+            .filter_map(|id| self.personal_access_tokens.get(id))
+            .collect()
+    }
+
     pub fn new_group_id(&mut self) -> Id {
         self.next_id.group += 1;
         self.next_id.group

@@ -103,13 +103,20 @@ pub fn offset<T, R: Serialize>(
     let stop_counting_at = COUNT_LIMIT.max(end) + 1;
     let mut seen = 0usize;
     let mut slice = Vec::with_capacity(per_page);
-    for item in items {
-        if seen >= start && seen < end {
-            slice.push(render(item));
-        }
-        seen += 1;
-        if seen >= stop_counting_at {
-            break;
+    let (lower, upper) = items.size_hint();
+    if upper == Some(lower) {
+        // An unfiltered listing knows its length: no need to walk it to count.
+        seen = lower.min(stop_counting_at);
+        slice.extend(items.skip(start).take(per_page).map(render));
+    } else {
+        for item in items {
+            if seen >= start && seen < end {
+                slice.push(render(item));
+            }
+            seen += 1;
+            if seen >= stop_counting_at {
+                break;
+            }
         }
     }
     let total = (seen < stop_counting_at && seen <= COUNT_LIMIT).then_some(seen);

@@ -84,7 +84,7 @@ async fn all_pages(sim: &SimHandle, path: &str, token: &str) -> Vec<Value> {
 }
 
 fn user_token(sim: &SimHandle, username: &str, scopes: &[&str]) -> String {
-    let mut world = sim.state.world.write().expect("world");
+    let mut world = sim.state.world_mut();
     let user = world
         .users
         .values()
@@ -225,7 +225,7 @@ async fn past_ten_thousand_records_totals_are_left_out() {
     let sim = sim(Scenario::Small).await;
     let admin = sim.credentials.admin_token.clone();
     {
-        let mut world = sim.state.world.write().expect("world");
+        let mut world = sim.state.world_mut();
         for n in 0..10_001 {
             let id = world.new_personal_access_token_id();
             world.insert_personal_access_token(PersonalAccessToken {

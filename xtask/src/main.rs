@@ -54,6 +54,7 @@ fn run() -> anyhow::Result<()> {
                     println!("repository tests: SQLite only (no PostgreSQL at TEST_POSTGRES_URL or 127.0.0.1:5432)")
                 }
             }
+            command.env("GITLAB_SIM_PYTHON", python_gitlab()?);
             process::run(&mut command)?;
             e2e::run()
         }
@@ -101,6 +102,26 @@ fn demo() -> anyhow::Result<()> {
             .arg("serve")
             .env("DATABASE_URL", database_url),
     )
+}
+
+/// A Python with python-gitlab for gitlab-sim's independent-client test: a virtual environment
+/// in `target/python-venv`, made or updated from `gitlab-sim/tests/python/requirements.txt`.
+fn python_gitlab() -> anyhow::Result<PathBuf> {
+    let requirements = PathBuf::from("gitlab-sim/tests/python/requirements.txt");
+    let venv = PathBuf::from("target/python-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join("installed-requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).context("cannot read the Python requirements")?;
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        process::run(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        process::run(
+            std::process::Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        )?;
+        std::fs::write(&marker, wanted)?;
+    }
+    Ok(std::fs::canonicalize(python)?)
 }
 
 /// `TEST_POSTGRES_URL` when set; otherwise the local server of this project's machines, when it

@@ -89,6 +89,9 @@ fn list<'w>(api: &Api, world: &'w World, groups: impl Iterator<Item = &'w Group>
         .filter(|g| api.can_see_group(world, g))
         .filter(|g| search_matches(api, &g.name, &g.path))
         .filter(|g| {
+            if min_access.is_none() && !owned {
+                return true;
+            }
             let role = world.group_access(api.caller.user_id, g.id).unwrap_or(0);
             min_access.is_none_or(|min| role >= min) && (!owned || role == OWNER)
         })
@@ -123,7 +126,13 @@ pub async fn list_subgroups(api: Api, Path(id): Path<String>) -> ApiResult<Respo
     list(
         &api,
         &world,
-        world.groups.values().filter(|g| g.parent_id == Some(parent)),
+        world
+            .index
+            .subgroups
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| world.groups.get(id)),
     )
 }
 
@@ -134,9 +143,10 @@ pub async fn list_descendant_groups(api: Api, Path(id): Path<String>) -> ApiResu
         &api,
         &world,
         world
-            .groups
-            .values()
-            .filter(|g| g.id != root && world.is_descendant(g.id, root)),
+            .group_and_descendants(root)
+            .into_iter()
+            .filter(|id| *id != root)
+            .filter_map(|id| world.groups.get(&id)),
     )
 }
 
@@ -171,10 +181,16 @@ pub async fn list_group_projects(api: Api, Path(id): Path<String>) -> ApiResult<
     let include_subgroups = api.query.flag("include_subgroups")?.unwrap_or(false);
     let simple = api.query.flag("simple")?.unwrap_or(false);
     let keep = project_filter(&api)?;
-    let mut projects: Vec<&Project> = world
-        .projects
-        .values()
-        .filter(|p| p.namespace_id == group || (include_subgroups && world.is_descendant(p.namespace_id, group)))
+    let groups = if include_subgroups {
+        world.group_and_descendants(group)
+    } else {
+        vec![group]
+    };
+    let mut projects: Vec<&Project> = groups
+        .iter()
+        .filter_map(|g| world.index.projects_in_group.get(g))
+        .flatten()
+        .filter_map(|id| world.projects.get(id))
         .filter(|p| api.can_see_project(&world, p))
         .filter(|p| keep(p))
         .collect();

@@ -163,8 +163,8 @@ impl Api {
         self.state.world.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn world_mut(&self) -> std::sync::RwLockWriteGuard<'_, crate::model::World> {
-        self.state.world.write().unwrap_or_else(|e| e.into_inner())
+    pub fn world_mut(&self) -> crate::WorldMut<'_> {
+        self.state.world_mut()
     }
 }
 

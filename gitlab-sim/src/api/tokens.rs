@@ -155,11 +155,25 @@ impl TokenFilter {
         })
     }
 
+    fn is_empty(&self) -> bool {
+        self.state.is_none()
+            && self.revoked.is_none()
+            && self.search.is_none()
+            && self.created_after.is_none()
+            && self.created_before.is_none()
+            && self.expires_after.is_none()
+            && self.expires_before.is_none()
+            && self.last_used_after.is_none()
+            && self.last_used_before.is_none()
+    }
+
     fn keeps(&self, token: &PersonalAccessToken) -> bool {
-        let expires = token
-            .expires_at
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc());
+        let expires = || {
+            token
+                .expires_at
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        };
         self.state.is_none_or(|active| token.active(self.today) == active)
             && self.revoked.is_none_or(|revoked| token.revoked == revoked)
             && self
@@ -168,8 +182,8 @@ impl TokenFilter {
                 .is_none_or(|s| token.name.to_lowercase().contains(s))
             && self.created_after.is_none_or(|t| token.created_at > t)
             && self.created_before.is_none_or(|t| token.created_at < t)
-            && self.expires_after.is_none_or(|t| expires.is_some_and(|e| e > t))
-            && self.expires_before.is_none_or(|t| expires.is_some_and(|e| e < t))
+            && self.expires_after.is_none_or(|t| expires().is_some_and(|e| e > t))
+            && self.expires_before.is_none_or(|t| expires().is_some_and(|e| e < t))
             && self
                 .last_used_after
                 .is_none_or(|t| token.last_used_at.is_some_and(|u| u > t))
@@ -199,9 +213,8 @@ fn sort_tokens(api: &Api, tokens: &mut [&PersonalAccessToken]) -> ApiResult<()> 
 fn list_resource_tokens(api: &Api, world: &World, resource: Resource) -> ApiResult<Response> {
     let filter = TokenFilter::new(api)?;
     let mut tokens: Vec<&PersonalAccessToken> = world
-        .personal_access_tokens
-        .values()
-        .filter(|t| world.users.get(&t.user_id).is_some_and(|u| resource.owns(u)))
+        .resource_tokens(resource.source())
+        .into_iter()
         .filter(|t| filter.keeps(t))
         .collect();
     sort_tokens(api, &mut tokens)?;
@@ -493,12 +506,26 @@ pub async fn revoke_group_access_token(api: Api, Path((id, token_id)): Path<(Str
 fn list_deploy(api: &Api, world: &World, owner: Option<Source>) -> ApiResult<Response> {
     let now = api.state.now();
     let active = api.query.flag("active")?;
-    let tokens = world
-        .deploy_tokens
-        .values()
-        .filter(move |t| owner.is_none_or(|o| t.owner == o))
-        .filter(move |t| active.is_none_or(|a| (!t.revoked && !t.expired(now)) == a));
-    paging::offset(&api.query, tokens, |t| views::deploy_token(t, now))
+    let tokens: Box<dyn Iterator<Item = &DeployToken>> = match owner {
+        Some(owner) => Box::new(
+            world
+                .index
+                .deploy_tokens_of
+                .get(&owner)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| world.deploy_tokens.get(id)),
+        ),
+        None => Box::new(world.deploy_tokens.values()),
+    };
+    match active {
+        None => paging::offset(&api.query, tokens, |t| views::deploy_token(t, now)),
+        Some(active) => paging::offset(
+            &api.query,
+            tokens.filter(move |t| (!t.revoked && !t.expired(now)) == active),
+            |t| views::deploy_token(t, now),
+        ),
+    }
 }
 
 fn deploy_owner_project(api: &Api, world: &World, id: &str) -> ApiResult<Source> {
@@ -644,12 +671,30 @@ pub async fn list_personal_access_tokens(api: Api) -> ApiResult<Response> {
         return Err(ApiError::Forbidden);
     }
     let today = api.state.today();
+    let of_user = |user: Id| {
+        world
+            .index
+            .tokens_of_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| world.personal_access_tokens.get(id))
+    };
     if api.query.get("sort").is_none() {
-        let tokens = world
-            .personal_access_tokens
-            .values()
-            .filter(|t| only_user.is_none_or(|u| t.user_id == u))
-            .filter(|t| filter.keeps(t));
+        if only_user.is_none() && filter.is_empty() {
+            let tokens = &world.personal_access_tokens;
+            return paging::offset(&api.query, world.index.token_ids.iter(), |id| {
+                views::personal_access_token(&tokens[id], today)
+            });
+        }
+        let tokens: Box<dyn Iterator<Item = &PersonalAccessToken>> = match only_user {
+            Some(user) => Box::new(of_user(user)),
+            None => Box::new(world.personal_access_tokens.values()),
+        };
+        if filter.is_empty() {
+            return paging::offset(&api.query, tokens, |t| views::personal_access_token(t, today));
+        }
+        let tokens = tokens.filter(|t| filter.keeps(t));
         return paging::offset(&api.query, tokens, |t| views::personal_access_token(t, today));
     }
     let mut tokens: Vec<&PersonalAccessToken> = world
