@@ -46,6 +46,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the database migrations and exit.
     Migrate,
+    /// Read every token and service account from GitLab into the database, once.
+    Sync(SyncArgs),
     /// Load teams and tokens from a JSON file (development and browser tests).
     #[command(hide = true)]
     LoadFixture {
@@ -102,5 +104,66 @@ mod tests {
         }
         assert_eq!(cli.global.database_url, "sqlite://x.db");
         assert!(Cli::try_parse_from(["token-inventory", "serve", "--port", "http"]).is_err());
+    }
+}
+
+/// Where and how sync reads GitLab. The credential should be a `read_api` token with an expiry:
+/// an administrator's (the fewest requests) or a group owner's (walks the groups it owns).
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// GitLab's base URL, e.g. `https://gitlab.example.com`.
+    #[arg(long = "gitlab-url", env = "SYNC_GITLAB_URL")]
+    pub gitlab_url: String,
+    /// The access token sync reads with (`read_api`). Never logged, never stored.
+    #[arg(
+        long = "gitlab-token",
+        env = "SYNC_GITLAB_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "gitlab_token_file"
+    )]
+    pub gitlab_token: Option<String>,
+    /// A file holding the token (a mounted secret), instead of `SYNC_GITLAB_TOKEN`.
+    #[arg(long = "gitlab-token-file", env = "SYNC_GITLAB_TOKEN_FILE")]
+    pub gitlab_token_file: Option<PathBuf>,
+    /// Full paths of the groups to read (comma-separated); empty: everything the credential can.
+    #[arg(long = "root-groups", env = "SYNC_ROOT_GROUPS", value_delimiter = ',')]
+    pub root_groups: Vec<String>,
+    /// Requests in flight at once.
+    #[arg(long, env = "SYNC_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: usize,
+    #[arg(long, env = "SYNC_STRATEGY", value_enum, default_value_t = crate::sync::StrategyChoice::Auto)]
+    pub strategy: crate::sync::StrategyChoice,
+    /// No progress bar (logs only).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl SyncArgs {
+    /// The sync settings, with the token read from the flag, the variable or the file.
+    pub fn settings(&self) -> anyhow::Result<crate::sync::SyncSettings> {
+        use anyhow::Context;
+        let token = match (&self.gitlab_token, &self.gitlab_token_file) {
+            (Some(token), _) => token.trim().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the GitLab token file {}", path.display()))?
+                .trim()
+                .to_owned(),
+            (None, None) => anyhow::bail!("sync needs a GitLab token: set SYNC_GITLAB_TOKEN or SYNC_GITLAB_TOKEN_FILE"),
+        };
+        anyhow::ensure!(!token.is_empty(), "the GitLab token is empty");
+        anyhow::ensure!(
+            self.gitlab_url.starts_with("http://") || self.gitlab_url.starts_with("https://"),
+            "SYNC_GITLAB_URL must start with http:// or https://"
+        );
+        let mut settings = crate::sync::SyncSettings::new(self.gitlab_url.clone(), secrecy::SecretString::from(token));
+        settings.root_groups = self
+            .root_groups
+            .iter()
+            .map(|path| path.trim().trim_matches('/').to_owned())
+            .filter(|path| !path.is_empty())
+            .collect();
+        settings.strategy = self.strategy;
+        settings.client.concurrency = self.concurrency.clamp(1, 64);
+        Ok(settings)
     }
 }

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod fixtures;
 pub mod http;
+pub mod sync;
 pub mod telemetry;
 
 use std::net::SocketAddr;

@@ -28,6 +28,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
+        Command::Sync(args) => {
+            let settings = args.settings()?;
+            server::sync::cli::run(repo, &settings, args.quiet).await?;
+            Ok(())
+        }
         Command::LoadFixture { path } => {
             let (teams, tokens) = fixtures::load(&repo, &path).await?;
             println!("loaded {teams} teams and {tokens} tokens from {}", path.display());

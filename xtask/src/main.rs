@@ -121,7 +121,8 @@ fn python_gitlab() -> anyhow::Result<PathBuf> {
         )?;
         std::fs::write(&marker, wanted)?;
     }
-    Ok(std::fs::canonicalize(python)?)
+    // Not canonicalize: the venv's python is a symlink, and only its own path sees the venv.
+    Ok(std::path::absolute(python)?)
 }
 
 /// `TEST_POSTGRES_URL` when set; otherwise the local server of this project's machines, when it

@@ -6,6 +6,7 @@
 //! are in `app`, call it with `app`'s domain types.
 
 mod sql;
+mod sync_store;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
@@ -23,6 +24,7 @@ use crate::{
 };
 
 pub use sql::{PostgresRepository, SqliteRepository};
+pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 
 pub type Repo = Arc<dyn Repository>;
 
@@ -81,7 +83,7 @@ pub struct UpsertCounts {
 }
 
 #[async_trait]
-pub trait Repository: Send + Sync + 'static {
+pub trait Repository: SyncStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the migrations this binary carries.

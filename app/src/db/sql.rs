@@ -33,7 +33,7 @@ fn sort_column(sort: TokenSort) -> &'static str {
 }
 
 macro_rules! sql_repository {
-    ($(#[$doc:meta])* $name:ident, $db:ty, $pool:ty, $backend:expr, $migrations:literal) => {
+    ($(#[$doc:meta])* $name:ident, $db:ty, $pool:ty, $backend:expr, $migrations:literal, $begin:literal) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name {
@@ -105,7 +105,7 @@ macro_rules! sql_repository {
                 tokens: &[TokenRecord],
                 seen_at: DateTime<Utc>,
             ) -> Result<UpsertCounts, DbError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 for batch in tokens.chunks(UPSERT_BATCH) {
                     let mut builder = QueryBuilder::<$db>::new(
@@ -188,7 +188,7 @@ macro_rules! sql_repository {
                         DbError::Sqlx(error)
                     }
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let (id,): (i64,) = sqlx::query_as("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
                     .bind(&team.name)
                     .bind(Utc::now())
@@ -244,7 +244,10 @@ sql_repository!(
     Sqlite,
     SqlitePool,
     Backend::Sqlite,
-    "../migrations/sqlite"
+    "../migrations/sqlite",
+    // Take the write lock at the start: a transaction that reads before it writes cannot then
+    // fail with SQLITE_BUSY_SNAPSHOT.
+    "BEGIN IMMEDIATE"
 );
 
 sql_repository!(
@@ -253,5 +256,6 @@ sql_repository!(
     Postgres,
     PgPool,
     Backend::Postgres,
-    "../migrations/postgres"
+    "../migrations/postgres",
+    "BEGIN"
 );

@@ -3,7 +3,12 @@
 //! compiled for the server and the browser alike.
 
 pub mod expiry;
+pub mod sync;
 pub mod token;
 
 pub use expiry::{ExpiryWindow, relative_day};
+pub use sync::{
+    AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
+    SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
+};
 pub use token::{AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenStatus, TokenSummary};

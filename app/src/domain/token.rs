@@ -13,7 +13,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(what: &'static str, value: &str) -> Self {
+    pub(crate) fn new(what: &'static str, value: &str) -> Self {
         Self {
             what,
             value: value.to_owned(),

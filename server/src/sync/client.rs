@@ -1,0 +1,442 @@
+//! A small GitLab REST API v4 client for sync: typed pages, GitLab's two paginations, retries
+//! with capped exponential backoff and jitter, and obedience to `Retry-After` and
+//! `RateLimit-Remaining`/`RateLimit-Reset` shared by every request in flight.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{StreamExt, stream};
+use rand::Rng;
+use reqwest::{StatusCode, header::HeaderMap};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, de::DeserializeOwned};
+use tokio::time::Instant;
+
+/// GitLab's largest page.
+pub const PER_PAGE: u32 = 100;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Attempts per request, the first included.
+    pub attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub timeout: Duration,
+    /// Requests in flight at once for paged listings that can be fetched side by side.
+    pub concurrency: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            attempts: 8,
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            concurrency: 16,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The credential was refused: nothing can be read.
+    #[error("GitLab refused the credential (401): check SYNC_GITLAB_TOKEN")]
+    Unauthorized,
+    /// This resource is not readable with this credential (403) or does not exist (404).
+    #[error("{path}: {status}")]
+    Refused { path: String, status: StatusCode },
+    /// Retries ran out.
+    #[error("{path}: gave up after {attempts} attempts: {last}")]
+    GaveUp { path: String, attempts: u32, last: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// A page and where the next one is.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page: Option<u32>,
+    pub total_pages: Option<u32>,
+    /// Keyset pagination: the next page's full URL.
+    pub next_link: Option<String>,
+}
+
+pub struct GitLabClient {
+    http: reqwest::Client,
+    /// `https://gitlab.example.com/api/v4`
+    api: String,
+    token: SecretString,
+    options: ClientOptions,
+    requests: AtomicU64,
+    /// Every request waits until then (a 429's `Retry-After`, or a spent rate limit's reset).
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl GitLabClient {
+    pub fn new(base_url: &str, token: SecretString, options: ClientOptions) -> anyhow::Result<Arc<Self>> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("token-inventory/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(options.concurrency.max(1) * 2)
+            .tcp_keepalive(Duration::from_secs(60))
+            .build()?;
+        Ok(Arc::new(GitLabClient {
+            http,
+            api: format!("{}/api/v4", base_url.trim_end_matches('/')),
+            token,
+            options,
+            requests: AtomicU64::new(0),
+            paused_until: Mutex::new(None),
+        }))
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.options.concurrency.max(1)
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    async fn wait_if_paused(&self) {
+        let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = until.filter(|until| *until > Instant::now()) {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .options
+            .backoff_base
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.options.backoff_cap);
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
+    }
+
+    /// Heeds the rate-limit headers: when fewer requests remain than may be in flight, everyone
+    /// waits for the reset.
+    fn observe_rate_limit(&self, headers: &HeaderMap) {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
+        if let (Some(remaining), Some(reset)) = (number("ratelimit-remaining"), number("ratelimit-reset"))
+            && remaining <= i64::try_from(self.concurrency()).unwrap_or(i64::MAX)
+        {
+            let wait = reset - Utc::now().timestamp();
+            if wait > 0 {
+                self.pause_for(Duration::from_secs(u64::try_from(wait).unwrap_or(0).min(120)));
+            }
+        }
+    }
+
+    /// GET a URL (relative to `/api/v4`, or absolute from a `Link` header) and decode its JSON,
+    /// retrying what can be retried.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, HeaderMap), ClientError> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.api)
+        };
+        let mut last = String::new();
+        for attempt in 0..self.options.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff(attempt - 1)).await;
+            }
+            self.wait_if_paused().await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let response = self
+                .http
+                .get(&url)
+                .header("PRIVATE-TOKEN", self.token.expose_secret())
+                .send()
+                .await;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    last = format!("network: {}", without_url(&error));
+                    continue;
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            self.observe_rate_limit(&headers);
+            match status {
+                StatusCode::UNAUTHORIZED => return Err(ClientError::Unauthorized),
+                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+                    return Err(ClientError::Refused {
+                        path: path_only(path),
+                        status,
+                    });
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = headers
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                        .unwrap_or_else(|| self.backoff(attempt));
+                    self.pause_for(wait.min(Duration::from_secs(120)));
+                    last = "429 Too Many Requests".to_owned();
+                    continue;
+                }
+                status if status.is_server_error() => {
+                    last = status.to_string();
+                    continue;
+                }
+                status if !status.is_success() => {
+                    return Err(ClientError::Invalid {
+                        path: path_only(path),
+                        message: format!("unexpected {status}"),
+                    });
+                }
+                _ => {}
+            }
+            let body = match response.bytes().await {
+                Ok(body) => body,
+                Err(error) => {
+                    last = format!("body: {}", without_url(&error));
+                    continue;
+                }
+            };
+            match serde_json::from_slice(&body) {
+                Ok(value) => return Ok((value, headers)),
+                // A body cut short decodes as an error: ask again.
+                Err(error) => last = format!("JSON: {error}"),
+            }
+        }
+        Err(ClientError::GaveUp {
+            path: path_only(path),
+            attempts: self.options.attempts,
+            last,
+        })
+    }
+
+    pub async fn page<T: DeserializeOwned>(&self, path: &str) -> Result<Page<T>, ClientError> {
+        let (items, headers) = self.get::<Vec<T>>(path).await?;
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u32>().ok();
+        Ok(Page {
+            items,
+            next_page: number("x-next-page"),
+            total_pages: number("x-total-pages"),
+            next_link: headers.get("link").and_then(|v| v.to_str().ok()).and_then(next_link),
+        })
+    }
+
+    /// Every item of an offset-paginated listing. When GitLab says how many pages there are, the
+    /// rest are fetched side by side; when it does not (over 10,000 records), a window of pages is
+    /// fetched at a time until one comes back short.
+    pub async fn all_pages<T: DeserializeOwned + Send>(&self, path: &str) -> Result<Vec<T>, ClientError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let at = |page: u32| format!("{path}{separator}per_page={PER_PAGE}&page={page}");
+        let first = self.page::<T>(&at(1)).await?;
+        let mut items = first.items;
+        let Some(mut next) = first.next_page else {
+            return Ok(items);
+        };
+        if let Some(total) = first.total_pages {
+            let pages: Vec<Vec<T>> = stream::iter(next..=total)
+                .map(|page| {
+                    let url = at(page);
+                    async move { self.page::<T>(&url).await.map(|p| p.items) }
+                })
+                .buffered(self.concurrency())
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            items.extend(pages.into_iter().flatten());
+            return Ok(items);
+        }
+        loop {
+            let window = u32::try_from(self.concurrency()).unwrap_or(1);
+            let pages: Vec<Page<T>> = stream::iter(next..next + window)
+                .map(|page| {
+                    let url = at(page);
+                    async move { self.page::<T>(&url).await }
+                })
+                .buffered(self.concurrency())
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            let mut more = None;
+            for page in pages {
+                let full = page.next_page.is_some();
+                items.extend(page.items);
+                if !full {
+                    more = None;
+                    break;
+                }
+                more = page.next_page;
+            }
+            match more {
+                Some(page) => next = page,
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Every item of a keyset-paginated listing (`pagination=keyset&order_by=id&sort=asc`),
+    /// following `Link: rel="next"`.
+    pub async fn all_keyset<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ClientError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut url = format!("{path}{separator}pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}");
+        let mut items = Vec::new();
+        loop {
+            let page = self.page::<T>(&url).await?;
+            items.extend(page.items);
+            match page.next_link {
+                Some(next) => url = next,
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
+/// A path without its query, for messages.
+fn path_only(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    match path.find("/api/v4") {
+        Some(at) => path[at + "/api/v4".len()..].to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+/// reqwest's message without the URL (which could carry a query worth keeping out of logs).
+fn without_url(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    if let Some(url) = error.url() {
+        message = message.replace(url.as_str(), "…");
+    }
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        message
+    }
+}
+
+// The shapes GitLab answers with (only the fields sync reads).
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiUserSelf {
+    pub id: i64,
+    pub username: String,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiGroup {
+    pub id: i64,
+    pub full_path: String,
+    pub parent_id: Option<i64>,
+    pub web_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiNamespace {
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiProject {
+    pub id: i64,
+    pub path_with_namespace: String,
+    pub web_url: String,
+    #[serde(default)]
+    pub archived: bool,
+    pub namespace: Option<ApiNamespace>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiUser {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub bot: bool,
+}
+
+/// A personal, project or group access token (`access_level` only on the last two).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiAccessToken {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    pub user_id: Option<i64>,
+    #[serde(default)]
+    pub access_level: Option<i32>,
+    pub active: bool,
+    pub revoked: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiDeployToken {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    pub expired: bool,
+    pub scopes: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_next_link() {
+        let header = "<https://g.example/api/v4/projects?id_after=5&pagination=keyset>; rel=\"next\", \
+                      <https://g.example/api/v4/projects?page=1>; rel=\"first\"";
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("https://g.example/api/v4/projects?id_after=5&pagination=keyset")
+        );
+        assert_eq!(next_link("<https://g.example/x>; rel=\"first\""), None);
+    }
+
+    #[test]
+    fn messages_name_the_path_not_the_host_or_query() {
+        assert_eq!(
+            path_only("/projects/5/access_tokens?per_page=100"),
+            "/projects/5/access_tokens"
+        );
+        assert_eq!(path_only("https://g.example/api/v4/projects?id_after=5"), "/projects");
+    }
+}

@@ -1,0 +1,511 @@
+//! Sync against gitlab-sim over real HTTP: the database must equal the simulator's ground truth,
+//! for every token kind, with both strategies, after changes, through faults, and after a run
+//! that was killed half-way.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use app::{
+    db::Repo,
+    domain::{SyncStatus, SyncTrigger, TokenKind},
+    server::inventory::TokenQuery,
+};
+use chrono::NaiveDate;
+use gitlab_sim::{Scenario, SimConfig, SimHandle, faults::Faults, model::*};
+use secrecy::SecretString;
+use server::sync::{self, StrategyChoice, SyncSettings, SyncStartError};
+
+/// One fresh database per test on SQLite, and on PostgreSQL when `TEST_POSTGRES_URL` is set:
+/// the repository tests' own helper.
+#[path = "../../app/tests/support/mod.rs"]
+mod support;
+
+/// What the product and the simulator must agree on, per token.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Seen {
+    kind: TokenKind,
+    gitlab_id: i64,
+    name: String,
+    container_path: String,
+    scopes: Vec<String>,
+    access_level: Option<i32>,
+    expires_on: Option<NaiveDate>,
+    revoked: bool,
+    gone: bool,
+}
+
+async fn database() -> (Repo, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("sync.db").display());
+    (server::open_database(&url).await.expect("database"), dir)
+}
+
+async fn simulator(seed: u64) -> SimHandle {
+    gitlab_sim::spawn(SimConfig {
+        scenario: Scenario::Small,
+        seed,
+        rate_limit_per_minute: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+fn settings(sim: &SimHandle, token: &str, strategy: StrategyChoice) -> SyncSettings {
+    let mut settings = SyncSettings::new(sim.url.clone(), SecretString::from(token.to_owned()));
+    settings.strategy = strategy;
+    settings.client.backoff_base = Duration::from_millis(5);
+    settings.client.backoff_cap = Duration::from_millis(100);
+    settings.client.attempts = 12;
+    settings.client.timeout = Duration::from_secs(5);
+    settings.lease_ttl = Duration::from_secs(2);
+    settings.batch_size = 300;
+    settings
+}
+
+/// Every token in the database, through the repository's own listing.
+async fn stored(repo: &Repo) -> BTreeMap<(TokenKind, i64), Seen> {
+    let today = chrono::Utc::now().date_naive();
+    let mut found = BTreeMap::new();
+    let mut query = TokenQuery {
+        page: 1,
+        ..TokenQuery::default()
+    };
+    loop {
+        let (tokens, total) = repo.list_tokens(&query, today).await.expect("list tokens");
+        let last = tokens.is_empty();
+        for token in tokens {
+            found.insert(
+                (token.kind, token.gitlab_id),
+                Seen {
+                    kind: token.kind,
+                    gitlab_id: token.gitlab_id,
+                    name: token.name,
+                    container_path: token.container_path,
+                    scopes: token.scopes,
+                    access_level: token.access_level.map(i32::from),
+                    expires_on: token.expires_on,
+                    revoked: token.revoked,
+                    gone: token.gone_since.is_some(),
+                },
+            );
+        }
+        if last || found.len() as u64 >= total {
+            return found;
+        }
+        query.page += 1;
+    }
+}
+
+/// What GitLab holds, from the simulator's own world (tokens of people are not the product's
+/// business: only bots' and service accounts').
+fn truth(sim: &SimHandle) -> BTreeMap<(TokenKind, i64), Seen> {
+    let world = sim.state.world.read().expect("world");
+    let group_path = |id: Id| world.groups.get(&id).map(|g| g.full_path.clone()).unwrap_or_default();
+    let project_path = |id: Id| {
+        world
+            .projects
+            .get(&id)
+            .map(|p| p.path_with_namespace.clone())
+            .unwrap_or_default()
+    };
+    let mut found = BTreeMap::new();
+    for token in world.personal_access_tokens.values() {
+        let Some(user) = world.users.get(&token.user_id) else {
+            continue;
+        };
+        let (kind, path, level) = match user.kind {
+            UserKind::Human => continue,
+            UserKind::ProjectBot { project_id } => (
+                TokenKind::ProjectAccess,
+                project_path(project_id),
+                world
+                    .members
+                    .get(&(Source::Project(project_id), user.id))
+                    .map(|l| i32::from(*l)),
+            ),
+            UserKind::GroupBot { group_id } => (
+                TokenKind::GroupAccess,
+                group_path(group_id),
+                world
+                    .members
+                    .get(&(Source::Group(group_id), user.id))
+                    .map(|l| i32::from(*l)),
+            ),
+            UserKind::GroupServiceAccount { group_id } => (TokenKind::Personal, group_path(group_id), None),
+            UserKind::InstanceServiceAccount => (TokenKind::Personal, String::new(), None),
+        };
+        let id = i64::try_from(token.id).expect("id");
+        found.insert(
+            (kind, id),
+            Seen {
+                kind,
+                gitlab_id: id,
+                name: token.name.clone(),
+                container_path: path,
+                scopes: token.scopes.clone(),
+                access_level: level,
+                expires_on: token.expires_at,
+                revoked: token.revoked,
+                gone: false,
+            },
+        );
+    }
+    for token in world.deploy_tokens.values() {
+        let path = match token.owner {
+            Source::Project(id) => project_path(id),
+            Source::Group(id) => group_path(id),
+        };
+        let id = i64::try_from(token.id).expect("id");
+        found.insert(
+            (TokenKind::Deploy, id),
+            Seen {
+                kind: TokenKind::Deploy,
+                gitlab_id: id,
+                name: token.name.clone(),
+                container_path: path,
+                scopes: token.scopes.clone(),
+                access_level: None,
+                expires_on: token.expires_at.map(|at| at.date_naive()),
+                revoked: token.revoked,
+                gone: false,
+            },
+        );
+    }
+    found
+}
+
+/// The stored tokens that are not gone must be exactly the truth.
+fn assert_matches(stored: &BTreeMap<(TokenKind, i64), Seen>, truth: &BTreeMap<(TokenKind, i64), Seen>) {
+    let present: BTreeMap<_, _> = stored
+        .iter()
+        .filter(|(_, s)| !s.gone)
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    for (key, expected) in truth {
+        assert_eq!(present.get(key), Some(expected), "token {key:?}");
+    }
+    for key in present.keys() {
+        assert!(
+            truth.contains_key(key),
+            "token {key:?} is stored as present but GitLab does not have it"
+        );
+    }
+    for kind in TokenKind::ALL {
+        assert!(
+            truth.keys().any(|(k, _)| *k == kind),
+            "the scenario has no {kind:?} token"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_sync_stores_exactly_what_gitlab_holds() {
+    for db in support::backends().await {
+        println!("backend: {}", db.name);
+        let sim = simulator(11).await;
+        administrator_sync(&sim, db.repo.clone()).await;
+        db.finish().await;
+    }
+}
+
+async fn administrator_sync(sim: &SimHandle, repo: Repo) {
+    let outcome = sync::run(
+        repo.clone(),
+        &settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto),
+        SyncTrigger::CommandLine,
+        None,
+    )
+    .await
+    .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    assert_eq!(outcome.strategy, Some(sync::Strategy::Administrator));
+    assert_matches(&stored(&repo).await, &truth(&sim));
+
+    let runs = repo.list_sync_runs(10).await.expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, SyncStatus::Succeeded);
+    assert_eq!(runs[0].strategy.as_deref(), Some("administrator"));
+    assert_eq!(runs[0].requests, outcome.requests);
+    assert_eq!(runs[0].progress.tokens_seen, truth(&sim).len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_owner_sync_walks_the_groups_and_stores_the_same() {
+    let sim = simulator(12).await;
+    let (repo, _dir) = database().await;
+    let outcome = sync::run(
+        repo.clone(),
+        &settings(&sim, &sim.credentials.group_owner_token, StrategyChoice::Auto),
+        SyncTrigger::CommandLine,
+        None,
+    )
+    .await
+    .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    assert_eq!(outcome.strategy, Some(sync::Strategy::GroupOwner));
+    // A group owner cannot see instance-wide service accounts: everything else must match.
+    let mut expected = truth(&sim);
+    expected.retain(|_, seen| !(seen.kind == TokenKind::Personal && seen.container_path.is_empty()));
+    assert_matches(&stored(&repo).await, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_sync_reflects_exactly_what_changed() {
+    for db in support::backends().await {
+        println!("backend: {}", db.name);
+        let sim = simulator(13).await;
+        next_sync(&sim, db.repo.clone()).await;
+        db.finish().await;
+    }
+}
+
+async fn next_sync(sim: &SimHandle, repo: Repo) {
+    let settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("first sync");
+
+    // Pick tokens to change from the world.
+    let (project, other_group, access, deploy, to_delete, to_expire) = {
+        let world = sim.state.world.read().expect("world");
+        let bot_token = |skip: usize| {
+            world
+                .personal_access_tokens
+                .values()
+                .filter(|t| !t.revoked)
+                .filter(|t| {
+                    world
+                        .users
+                        .get(&t.user_id)
+                        .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
+                })
+                .nth(skip)
+                .map(|t| t.id)
+                .expect("a project access token")
+        };
+        let project = *world.projects.keys().next_back().expect("a project");
+        let other_group = world
+            .groups
+            .values()
+            .find(|g| world.projects.get(&project).is_some_and(|p| p.namespace_id != g.id))
+            .map(|g| g.id)
+            .expect("another group");
+        let deploy = world
+            .deploy_tokens
+            .values()
+            .find(|t| !t.revoked)
+            .map(|t| t.id)
+            .expect("a deploy token");
+        (project, other_group, bot_token(0), deploy, bot_token(1), bot_token(2))
+    };
+    let mutations = serde_json::json!([
+        {"op": "create_project_access_token", "project_id": project, "name": "release-notes",
+         "scopes": ["read_api"], "access_level": 20, "expires_at": "2027-06-01"},
+        {"op": "rotate_token", "token_id": access, "expires_at": "2027-03-01"},
+        {"op": "revoke_deploy_token", "id": deploy},
+        {"op": "delete_token", "token_id": to_delete},
+        {"op": "set_expiry", "token_id": to_expire, "expires_at": "2027-01-15"},
+        {"op": "move_project", "project_id": project, "group_id": other_group},
+    ]);
+    let response = reqwest::Client::new()
+        .post(format!("{}/-/sim/mutations", sim.url))
+        .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
+        .json(&mutations)
+        .send()
+        .await
+        .expect("mutations");
+    assert!(response.status().is_success(), "mutations: {}", response.status());
+
+    let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("second sync");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    let stored = stored(&repo).await;
+    assert_matches(&stored, &truth(&sim));
+    assert_eq!(outcome.progress.tokens_gone, 1, "only the deleted token is gone");
+    assert!(stored[&(TokenKind::ProjectAccess, to_delete as i64)].gone);
+    assert_eq!(
+        outcome.progress.tokens_created, 2,
+        "the new token and the rotated one's successor"
+    );
+
+    let history = |kind, id: u64| {
+        let repo = repo.clone();
+        async move {
+            repo.token_history(kind, id as i64)
+                .await
+                .expect("history")
+                .into_iter()
+                .map(|(_, event, _)| event)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(history(TokenKind::ProjectAccess, access).await, ["revoked"]);
+    assert_eq!(history(TokenKind::Deploy, deploy).await, ["revoked"]);
+    assert_eq!(history(TokenKind::ProjectAccess, to_delete).await, ["gone"]);
+    assert_eq!(history(TokenKind::ProjectAccess, to_expire).await, ["expiry_changed"]);
+    let successor = stored
+        .values()
+        .filter(|s| s.kind == TokenKind::ProjectAccess && !s.revoked)
+        .filter(|s| s.name == stored[&(TokenKind::ProjectAccess, access as i64)].name)
+        .map(|s| s.gitlab_id)
+        .max()
+        .expect("the rotated token's successor");
+    assert_eq!(history(TokenKind::ProjectAccess, successor as u64).await, ["rotated"]);
+    // The moved project's tokens moved with it.
+    let moved_path = {
+        let world = sim.state.world.read().expect("world");
+        world.projects[&project].path_with_namespace.clone()
+    };
+    assert!(
+        stored
+            .values()
+            .any(|s| s.container_path == moved_path && s.name == "release-notes")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_change_nothing_and_mark_nothing_gone() {
+    let sim = simulator(14).await;
+    let (repo, _dir) = database().await;
+    let settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("clean sync");
+    sim.state.faults.set(Faults {
+        error_rate: 0.10,
+        throttle_rate: 0.02,
+        throttle_burst: 3,
+        reset_rate: 0.03,
+        truncate_rate: 0.05,
+        ..Faults::default()
+    });
+    for strategy in [StrategyChoice::Administrator, StrategyChoice::GroupOwner] {
+        let token = if strategy == StrategyChoice::Administrator {
+            &sim.credentials.admin_token
+        } else {
+            &sim.credentials.group_owner_token
+        };
+        let mut faulty = self::settings(&sim, token, strategy);
+        faulty.client.attempts = 20;
+        let outcome = sync::run(repo.clone(), &faulty, SyncTrigger::CommandLine, None)
+            .await
+            .expect("sync under faults");
+        assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+        assert_eq!(outcome.progress.tokens_gone, 0);
+        assert_matches(&stored(&repo).await, &truth(&sim));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_listings_end_partial_and_keep_their_tokens() {
+    let sim = simulator(15).await;
+    let (repo, _dir) = database().await;
+    let mut settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("clean sync");
+    let before = stored(&repo).await;
+    // Every request fails: retries run out everywhere.
+    sim.state.faults.set(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    settings.client.attempts = 2;
+    let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Failed);
+    assert_eq!(outcome.progress.tokens_gone, 0);
+    assert_eq!(stored(&repo).await, before, "nothing lost, nothing marked gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_half_way_is_completed_by_the_next() {
+    let sim = simulator(16).await;
+    let (repo, _dir) = database().await;
+    sim.state.faults.set(Faults {
+        latency_ms: 5,
+        ..Faults::default()
+    });
+    let settings = settings(&sim, &sim.credentials.group_owner_token, StrategyChoice::Auto);
+    let killed = tokio::time::timeout(
+        Duration::from_millis(600),
+        sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None),
+    )
+    .await;
+    assert!(killed.is_err(), "the run should still have been going");
+    let half = stored(&repo).await;
+    assert!(half.values().all(|s| !s.gone), "a killed run marks nothing gone");
+
+    // The lease of the killed run runs out; the next run takes over and completes.
+    tokio::time::sleep(settings.lease_ttl + Duration::from_millis(200)).await;
+    sim.state.faults.set(Faults::default());
+    let (watch_tx, watch_rx) = tokio::sync::watch::channel(Default::default());
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, Some(watch_tx)),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("stuck at {:?}", *watch_rx.borrow()))
+    .expect("next sync");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    let mut expected = truth(&sim);
+    expected.retain(|_, seen| !(seen.kind == TokenKind::Personal && seen.container_path.is_empty()));
+    assert_matches(&stored(&repo).await, &expected);
+    let runs = repo.list_sync_runs(10).await.expect("runs");
+    assert_eq!(runs[0].status, SyncStatus::Succeeded);
+    assert_eq!(
+        runs[1].status,
+        SyncStatus::Abandoned,
+        "the killed run is recorded as abandoned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_one_run_at_a_time() {
+    let sim = simulator(17).await;
+    let (repo, _dir) = database().await;
+    sim.state.faults.set(Faults {
+        latency_ms: 20,
+        ..Faults::default()
+    });
+    let settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    let first = tokio::spawn({
+        let repo = repo.clone();
+        let settings = settings.clone();
+        async move { sync::run(repo, &settings, SyncTrigger::Schedule, None).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = sync::run(repo.clone(), &settings, SyncTrigger::Manual, None).await;
+    assert!(matches!(second, Err(SyncStartError::AlreadyRunning)));
+    let first = first.await.expect("join").expect("first run");
+    assert_eq!(first.status, SyncStatus::Succeeded);
+    // Once it finished, the next may run.
+    sim.state.faults.set(Faults::default());
+    let third = sync::run(repo.clone(), &settings, SyncTrigger::Manual, None)
+        .await
+        .expect("third run");
+    assert_eq!(third.status, SyncStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_credential_fails_the_run_and_writes_nothing() {
+    let sim = simulator(18).await;
+    let (repo, _dir) = database().await;
+    let outcome = sync::run(
+        repo.clone(),
+        &settings(&sim, "glpat-not-a-real-token-000000", StrategyChoice::Auto),
+        SyncTrigger::CommandLine,
+        None,
+    )
+    .await
+    .expect("the run is recorded");
+    assert_eq!(outcome.status, SyncStatus::Failed);
+    assert!(
+        outcome.errors.iter().any(|e| e.message.contains("401")),
+        "{:?}",
+        outcome.errors
+    );
+    assert!(stored(&repo).await.is_empty());
+}
