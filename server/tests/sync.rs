@@ -211,7 +211,7 @@ async fn an_administrator_sync_stores_exactly_what_gitlab_holds() {
 async fn administrator_sync(sim: &SimHandle, repo: Repo) {
     let outcome = sync::run(
         repo.clone(),
-        &settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto),
+        &settings(sim, &sim.credentials.admin_token, StrategyChoice::Auto),
         SyncTrigger::CommandLine,
         None,
     )
@@ -219,14 +219,14 @@ async fn administrator_sync(sim: &SimHandle, repo: Repo) {
     .expect("sync runs");
     assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
     assert_eq!(outcome.strategy, Some(sync::Strategy::Administrator));
-    assert_matches(&stored(&repo).await, &truth(&sim));
+    assert_matches(&stored(&repo).await, &truth(sim));
 
     let runs = repo.list_sync_runs(10).await.expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, SyncStatus::Succeeded);
     assert_eq!(runs[0].strategy.as_deref(), Some("administrator"));
     assert_eq!(runs[0].requests, outcome.requests);
-    assert_eq!(runs[0].progress.tokens_seen, truth(&sim).len() as u64);
+    assert_eq!(runs[0].progress.tokens_seen, truth(sim).len() as u64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +260,7 @@ async fn the_next_sync_reflects_exactly_what_changed() {
 }
 
 async fn next_sync(sim: &SimHandle, repo: Repo) {
-    let settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    let settings = settings(sim, &sim.credentials.admin_token, StrategyChoice::Auto);
     sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
         .await
         .expect("first sync");
@@ -321,7 +321,7 @@ async fn next_sync(sim: &SimHandle, repo: Repo) {
         .expect("second sync");
     assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
     let stored = stored(&repo).await;
-    assert_matches(&stored, &truth(&sim));
+    assert_matches(&stored, &truth(sim));
     assert_eq!(outcome.progress.tokens_gone, 1, "only the deleted token is gone");
     assert!(stored[&(TokenKind::ProjectAccess, to_delete as i64)].gone);
     assert_eq!(
