@@ -6,18 +6,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
-use super::{
-    Backend, DbError, NewTeam, Repository, Team, TokenRow, UpsertCounts, contains_pattern, join_scopes,
-    unique_violation,
-};
+use super::{Backend, DbError, NewTeam, Repository, Team, TokenRow, UpsertCounts, contains_pattern, unique_violation};
 use crate::{
     domain::{ExpiryWindow, TokenRecord, TokenSummary},
     server::inventory::{PER_PAGE, TokenQuery, TokenSort},
 };
-
-/// Rows per multi-row `INSERT`: 19 values each stays far below both backends' limits on bound
-/// parameters (SQLite 32,766, PostgreSQL 65,535).
-const UPSERT_BATCH: usize = 500;
 
 const TOKEN_COLUMNS: &str = "id, kind, gitlab_id, name, container_kind, container_path, account_username, \
      scopes, access_level, created_at, expires_on, last_used_at, revoked, gone_since";
@@ -107,47 +100,7 @@ macro_rules! sql_repository {
             ) -> Result<UpsertCounts, DbError> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
-                for batch in tokens.chunks(UPSERT_BATCH) {
-                    let mut builder = QueryBuilder::<$db>::new(
-                        "INSERT INTO tokens (kind, gitlab_id, name, description, container_kind, \
-                         container_gitlab_id, container_path, account_gitlab_id, account_username, scopes, \
-                         access_level, created_at, expires_on, last_used_at, revoked, active, first_seen_at, \
-                         last_seen_at, gone_since) ",
-                    );
-                    builder.push_values(batch, |mut row, token| {
-                        row.push_bind(token.kind.as_str())
-                            .push_bind(token.gitlab_id)
-                            .push_bind(token.name.clone())
-                            .push_bind(token.description.clone())
-                            .push_bind(token.container_kind.as_str())
-                            .push_bind(token.container_gitlab_id)
-                            .push_bind(token.container_path.clone())
-                            .push_bind(token.account_gitlab_id)
-                            .push_bind(token.account_username.clone())
-                            .push_bind(join_scopes(&token.scopes))
-                            .push_bind(token.access_level.map(i32::from))
-                            .push_bind(token.created_at)
-                            .push_bind(token.expires_on)
-                            .push_bind(token.last_used_at)
-                            .push_bind(token.revoked)
-                            .push_bind(token.active)
-                            .push_bind(seen_at)
-                            .push_bind(seen_at)
-                            .push_bind(None::<DateTime<Utc>>);
-                    });
-                    builder.push(
-                        " ON CONFLICT (kind, gitlab_id) DO UPDATE SET name = excluded.name, \
-                         description = excluded.description, container_kind = excluded.container_kind, \
-                         container_gitlab_id = excluded.container_gitlab_id, \
-                         container_path = excluded.container_path, account_gitlab_id = excluded.account_gitlab_id, \
-                         account_username = excluded.account_username, scopes = excluded.scopes, \
-                         access_level = excluded.access_level, created_at = excluded.created_at, \
-                         expires_on = excluded.expires_on, last_used_at = excluded.last_used_at, \
-                         revoked = excluded.revoked, active = excluded.active, \
-                         last_seen_at = excluded.last_seen_at, gone_since = NULL",
-                    );
-                    builder.build().execute(&mut *tx).await?;
-                }
+                Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
                 let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 tx.commit().await?;
                 let inserted = u64::try_from(after - before).unwrap_or(0);

@@ -442,7 +442,8 @@ macro_rules! sync_store {
                 Ok(())
             }
 
-            async fn upsert_token_rows(
+            /// Inserts or updates tokens keyed by (kind, GitLab id); their row ids by key.
+            pub(super) async fn upsert_token_rows(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 tokens: &[TokenRecord],
                 seen_at: DateTime<Utc>,
