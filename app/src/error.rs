@@ -83,6 +83,18 @@ impl From<crate::db::DbError> for AppError {
     }
 }
 
+/// For API routes and extractors: the status and `{"error": "…"}`.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (
+            self.status_code(),
+            axum::Json(serde_json::json!({"error": self.to_string()})),
+        )
+            .into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

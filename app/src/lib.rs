@@ -17,6 +17,8 @@ pub mod routes;
 pub mod server;
 
 #[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod state;

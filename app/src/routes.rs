@@ -9,7 +9,9 @@ use leptos_router::{
 
 use crate::{
     BUNDLE_NAME,
-    pages::{NotBuiltYet, NotFound, inventory::InventoryPage},
+    domain::Role,
+    pages::{NotBuiltYet, NotFound, account::ApiKeysPage, inventory::InventoryPage, sync::SyncPage},
+    server::account::current_user,
 };
 
 /// The document around every page, rendered on the server.
@@ -59,6 +61,8 @@ pub fn App() -> impl IntoView {
                         path=StaticSegment("wizard")
                         view=|| view! { <NotBuiltYet area="Wizard" what="Answer a few questions about your automation and get the right kind of token, its minimal scopes, an expiry and a name." /> }
                     />
+                    <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("requests")
                         view=|| view! { <NotBuiltYet area="Requests" what="Ask for a service account owned by your team; reviewers approve or reject." /> }
@@ -84,8 +88,48 @@ fn Header() -> impl IntoView {
                     <A href="/review" attr:class=link>"Review"</A>
                     <A href="/wizard" attr:class=link>"Wizard"</A>
                     <A href="/requests" attr:class=link>"Requests"</A>
+                    <A href="/sync" attr:class=link>"Sync"</A>
                 </div>
+                <UserMenu />
             </nav>
         </header>
+    }
+}
+
+/// Who is signed in, their roles, their API keys, and sign-out (a POST form: it works without
+/// JavaScript, and a link elsewhere cannot sign anyone out).
+#[component]
+fn UserMenu() -> impl IntoView {
+    let viewer = OnceResource::new(current_user());
+    view! {
+        <div class="ml-auto flex items-center gap-3 text-sm text-slate-200">
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(viewer)) => {
+                            let roles = viewer
+                                .roles
+                                .iter()
+                                .filter(|role| **role != Role::Engineer)
+                                .map(|role| role.label())
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            view! {
+                                <span id="signed-in-as" data-username=viewer.username.clone() title=viewer.username.clone()>{viewer.name.clone()}</span>
+                                {(!roles.is_empty()).then(|| view! {
+                                    <span id="roles" class="rounded-full bg-slate-700 px-2 py-0.5 text-xs text-slate-100">{roles}</span>
+                                })}
+                                <a href="/account/api-keys" class="rounded-md px-2 py-1 hover:bg-slate-700 hover:text-white">"API keys"</a>
+                                <form method="post" action="/auth/sign-out">
+                                    <button id="sign-out" type="submit" class="rounded-md border border-slate-500 px-2 py-1 hover:bg-slate-700 hover:text-white">"Sign out"</button>
+                                </form>
+                            }
+                            .into_any()
+                        }
+                        _ => view! { <a id="sign-in" rel="external" href="/auth/sign-in" class="rounded-md bg-sky-700 px-3 py-1.5 font-semibold text-white hover:bg-sky-800">"Sign in"</a> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
     }
 }

@@ -1,5 +1,8 @@
 //! The server's shared state, handed to axum handlers by `FromRef` and to server functions as
-//! context (`expect_context::<AppState>()`).
+//! context (`expect_context::<AppState>()`); it is also in every request's extensions, where the
+//! [`crate::auth::MaybeViewer`] extractor finds it.
+
+use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -10,4 +13,30 @@ use crate::db::Repo;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub repo: Repo,
+    pub auth: Arc<AuthPolicy>,
+    /// The sync scheduler of this replica; `None` when sync is not configured.
+    pub sync: Option<Arc<dyn SyncControl>>,
+}
+
+/// What pages may ask of the sync scheduler.
+pub trait SyncControl: Send + Sync {
+    /// Asks for a run as soon as the one under way (if any) has ended.
+    fn run_now(&self);
+    /// The figures of the run this replica has under way.
+    fn live_progress(&self) -> Option<crate::domain::SyncProgress>;
+}
+
+/// The sign-in rules the server functions need.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: chrono::Duration,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            absolute_timeout: chrono::Duration::hours(12),
+        }
+    }
 }

@@ -1,8 +1,13 @@
 import { expect, test } from '@playwright/test';
 import { InventoryPage } from '../pages/inventory';
+import { signIn } from '../pages/session';
 
 // The server was loaded with e2e/fixtures/inventory.json (12 tokens; expiries relative to today).
 const hydrated = () => test.info().project.name === 'hydrated';
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page, 'eli.eng');
+});
 
 test('the inventory lists every token from the database', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());

@@ -42,6 +42,10 @@ struct Args {
     /// Send bodies slowly, pausing this long between pieces.
     #[arg(long, default_value_t = 0)]
     slow_body_ms: u64,
+    /// Also write the URL and the credentials as JSON to this file (readable by its owner only),
+    /// for scripts such as `cargo xtask demo`.
+    #[arg(long)]
+    credentials_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -76,6 +80,9 @@ async fn main() -> anyhow::Result<()> {
             world.personal_access_tokens.len() + world.deploy_tokens.len(),
         )
     };
+    if let Some(path) = &args.credentials_file {
+        write_credentials(path, &sim.url, &sim.credentials)?;
+    }
     println!("gitlab-sim is running at {}", sim.url);
     println!(
         "  world: {} groups, {} projects, {} tokens (ready in {:.2} s)",
@@ -98,5 +105,35 @@ async fn main() -> anyhow::Result<()> {
         sim.credentials.oauth_client_secret
     );
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// `{"url": …, "admin_token": …, …}`, created with mode 0600 where the platform has modes.
+fn write_credentials(
+    path: &std::path::Path,
+    url: &str,
+    credentials: &gitlab_sim::scenario::Credentials,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    #[derive(serde::Serialize)]
+    struct File<'a> {
+        url: &'a str,
+        #[serde(flatten)]
+        credentials: &'a gitlab_sim::scenario::Credentials,
+    }
+    let json = serde_json::to_string_pretty(&File { url, credentials })?;
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)?;
+    }
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(json.as_bytes())?;
     Ok(())
 }

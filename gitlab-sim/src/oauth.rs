@@ -555,7 +555,19 @@ pub async fn userinfo(State(state): State<SimState>, headers: HeaderMap) -> Resp
         .filter(|g| world.members.contains_key(&(Source::Group(g.id), user_id)))
         .map(|g| g.full_path.as_str())
         .collect();
+    // GitLab adds, per role, the groups the person is a direct member of with exactly that role.
+    let direct_with = |level: u8| -> Vec<&str> {
+        world
+            .groups
+            .values()
+            .filter(|g| world.members.get(&(Source::Group(g.id), user_id)) == Some(&level))
+            .map(|g| g.full_path.as_str())
+            .collect()
+    };
     Json(json!({
+        "https://gitlab.org/claims/groups/owner": direct_with(50),
+        "https://gitlab.org/claims/groups/maintainer": direct_with(40),
+        "https://gitlab.org/claims/groups/developer": direct_with(30),
         "sub": user.id.to_string(),
         "sub_legacy": user.id.to_string(),
         "name": user.name,

@@ -151,6 +151,13 @@ async fn the_authorization_code_flow_with_pkce_signs_a_person_in() {
             .as_array()
             .is_some_and(|g| g.iter().any(|p| p == "acme/engineering-productivity"))
     );
+    // Erin leads Engineering Productivity: GitLab's per-role claim says Maintainer there.
+    assert_eq!(
+        info["https://gitlab.org/claims/groups/maintainer"],
+        serde_json::json!(["acme/engineering-productivity"]),
+        "{info}"
+    );
+    assert_eq!(info["https://gitlab.org/claims/groups/owner"], serde_json::json!([]));
     // An OAuth token with read_user reads the user, not the rest of the API.
     let groups = client()
         .get(format!("{}/api/v4/groups", sim.url))

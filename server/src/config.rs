@@ -43,7 +43,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate the database and serve the web application.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate,
     /// Read every token and service account from GitLab into the database, once.
@@ -67,9 +67,116 @@ pub struct ServeArgs {
     /// Folder holding `pkg/` (the wasm bundle, its JS and the stylesheet) built by `cargo xtask build`.
     #[arg(long, env = "SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+    /// Where sync reads GitLab; without `SYNC_GITLAB_URL` the server does not sync.
+    #[command(flatten)]
+    pub sync: SyncSourceArgs,
+    /// How often to sync (`30m`, `1h`, `1day`), the first run at start; `off`: only when asked.
+    #[arg(long = "sync-interval", env = "SYNC_INTERVAL", default_value = "1h", value_parser = parse_interval)]
+    pub sync_interval: SyncInterval,
+    /// Sign-in with GitLab, sessions, roles and teams.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Sign-in: the GitLab OAuth application, sessions, and who holds which role.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// GitLab's base URL for sign-in; `SYNC_GITLAB_URL` when left out.
+    #[arg(id = "auth_gitlab_url", long = "auth-gitlab-url", env = "AUTH_GITLAB_URL")]
+    pub gitlab_url: Option<String>,
+    /// The OAuth application's id (GitLab: Admin area or group settings → Applications; scopes
+    /// `openid` and `read_user`; redirect URI `<PUBLIC_URL>/auth/callback`).
+    #[arg(long = "oauth-client-id", env = "OAUTH_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The OAuth application's secret. Never logged, never stored.
+    #[arg(
+        long = "oauth-client-secret",
+        env = "OAUTH_CLIENT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "client_secret_file"
+    )]
+    pub client_secret: Option<String>,
+    /// A file holding the OAuth secret, instead of `OAUTH_CLIENT_SECRET`.
+    #[arg(long = "oauth-client-secret-file", env = "OAUTH_CLIENT_SECRET_FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// The address people reach the app at, e.g. `https://tokens.example.com`; the listening
+    /// address when left out. Cookies are `Secure` when it is https.
+    #[arg(long = "public-url", env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// A session ends after this long without a request.
+    #[arg(long = "session-idle-timeout", env = "SESSION_IDLE_TIMEOUT", default_value = "8h", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// A session ends this long after sign-in, however active.
+    #[arg(long = "session-max-age", env = "SESSION_MAX_AGE", default_value = "12h", value_parser = parse_duration)]
+    pub max_age: std::time::Duration,
+    /// GitLab group paths whose members are security (comma-separated).
+    #[arg(long = "security-groups", env = "SECURITY_GROUPS", value_delimiter = ',')]
+    pub security_groups: Vec<String>,
+    /// GitLab usernames who are security (comma-separated).
+    #[arg(long = "security-users", env = "SECURITY_USERS", value_delimiter = ',')]
+    pub security_users: Vec<String>,
+    #[arg(long = "admin-groups", env = "ADMIN_GROUPS", value_delimiter = ',')]
+    pub admin_groups: Vec<String>,
+    #[arg(long = "admin-users", env = "ADMIN_USERS", value_delimiter = ',')]
+    pub admin_users: Vec<String>,
+    /// A TOML file of teams: `[[team]] name = "…", group_paths = ["…"], leads = ["username"]`.
+    #[arg(long = "teams-file", env = "TEAMS_FILE")]
+    pub teams_file: Option<PathBuf>,
+}
+
+fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(value.trim()).map_err(|error| format!("{error}; write it like `30m`, `8h` or `1day`"))
+}
+
+/// How often `serve` syncs; `None`: only when someone asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncInterval(pub Option<std::time::Duration>);
+
+fn parse_interval(value: &str) -> Result<SyncInterval, String> {
+    if matches!(value.trim(), "off" | "never" | "0") {
+        return Ok(SyncInterval(None));
+    }
+    let interval = humantime::parse_duration(value.trim())
+        .map_err(|error| format!("{error}; write it like `30m`, `1h` or `1day`, or `off`"))?;
+    if interval < std::time::Duration::from_secs(60) {
+        return Err("the sync interval must be at least a minute".to_owned());
+    }
+    Ok(SyncInterval(Some(interval)))
 }
 
 impl ServeArgs {
+    /// A free port on 127.0.0.1, no sync: for tests and tools that start a server of their own.
+    pub fn loopback(site_root: PathBuf) -> Self {
+        ServeArgs {
+            port: 0,
+            bind: [127, 0, 0, 1].into(),
+            site_root,
+            sync: SyncSourceArgs {
+                gitlab_url: None,
+                gitlab_token: None,
+                gitlab_token_file: None,
+                root_groups: Vec::new(),
+                concurrency: 16,
+                strategy: crate::sync::StrategyChoice::Auto,
+            },
+            sync_interval: SyncInterval(None),
+            auth: AuthArgs {
+                gitlab_url: None,
+                client_id: None,
+                client_secret: None,
+                client_secret_file: None,
+                public_url: None,
+                idle_timeout: std::time::Duration::from_secs(8 * 3600),
+                max_age: std::time::Duration::from_secs(12 * 3600),
+                security_groups: Vec::new(),
+                security_users: Vec::new(),
+                admin_groups: Vec::new(),
+                admin_users: Vec::new(),
+                teams_file: None,
+            },
+        }
+    }
+
     /// The `serve` settings from the environment and defaults alone, for when no subcommand is given.
     pub fn from_env() -> Result<Self, clap::Error> {
         #[derive(Parser)]
@@ -105,15 +212,49 @@ mod tests {
         assert_eq!(cli.global.database_url, "sqlite://x.db");
         assert!(Cli::try_parse_from(["token-inventory", "serve", "--port", "http"]).is_err());
     }
+
+    #[test]
+    fn sync_interval_reads_like_people_write_it() {
+        let minutes = |m: u64| SyncInterval(Some(std::time::Duration::from_secs(m * 60)));
+        assert_eq!(parse_interval("30m"), Ok(minutes(30)));
+        assert_eq!(parse_interval("1h"), Ok(minutes(60)));
+        assert_eq!(parse_interval(" 1day "), Ok(minutes(24 * 60)));
+        assert_eq!(parse_interval("off"), Ok(SyncInterval(None)));
+        let too_short = parse_interval("10s").expect_err("10 seconds is too often");
+        assert!(too_short.contains("at least a minute"), "{too_short}");
+        let nonsense = parse_interval("hourly").expect_err("not a duration");
+        assert!(nonsense.contains("`30m`"), "{nonsense}");
+    }
+
+    #[test]
+    fn serve_without_a_gitlab_url_does_not_sync_and_sync_requires_one() {
+        let cli = Cli::try_parse_from(["token-inventory", "serve"]).expect("serve");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        assert!(!args.sync.is_configured());
+        let error = args.sync.settings().expect_err("no URL");
+        assert!(error.to_string().contains("SYNC_GITLAB_URL"), "{error}");
+    }
+}
+
+/// `token-inventory sync`: where to read, and how to show it.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub source: SyncSourceArgs,
+    /// No progress bar (logs only).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where and how sync reads GitLab. The credential should be a `read_api` token with an expiry:
 /// an administrator's (the fewest requests) or a group owner's (walks the groups it owns).
 #[derive(Debug, Clone, Args)]
-pub struct SyncArgs {
+pub struct SyncSourceArgs {
     /// GitLab's base URL, e.g. `https://gitlab.example.com`.
     #[arg(long = "gitlab-url", env = "SYNC_GITLAB_URL")]
-    pub gitlab_url: String,
+    pub gitlab_url: Option<String>,
     /// The access token sync reads with (`read_api`). Never logged, never stored.
     #[arg(
         long = "gitlab-token",
@@ -133,15 +274,20 @@ pub struct SyncArgs {
     pub concurrency: usize,
     #[arg(long, env = "SYNC_STRATEGY", value_enum, default_value_t = crate::sync::StrategyChoice::Auto)]
     pub strategy: crate::sync::StrategyChoice,
-    /// No progress bar (logs only).
-    #[arg(long)]
-    pub quiet: bool,
 }
 
-impl SyncArgs {
+impl SyncSourceArgs {
+    /// Whether sync is configured at all.
+    pub fn is_configured(&self) -> bool {
+        self.gitlab_url.as_deref().is_some_and(|url| !url.trim().is_empty())
+    }
+
     /// The sync settings, with the token read from the flag, the variable or the file.
     pub fn settings(&self) -> anyhow::Result<crate::sync::SyncSettings> {
         use anyhow::Context;
+        let Some(gitlab_url) = self.gitlab_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) else {
+            anyhow::bail!("sync needs GitLab's URL: set SYNC_GITLAB_URL (or --gitlab-url)");
+        };
         let token = match (&self.gitlab_token, &self.gitlab_token_file) {
             (Some(token), _) => token.trim().to_owned(),
             (None, Some(path)) => std::fs::read_to_string(path)
@@ -152,10 +298,10 @@ impl SyncArgs {
         };
         anyhow::ensure!(!token.is_empty(), "the GitLab token is empty");
         anyhow::ensure!(
-            self.gitlab_url.starts_with("http://") || self.gitlab_url.starts_with("https://"),
+            gitlab_url.starts_with("http://") || gitlab_url.starts_with("https://"),
             "SYNC_GITLAB_URL must start with http:// or https://"
         );
-        let mut settings = crate::sync::SyncSettings::new(self.gitlab_url.clone(), secrecy::SecretString::from(token));
+        let mut settings = crate::sync::SyncSettings::new(gitlab_url, secrecy::SecretString::from(token));
         settings.root_groups = self
             .root_groups
             .iter()

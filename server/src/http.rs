@@ -4,7 +4,7 @@ use std::path::Path;
 
 use app::{App, db::Repo, error::AppError, shell, state::AppState};
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     body::Body,
     extract::State,
     http::{HeaderValue, StatusCode, header},
@@ -17,8 +17,18 @@ use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde_json::{Value, json};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-pub fn router(state: AppState, site_root: &Path) -> Router {
+use crate::auth::{self, AuthState, session_store::DbSessionStore};
+
+/// How sessions behave: the idle timeout, and whether cookies are `Secure` (served over https).
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions {
+    pub idle_timeout: std::time::Duration,
+    pub secure: bool,
+}
+
+pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &Path) -> Router {
     let routes = generate_route_list(App);
     // The bundle's names do not change between builds, so browsers revalidate; the server
     // answers with the precompressed `.br`/`.gz` files `cargo xtask build` wrote.
@@ -48,10 +58,37 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
                 move || shell(options.clone())
             },
         )
+        .merge(auth::routes().with_state((state.clone(), auth.clone())))
+        .merge(crate::account::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))
+        .layer(middleware::from_fn_with_state(open_server_fns(), auth::require_sign_in))
+        .layer(middleware::from_fn_with_state(auth, auth::refuse_cross_site))
+        .layer(Extension(state.clone()))
+        .layer(session_layer(state.repo.clone(), sessions))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Cookie `ti_session`: `HttpOnly`, `SameSite=Lax`, `Secure` over https; it ends after the idle
+/// timeout without requests (every request renews it).
+fn session_layer(repo: Repo, sessions: Sessions) -> SessionManagerLayer<DbSessionStore> {
+    let idle = tower_sessions::cookie::time::Duration::seconds(
+        i64::try_from(sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX / 2),
+    );
+    SessionManagerLayer::new(DbSessionStore::new(repo))
+        .with_name("ti_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(sessions.secure)
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// The server functions anyone may call: only "who am I".
+fn open_server_fns() -> std::sync::Arc<[&'static str]> {
+    use leptos::server_fn::ServerFn;
+    std::sync::Arc::from([app::server::account::CurrentUser::PATH])
 }
 
 /// Server functions answer every error with a 500; this gives each [`AppError`] its own status

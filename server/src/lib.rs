@@ -1,19 +1,29 @@
 //! The `token-inventory` server: configuration, telemetry, HTTP, and the commands of the binary.
 
+pub mod account;
+pub mod auth;
 pub mod config;
 pub mod fixtures;
 pub mod http;
 pub mod sync;
 pub mod telemetry;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use app::{BUNDLE_NAME, db::Repo, state::AppState};
+use app::{
+    BUNDLE_NAME,
+    db::Repo,
+    domain::RolePolicy,
+    state::{AppState, AuthPolicy, SyncControl},
+};
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
 
-use crate::config::ServeArgs;
+use crate::{
+    auth::{AuthState, oauth::OAuthSettings},
+    config::{AuthArgs, ServeArgs},
+};
 
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(database_url: &str) -> anyhow::Result<Repo> {
@@ -30,6 +40,8 @@ pub struct Server {
     pub addr: SocketAddr,
     listener: TcpListener,
     router: axum::Router,
+    /// Dropped with the server: the sync scheduler stops.
+    _stop_sync: tokio::sync::watch::Sender<()>,
 }
 
 impl Server {
@@ -45,14 +57,69 @@ impl Server {
             .site_addr(addr)
             .env(Env::PROD)
             .build();
-        let state = AppState { leptos_options, repo };
-        let router = http::router(state, &args.site_root);
-        Ok(Server { addr, listener, router })
+        let public_url = args
+            .auth
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let auth = auth_state(&args.auth, args.sync.gitlab_url.as_deref(), &public_url)?;
+        if let Some(path) = &args.auth.teams_file {
+            let teams = auth::read_teams_file(path)?;
+            repo.apply_configured_teams(&teams)
+                .await
+                .context("cannot store the configured teams")?;
+            tracing::info!(teams = teams.len(), "teams configured");
+        }
+        // Sync starts with the server when configured; a bad setting stops it before it listens.
+        let (stop_sync, sync_stopped) = tokio::sync::watch::channel(());
+        let sync: Option<Arc<dyn SyncControl>> = if args.sync.is_configured() {
+            let settings = args.sync.settings()?;
+            let mut stopped = sync_stopped;
+            Some(Arc::new(sync::schedule::SyncScheduler::spawn(
+                repo.clone(),
+                settings,
+                args.sync_interval.0,
+                async move {
+                    let _ = stopped.changed().await;
+                },
+            )))
+        } else {
+            tracing::info!("sync is not configured (SYNC_GITLAB_URL): the inventory shows what the database holds");
+            None
+        };
+        let state = AppState {
+            leptos_options,
+            repo,
+            sync,
+            auth: Arc::new(AuthPolicy {
+                absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
+            }),
+        };
+        auth::spawn_session_cleanup(state.repo.clone());
+        let sessions = http::Sessions {
+            idle_timeout: args.auth.idle_timeout,
+            secure: public_url.starts_with("https://"),
+        };
+        let router = http::router(state, auth, sessions, &args.site_root);
+        Ok(Server {
+            addr,
+            listener,
+            router,
+            _stop_sync: stop_sync,
+        })
     }
 
     /// Serves until `shutdown` completes, then finishes the requests under way.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let Server {
+            listener,
+            router,
+            _stop_sync,
+            ..
+        } = self;
+        axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")
@@ -80,4 +147,60 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Sign-in's state from the configuration: the OAuth client when an application is configured,
+/// the role rules, and the origin state-changing requests must come from.
+fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) -> anyhow::Result<AuthState> {
+    let origin = url::Url::parse(public_url)
+        .with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?
+        .origin()
+        .ascii_serialization();
+    let secret = match (&args.client_secret, &args.client_secret_file) {
+        (Some(secret), _) => Some(secret.trim().to_owned()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the OAuth secret file {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    let oauth = match (&args.client_id, secret) {
+        (Some(client_id), Some(secret)) if !client_id.trim().is_empty() && !secret.is_empty() => {
+            let gitlab_url = args
+                .gitlab_url
+                .as_deref()
+                .or(sync_gitlab_url)
+                .context("sign-in needs GitLab's URL: set AUTH_GITLAB_URL (or SYNC_GITLAB_URL)")?;
+            Some(auth::oauth::GitLabOAuth::new(&OAuthSettings {
+                gitlab_url: gitlab_url.to_owned(),
+                client_id: client_id.trim().to_owned(),
+                client_secret: secrecy::SecretString::from(secret),
+                redirect_url: format!("{public_url}/auth/callback"),
+            })?)
+        }
+        (None, None) => {
+            tracing::warn!("sign-in is not configured (OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET): nobody can sign in");
+            None
+        }
+        _ => anyhow::bail!("sign-in needs both OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE)"),
+    };
+    let list = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i.trim().trim_matches('/').to_owned())
+            .filter(|i| !i.is_empty())
+            .collect()
+    };
+    Ok(AuthState {
+        oauth,
+        roles: Arc::new(RolePolicy {
+            security_groups: list(&args.security_groups),
+            security_users: list(&args.security_users),
+            admin_groups: list(&args.admin_groups),
+            admin_users: list(&args.admin_users),
+        }),
+        origin,
+    })
 }

@@ -21,7 +21,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // No subcommand means `serve`, configured by its environment variables and defaults.
     let command = match cli.command {
         Some(command) => command,
-        None => Command::Serve(ServeArgs::from_env()?),
+        None => Command::Serve(Box::new(ServeArgs::from_env()?)),
     };
     match command {
         Command::Migrate => {
@@ -29,7 +29,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => {
-            let settings = args.settings()?;
+            let settings = args.source.settings()?;
             server::sync::cli::run(repo, &settings, args.quiet).await?;
             Ok(())
         }

@@ -53,10 +53,31 @@ pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
     Ok(server)
 }
 
+/// Builds the server and gitlab-sim (one cargo call, so they share their dependencies' builds);
+/// returns the server binary's path.
 pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
     let (name, dir) = profile.server_profile();
-    process::cargo(&["build", "-p", "server", "--bin", "token-inventory", "--profile", name])?;
+    process::cargo(&[
+        "build",
+        "-p",
+        "server",
+        "--bin",
+        "token-inventory",
+        "-p",
+        "gitlab-sim",
+        "--bin",
+        "gitlab-sim",
+        "--profile",
+        name,
+    ])?;
     Ok(PathBuf::from("target").join(dir).join("token-inventory"))
+}
+
+/// The gitlab-sim binary that [`server`] built beside the server.
+pub fn gitlab_sim_binary(profile: Profile) -> PathBuf {
+    PathBuf::from("target")
+        .join(profile.server_profile().1)
+        .join("gitlab-sim")
 }
 
 /// Adds the wasm target with rustup when it is missing.
@@ -113,6 +134,8 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
 pub fn stylesheet() -> anyhow::Result<PathBuf> {
     let mut sources = Vec::new();
     collect_rust_sources(Path::new("app/src"), &mut sources)?;
+    // The few pages the server renders without Leptos (sign-in, API keys) use the same utilities.
+    collect_rust_sources(Path::new("server/src"), &mut sources)?;
     let texts = sources
         .iter()
         .map(|path| fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display())))

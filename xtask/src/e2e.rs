@@ -1,5 +1,6 @@
-//! The browser tests: a fresh database loaded with `e2e/fixtures/inventory.json`, the server on a
-//! free port, and Playwright driving Debian's Chromium, hydrated and with JavaScript off.
+//! The browser tests: a fresh database loaded with `e2e/fixtures/inventory.json`, gitlab-sim's
+//! demo world for signing in, the server on a free port, and Playwright driving Debian's
+//! Chromium, hydrated and with JavaScript off.
 
 use anyhow::{Context, bail};
 use std::{
@@ -13,9 +14,10 @@ use std::{
 use crate::{
     build::{self, Profile},
     process::{self, KillOnDrop},
+    sim,
 };
 
-/// The sample inventory: the browser tests' data, and the demo's until sync lands.
+/// The sample inventory of the browser tests.
 pub const FIXTURE: &str = "e2e/fixtures/inventory.json";
 
 pub fn run() -> anyhow::Result<()> {
@@ -36,7 +38,15 @@ pub fn run() -> anyhow::Result<()> {
             .env("DATABASE_URL", &database_url),
     )?;
 
-    let (server, base_url) = start_server(&server, &database_url)?;
+    let port = sim::free_port()?;
+    let base_url = format!("http://127.0.0.1:{port}");
+    let (sim, credentials) = sim::start(
+        &build::gitlab_sim_binary(Profile::Dev),
+        0,
+        &format!("{base_url}/auth/callback"),
+        &scratch.join("gitlab-sim.json"),
+    )?;
+    let server = start_server(&server, &database_url, port, &sim::sign_in_env(&credentials, &base_url))?;
     println!("browser tests against {base_url}");
     let result = process::run(
         Command::new("npx")
@@ -46,14 +56,16 @@ pub fn run() -> anyhow::Result<()> {
             .env("CHROMIUM_PATH", &chromium),
     );
     drop(server);
+    drop(sim);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-/// Starts `token-inventory serve --port 0` and reads the URL it prints.
-fn start_server(binary: &Path, database_url: &str) -> anyhow::Result<(KillOnDrop, String)> {
+/// Starts `token-inventory serve --port PORT` and waits until it says it listens.
+fn start_server(binary: &Path, database_url: &str, port: u16, env: &[(&str, String)]) -> anyhow::Result<KillOnDrop> {
     let mut child = Command::new(binary)
-        .args(["serve", "--port", "0"])
+        .args(["serve", "--port", &port.to_string()])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("DATABASE_URL", database_url)
         .env("SITE_ROOT", "target/site")
         .env("RUST_LOG", "warn")
@@ -70,10 +82,9 @@ fn start_server(binary: &Path, database_url: &str) -> anyhow::Result<(KillOnDrop
             }
         }
     });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
+    rx.recv_timeout(Duration::from_secs(30))
         .context("the server did not say where it listens within 30 s")?;
-    Ok((guard, url))
+    Ok(guard)
 }
 
 /// Debian's Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`), installed with apt-get when

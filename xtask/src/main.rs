@@ -5,7 +5,7 @@
 //!   version of the `wasm-bindgen` crate), and the stylesheet (encre-css over `app/src`), all
 //!   precompressed (brotli and gzip) under `target/site/pkg/`.
 //! - `css`: only the stylesheet.
-//! - `demo`: build in release and start the app on its embedded defaults.
+//! - `demo`: build in release, start gitlab-sim's demo world and the app syncing it.
 //! - `serve [--release] [-- ARGS]`: build and run `token-inventory serve ARGS`.
 //! - `test`: every test: the Rust suites (PostgreSQL too when `TEST_POSTGRES_URL` is set) and the
 //!   browser tests (`e2e`).
@@ -15,6 +15,7 @@
 mod build;
 mod e2e;
 mod process;
+mod sim;
 
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -89,19 +90,31 @@ fn run() -> anyhow::Result<()> {
 }
 
 /// Builds for release, loads the sample inventory into `data/demo.db`, and serves it.
+/// The demo: gitlab-sim's `demo` world on port 3100 (GitLab and its sign-in), and the app on port
+/// 3000 signing people in through it and syncing it at start (then every 10 minutes) into
+/// `data/demo.db`.
 fn demo() -> anyhow::Result<()> {
     let server = build::all(build::Profile::Release)?;
-    let database_url = "sqlite://data/demo.db";
-    process::run(
-        std::process::Command::new(&server)
-            .args(["load-fixture", e2e::FIXTURE])
-            .env("DATABASE_URL", database_url),
+    let public_url = "http://127.0.0.1:3000";
+    let (sim, credentials) = sim::start(
+        &build::gitlab_sim_binary(build::Profile::Release),
+        3100,
+        &format!("{public_url}/auth/callback"),
+        &PathBuf::from("target/demo/gitlab-sim.json"),
     )?;
-    process::run(
+    println!("gitlab-sim (the demo's GitLab) is running at {}", credentials.url);
+    println!("open {public_url}/ and sign in as anyone of the demo organisation");
+    let served = process::run(
         std::process::Command::new(&server)
             .arg("serve")
-            .env("DATABASE_URL", database_url),
-    )
+            .envs(sim::sign_in_env(&credentials, public_url))
+            .env("DATABASE_URL", "sqlite://data/demo.db")
+            .env("SYNC_GITLAB_URL", &credentials.url)
+            .env("SYNC_GITLAB_TOKEN", &credentials.admin_token)
+            .env("SYNC_INTERVAL", "10m"),
+    );
+    drop(sim);
+    served
 }
 
 /// A Python with python-gitlab for gitlab-sim's independent-client test: a virtual environment

@@ -54,3 +54,17 @@ pub fn StatusBadge(status: TokenStatus) -> impl IntoView {
         </span>
     }
 }
+
+/// An error where the page's content would be; on the server it also sets the page's status.
+#[component]
+pub fn ErrorPanel(error: crate::error::AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status_code());
+    }
+    view! {
+        <div class="mt-6 rounded-xl border border-red-200 bg-red-50 p-4 text-sm text-red-800" role="alert">
+            {error.to_string()}
+        </div>
+    }
+}

@@ -5,6 +5,7 @@
 //! It lives in `app` (behind `ssr`) rather than in its own crate because server functions, which
 //! are in `app`, call it with `app`'s domain types.
 
+mod auth_store;
 mod sql;
 mod sync_store;
 
@@ -23,6 +24,7 @@ use crate::{
     server::inventory::TokenQuery,
 };
 
+pub use auth_store::{ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, NewApiKey, StoredApiKey, UserProfile};
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 
@@ -83,7 +85,7 @@ pub struct UpsertCounts {
 }
 
 #[async_trait]
-pub trait Repository: SyncStore + Send + Sync + 'static {
+pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the migrations this binary carries.

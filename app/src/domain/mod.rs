@@ -3,10 +3,12 @@
 //! compiled for the server and the browser alike.
 
 pub mod expiry;
+pub mod people;
 pub mod sync;
 pub mod token;
 
 pub use expiry::{ExpiryWindow, relative_day};
+pub use people::{GroupMembership, Role, RolePolicy, TeamMembership, TeamRule, Viewer};
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,

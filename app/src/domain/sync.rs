@@ -184,8 +184,10 @@ impl FromStr for SyncStatus {
 }
 
 /// A run's figures, by phase ("groups", "projects", "project tokens", …): how many of each
-/// thing it has done and, when known, how many there are.
+/// thing it has done and, when known, how many there are. A run that has just started is stored
+/// as `{}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SyncProgress {
     pub phases: BTreeMap<String, PhaseProgress>,
     pub tokens_seen: u64,
@@ -271,6 +273,14 @@ impl UnknownScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_just_started_has_empty_figures() {
+        assert_eq!(
+            serde_json::from_str::<SyncProgress>("{}").ok(),
+            Some(SyncProgress::default())
+        );
+    }
 
     #[test]
     fn usernames_tell_bots_and_service_accounts_apart() {

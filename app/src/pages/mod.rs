@@ -1,6 +1,8 @@
 //! One folder per area of the product.
 
+pub mod account;
 pub mod inventory;
+pub mod sync;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -173,6 +173,7 @@ impl TokenPage {
 /// Lists the tokens matching `query`, one page at a time.
 #[server]
 pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
+    crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
     let (tokens, total) = state.repo.list_tokens(&query, today).await?;

@@ -1,4 +1,6 @@
 //! The `#[server]` functions, one module per area of the product, named `verb_noun`.
 //! Pages read and write the database through these only.
 
+pub mod account;
 pub mod inventory;
+pub mod sync;

@@ -77,6 +77,8 @@ pub struct GitLabClient {
     requests: AtomicU64,
     /// Every request waits until then (a 429's `Retry-After`, or a spent rate limit's reset).
     paused_until: Mutex<Option<Instant>>,
+    /// At most `concurrency` requests in flight, however many listings run side by side.
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl GitLabClient {
@@ -92,9 +94,10 @@ impl GitLabClient {
             http,
             api: format!("{}/api/v4", base_url.trim_end_matches('/')),
             token,
-            options,
             requests: AtomicU64::new(0),
             paused_until: Mutex::new(None),
+            in_flight: tokio::sync::Semaphore::new(options.concurrency.max(1)),
+            options,
         }))
     }
 
@@ -160,6 +163,10 @@ impl GitLabClient {
                 tokio::time::sleep(self.backoff(attempt - 1)).await;
             }
             self.wait_if_paused().await;
+            // Held until the body is read; released before any backoff.
+            let Ok(_permit) = self.in_flight.acquire().await else {
+                break;
+            };
             self.requests.fetch_add(1, Ordering::Relaxed);
             let response = self
                 .http

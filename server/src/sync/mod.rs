@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod schedule;
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -206,7 +207,8 @@ pub async fn run(
         let tally = tally.clone();
         let holder = holder.clone();
         let client = client.as_ref().ok().cloned();
-        let every = (settings.lease_ttl / 4).max(Duration::from_millis(200));
+        // Often enough for the Sync page's live figures, well within the lease.
+        let every = (settings.lease_ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(2));
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -579,147 +581,179 @@ fn path_in_roots(path: &str, roots: &[String]) -> bool {
 }
 
 /// The administrator's way: instance-wide discovery, then only the listings it cannot avoid.
+///
+/// Two branches overlap: as soon as groups and projects are known their deploy tokens are asked
+/// for, while the (sequential, keyset) listing of bot users goes on; the access-token and service
+/// account listings follow once the users are known. The client keeps requests in flight at
+/// `concurrency` across both.
 async fn administrator(
     client: &GitLabClient,
     settings: &SyncSettings,
     tally: &Tally,
     batches: &mpsc::Sender<SyncBatch>,
 ) -> anyhow::Result<()> {
-    let (groups, projects, users) = tokio::join!(
-        client.all_pages::<ApiGroup>("/groups?all_available=true&order_by=id&sort=asc"),
-        client.all_keyset::<ApiProject>("/projects"),
-        client.all_keyset::<ApiUser>("/users?exclude_humans=true"),
-    );
-    let everything = UnknownScope {
+    let everything = || UnknownScope {
         kind: None,
         container: None,
     };
-    let groups = groups.unwrap_or_else(|error| {
-        tally.error("groups", &error, everything);
-        *Tally::lock(&tally.discovery_complete) = false;
-        Vec::new()
-    });
-    let projects = projects.unwrap_or_else(|error| {
-        tally.error("projects", &error, everything);
-        *Tally::lock(&tally.discovery_complete) = false;
-        Vec::new()
-    });
-    let users = match users {
-        Ok(users) => users,
-        Err(ClientError::Unauthorized) => return Err(ClientError::Unauthorized.into()),
-        Err(error) => {
-            tally.error("users", &error, everything);
-            *Tally::lock(&tally.discovery_complete) = false;
-            Vec::new()
-        }
-    };
     let roots = &settings.root_groups;
-    let groups: Vec<ApiGroup> = groups
-        .into_iter()
-        .filter(|g| path_in_roots(&g.full_path, roots))
-        .collect();
-    let projects: Vec<ApiProject> = projects
-        .into_iter()
-        .filter(|p| path_in_roots(&p.path_with_namespace, roots))
-        .collect();
-    tally.phase("groups", groups.len() as u64, Some(groups.len() as u64));
-    tally.phase("projects", projects.len() as u64, Some(projects.len() as u64));
+    let (structure_sender, structure) = tokio::sync::oneshot::channel::<(Vec<ApiGroup>, Vec<ApiProject>)>();
 
-    let group_paths: HashMap<i64, String> = groups.iter().map(|g| (g.id, g.full_path.clone())).collect();
-    let project_paths: HashMap<i64, String> = projects.iter().map(|p| (p.id, p.path_with_namespace.clone())).collect();
-    let mut accounts = Vec::new();
-    let mut with_bots: HashSet<(ContainerKind, i64)> = HashSet::new();
-    let mut service_accounts = Vec::new();
-    for user in users.iter().filter(|u| u.bot) {
-        let Some((kind, container_id)) = AccountKind::from_username(&user.username) else {
-            continue;
-        };
-        let container = match (kind, container_id) {
-            (AccountKind::ProjectBot, Some(id)) => (ContainerKind::Project, Some(id)),
-            (AccountKind::GroupBot, Some(id)) | (AccountKind::ServiceAccount, Some(id)) => {
-                (ContainerKind::Group, Some(id))
+    let deploy_branch = async {
+        let (groups, projects) = tokio::join!(
+            client.all_pages::<ApiGroup>("/groups?all_available=true&order_by=id&sort=asc"),
+            client.all_keyset::<ApiProject>("/projects"),
+        );
+        let groups: Vec<ApiGroup> = groups
+            .unwrap_or_else(|error| {
+                tally.error("groups", &error, everything());
+                *Tally::lock(&tally.discovery_complete) = false;
+                Vec::new()
+            })
+            .into_iter()
+            .filter(|g| path_in_roots(&g.full_path, roots))
+            .collect();
+        let projects: Vec<ApiProject> = projects
+            .unwrap_or_else(|error| {
+                tally.error("projects", &error, everything());
+                *Tally::lock(&tally.discovery_complete) = false;
+                Vec::new()
+            })
+            .into_iter()
+            .filter(|p| path_in_roots(&p.path_with_namespace, roots))
+            .collect();
+        tally.phase("groups", groups.len() as u64, Some(groups.len() as u64));
+        tally.phase("projects", projects.len() as u64, Some(projects.len() as u64));
+        let _ = batches
+            .send(SyncBatch {
+                groups: groups.iter().map(group_record).collect(),
+                projects: projects.iter().map(project_record).collect(),
+                ..SyncBatch::default()
+            })
+            .await;
+        let work: Vec<Work> = projects
+            .iter()
+            .map(|p| Work::Deploy(project_container(p)))
+            .chain(groups.iter().map(|g| Work::Deploy(group_container(g))))
+            .collect();
+        let _ = structure_sender.send((groups, projects));
+        fetch_work(client, tally, batches, work, &HashMap::new()).await;
+    };
+
+    let access_branch = async {
+        let users = match client.all_keyset::<ApiUser>("/users?exclude_humans=true").await {
+            Ok(users) => users,
+            Err(ClientError::Unauthorized) => return Err(anyhow::Error::from(ClientError::Unauthorized)),
+            Err(error) => {
+                tally.error("users", &error, everything());
+                *Tally::lock(&tally.discovery_complete) = false;
+                Vec::new()
             }
-            _ => (ContainerKind::Instance, None),
         };
-        let in_scope = match container {
-            (ContainerKind::Project, Some(id)) => project_paths.contains_key(&id),
-            (ContainerKind::Group, Some(id)) => group_paths.contains_key(&id),
-            _ => roots.is_empty(),
+        let Ok((groups, projects)) = structure.await else {
+            return Ok(());
         };
-        if !in_scope {
-            continue;
+        let group_paths: HashMap<i64, String> = groups.iter().map(|g| (g.id, g.full_path.clone())).collect();
+        let project_ids: HashSet<i64> = projects.iter().map(|p| p.id).collect();
+        let mut accounts = Vec::new();
+        let mut with_bots: HashSet<(ContainerKind, i64)> = HashSet::new();
+        let mut service_accounts = Vec::new();
+        for user in users.iter().filter(|u| u.bot) {
+            let Some((kind, container_id)) = AccountKind::from_username(&user.username) else {
+                continue;
+            };
+            let container = match (kind, container_id) {
+                (AccountKind::ProjectBot, Some(id)) => (ContainerKind::Project, Some(id)),
+                (AccountKind::GroupBot, Some(id)) | (AccountKind::ServiceAccount, Some(id)) => {
+                    (ContainerKind::Group, Some(id))
+                }
+                _ => (ContainerKind::Instance, None),
+            };
+            let in_scope = match container {
+                (ContainerKind::Project, Some(id)) => project_ids.contains(&id),
+                (ContainerKind::Group, Some(id)) => group_paths.contains_key(&id),
+                _ => roots.is_empty(),
+            };
+            if !in_scope {
+                continue;
+            }
+            if let (ContainerKind::Project | ContainerKind::Group, Some(id)) = container
+                && kind != AccountKind::ServiceAccount
+            {
+                with_bots.insert((container.0, id));
+            }
+            if kind == AccountKind::ServiceAccount {
+                service_accounts.push((user.id, container));
+            }
+            accounts.push(AccountRecord {
+                gitlab_id: user.id,
+                username: user.username.clone(),
+                name: user.name.clone(),
+                kind,
+                container_kind: container.0,
+                container_gitlab_id: container.1,
+                state: user.state.clone(),
+            });
         }
-        if let (ContainerKind::Project | ContainerKind::Group, Some(id)) = container
-            && kind != AccountKind::ServiceAccount
-        {
-            with_bots.insert((container.0, id));
-        }
-        if kind == AccountKind::ServiceAccount {
-            service_accounts.push((user.id, container));
-        }
-        accounts.push(AccountRecord {
-            gitlab_id: user.id,
-            username: user.username.clone(),
-            name: user.name.clone(),
-            kind,
-            container_kind: container.0,
-            container_gitlab_id: container.1,
-            state: user.state.clone(),
-        });
-    }
-    tally.phase("accounts", accounts.len() as u64, Some(accounts.len() as u64));
-    let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
-    let _ = batches
-        .send(SyncBatch {
-            accounts,
-            groups: groups.iter().map(group_record).collect(),
-            projects: projects.iter().map(project_record).collect(),
-            tokens: Vec::new(),
-        })
-        .await;
+        tally.phase("accounts", accounts.len() as u64, Some(accounts.len() as u64));
+        let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
+        let _ = batches
+            .send(SyncBatch {
+                accounts,
+                ..SyncBatch::default()
+            })
+            .await;
 
-    let mut work = Vec::new();
-    for project in &projects {
-        let container = Container {
-            kind: ContainerKind::Project,
-            id: Some(project.id),
-            path: project.path_with_namespace.clone(),
-        };
-        if with_bots.contains(&(ContainerKind::Project, project.id)) {
-            work.push(Work::Access(container.clone()));
-        } else {
-            // No bot user: GitLab holds no access token here; sync knows every one is gone.
-            tally.listed(TokenKind::ProjectAccess, ContainerKind::Project, Some(project.id));
+        let mut work = Vec::new();
+        for project in &projects {
+            if with_bots.contains(&(ContainerKind::Project, project.id)) {
+                work.push(Work::Access(project_container(project)));
+            } else {
+                // No bot user: GitLab holds no access token here; sync knows every one is gone.
+                tally.listed(TokenKind::ProjectAccess, ContainerKind::Project, Some(project.id));
+            }
         }
-        work.push(Work::Deploy(container));
-    }
-    for group in &groups {
-        let container = Container {
-            kind: ContainerKind::Group,
-            id: Some(group.id),
-            path: group.full_path.clone(),
-        };
-        if with_bots.contains(&(ContainerKind::Group, group.id)) {
-            work.push(Work::Access(container.clone()));
-        } else {
-            tally.listed(TokenKind::GroupAccess, ContainerKind::Group, Some(group.id));
+        for group in &groups {
+            if with_bots.contains(&(ContainerKind::Group, group.id)) {
+                work.push(Work::Access(group_container(group)));
+            } else {
+                tally.listed(TokenKind::GroupAccess, ContainerKind::Group, Some(group.id));
+            }
         }
-        work.push(Work::Deploy(container));
+        for (user_id, (kind, id)) in service_accounts {
+            let path = match id.and_then(|id| group_paths.get(&id)) {
+                Some(path) => path.clone(),
+                None if kind == ContainerKind::Instance => String::new(),
+                None => continue,
+            };
+            work.push(Work::ServiceAccount {
+                path: format!("/personal_access_tokens?user_id={user_id}"),
+                user_id,
+                container: Container { kind, id, path },
+            });
+        }
+        fetch_work(client, tally, batches, work, &usernames).await;
+        Ok(())
+    };
+
+    let ((), access) = tokio::join!(deploy_branch, access_branch);
+    access
+}
+
+fn project_container(project: &ApiProject) -> Container {
+    Container {
+        kind: ContainerKind::Project,
+        id: Some(project.id),
+        path: project.path_with_namespace.clone(),
     }
-    for (user_id, (kind, id)) in service_accounts {
-        let path = match id.and_then(|id| group_paths.get(&id)) {
-            Some(path) => path.clone(),
-            None if kind == ContainerKind::Instance => String::new(),
-            None => continue,
-        };
-        work.push(Work::ServiceAccount {
-            path: format!("/personal_access_tokens?user_id={user_id}"),
-            user_id,
-            container: Container { kind, id, path },
-        });
+}
+
+fn group_container(group: &ApiGroup) -> Container {
+    Container {
+        kind: ContainerKind::Group,
+        id: Some(group.id),
+        path: group.full_path.clone(),
     }
-    fetch_work(client, tally, batches, work, &usernames).await;
-    Ok(())
 }
 
 /// The group owner's way: walk each root group.

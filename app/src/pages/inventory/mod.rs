@@ -5,9 +5,8 @@ use leptos_meta::Title;
 use leptos_router::{NavigateOptions, components::Form, hooks::use_navigate, hooks::use_query_map};
 
 use crate::{
-    components::{KindBadge, RelativeDate, StatusBadge},
+    components::{ErrorPanel, KindBadge, RelativeDate, StatusBadge},
     domain::{ExpiryWindow, TokenKind, TokenSummary},
-    error::AppError,
     server::inventory::{TokenPage, TokenQuery, TokenSort, list_tokens},
 };
 
@@ -223,19 +222,6 @@ fn EmptyState(filtered: bool) -> impl IntoView {
             <p class="text-lg font-medium text-slate-800">{title}</p>
             <p class="mt-1 text-sm text-slate-600">{hint}</p>
             {filtered.then(|| view! { <a href="/" class="mt-4 inline-block text-sm text-sky-700 underline">"Clear filters"</a> })}
-        </div>
-    }
-}
-
-#[component]
-fn ErrorPanel(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(error.status_code());
-    }
-    view! {
-        <div class="mt-6 rounded-xl border border-red-200 bg-red-50 p-4 text-sm text-red-800" role="alert">
-            {error.to_string()}
         </div>
     }
 }

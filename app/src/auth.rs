@@ -1,0 +1,157 @@
+//! Who is asking, on the server: the one extractor every server function and API route uses,
+//! from the session cookie or an API key (`Authorization: Bearer ti_…`), and the checks built on
+//! it. Refusals are [`AppError::Unauthorized`] (401: nobody signed in) or [`AppError::Forbidden`]
+//! (403: signed in, not allowed).
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+use crate::{
+    domain::{Role, Viewer},
+    error::AppError,
+    state::AppState,
+};
+
+/// Session keys.
+pub const SESSION_USER_ID: &str = "user_id";
+pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+
+/// API keys read `ti_<prefix>_<secret>`; the prefix finds the key, the secret's hash proves it.
+pub const API_KEY_PREFIX: &str = "ti_";
+
+/// SHA-256 in hex. Sessions and API keys are long random secrets, so a fast hash is enough to keep
+/// a copy of the database from being a copy of the credentials.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two hashes in constant time.
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The person asking, or nobody.
+#[derive(Debug, Clone)]
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeViewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Some(app) = parts.extensions.get::<AppState>().cloned() else {
+            tracing::error!("the application state is missing from the request");
+            return Err(AppError::Internal);
+        };
+        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            // A credential that was presented and is wrong is refused, not ignored.
+            let value = header.to_str().map_err(|_| AppError::Unauthorized)?;
+            return viewer_from_api_key(&app, value).await.map(|v| MaybeViewer(Some(v)));
+        }
+        let Ok(session) = Session::from_request_parts(parts, state).await else {
+            return Ok(MaybeViewer(None));
+        };
+        let user_id: Option<i64> = session.get(SESSION_USER_ID).await.map_err(session_error)?;
+        let Some(user_id) = user_id else {
+            return Ok(MaybeViewer(None));
+        };
+        let signed_in_at: Option<DateTime<Utc>> = session.get(SESSION_SIGNED_IN_AT).await.map_err(session_error)?;
+        let too_old = signed_in_at.is_none_or(|at| Utc::now() - at > app.auth.absolute_timeout);
+        if too_old {
+            session.flush().await.map_err(session_error)?;
+            return Ok(MaybeViewer(None));
+        }
+        let viewer = app.repo.viewer(user_id).await?;
+        if viewer.is_none() {
+            session.flush().await.map_err(session_error)?;
+        }
+        Ok(MaybeViewer(viewer))
+    }
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error.message = %error, "session store failed");
+    AppError::Internal
+}
+
+async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, AppError> {
+    let presented = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .and_then(|key| key.strip_prefix(API_KEY_PREFIX))
+        .ok_or(AppError::Unauthorized)?;
+    let (prefix, secret) = presented.split_once('_').ok_or(AppError::Unauthorized)?;
+    let stored = app.repo.find_api_key(prefix).await?.ok_or(AppError::Unauthorized)?;
+    let now = Utc::now();
+    let usable = stored.key.revoked_at.is_none() && stored.key.expires_on > now.date_naive();
+    if !same_hash(&secret_hash(secret), &stored.secret_hash) || !usable {
+        return Err(AppError::Unauthorized);
+    }
+    let mut viewer = app.repo.viewer(stored.user_id).await?.ok_or(AppError::Unauthorized)?;
+    viewer.read_only = stored.key.scope == crate::db::ApiKeyScope::Read;
+    app.repo.touch_api_key(stored.key.id, now).await?;
+    Ok(viewer)
+}
+
+/// The person asking, or `None`; for server functions.
+pub async fn viewer() -> Result<Option<Viewer>, AppError> {
+    let MaybeViewer(viewer) = leptos_axum::extract::<MaybeViewer>()
+        .await
+        .map_err(|error| match error {
+            leptos::server_fn::error::ServerFnErrorErr::ServerError(message) => {
+                serde_json::from_str::<AppError>(&message).unwrap_or(AppError::Unauthorized)
+            }
+            _ => AppError::Unauthorized,
+        })?;
+    Ok(viewer)
+}
+
+/// The person asking; 401 when nobody signed in.
+pub async fn require_viewer() -> Result<Viewer, AppError> {
+    viewer().await?.ok_or(AppError::Unauthorized)
+}
+
+/// The person asking, when they hold `role` (security and admin count as every role below
+/// them); 403 otherwise.
+pub async fn require_role(role: Role) -> Result<Viewer, AppError> {
+    let viewer = require_viewer().await?;
+    if allows(&viewer, role) {
+        Ok(viewer)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Whether `viewer` acts with `role`.
+pub fn allows(viewer: &Viewer, role: Role) -> bool {
+    match role {
+        Role::Engineer => true,
+        Role::TeamLead => viewer.has(Role::TeamLead) || viewer.is_security(),
+        Role::Security => viewer.is_security(),
+        Role::Admin => viewer.has(Role::Admin),
+    }
+}
+
+/// Refuses changes made with a read-only API key.
+pub fn require_write(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.read_only {
+        Err(AppError::Forbidden)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_compare_whole() {
+        let hash = secret_hash("abc");
+        assert!(same_hash(&hash, &secret_hash("abc")));
+        assert!(!same_hash(&hash, &secret_hash("abd")));
+        assert!(!same_hash(&hash, &hash[..10]));
+        assert_eq!(hash.len(), 64);
+    }
+}

@@ -1,0 +1,318 @@
+//! Who is asking: the people who sign in, their roles and their teams, and how both follow from
+//! GitLab group membership and the configuration. Pure: the server gathers the facts, this
+//! decides.
+
+use std::{collections::BTreeSet, fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccessLevel, ParseError};
+
+/// What a person may do. Everyone signed in is an engineer; the others add to that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Browses the inventory, uses the wizard, files and follows requests.
+    Engineer,
+    /// Edits ownership and purpose of their team's tokens; endorses their team's requests.
+    TeamLead,
+    /// The review queue and its decisions, approving requests, sync, export.
+    Security,
+    /// Settings, teams, role grants.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Engineer, Role::TeamLead, Role::Security, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Engineer => "engineer",
+            Role::TeamLead => "team_lead",
+            Role::Security => "security",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Engineer => "Engineer",
+            Role::TeamLead => "Team lead",
+            Role::Security => "Security",
+            Role::Admin => "Admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| ParseError::new("role", s))
+    }
+}
+
+/// A team a person belongs to, and whether they lead it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembership {
+    pub team_id: i64,
+    pub team_name: String,
+    pub is_lead: bool,
+}
+
+/// The signed-in person, as every page and server function sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The product's user id.
+    pub id: i64,
+    pub gitlab_id: i64,
+    pub username: String,
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+    pub teams: Vec<TeamMembership>,
+    /// Signed in with an API key of read-only scope: may read, never change.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+impl Viewer {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Security and admins see and do everything a role below them may.
+    pub fn is_security(&self) -> bool {
+        self.has(Role::Security) || self.has(Role::Admin)
+    }
+
+    pub fn leads(&self, team_id: i64) -> bool {
+        self.teams.iter().any(|t| t.team_id == team_id && t.is_lead)
+    }
+}
+
+/// A GitLab group the person is a member of, and their role there (direct membership), when
+/// GitLab says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMembership {
+    pub path: String,
+    pub access_level: Option<AccessLevel>,
+}
+
+/// A team as configured: the group paths it owns and its named leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamRule {
+    pub team_id: i64,
+    pub name: String,
+    pub group_paths: Vec<String>,
+    /// GitLab usernames.
+    pub leads: Vec<String>,
+}
+
+/// Which groups and people hold which role, from the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolePolicy {
+    /// Members of these groups (or their subgroups) are security.
+    pub security_groups: Vec<String>,
+    pub security_users: Vec<String>,
+    pub admin_groups: Vec<String>,
+    pub admin_users: Vec<String>,
+}
+
+/// `path` is `root` or below it.
+pub fn path_within(path: &str, root: &str) -> bool {
+    let root = root.trim_matches('/');
+    !root.is_empty() && (path == root || path.strip_prefix(root).is_some_and(|rest| rest.starts_with('/')))
+}
+
+/// The teams a person belongs to: those owning a group path the person is a member of (the
+/// group, or a group below or above it: a member of `acme` works on `acme/platform` too). They
+/// lead it when the configuration names them, or when they are Maintainer or Owner of one of its
+/// groups (or of a group above it).
+pub fn resolve_teams(username: &str, groups: &[GroupMembership], teams: &[TeamRule]) -> Vec<TeamMembership> {
+    teams
+        .iter()
+        .filter_map(|team| {
+            let named_lead = team.leads.iter().any(|lead| lead.eq_ignore_ascii_case(username));
+            let mut member = named_lead;
+            let mut maintainer = false;
+            for group in groups {
+                for owned in &team.group_paths {
+                    let at_or_above = path_within(owned, &group.path);
+                    if at_or_above || path_within(&group.path, owned) {
+                        member = true;
+                    }
+                    // GitLab passes a role down to subgroups, so Maintainer of the team's group
+                    // or of a group above it leads; Maintainer of one subgroup does not.
+                    if at_or_above && group.access_level.is_some_and(|level| level >= AccessLevel::Maintainer) {
+                        maintainer = true;
+                    }
+                }
+            }
+            member.then(|| TeamMembership {
+                team_id: team.team_id,
+                team_name: team.name.clone(),
+                is_lead: named_lead || maintainer,
+            })
+        })
+        .collect()
+}
+
+/// A person's roles: engineer always; team lead when they lead a team; security and admin from
+/// the configured groups and usernames.
+pub fn resolve_roles(
+    username: &str,
+    groups: &[GroupMembership],
+    teams: &[TeamMembership],
+    policy: &RolePolicy,
+) -> BTreeSet<Role> {
+    let in_groups = |paths: &[String]| {
+        groups
+            .iter()
+            .any(|group| paths.iter().any(|path| path_within(&group.path, path)))
+    };
+    let named = |users: &[String]| users.iter().any(|user| user.eq_ignore_ascii_case(username));
+    let mut roles = BTreeSet::from([Role::Engineer]);
+    if teams.iter().any(|team| team.is_lead) {
+        roles.insert(Role::TeamLead);
+    }
+    if in_groups(&policy.security_groups) || named(&policy.security_users) {
+        roles.insert(Role::Security);
+    }
+    if in_groups(&policy.admin_groups) || named(&policy.admin_users) {
+        roles.insert(Role::Admin);
+    }
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(path: &str, level: Option<AccessLevel>) -> GroupMembership {
+        GroupMembership {
+            path: path.to_owned(),
+            access_level: level,
+        }
+    }
+
+    fn teams() -> Vec<TeamRule> {
+        vec![
+            TeamRule {
+                team_id: 1,
+                name: "Platform".into(),
+                group_paths: vec!["acme/platform".into()],
+                leads: vec![],
+            },
+            TeamRule {
+                team_id: 2,
+                name: "Delivery".into(),
+                group_paths: vec!["acme/delivery".into(), "tools/release".into()],
+                leads: vec!["Dana.Lead".into()],
+            },
+        ]
+    }
+
+    #[test]
+    fn paths_nest_by_whole_segments() {
+        assert!(path_within("acme/platform", "acme/platform"));
+        assert!(path_within("acme/platform/api", "acme/platform"));
+        assert!(path_within("acme/platform", "/acme/"));
+        assert!(!path_within("acme/platform-old", "acme/platform"));
+        assert!(!path_within("acme", "acme/platform"));
+        assert!(!path_within("acme", ""));
+    }
+
+    #[test]
+    fn membership_of_a_team_group_or_subgroup_joins_the_team() {
+        let joined = resolve_teams(
+            "paula",
+            &[member("acme/platform/api", Some(AccessLevel::Developer))],
+            &teams(),
+        );
+        assert_eq!(
+            joined,
+            vec![TeamMembership {
+                team_id: 1,
+                team_name: "Platform".into(),
+                is_lead: false
+            }]
+        );
+        assert!(resolve_teams("x", &[member("acme/platformer", Some(AccessLevel::Owner))], &teams()).is_empty());
+    }
+
+    #[test]
+    fn maintainers_and_named_leads_lead() {
+        let pat = resolve_teams(
+            "pat",
+            &[member("acme/platform", Some(AccessLevel::Maintainer))],
+            &teams(),
+        );
+        assert!(pat[0].is_lead);
+        let owner = resolve_teams("o", &[member("acme/platform", Some(AccessLevel::Owner))], &teams());
+        assert!(owner[0].is_lead);
+        let unknown_level = resolve_teams("u", &[member("acme/platform", None)], &teams());
+        assert!(!unknown_level[0].is_lead);
+        let subgroup = resolve_teams(
+            "m",
+            &[member("acme/platform/api", Some(AccessLevel::Maintainer))],
+            &teams(),
+        );
+        assert!(
+            !subgroup[0].is_lead,
+            "Maintainer of a subgroup is a member, not the team's lead"
+        );
+        // Named in the configuration: lead even without a GitLab membership.
+        let dana = resolve_teams("dana.lead", &[], &teams());
+        assert_eq!(dana.len(), 1);
+        assert!(dana[0].is_lead && dana[0].team_id == 2);
+    }
+
+    #[test]
+    fn a_member_of_a_parent_group_belongs_to_the_teams_below_it() {
+        let joined = resolve_teams("owner", &[member("acme", Some(AccessLevel::Owner))], &teams());
+        assert_eq!(joined.iter().map(|t| t.team_id).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(joined.iter().all(|t| t.is_lead));
+    }
+
+    #[test]
+    fn roles_come_from_teams_groups_and_names() {
+        let policy = RolePolicy {
+            security_groups: vec!["acme/security".into()],
+            security_users: vec!["Sam".into()],
+            admin_groups: vec![],
+            admin_users: vec!["root".into()],
+        };
+        let nobody = resolve_roles("eli", &[member("acme/ep", None)], &[], &policy);
+        assert_eq!(nobody, BTreeSet::from([Role::Engineer]));
+        let lead = TeamMembership {
+            team_id: 1,
+            team_name: "Platform".into(),
+            is_lead: true,
+        };
+        assert!(resolve_roles("pat", &[], &[lead], &policy).contains(&Role::TeamLead));
+        assert!(resolve_roles("s", &[member("acme/security/red", None)], &[], &policy).contains(&Role::Security));
+        assert!(resolve_roles("sam", &[], &[], &policy).contains(&Role::Security));
+        assert!(!resolve_roles("s", &[member("acme/security-fans", None)], &[], &policy).contains(&Role::Security));
+        assert_eq!(
+            resolve_roles("root", &[], &[], &policy),
+            BTreeSet::from([Role::Engineer, Role::Admin])
+        );
+    }
+
+    #[test]
+    fn roles_read_back_from_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The signed-in person's API keys for the product's JSON API: the list, a form to create one
+//! (answered by a page that shows the secret once) and revoke buttons. Plain forms: they work with
+//! JavaScript off.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    components::{ErrorPanel, RelativeDate},
+    server::account::{API_KEY_MAX_DAYS, ApiKeyView, list_api_keys},
+};
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let keys = Resource::new(|| (), |_| list_api_keys());
+    let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    view! {
+        <Title text="API keys" />
+        <h1 class="text-2xl font-semibold">"API keys"</h1>
+        <p class="mt-1 max-w-3xl text-sm text-slate-600">
+            "Keys for scripts that read (or change) the inventory through its JSON API. Following the token guidelines, "
+            "every key expires, and a key that only reads should be read-only. A key is shown once, when you create it."
+        </p>
+        <form method="post" action="/account/api-keys" class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm" aria-label="New API key">
+            <label class="flex min-w-64 flex-1 flex-col gap-1 text-sm font-medium text-slate-700">
+                "Name"
+                <input name="name" required maxlength="100" placeholder="e.g. weekly expiry report" class=field />
+            </label>
+            <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
+                "Expires in (days)"
+                <input name="expires_in_days" type="number" min="1" max=API_KEY_MAX_DAYS.to_string() value="90" required class=field />
+            </label>
+            <label class="flex items-center gap-2 pb-2 text-sm text-slate-700">
+                <input type="checkbox" name="read_write" value="on" class="h-4 w-4 rounded border-slate-300" />
+                "Can make changes"
+            </label>
+            <button type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Create key"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading keys…"</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Ok(list) if list.keys.is_empty() => view! {
+                        <p id="no-api-keys" class="mt-6 text-slate-600">"You have no API keys."</p>
+                    }.into_any(),
+                    Ok(list) => {
+                        let today = list.today;
+                        view! {
+                            <table id="api-keys" class="mt-6 w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm">
+                                <thead class="bg-slate-100 text-slate-600">
+                                    <tr>
+                                        <th class="px-4 py-2">"Name"</th>
+                                        <th class="px-4 py-2">"Key"</th>
+                                        <th class="px-4 py-2">"Access"</th>
+                                        <th class="px-4 py-2">"Expires"</th>
+                                        <th class="px-4 py-2">"Last used"</th>
+                                        <th class="px-4 py-2"></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.keys.into_iter().map(|key| view! { <KeyRow key today /> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn KeyRow(key: ApiKeyView, today: chrono::NaiveDate) -> impl IntoView {
+    let state = if key.revoked {
+        Some("revoked")
+    } else if key.expired {
+        Some("expired")
+    } else {
+        None
+    };
+    let revoke_url = format!("/account/api-keys/{}/revoke", key.id);
+    view! {
+        <tr class="border-t border-slate-100" data-api-key=key.prefix.clone()>
+            <td class="px-4 py-2 font-medium">{key.name}</td>
+            <td class="px-4 py-2 font-mono text-xs text-slate-600">{format!("ti_{}_…", key.prefix)}</td>
+            <td class="px-4 py-2">{if key.read_write { "read and write" } else { "read only" }}</td>
+            <td class="px-4 py-2"><RelativeDate date=key.expires_on today urgent=true /></td>
+            <td class="px-4 py-2">
+                {match key.last_used_on {
+                    Some(date) => view! { <RelativeDate date today /> }.into_any(),
+                    None => view! { <span class="text-slate-400">"never"</span> }.into_any(),
+                }}
+            </td>
+            <td class="px-4 py-2 text-right">
+                {match state {
+                    Some(state) => view! { <span class="text-slate-500">{state}</span> }.into_any(),
+                    None => view! {
+                        <form method="post" action=revoke_url>
+                            <button type="submit" class="rounded-md border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50">"Revoke"</button>
+                        </form>
+                    }.into_any(),
+                }}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,376 @@
+//! Sign-in with GitLab (OAuth2 authorization code + PKCE), sessions in the database, and the
+//! gates every request passes: pages need a signed-in person, state-changing requests must come
+//! from this site.
+//!
+//! - `GET /auth/sign-in?next=/path`: remembers a fresh `state` and PKCE verifier in the session
+//!   and sends the person to GitLab.
+//! - `GET /auth/callback`: checks `state` (once: it is taken out of the session), exchanges the
+//!   code with the verifier, records the person, their roles and teams, rotates the session id
+//!   and goes back to `next`.
+//! - `POST /auth/sign-out`: ends the session (the row is deleted, the cookie cleared).
+
+pub mod oauth;
+pub mod pages;
+pub mod session_store;
+
+use std::sync::Arc;
+
+use app::{
+    auth::{MaybeViewer, SESSION_SIGNED_IN_AT, SESSION_USER_ID},
+    db::{ConfiguredTeam, Repo},
+    domain::{RolePolicy, people},
+    error::AppError,
+    state::AppState,
+};
+use axum::{
+    Router,
+    extract::{FromRequestParts, Query, Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::Utc;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use self::oauth::{GitLabOAuth, PendingSignIn};
+
+const SESSION_PENDING: &str = "oauth_pending";
+
+/// What the sign-in routes and gates need.
+#[derive(Clone)]
+pub struct AuthState {
+    pub oauth: Option<GitLabOAuth>,
+    pub roles: Arc<RolePolicy>,
+    /// `scheme://host[:port]` of the public URL: the only origin allowed to change things.
+    pub origin: String,
+}
+
+/// Reads the teams file: `[[team]]` tables with `name`, `group_paths` and `leads`.
+pub fn read_teams_file(path: &std::path::Path) -> anyhow::Result<Vec<ConfiguredTeam>> {
+    use anyhow::Context;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        team: Vec<ConfiguredTeam>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the teams file {}", path.display()))?;
+    let file: File =
+        toml::from_str(&text).with_context(|| format!("the teams file {} is not valid", path.display()))?;
+    for team in &file.team {
+        anyhow::ensure!(!team.name.trim().is_empty(), "a team in {} has no name", path.display());
+    }
+    Ok(file.team)
+}
+
+pub fn routes() -> Router<(AppState, AuthState)> {
+    Router::new()
+        .route("/auth/sign-in", get(sign_in))
+        .route("/auth/callback", get(callback))
+        .route("/auth/sign-out", post(sign_out))
+        .route("/auth/signed-out", get(signed_out))
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    next: Option<String>,
+}
+
+/// Only a path of this site: `/…`, never `//host` or a full URL.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn sign_in(
+    State((_, auth)): State<(AppState, AuthState)>,
+    session: Session,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    let Some(oauth) = &auth.oauth else {
+        return pages::not_configured();
+    };
+    let (url, pending) = oauth.authorize(local_path(query.next.as_deref()));
+    if let Err(error) = session.insert(SESSION_PENDING, &pending).await {
+        tracing::error!(error.message = %error, "sign-in: the session store failed");
+        return pages::failed(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sign-in could not be started. Please try again.",
+        );
+    }
+    Redirect::to(&url).into_response()
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State((app, auth)): State<(AppState, AuthState)>,
+    session: Session,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(oauth) = &auth.oauth else {
+        return pages::not_configured();
+    };
+    // Taken out whatever happens next: a state and a code are good for one try.
+    let pending: Option<PendingSignIn> = session.remove(SESSION_PENDING).await.ok().flatten();
+    let refuse = async |status: StatusCode, message: &str| {
+        let _ = session.flush().await;
+        pages::failed(status, message)
+    };
+    if let Some(error) = query.error {
+        let message = if error == "access_denied" {
+            "You did not allow Token Inventory to read your GitLab profile, so you are not signed in.".to_owned()
+        } else {
+            format!(
+                "GitLab did not sign you in ({error}{}).",
+                query.error_description.map(|d| format!(": {d}")).unwrap_or_default()
+            )
+        };
+        return refuse(StatusCode::FORBIDDEN, &message).await;
+    }
+    let Some(pending) = pending else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link has expired or was already used. Please sign in again.",
+        )
+        .await;
+    };
+    let (Some(code), Some(state)) = (query.code, query.state) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "GitLab's answer lacks the sign-in code. Please sign in again.",
+        )
+        .await;
+    };
+    if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
+        tracing::warn!("sign-in: the state does not match the one this session sent");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "The sign-in answer does not belong to this browser's sign-in. Please sign in again.",
+        )
+        .await;
+    }
+    let (profile, groups) = match oauth.finish(code, &pending).await {
+        Ok(found) => found,
+        Err(error) => return refuse(StatusCode::BAD_REQUEST, &error.to_string()).await,
+    };
+    let signed_in = async {
+        let rules = app.repo.team_rules().await?;
+        let teams = people::resolve_teams(&profile.username, &groups, &rules);
+        let roles = people::resolve_roles(&profile.username, &groups, &teams, &auth.roles);
+        app.repo.record_sign_in(&profile, &roles, &teams, Utc::now()).await
+    };
+    let user_id = match signed_in.await {
+        Ok(id) => id,
+        Err(error) => {
+            tracing::error!(error.message = %error, "sign-in: recording the person failed");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The sign-in could not be recorded. Please try again.",
+            )
+            .await;
+        }
+    };
+    // A new session id at sign-in: an id planted before cannot ride into the signed-in session.
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_USER_ID, user_id).await?;
+        session.insert(SESSION_SIGNED_IN_AT, Utc::now()).await
+    };
+    if let Err(error) = stored.await {
+        tracing::error!(error.message = %error, "sign-in: the session store failed");
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sign-in could not be recorded. Please try again.",
+        )
+        .await;
+    }
+    tracing::info!(user.id = user_id, user.username = %profile.username, "signed in");
+    Redirect::to(&pending.next).into_response()
+}
+
+async fn sign_out(session: Session) -> Response {
+    if let Err(error) = session.flush().await {
+        tracing::error!(error.message = %error, "sign-out: the session store failed");
+    }
+    Redirect::to("/auth/signed-out").into_response()
+}
+
+async fn signed_out() -> Response {
+    pages::signed_out()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Paths anyone may fetch: health, the bundle, sign-in itself.
+fn is_public(path: &str) -> bool {
+    path == "/healthz" || path == "/favicon.ico" || path.starts_with("/pkg/") || path.starts_with("/auth/")
+}
+
+/// Everything but sign-in itself, health and the bundle needs a signed-in person (or an API
+/// key): pages answer 401 with the sign-in page, server functions and the JSON API (`/api/…`)
+/// with 401 and a JSON error. This gate runs before a request's arguments are even read, so a
+/// server function added without a check of its own is still closed to anonymous callers; the
+/// functions then check the role or team they need. `open` lists the server functions anyone may
+/// call.
+pub async fn require_sign_in(State(open): State<Arc<[&'static str]>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if is_public(path) || open.contains(&path) {
+        return next.run(request).await;
+    }
+    let api = path.starts_with("/api/");
+    let path = path.to_owned();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let (mut parts, body) = request.into_parts();
+    let refusal = match MaybeViewer::from_request_parts(&mut parts, &()).await {
+        Ok(MaybeViewer(Some(_))) => return next.run(Request::from_parts(parts, body)).await,
+        Ok(MaybeViewer(None)) => AppError::Unauthorized,
+        Err(error) => error,
+    };
+    match (api, &refusal) {
+        // The JSON API answers `{"error": …}`; server functions answer in their own error
+        // encoding, so the hydrated page can show what happened.
+        (true, _) if path.starts_with("/api/v1/") => refusal.into_response(),
+        (true, _) => (
+            refusal.status_code(),
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string(&refusal).unwrap_or_default(),
+        )
+            .into_response(),
+        (false, AppError::Unauthorized) => pages::sign_in_required(&target),
+        (false, other) => pages::failed(other.status_code(), &other.to_string()),
+    }
+}
+
+/// A state-changing request carrying the session cookie must come from this site: its `Origin`
+/// (or, lacking one, its `Referer`) must be ours. `SameSite=Lax` cookies already stay home on
+/// cross-site POSTs; this is the second lock. Requests with an API key carry no cookie a browser
+/// would add on its own, so they pass.
+pub async fn refuse_cross_site(State(auth): State<AuthState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || from_this_site(request.headers(), &auth.origin) {
+        return next.run(request).await;
+    }
+    tracing::warn!(http.path = %request.uri().path(), "refused a cross-site request");
+    let wants_json = request.uri().path().starts_with("/api/");
+    if wants_json {
+        (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"error": "cross-site requests are refused"})),
+        )
+            .into_response()
+    } else {
+        pages::failed(
+            StatusCode::FORBIDDEN,
+            "This request came from another site and was refused.",
+        )
+    }
+}
+
+fn from_this_site(headers: &HeaderMap, origin: &str) -> bool {
+    let has_cookie = headers.contains_key(header::COOKIE);
+    let has_key = headers.contains_key(header::AUTHORIZATION);
+    if !has_cookie && has_key {
+        return true;
+    }
+    let claimed = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(|u| u.origin().ascii_serialization())
+        });
+    match claimed {
+        Some(claimed) => claimed.eq_ignore_ascii_case(origin),
+        // No cookie and no key: nothing to ride on; the handler refuses it as anonymous.
+        None => !has_cookie,
+    }
+}
+
+/// Deletes expired sessions every hour.
+pub fn spawn_session_cleanup(repo: Repo) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match repo.delete_expired_sessions(Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions.deleted = n, "expired sessions deleted"),
+                Err(error) => tracing::warn!(error.message = %error, "could not delete expired sessions"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_local_path_only() {
+        assert_eq!(local_path(Some("/review?x=1")), "/review?x=1");
+        assert_eq!(local_path(Some("//evil.example/")), "/");
+        assert_eq!(local_path(Some("https://evil.example/")), "/");
+        assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn only_this_sites_origin_may_change_things_with_a_cookie() {
+        let ours = "http://127.0.0.1:3000";
+        let headers = |pairs: &[(header::HeaderName, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(name.clone(), value.parse().expect("header"));
+            }
+            map
+        };
+        assert!(from_this_site(
+            &headers(&[(header::COOKIE, "s=1"), (header::ORIGIN, ours)]),
+            ours
+        ));
+        assert!(!from_this_site(
+            &headers(&[(header::COOKIE, "s=1"), (header::ORIGIN, "https://evil.example")]),
+            ours
+        ));
+        assert!(from_this_site(
+            &headers(&[(header::COOKIE, "s=1"), (header::REFERER, "http://127.0.0.1:3000/x")]),
+            ours
+        ));
+        assert!(!from_this_site(&headers(&[(header::COOKIE, "s=1")]), ours));
+        assert!(from_this_site(
+            &headers(&[(header::AUTHORIZATION, "Bearer ti_x_y")]),
+            ours
+        ));
+        assert!(!from_this_site(
+            &headers(&[
+                (header::AUTHORIZATION, "Bearer ti_x_y"),
+                (header::COOKIE, "s=1"),
+                (header::ORIGIN, "https://evil.example")
+            ]),
+            ours
+        ));
+    }
+}

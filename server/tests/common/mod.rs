@@ -1,0 +1,193 @@
+//! `TestApp`: the server on port 0 with a fresh SQLite database and a simulated GitLab (the
+//! `demo` world) as its OAuth provider, and browsers that sign in through the real redirect flow.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use app::{db::Repo, domain::TokenRecord};
+use gitlab_sim::{Scenario, SimConfig, SimHandle};
+use reqwest::{StatusCode, redirect::Policy};
+use server::{Server, config::ServeArgs, open_database};
+use tokio::sync::oneshot;
+
+pub const TEAMS: &str = r#"
+[[team]]
+name = "Engineering Productivity"
+group_paths = ["acme/engineering-productivity"]
+
+[[team]]
+name = "Platform"
+group_paths = ["acme/platform"]
+leads = ["pat.lead"]
+"#;
+
+pub struct TestApp {
+    pub base: String,
+    pub repo: Repo,
+    pub sim: SimHandle,
+    _stop: oneshot::Sender<()>,
+    pub dir: tempfile::TempDir,
+}
+
+/// A browser: keeps cookies, follows no redirect by itself.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with settings changed by `configure` (timeouts, roles).
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let repo = open_database(&format!("sqlite://{}", dir.path().join("app.db").display()))
+            .await
+            .expect("database");
+        let sim = gitlab_sim::spawn(SimConfig {
+            scenario: Scenario::Demo,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("gitlab-sim");
+        let teams = dir.path().join("teams.toml");
+        std::fs::write(&teams, TEAMS).expect("teams file");
+        let mut args = ServeArgs::loopback(dir.path().join("site"));
+        args.auth.gitlab_url = Some(sim.url.clone());
+        args.auth.client_id = Some(sim.credentials.oauth_client_id.clone());
+        args.auth.client_secret = Some(sim.credentials.oauth_client_secret.clone());
+        args.auth.security_groups = vec!["acme/security".to_owned()];
+        args.auth.admin_users = vec!["root".to_owned()];
+        args.auth.teams_file = Some(teams);
+        configure(&mut args);
+        let server = Server::bind(&args, repo.clone()).await.expect("bind");
+        let base = format!("http://{}", server.addr);
+        // The OAuth application learns the test server's address.
+        sim.state.world_mut().oauth_apps[0]
+            .redirect_uris
+            .push(format!("{base}/auth/callback"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base,
+            repo,
+            sim,
+            _stop: stop,
+            dir,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A browser signed in as `username` through the whole redirect flow.
+    pub async fn signed_in(&self, username: &str) -> Browser {
+        let browser = self.browser();
+        let callback = browser.consent(self, username, "approve", "/").await;
+        let response = browser.client.get(&callback).send().await.expect("callback");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        browser
+    }
+
+    pub fn user_id(&self, username: &str) -> u64 {
+        let world = self.sim.state.world.read().unwrap_or_else(|e| e.into_inner());
+        world
+            .users
+            .values()
+            .find(|u| u.username == username)
+            .map(|u| u.id)
+            .unwrap_or_else(|| panic!("no {username} in the demo world"))
+    }
+
+    pub async fn add_tokens(&self, records: &[TokenRecord]) {
+        self.repo
+            .upsert_tokens(records, chrono::Utc::now())
+            .await
+            .expect("tokens stored");
+    }
+}
+
+impl Browser {
+    /// Starts sign-in at the app, answers GitLab's consent page as `username` with `decision`,
+    /// and returns the callback URL GitLab sends the browser back to (not yet visited).
+    pub async fn consent(&self, app: &TestApp, username: &str, decision: &str, next: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}/auth/sign-in?next={}", self.base, urlencode(next)))
+            .send()
+            .await
+            .expect("sign-in");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let authorize = location(&response);
+        assert!(authorize.starts_with(&app.sim.url), "{authorize}");
+        assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+        assert!(authorize.contains("scope=openid+read_user"), "{authorize}");
+        let query = authorize.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let mut form: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        form.push(("user_id".to_owned(), app.user_id(username).to_string()));
+        form.push(("decision".to_owned(), decision.to_owned()));
+        let response = self
+            .client
+            .post(format!("{}/oauth/authorize", app.sim.url))
+            .form(&form)
+            .send()
+            .await
+            .expect("consent");
+        assert!(response.status().is_redirection(), "consent: {}", response.status());
+        location(&response)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// A same-site form POST, as the browser sends it.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
