@@ -1,5 +1,7 @@
 //! Token Inventory's application: the pages, their routes and server functions, the domain rules,
 //! and (with the `ssr` feature) the server-side state and repository layer.
+// Deep view types (pages of tables and forms) need more than the default 128.
+#![recursion_limit = "256"]
 
 // `frontend` (hydrate) is not a default workspace member for this reason: `--workspace` would
 // build `app` once with both features, and the server would then panic at its first request.

@@ -3,14 +3,17 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
 use crate::{
     BUNDLE_NAME,
     domain::Role,
-    pages::{NotBuiltYet, NotFound, account::ApiKeysPage, inventory::InventoryPage, sync::SyncPage},
+    pages::{
+        NotBuiltYet, NotFound, account::ApiKeysPage, inventory::InventoryPage, inventory::token::TokenDetailPage,
+        sync::SyncPage,
+    },
     server::account::current_user,
 };
 
@@ -63,6 +66,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("requests")
                         view=|| view! { <NotBuiltYet area="Requests" what="Ask for a service account owned by your team; reviewers approve or reject." /> }

@@ -16,6 +16,8 @@ pub struct AppState {
     pub auth: Arc<AuthPolicy>,
     /// The sync scheduler of this replica; `None` when sync is not configured.
     pub sync: Option<Arc<dyn SyncControl>>,
+    /// GitLab's web address, for links to where tokens live.
+    pub gitlab_url: Option<String>,
 }
 
 /// What pages may ask of the sync scheduler.

@@ -317,3 +317,164 @@ async fn teams_keep_their_group_paths_and_names_are_unique() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let platform = repo
+            .create_team(&NewTeam {
+                name: "Platform".to_owned(),
+                group_paths: vec!["acme/platform".to_owned()],
+            })
+            .await
+            .expect("team");
+        let api = repo
+            .create_team(&NewTeam {
+                name: "API".to_owned(),
+                group_paths: vec!["acme/platform/api".to_owned()],
+            })
+            .await
+            .expect("team");
+        let mut gateway = token(TokenKind::ProjectAccess, 1, "gateway-bot", "acme/platform/api/gateway");
+        gateway.scopes = vec!["api".to_owned(), "read_repository".to_owned()];
+        gateway.access_level = Some(AccessLevel::Developer);
+        let web = token(TokenKind::ProjectAccess, 2, "web-bot", "acme/platform/web");
+        let lookalike = token(TokenKind::Deploy, 3, "pull", "acme/platform-old/app");
+        let mut revoked = token(TokenKind::GroupAccess, 4, "old", "acme/platform");
+        revoked.revoked = true;
+        repo.upsert_tokens(&[gateway, web, lookalike, revoked], Utc::now())
+            .await
+            .expect("upsert");
+
+        let list = |query: TokenQuery| async move {
+            let (tokens, total) = repo.list_tokens(&query, today).await.expect("list");
+            assert_eq!(total as usize, tokens.len());
+            tokens
+        };
+        let names = |tokens: Vec<app::domain::TokenSummary>| tokens.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        let all = list(query()).await;
+        let owner = |name: &str| {
+            all.iter()
+                .find(|t| t.name == name)
+                .map(|t| (t.owner_team.as_ref().map(|team| team.name.clone()), t.owner_inferred))
+        };
+        // The longest path wins; a path that only starts with the same letters is not below it.
+        assert_eq!(
+            owner("gateway-bot"),
+            Some((Some("API".to_owned()), true)),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            owner("web-bot"),
+            Some((Some("Platform".to_owned()), true)),
+            "{}",
+            db.name
+        );
+        assert_eq!(owner("pull"), Some((None, false)), "{}", db.name);
+
+        let by_team = |team: i64| TokenQuery {
+            team: Some(team),
+            ..query()
+        };
+        assert_eq!(
+            names(list(by_team(platform.id)).await),
+            ["old", "web-bot"],
+            "{}",
+            db.name
+        );
+        assert_eq!(names(list(by_team(api.id)).await), ["gateway-bot"], "{}", db.name);
+        let no_owner = TokenQuery {
+            no_owner: true,
+            ..query()
+        };
+        assert_eq!(names(list(no_owner.clone()).await), ["pull"], "{}", db.name);
+
+        // A person sets the owner and the purpose of the deploy token; it is no longer inferred.
+        let pull = all.iter().find(|t| t.name == "pull").expect("pull").id;
+        repo.set_ownership(
+            pull,
+            &app::domain::ValidOwnership {
+                owner_team_id: Some(platform.id),
+                purpose: Some("Pulls images for the old platform".to_owned()),
+                ..Default::default()
+            },
+            "pat.lead",
+            at("2026-11-25T10:00:00Z"),
+        )
+        .await
+        .expect("ownership");
+        assert!(list(no_owner).await.is_empty(), "{}", db.name);
+        let mine = list(by_team(platform.id)).await;
+        assert_eq!(names(mine.clone()), ["old", "pull", "web-bot"], "{}", db.name);
+        let pull_row = mine.iter().find(|t| t.name == "pull").expect("pull");
+        assert!(!pull_row.owner_inferred);
+        assert_eq!(pull_row.purpose.as_deref(), Some("Pulls images for the old platform"));
+        let no_purpose = TokenQuery {
+            no_purpose: true,
+            ..query()
+        };
+        assert_eq!(
+            names(list(no_purpose).await),
+            ["gateway-bot", "old", "web-bot"],
+            "{}",
+            db.name
+        );
+        let search = TokenQuery {
+            search: Some("old platform".to_owned()),
+            ..query()
+        };
+        assert_eq!(names(list(search).await), ["pull"], "{}: purpose is searched", db.name);
+        let detail = repo.get_token(pull, today).await.expect("detail").expect("exists");
+        assert_eq!(detail.ownership.updated_by.as_deref(), Some("pat.lead"));
+        assert_eq!(detail.inferred_team, None);
+        assert_eq!(detail.summary.owner_team.map(|t| t.id), Some(platform.id));
+        assert!(repo.get_token(pull + 1000, today).await.expect("detail").is_none());
+
+        // Scope, role and status filters.
+        let scope = TokenQuery {
+            scope: Some("read_repository".to_owned()),
+            ..query()
+        };
+        assert_eq!(names(list(scope).await), ["gateway-bot"], "{}", db.name);
+        let role = TokenQuery {
+            role: Some(AccessLevel::Developer),
+            ..query()
+        };
+        assert_eq!(names(list(role).await), ["gateway-bot"], "{}", db.name);
+        let revoked = TokenQuery {
+            status: Some(app::domain::TokenStatus::Revoked),
+            ..query()
+        };
+        assert_eq!(names(list(revoked).await), ["old"], "{}", db.name);
+        let active = TokenQuery {
+            status: Some(app::domain::TokenStatus::Active),
+            ..query()
+        };
+        assert_eq!(
+            names(list(active).await),
+            ["gateway-bot", "pull", "web-bot"],
+            "{}",
+            db.name
+        );
+        let by_owner = TokenQuery {
+            sort: TokenSort::Owner,
+            ..query()
+        };
+        let owners: Vec<Option<String>> = list(by_owner)
+            .await
+            .into_iter()
+            .map(|t| t.owner_team.map(|t| t.name))
+            .collect();
+        assert_eq!(owners.first().cloned().flatten().as_deref(), Some("API"), "{}", db.name);
+
+        // Setting ownership of a token that does not exist, or to a team that does not, is refused.
+        let missing = repo
+            .set_ownership(pull + 1000, &Default::default(), "x", Utc::now())
+            .await;
+        assert!(matches!(missing, Err(DbError::NotFound(_))), "{}", db.name);
+        db.finish().await;
+    }
+}

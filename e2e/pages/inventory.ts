@@ -27,7 +27,7 @@ export class InventoryPage {
   }
 
   async names(): Promise<string[]> {
-    return this.rows.locator('td:nth-child(2) > div:first-child').allTextContents();
+    return this.rows.locator('td:nth-child(2) > a:first-child').allTextContents();
   }
 
   async kinds(): Promise<string[]> {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod fixtures;
 pub mod http;
+pub mod inventory;
 pub mod sync;
 pub mod telemetry;
 
@@ -93,6 +94,12 @@ impl Server {
             leptos_options,
             repo,
             sync,
+            gitlab_url: args
+                .auth
+                .gitlab_url
+                .as_deref()
+                .or(args.sync.gitlab_url.as_deref())
+                .map(|url| url.trim_end_matches('/').to_owned()),
             auth: Arc::new(AuthPolicy {
                 absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
             }),

@@ -518,3 +518,33 @@ async fn api_keys_are_shown_once_stored_hashed_and_refused_when_revoked_or_expir
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("choose 1 to 365 days"), "{page}");
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_app_is_served_over_https() {
+    let app = TestApp::spawn_with(|args| args.auth.public_url = Some("https://tokens.example.com".to_owned())).await;
+    let response = app
+        .browser()
+        .client
+        .get(format!("{}/auth/sign-in", app.base))
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&response).contains("redirect_uri=https%3A%2F%2Ftokens.example.com%2Fauth%2Fcallback"),
+        "{}",
+        location(&response)
+    );
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ti_session="))
+        .expect("the sign-in under way is kept in a session")
+        .to_owned();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}

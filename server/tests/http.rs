@@ -230,3 +230,101 @@ async fn serve_syncs_at_start_and_when_security_asks() {
         "engineers see the runs, not the button"
     );
 }
+
+#[tokio::test]
+async fn team_leads_and_security_edit_ownership_engineers_cannot() {
+    let app = TestApp::spawn().await;
+    let mut gateway = token(TokenKind::ProjectAccess, 7, "gateway-bot");
+    gateway.container_path = "acme/platform/api/gateway".to_owned();
+    app.add_tokens(&[gateway]).await;
+    let (tokens, _) = app
+        .repo
+        .list_tokens(
+            &app::server::inventory::TokenQuery {
+                page: 1,
+                ..Default::default()
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .expect("list");
+    let id = tokens[0].id;
+    let page = format!("/tokens/{id}");
+    let form_path = format!("{page}/ownership");
+
+    // Everyone signed in may look; only the lead of the owning team (inferred) sees the form.
+    let engineer = app.signed_in("eli.eng").await;
+    let (status, html) = engineer.get(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("gateway-bot") && html.contains("(inferred from the group path)"));
+    assert!(!html.contains("id=\"save-ownership\""));
+    let response = engineer.post_form(&form_path, &[("purpose", "mine now")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let other_lead = app.signed_in("erin.lead").await;
+    let response = other_lead.post_form(&form_path, &[("purpose", "mine now")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a lead of another team");
+    let anonymous = app.browser();
+    let response = anonymous.post_form(&form_path, &[("purpose", "x")]).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let lead = app.signed_in("pat.lead").await;
+    let (_, html) = lead.get(&page).await;
+    assert!(html.contains("id=\"save-ownership\""), "Pat leads Platform");
+
+    // A pasted secret is refused, with a message next to the field, and not echoed in the URL.
+    let secret = "glpat-abcdefghij0123456789";
+    let response = lead
+        .post_form(
+            &form_path,
+            &[("purpose", "Gateway deploys"), ("secret_location", secret)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = common::location(&response);
+    assert!(
+        back.contains("error_secret_location=") && !back.contains(secret),
+        "{back}"
+    );
+    let (status, html) = lead.get(&back).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("id=\"error-secret_location\""),
+        "the message is next to the field"
+    );
+    assert!(html.contains("value=\"Gateway deploys\""), "what was typed is kept");
+
+    let response = lead
+        .post_form(
+            &form_path,
+            &[
+                ("purpose", "Gateway deploys"),
+                ("secret_location", "vault: platform/gateway"),
+                ("owner_team", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(common::location(&response).ends_with("?saved=1#ownership"));
+    let (_, html) = engineer.get("/").await;
+    assert!(html.contains("Gateway deploys"), "the purpose shows in the inventory");
+    let (_, html) = engineer.get("/?no_purpose=1").await;
+    assert!(!html.contains("gateway-bot"));
+
+    // Security may edit any token; every edit is in the audit log with who made it.
+    let security = app.signed_in("sasha.security").await;
+    let response = security
+        .post_form(&form_path, &[("purpose", "Gateway deploys to production")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("app.db").display()))
+        .await
+        .expect("database");
+    let actors: Vec<(String,)> =
+        sqlx::query_as("SELECT actor FROM audit_log WHERE action = 'ownership_changed' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(actors, vec![("pat.lead".to_owned(),), ("sasha.security".to_owned(),)]);
+    let (status, _) = engineer.get("/tokens/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -262,6 +262,7 @@ macro_rules! auth_store {
                             .await?;
                     }
                 }
+                sqlx::query(super::sql::REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -20,7 +20,9 @@ use sqlx::{
 };
 
 use crate::{
-    domain::{AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenSummary},
+    domain::{
+        AccessLevel, ContainerKind, ParseError, TokenDetail, TokenKind, TokenRecord, TokenSummary, ValidOwnership,
+    },
     server::inventory::TokenQuery,
 };
 
@@ -104,6 +106,23 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError>;
 
     async fn list_teams(&self) -> Result<Vec<Team>, DbError>;
+
+    /// Works out every token's owner team from its group path again (after a sync, or when
+    /// teams change).
+    async fn refresh_inferred_teams(&self) -> Result<(), DbError>;
+
+    /// One token with everything known about it; `None` when there is no such token.
+    async fn get_token(&self, id: i64, today: NaiveDate) -> Result<Option<TokenDetail>, DbError>;
+
+    /// Stores what a person says about a token, and records the change in the audit log (with
+    /// who, when, and the fields before and after) in the same transaction.
+    async fn set_ownership(
+        &self,
+        token_id: i64,
+        ownership: &ValidOwnership,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
 }
 
 /// Opens the database a URL names: `sqlite:…` (the file and its folder are created when missing)
@@ -159,6 +178,77 @@ struct TokenRow {
     last_used_at: Option<DateTime<Utc>>,
     revoked: bool,
     gone_since: Option<DateTime<Utc>>,
+    owner_team_id: Option<i64>,
+    owner_team_name: Option<String>,
+    set_team_id: Option<i64>,
+    purpose: Option<String>,
+}
+
+/// The rest of a token's row and its ownership, for the detail page.
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    description: Option<String>,
+    container_gitlab_id: Option<i64>,
+    account_gitlab_id: Option<i64>,
+    first_seen_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    inferred_team_id: Option<i64>,
+    inferred_team_name: Option<String>,
+    set_team_id: Option<i64>,
+    set_team_name: Option<String>,
+    purpose: Option<String>,
+    automation: Option<String>,
+    secret_location: Option<String>,
+    notes: Option<String>,
+    updated_by: Option<String>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+impl DetailRow {
+    fn into_detail(self, summary: TokenSummary) -> TokenDetail {
+        let team =
+            |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| crate::domain::TeamRef { id, name });
+        TokenDetail {
+            summary,
+            description: self.description,
+            container_gitlab_id: self.container_gitlab_id,
+            account_gitlab_id: self.account_gitlab_id,
+            first_seen_at: self.first_seen_at,
+            last_seen_at: self.last_seen_at,
+            inferred_team: team(self.inferred_team_id, self.inferred_team_name),
+            ownership: crate::domain::Ownership {
+                owner_team: team(self.set_team_id, self.set_team_name),
+                purpose: self.purpose,
+                automation: self.automation,
+                secret_location: self.secret_location,
+                notes: self.notes,
+                updated_by: self.updated_by,
+                updated_at: self.updated_at,
+            },
+        }
+    }
+}
+
+/// Ownership as stored, for the audit log's "before".
+#[derive(sqlx::FromRow)]
+struct OwnershipRow {
+    owner_team_id: Option<i64>,
+    purpose: Option<String>,
+    automation: Option<String>,
+    secret_location: Option<String>,
+    notes: Option<String>,
+}
+
+impl OwnershipRow {
+    fn into_valid(self) -> ValidOwnership {
+        ValidOwnership {
+            owner_team_id: self.owner_team_id,
+            purpose: self.purpose,
+            automation: self.automation,
+            secret_location: self.secret_location,
+            notes: self.notes,
+        }
+    }
 }
 
 impl TryFrom<TokenRow> for TokenSummary {
@@ -180,6 +270,12 @@ impl TryFrom<TokenRow> for TokenSummary {
             last_used_at: row.last_used_at,
             revoked: row.revoked,
             gone_since: row.gone_since,
+            owner_inferred: row.owner_team_id.is_some() && row.set_team_id.is_none(),
+            owner_team: row
+                .owner_team_id
+                .zip(row.owner_team_name)
+                .map(|(id, name)| crate::domain::TeamRef { id, name }),
+            purpose: row.purpose.filter(|p| !p.is_empty()),
         })
     }
 }

@@ -6,22 +6,43 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
-use super::{Backend, DbError, NewTeam, Repository, Team, TokenRow, UpsertCounts, contains_pattern, unique_violation};
+use super::{
+    Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TokenRow, UpsertCounts, contains_pattern,
+    unique_violation,
+};
 use crate::{
-    domain::{ExpiryWindow, TokenRecord, TokenSummary},
+    domain::{ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary, ValidOwnership},
     server::inventory::{PER_PAGE, TokenQuery, TokenSort},
 };
 
-const TOKEN_COLUMNS: &str = "id, kind, gitlab_id, name, container_kind, container_path, account_username, \
-     scopes, access_level, created_at, expires_on, last_used_at, revoked, gone_since";
+const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
+     t.account_username, t.scopes, t.access_level, t.created_at, t.expires_on, t.last_used_at, t.revoked, \
+     t.gone_since, tm.id AS owner_team_id, tm.name AS owner_team_name, o.owner_team_id AS set_team_id, o.purpose";
+
+/// Tokens with what people said of them, and their owner team: the one a person set, or else the
+/// one owning the group path.
+const TOKEN_FROM: &str = " FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+     LEFT JOIN teams tm ON tm.id = COALESCE(o.owner_team_id, t.inferred_team_id)";
+
+/// Sets every token's `inferred_team_id` to the team owning the longest group path that is the
+/// token's path or above it.
+pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team_id = (\
+     SELECT gp.team_id FROM team_group_paths gp \
+     WHERE tokens.container_path = gp.group_path \
+     OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
+     ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1)";
 
 fn sort_column(sort: TokenSort) -> &'static str {
     match sort {
-        TokenSort::Name => "LOWER(name)",
-        TokenSort::Kind => "kind",
-        TokenSort::Path => "container_path",
-        TokenSort::Expires => "expires_on",
-        TokenSort::LastUsed => "last_used_at",
+        TokenSort::Name => "LOWER(t.name)",
+        TokenSort::Kind => "t.kind",
+        TokenSort::Path => "t.container_path",
+        TokenSort::Account => "t.account_username",
+        TokenSort::Owner => "LOWER(tm.name)",
+        TokenSort::Purpose => "LOWER(o.purpose)",
+        TokenSort::Role => "t.access_level",
+        TokenSort::Expires => "t.expires_on",
+        TokenSort::LastUsed => "t.last_used_at",
     }
 }
 
@@ -46,32 +67,74 @@ macro_rules! sql_repository {
             fn push_filters(builder: &mut QueryBuilder<'_, $db>, query: &TokenQuery, today: NaiveDate) {
                 builder.push(" WHERE 1 = 1");
                 if let Some(kind) = query.kind {
-                    builder.push(" AND kind = ").push_bind(kind.as_str());
+                    builder.push(" AND t.kind = ").push_bind(kind.as_str());
                 }
                 if let Some(words) = &query.search {
                     let pattern = contains_pattern(words);
                     builder
-                        .push(" AND (LOWER(name) LIKE ")
+                        .push(" AND (LOWER(t.name) LIKE ")
                         .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(container_path) LIKE ")
+                        .push(" ESCAPE '\\' OR LOWER(t.container_path) LIKE ")
                         .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(COALESCE(account_username, '')) LIKE ")
+                        .push(" ESCAPE '\\' OR LOWER(COALESCE(t.account_username, '')) LIKE ")
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR LOWER(COALESCE(o.purpose, '')) LIKE ")
                         .push_bind(pattern)
                         .push(" ESCAPE '\\')");
                 }
                 match query.expiry.map(|window| (window, window.date_bounds(today))) {
                     None => {}
                     Some((ExpiryWindow::Never, _)) | Some((_, None)) => {
-                        builder.push(" AND expires_on IS NULL");
+                        builder.push(" AND t.expires_on IS NULL");
                     }
                     Some((_, Some((after, until)))) => {
-                        builder.push(" AND expires_on IS NOT NULL");
+                        builder.push(" AND t.expires_on IS NOT NULL");
                         if let Some(after) = after {
-                            builder.push(" AND expires_on > ").push_bind(after);
+                            builder.push(" AND t.expires_on > ").push_bind(after);
                         }
                         if let Some(until) = until {
-                            builder.push(" AND expires_on <= ").push_bind(until);
+                            builder.push(" AND t.expires_on <= ").push_bind(until);
                         }
+                    }
+                }
+                if let Some(team) = query.team {
+                    builder
+                        .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
+                        .push_bind(team);
+                }
+                if query.no_owner {
+                    builder.push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NULL");
+                }
+                if query.no_purpose {
+                    builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
+                }
+                if let Some(scope) = &query.scope {
+                    builder
+                        .push(" AND (' ' || t.scopes || ' ') LIKE ")
+                        .push_bind(contains_pattern(&format!(" {scope} ")))
+                        .push(" ESCAPE '\\'");
+                }
+                if let Some(role) = query.role {
+                    builder.push(" AND t.access_level = ").push_bind(role as i32);
+                }
+                match query.status {
+                    None => {}
+                    Some(TokenStatus::Gone) => {
+                        builder.push(" AND t.gone_since IS NOT NULL");
+                    }
+                    Some(TokenStatus::Revoked) => {
+                        builder.push(" AND t.gone_since IS NULL AND t.revoked");
+                    }
+                    Some(TokenStatus::Expired) => {
+                        builder
+                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND t.expires_on <= ")
+                            .push_bind(today);
+                    }
+                    Some(TokenStatus::Active) => {
+                        builder
+                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > ")
+                            .push_bind(today)
+                            .push(")");
                     }
                 }
             }
@@ -102,6 +165,7 @@ macro_rules! sql_repository {
                 let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
                 let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
+                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
                 let inserted = u64::try_from(after - before).unwrap_or(0);
                 Ok(UpsertCounts {
@@ -115,16 +179,16 @@ macro_rules! sql_repository {
                 query: &TokenQuery,
                 today: NaiveDate,
             ) -> Result<(Vec<TokenSummary>, u64), DbError> {
-                let mut count = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tokens");
+                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){TOKEN_FROM}"));
                 Self::push_filters(&mut count, query, today);
                 let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
 
-                let mut select = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS} FROM tokens"));
+                let mut select = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM}"));
                 Self::push_filters(&mut select, query, today);
                 let column = sort_column(query.sort);
                 let direction = if query.descending { "DESC" } else { "ASC" };
                 // Empty values last in either direction, then a stable tie-break.
-                select.push(format!(" ORDER BY ({column} IS NULL), {column} {direction}, id ASC LIMIT "));
+                select.push(format!(" ORDER BY ({column} IS NULL), {column} {direction}, t.id ASC LIMIT "));
                 select.push_bind(i64::from(PER_PAGE));
                 select.push(" OFFSET ");
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
@@ -158,12 +222,102 @@ macro_rules! sql_repository {
                         .execute(&mut *tx)
                         .await?;
                 }
+                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(Team {
                     id,
                     name: team.name.clone(),
                     group_paths,
                 })
+            }
+
+            async fn get_token(&self, id: i64, _today: NaiveDate) -> Result<Option<TokenDetail>, DbError> {
+                let row: Option<TokenRow> =
+                    sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let summary = TokenSummary::try_from(row)?;
+                let extra: DetailRow = sqlx::query_as(
+                    "SELECT t.description, t.container_gitlab_id, t.account_gitlab_id, t.first_seen_at, t.last_seen_at, \
+                     it.id AS inferred_team_id, it.name AS inferred_team_name, st.id AS set_team_id, st.name AS set_team_name, \
+                     o.purpose, o.automation, o.secret_location, o.notes, o.updated_by, o.updated_at \
+                     FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+                     LEFT JOIN teams it ON it.id = t.inferred_team_id LEFT JOIN teams st ON st.id = o.owner_team_id \
+                     WHERE t.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(Some(extra.into_detail(summary)))
+            }
+
+            async fn set_ownership(
+                &self,
+                token_id: i64,
+                ownership: &ValidOwnership,
+                by: &str,
+                at: DateTime<Utc>,
+            ) -> Result<(), DbError> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let token: Option<(String, i64)> = sqlx::query_as("SELECT kind, gitlab_id FROM tokens WHERE id = $1")
+                    .bind(token_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((kind, gitlab_id)) = token else {
+                    return Err(DbError::NotFound(format!("token {token_id}")));
+                };
+                let before: Option<OwnershipRow> = sqlx::query_as(
+                    "SELECT owner_team_id, purpose, automation, secret_location, notes FROM ownership WHERE token_id = $1",
+                )
+                .bind(token_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO ownership (token_id, owner_team_id, purpose, automation, secret_location, notes, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_id) DO UPDATE SET \
+                     owner_team_id = excluded.owner_team_id, purpose = excluded.purpose, automation = excluded.automation, \
+                     secret_location = excluded.secret_location, notes = excluded.notes, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(token_id)
+                .bind(ownership.owner_team_id)
+                .bind(&ownership.purpose)
+                .bind(&ownership.automation)
+                .bind(&ownership.secret_location)
+                .bind(&ownership.notes)
+                .bind(by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|error| match &error {
+                    sqlx::Error::Database(e) if e.is_foreign_key_violation() => {
+                        DbError::NotFound("that team".to_owned())
+                    }
+                    _ => DbError::Sqlx(error),
+                })?;
+                let detail = serde_json::json!({
+                    "before": before.map(OwnershipRow::into_valid),
+                    "after": ownership,
+                });
+                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(at)
+                    .bind(by)
+                    .bind("ownership_changed")
+                    .bind(format!("{kind}:{gitlab_id}"))
+                    .bind(detail.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
+                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn list_teams(&self) -> Result<Vec<Team>, DbError> {

@@ -3,14 +3,18 @@
 //! compiled for the server and the browser alike.
 
 pub mod expiry;
+pub mod ownership;
 pub mod people;
 pub mod sync;
 pub mod token;
 
 pub use expiry::{ExpiryWindow, relative_day};
+pub use ownership::{FieldError, Ownership, OwnershipEdit, ValidOwnership};
 pub use people::{GroupMembership, Role, RolePolicy, TeamMembership, TeamRule, Viewer};
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
 };
-pub use token::{AccessLevel, ContainerKind, ParseError, TokenKind, TokenRecord, TokenStatus, TokenSummary};
+pub use token::{
+    AccessLevel, ContainerKind, ParseError, TeamRef, TokenDetail, TokenKind, TokenRecord, TokenStatus, TokenSummary,
+};

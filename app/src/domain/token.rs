@@ -191,6 +191,13 @@ impl TokenStatus {
         }
     }
 
+    pub const ALL: [TokenStatus; 4] = [
+        TokenStatus::Active,
+        TokenStatus::Expired,
+        TokenStatus::Revoked,
+        TokenStatus::Gone,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             TokenStatus::Active => "active",
@@ -199,6 +206,24 @@ impl TokenStatus {
             TokenStatus::Gone => "gone",
         }
     }
+}
+
+impl FromStr for TokenStatus {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TokenStatus::ALL
+            .into_iter()
+            .find(|status| status.label() == s)
+            .ok_or_else(|| ParseError::new("token status", s))
+    }
+}
+
+/// A team, by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TeamRef {
+    pub id: i64,
+    pub name: String,
 }
 
 /// A token as GitLab describes it, the shape sync writes (and fixtures load). Never the secret:
@@ -255,6 +280,28 @@ pub struct TokenSummary {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked: bool,
     pub gone_since: Option<DateTime<Utc>>,
+    /// The team a person set, or else the team owning the token's group path.
+    #[serde(default)]
+    pub owner_team: Option<TeamRef>,
+    /// The owner team was worked out from the group path; nobody has confirmed it.
+    #[serde(default)]
+    pub owner_inferred: bool,
+    #[serde(default)]
+    pub purpose: Option<String>,
+}
+
+/// Everything the inventory knows about one token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDetail {
+    pub summary: TokenSummary,
+    pub description: Option<String>,
+    pub container_gitlab_id: Option<i64>,
+    pub account_gitlab_id: Option<i64>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The team owning the token's group path, whatever a person set.
+    pub inferred_team: Option<TeamRef>,
+    pub ownership: super::Ownership,
 }
 
 impl TokenSummary {

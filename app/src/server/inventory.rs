@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{ExpiryWindow, TokenKind, TokenSummary},
+    domain::{AccessLevel, ExpiryWindow, TeamRef, TokenDetail, TokenKind, TokenStatus, TokenSummary, Viewer},
     error::AppError,
 };
 
@@ -20,15 +20,23 @@ pub enum TokenSort {
     Name,
     Kind,
     Path,
+    Account,
+    Owner,
+    Purpose,
+    Role,
     Expires,
     LastUsed,
 }
 
 impl TokenSort {
-    pub const ALL: [TokenSort; 5] = [
+    pub const ALL: [TokenSort; 9] = [
         TokenSort::Name,
         TokenSort::Kind,
         TokenSort::Path,
+        TokenSort::Account,
+        TokenSort::Owner,
+        TokenSort::Purpose,
+        TokenSort::Role,
         TokenSort::Expires,
         TokenSort::LastUsed,
     ];
@@ -38,6 +46,10 @@ impl TokenSort {
             TokenSort::Name => "name",
             TokenSort::Kind => "kind",
             TokenSort::Path => "path",
+            TokenSort::Account => "account",
+            TokenSort::Owner => "owner",
+            TokenSort::Purpose => "purpose",
+            TokenSort::Role => "role",
             TokenSort::Expires => "expires",
             TokenSort::LastUsed => "last_used",
         }
@@ -46,11 +58,22 @@ impl TokenSort {
 
 /// What the inventory shows: filters, sort and page, exactly as they stand in the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TokenQuery {
-    /// Words to find in the name, path or account.
+    /// Words to find in the name, path, account or purpose.
     pub search: Option<String>,
     pub kind: Option<TokenKind>,
     pub expiry: Option<ExpiryWindow>,
+    /// The owner team (set by a person, or inferred from the group path).
+    pub team: Option<i64>,
+    /// Tokens that have this scope.
+    pub scope: Option<String>,
+    pub role: Option<AccessLevel>,
+    pub status: Option<TokenStatus>,
+    /// Only tokens no team owns.
+    pub no_owner: bool,
+    /// Only tokens nobody has said the purpose of.
+    pub no_purpose: bool,
     pub sort: TokenSort,
     pub descending: bool,
     /// 1-based.
@@ -58,8 +81,9 @@ pub struct TokenQuery {
 }
 
 impl TokenQuery {
-    /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `sort`, `dir`, `page`);
-    /// an empty parameter means "any". Unknown values are refused with the parameter's name.
+    /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `team`, `scope`, `role`,
+    /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`); an empty parameter means "any".
+    /// Unknown values are refused with the parameter's name.
     pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, AppError> {
         let param = |name: &str| get(name).map(str::trim).filter(|value| !value.is_empty());
         let kind = param("kind")
@@ -70,6 +94,45 @@ impl TokenQuery {
             .map(|value| value.parse::<ExpiryWindow>())
             .transpose()
             .map_err(|e| AppError::invalid("expiry", e.to_string()))?;
+        let team = param("team")
+            .map(|value| {
+                value
+                    .parse::<i64>()
+                    .map_err(|_| AppError::invalid("team", format!("{value:?} is not a team")))
+            })
+            .transpose()?;
+        let scope = param("scope").map(str::to_owned);
+        if scope
+            .as_ref()
+            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        {
+            return Err(AppError::invalid(
+                "scope",
+                "a scope is a GitLab scope name such as read_api",
+            ));
+        }
+        let role = param("role")
+            .map(|value| {
+                value
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|level| AccessLevel::try_from(level).ok())
+                    .ok_or_else(|| AppError::invalid("role", format!("{value:?} is not a GitLab role")))
+            })
+            .transpose()?;
+        let status = param("status")
+            .map(|value| value.parse::<TokenStatus>())
+            .transpose()
+            .map_err(|e| AppError::invalid("status", e.to_string()))?;
+        let flag = |name: &str| -> Result<bool, AppError> {
+            match param(name) {
+                None | Some("0" | "false" | "off") => Ok(false),
+                Some("1" | "true" | "on") => Ok(true),
+                Some(value) => Err(AppError::invalid(name, format!("{value:?} is neither 1 nor 0"))),
+            }
+        };
+        let no_owner = flag("no_owner")?;
+        let no_purpose = flag("no_purpose")?;
         let sort = match param("sort") {
             None => TokenSort::default(),
             Some(value) => TokenSort::ALL
@@ -100,6 +163,12 @@ impl TokenQuery {
             search,
             kind,
             expiry,
+            team,
+            scope,
+            role,
+            status,
+            no_owner,
+            no_purpose,
             sort,
             descending,
             page,
@@ -117,6 +186,24 @@ impl TokenQuery {
         }
         if let Some(expiry) = self.expiry {
             pairs.push(("expiry", expiry.as_str().to_owned()));
+        }
+        if let Some(team) = self.team {
+            pairs.push(("team", team.to_string()));
+        }
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope.clone()));
+        }
+        if let Some(role) = self.role {
+            pairs.push(("role", (role as i32).to_string()));
+        }
+        if let Some(status) = self.status {
+            pairs.push(("status", status.label().to_owned()));
+        }
+        if self.no_owner {
+            pairs.push(("no_owner", "1".to_owned()));
+        }
+        if self.no_purpose {
+            pairs.push(("no_purpose", "1".to_owned()));
         }
         if self.sort != TokenSort::default() {
             pairs.push(("sort", self.sort.as_str().to_owned()));
@@ -280,4 +367,79 @@ mod tests {
         assert_eq!(page(50).page_count(), 1);
         assert_eq!(page(51).page_count(), 2);
     }
+}
+
+/// One token's page: everything known, its history, and whether the caller may edit what people
+/// say about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub detail: TokenDetail,
+    /// (when, event, detail as JSON), oldest first.
+    pub history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
+    /// Every team, for the owner choice.
+    pub teams: Vec<TeamRef>,
+    pub can_edit: bool,
+    pub today: NaiveDate,
+    /// GitLab's address, for links.
+    pub gitlab_url: Option<String>,
+}
+
+/// One token with its history; anyone signed in may look.
+#[server]
+pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let today = chrono::Utc::now().date_naive();
+    let detail = state
+        .repo
+        .get_token(id, today)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("token {id}")))?;
+    let history = state
+        .repo
+        .token_history(detail.summary.kind, detail.summary.gitlab_id)
+        .await?;
+    let teams = state
+        .repo
+        .list_teams()
+        .await?
+        .into_iter()
+        .map(|t| TeamRef { id: t.id, name: t.name })
+        .collect();
+    Ok(TokenView {
+        can_edit: may_edit_ownership(&viewer, &detail),
+        detail,
+        history,
+        teams,
+        today,
+        gitlab_url: state.gitlab_url.clone(),
+    })
+}
+
+/// The teams, for filters and choices.
+#[server]
+pub async fn list_team_refs() -> Result<Vec<TeamRef>, AppError> {
+    crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    Ok(state
+        .repo
+        .list_teams()
+        .await?
+        .into_iter()
+        .map(|t| TeamRef { id: t.id, name: t.name })
+        .collect())
+}
+
+/// Security edits every token's ownership; a team lead the tokens their team owns (set or
+/// inferred). Never with a read-only API key.
+pub fn may_edit_ownership(viewer: &Viewer, detail: &TokenDetail) -> bool {
+    if viewer.read_only {
+        return false;
+    }
+    viewer.is_security()
+        || detail
+            .summary
+            .owner_team
+            .as_ref()
+            .is_some_and(|team| viewer.leads(team.id))
 }

@@ -1,19 +1,22 @@
 //! The inventory: every token, filtered, sorted and paged on the server, the view in the URL.
 
+pub mod token;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{NavigateOptions, components::Form, hooks::use_navigate, hooks::use_query_map};
 
 use crate::{
     components::{ErrorPanel, KindBadge, RelativeDate, StatusBadge},
-    domain::{ExpiryWindow, TokenKind, TokenSummary},
-    server::inventory::{TokenPage, TokenQuery, TokenSort, list_tokens},
+    domain::{AccessLevel, ExpiryWindow, TeamRef, TokenKind, TokenStatus, TokenSummary},
+    server::inventory::{TokenPage, TokenQuery, TokenSort, list_team_refs, list_tokens},
 };
 
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| TokenQuery::from_params(|name| p.get_str(name))));
+    let teams = OnceResource::new(list_team_refs());
     let tokens = Resource::new(
         move || query.get(),
         |query| async move {
@@ -32,7 +35,12 @@ pub fn InventoryPage() -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600">"Every GitLab access token, deploy token and service account token, with where it lives and when it expires."</p>
             </div>
         </div>
-        {move || view! { <Filters query=query.get().unwrap_or_default() /> }}
+        <Suspense>
+            {move || Suspend::new(async move {
+                let teams = teams.await.unwrap_or_default();
+                view! { <Filters query=query.get().unwrap_or_default() teams /> }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
@@ -50,7 +58,7 @@ pub fn InventoryPage() -> impl IntoView {
 /// The filter form: a GET form, so it works without JavaScript; hydrated, choosing a kind or an
 /// expiry window applies it at once, without a full page load.
 #[component]
-fn Filters(query: TokenQuery) -> impl IntoView {
+fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
     let navigate = use_navigate();
     let apply = {
         let query = query.clone();
@@ -78,7 +86,7 @@ fn Filters(query: TokenQuery) -> impl IntoView {
         <Form method="GET" action="/" attr:class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm" attr:role="search" attr:aria-label="Filter tokens">
             <label class="flex min-w-64 flex-1 flex-col gap-1 text-sm font-medium text-slate-700">
                 "Search"
-                <input type="search" name="q" class=field placeholder="Name, path or account" value=query.search.clone().unwrap_or_default() />
+                <input type="search" name="q" class=field placeholder="Name, path, account or purpose" value=query.search.clone().unwrap_or_default() />
             </label>
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
                 "Kind"
@@ -100,6 +108,44 @@ fn Filters(query: TokenQuery) -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
+            <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
+                "Team"
+                <select name="team" class=field>
+                    <option value="" selected=query.team.is_none()>"Any team"</option>
+                    {teams
+                        .into_iter()
+                        .map(|team| view! { <option value=team.id.to_string() selected=query.team == Some(team.id)>{team.name}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
+                "Status"
+                <select name="status" class=field>
+                    <option value="" selected=query.status.is_none()>"Any status"</option>
+                    {TokenStatus::ALL
+                        .into_iter()
+                        .map(|status| view! { <option value=status.label() selected=query.status == Some(status)>{status.label()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
+                "Role"
+                <select name="role" class=field>
+                    <option value="" selected=query.role.is_none()>"Any role"</option>
+                    {AccessLevel::ALL
+                        .into_iter()
+                        .map(|level| view! { <option value=(level as i32).to_string() selected=query.role == Some(level)>{level.label()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
+                "Scope"
+                <input name="scope" class=field size="12" placeholder="e.g. api" value=query.scope.clone().unwrap_or_default() />
+            </label>
+            <fieldset class="flex flex-col gap-1 text-sm text-slate-700">
+                <label class="flex items-center gap-2"><input type="checkbox" name="no_owner" value="1" checked=query.no_owner />"No owner"</label>
+                <label class="flex items-center gap-2"><input type="checkbox" name="no_purpose" value="1" checked=query.no_purpose />"No purpose"</label>
+            </fieldset>
             {(query.sort != TokenSort::default()).then(|| view! { <input type="hidden" name="sort" value=query.sort.as_str() /> })}
             {query.descending.then(|| view! { <input type="hidden" name="dir" value="desc" /> })}
             <button type="submit" class="rounded-md bg-slate-800 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">"Apply"</button>
@@ -111,7 +157,13 @@ fn Filters(query: TokenQuery) -> impl IntoView {
 #[component]
 fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
     if page.total == 0 {
-        let filtered = query.search.is_some() || query.kind.is_some() || query.expiry.is_some();
+        let filtered = query
+            != TokenQuery {
+                page: query.page,
+                sort: query.sort,
+                descending: query.descending,
+                ..TokenQuery::default()
+            };
         return view! { <EmptyState filtered /> }.into_any();
     }
     let first = (u64::from(page.page) - 1) * u64::from(page.per_page) + 1;
@@ -127,8 +179,10 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
                         <SortHeader label="Kind" sort=TokenSort::Kind query=query.clone() />
                         <SortHeader label="Name" sort=TokenSort::Name query=query.clone() />
                         <SortHeader label="Where" sort=TokenSort::Path query=query.clone() />
+                        <SortHeader label="Owner" sort=TokenSort::Owner query=query.clone() />
+                        <SortHeader label="Purpose" sort=TokenSort::Purpose query=query.clone() />
                         <th scope="col" class="px-4 py-3">"Scopes"</th>
-                        <th scope="col" class="px-4 py-3">"Role"</th>
+                        <SortHeader label="Role" sort=TokenSort::Role query=query.clone() />
                         <SortHeader label="Expires" sort=TokenSort::Expires query=query.clone() />
                         <SortHeader label="Last used" sort=TokenSort::LastUsed query=query.clone() />
                         <th scope="col" class="px-4 py-3">"Status"</th>
@@ -183,14 +237,30 @@ fn SortHeader(label: &'static str, sort: TokenSort, query: TokenQuery) -> impl I
 fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
     let status = token.status(today);
     let scopes = token.scopes.join(", ");
+    let owner_name = token.owner_team.as_ref().map(|t| t.name.clone()).unwrap_or_default();
     view! {
         <tr class="hover:bg-slate-50" data-kind=token.kind.as_str()>
             <td class="px-4 py-3"><KindBadge kind=token.kind /></td>
             <td class="px-4 py-3">
-                <div class="font-medium text-slate-900">{token.name}</div>
+                <a class="font-medium text-slate-900 hover:text-sky-700 hover:underline" href=format!("/tokens/{}", token.id)>{token.name}</a>
                 <div class="font-mono text-xs text-slate-500">{token.account_username.unwrap_or_default()}</div>
             </td>
             <td class="px-4 py-3 font-mono text-xs text-slate-700">{if token.container_path.is_empty() { "(instance)".to_owned() } else { token.container_path }}</td>
+            <td class="px-4 py-3 text-slate-700" data-owner=owner_name>
+                {match token.owner_team {
+                    Some(team) => view! {
+                        <span>{team.name}</span>
+                        {token.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-400" title="Worked out from the group path; nobody has confirmed it">"inferred"</span> })}
+                    }.into_any(),
+                    None => view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }.into_any(),
+                }}
+            </td>
+            <td class="max-w-64 px-4 py-3 text-slate-700">
+                {match token.purpose {
+                    Some(purpose) => view! { <span class="line-clamp-2">{purpose}</span> }.into_any(),
+                    None => view! { <span class="text-xs text-slate-400">"not said"</span> }.into_any(),
+                }}
+            </td>
             <td class="px-4 py-3 text-slate-700">{scopes}</td>
             <td class="px-4 py-3 text-slate-700">{token.access_level.map(|level| level.label())}</td>
             <td class="px-4 py-3 whitespace-nowrap">

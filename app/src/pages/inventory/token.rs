@@ -1,0 +1,246 @@
+//! One token: every field sync knows, where it lives (linked to GitLab), its history, and what
+//! people say about it (owner team, purpose, automation, where its secret is kept, notes), with
+//! the form to change that for those allowed (a plain form: it works without JavaScript; refused
+//! values come back in the URL with a message next to each field).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    components::{ErrorPanel, KindBadge, RelativeDate, StatusBadge},
+    domain::{ContainerKind, TokenKind, TokenStatus},
+    error::AppError,
+    server::inventory::{TokenView, get_token},
+};
+
+#[component]
+pub fn TokenDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get_str("id").and_then(|id| id.parse::<i64>().ok())));
+    let token = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_token(id).await,
+                None => Err(AppError::NotFound("that token".to_owned())),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the token…"</p> }>
+            {move || Suspend::new(async move {
+                match token.await {
+                    Ok(view) => view! { <TokenDetail view /> }.into_any(),
+                    Err(error) => view! { <Title text="Token" /><ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn gitlab_link(base: &Option<String>, kind: TokenKind, container: ContainerKind, path: &str) -> Option<String> {
+    let base = base.as_ref()?;
+    if path.is_empty() {
+        return None;
+    }
+    let settings = match (kind, container) {
+        (TokenKind::Deploy, ContainerKind::Project) => "/-/settings/repository",
+        (TokenKind::Deploy, ContainerKind::Group) => "/-/settings/repository",
+        (TokenKind::ProjectAccess | TokenKind::GroupAccess, _) => "/-/settings/access_tokens",
+        _ => "",
+    };
+    let prefix = if container == ContainerKind::Group {
+        "/groups"
+    } else {
+        ""
+    };
+    Some(format!("{base}{prefix}/{path}{settings}"))
+}
+
+#[component]
+fn TokenDetail(view: TokenView) -> impl IntoView {
+    let TokenView {
+        detail,
+        history,
+        teams,
+        can_edit,
+        today,
+        gitlab_url,
+    } = view;
+    let summary = detail.summary.clone();
+    let status = summary.status(today);
+    let link = gitlab_link(
+        &gitlab_url,
+        summary.kind,
+        summary.container_kind,
+        &summary.container_path,
+    );
+    let term = "text-xs font-semibold uppercase tracking-wide text-slate-500";
+    view! {
+        <Title text=summary.name.clone() />
+        <nav class="text-sm text-slate-500"><a class="hover:underline" href="/">"Inventory"</a>" / "{summary.name.clone()}</nav>
+        <div class="mt-2 flex flex-wrap items-center gap-3">
+            <h1 class="text-2xl font-semibold">{summary.name.clone()}</h1>
+            <KindBadge kind=summary.kind />
+            <StatusBadge status />
+        </div>
+        {detail.description.clone().map(|d| view! { <p class="mt-1 text-slate-600">{d}</p> })}
+        <div class="mt-6 grid gap-6 lg:grid-cols-3">
+            <section class="rounded-xl bg-white p-6 shadow-sm lg:col-span-2" aria-labelledby="facts">
+                <h2 id="facts" class="text-lg font-semibold">"What GitLab says"</h2>
+                <dl class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
+                    <div><dt class=term>"Where it lives"</dt><dd class="font-mono text-sm">
+                        {match link {
+                            Some(href) => view! { <a class="text-sky-700 hover:underline" href=href rel="external noopener">{summary.container_path.clone()}</a> }.into_any(),
+                            None => view! { <span>{if summary.container_path.is_empty() { "(instance)".to_owned() } else { summary.container_path.clone() }}</span> }.into_any(),
+                        }}
+                    </dd></div>
+                    <div><dt class=term>"Account"</dt><dd class="font-mono text-sm">{summary.account_username.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
+                    <div><dt class=term>"Scopes"</dt><dd class="text-sm">{summary.scopes.join(", ")}</dd></div>
+                    <div><dt class=term>"Role"</dt><dd class="text-sm">{summary.access_level.map(|l| l.label()).unwrap_or("—")}</dd></div>
+                    <div><dt class=term>"Expires"</dt><dd class="text-sm">
+                        {match summary.expires_on {
+                            Some(date) => view! { <RelativeDate date today urgent=status == TokenStatus::Active /> }.into_any(),
+                            None => view! { <span class="font-medium text-red-700">"never"</span> }.into_any(),
+                        }}
+                    </dd></div>
+                    <div><dt class=term>"Last used"</dt><dd class="text-sm">
+                        {match summary.last_used_at {
+                            Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
+                            None => view! { <span class="text-slate-500">"never used"</span> }.into_any(),
+                        }}
+                    </dd></div>
+                    <div><dt class=term>"Created"</dt><dd class="text-sm">
+                        {summary.created_at.map(|at| view! { <RelativeDate date=at.date_naive() today /> })}
+                    </dd></div>
+                    <div><dt class=term>"GitLab id"</dt><dd class="font-mono text-sm">{summary.gitlab_id}</dd></div>
+                    <div><dt class=term>"First seen by sync"</dt><dd class="text-sm"><RelativeDate date=detail.first_seen_at.date_naive() today /></dd></div>
+                    <div><dt class=term>"Last seen by sync"</dt><dd class="text-sm"><RelativeDate date=detail.last_seen_at.date_naive() today /></dd></div>
+                </dl>
+            </section>
+            <Ownership detail=detail.clone() teams can_edit />
+        </div>
+        <History history today />
+    }
+    .into_any()
+}
+
+#[component]
+fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamRef>, can_edit: bool) -> impl IntoView {
+    let query = use_query_map();
+    let submitted = move |name: &str| query.with_untracked(|q| q.get(name));
+    let error = move |name: &str| query.with_untracked(|q| q.get(&format!("error_{name}")));
+    let editing = query.with_untracked(|q| q.get("edit").is_some());
+    let saved = query.with_untracked(|q| q.get("saved").is_some());
+    let own = detail.ownership.clone();
+    let value = move |name: &str, stored: Option<String>| {
+        if editing {
+            submitted(name).unwrap_or_default()
+        } else {
+            stored.unwrap_or_default()
+        }
+    };
+    let chosen_team = if editing {
+        submitted("owner_team").unwrap_or_default()
+    } else {
+        own.owner_team.as_ref().map(|t| t.id.to_string()).unwrap_or_default()
+    };
+    let inferred_label = match &detail.inferred_team {
+        Some(team) => format!("{} (from the group path)", team.name),
+        None => "No team (no team owns the group path)".to_owned(),
+    };
+    let field = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    let message = move |name: &'static str| {
+        error(name)
+            .map(|m| view! { <p class="mt-1 text-sm text-red-700" id=format!("error-{name}") role="alert">{m}</p> })
+    };
+    let term = "text-xs font-semibold uppercase tracking-wide text-slate-500";
+    let summary = detail.summary.clone();
+    view! {
+        <section id="ownership" class="rounded-xl bg-white p-6 shadow-sm" aria-labelledby="ownership-title">
+            <h2 id="ownership-title" class="text-lg font-semibold">"Who owns it, and why"</h2>
+            {saved.then(|| view! { <p id="ownership-saved" class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800" role="status">"Saved."</p> })}
+            <dl class="mt-4 space-y-3">
+                <div><dt class=term>"Owner team"</dt><dd class="text-sm" id="owner-team">
+                    {match summary.owner_team.clone() {
+                        Some(team) => view! {
+                            <span>{team.name}</span>
+                            {summary.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(inferred from the group path)"</span> })}
+                        }.into_any(),
+                        None => view! { <span class="font-medium text-amber-700">"No owner"</span> }.into_any(),
+                    }}
+                </dd></div>
+                <div><dt class=term>"Purpose"</dt><dd class="text-sm" id="purpose">{own.purpose.clone().unwrap_or_else(|| "Not said yet".to_owned())}</dd></div>
+                <div><dt class=term>"Automation"</dt><dd class="text-sm">{own.automation.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
+                <div><dt class=term>"Secret kept in"</dt><dd class="text-sm">{own.secret_location.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
+                <div><dt class=term>"Notes"</dt><dd class="whitespace-pre-line text-sm">{own.notes.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
+                {own.updated_by.clone().map(|by| view! {
+                    <p class="text-xs text-slate-500">{format!("Last changed by {by}{}", own.updated_at.map(|at| format!(" on {}", at.format("%Y-%m-%d"))).unwrap_or_default())}</p>
+                })}
+            </dl>
+            {can_edit.then(|| view! {
+                <form method="post" action=format!("/tokens/{}/ownership", summary.id) class="mt-6 space-y-4 border-t border-slate-100 pt-4" aria-label="Edit ownership">
+                    <label class="block text-sm font-medium text-slate-700">"Owner team"
+                        <select name="owner_team" class=field>
+                            <option value="" selected=chosen_team.is_empty()>{inferred_label}</option>
+                            {teams.into_iter().map(|team| {
+                                let id = team.id.to_string();
+                                let selected = id == chosen_team;
+                                view! { <option value=id selected=selected>{team.name}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {message("owner_team")}
+                    <label class="block text-sm font-medium text-slate-700">"Purpose"
+                        <input name="purpose" class=field maxlength="300" placeholder="What it is for, in a sentence" value=value("purpose", own.purpose.clone()) />
+                    </label>
+                    {message("purpose")}
+                    <label class="block text-sm font-medium text-slate-700">"Automation"
+                        <input name="automation" class=field maxlength="200" placeholder="The job, bot or pipeline that uses it" value=value("automation", own.automation.clone()) />
+                    </label>
+                    {message("automation")}
+                    <label class="block text-sm font-medium text-slate-700">"Secret kept in"
+                        <input name="secret_location" class=field maxlength="200" placeholder="e.g. vault item ci/allure (never the secret)" value=value("secret_location", own.secret_location.clone()) />
+                    </label>
+                    {message("secret_location")}
+                    <label class="block text-sm font-medium text-slate-700">"Notes"
+                        <textarea name="notes" class=field rows="3" maxlength="2000">{value("notes", own.notes.clone())}</textarea>
+                    </label>
+                    {message("notes")}
+                    <button id="save-ownership" type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Save"</button>
+                </form>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn History(history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>, today: chrono::NaiveDate) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="history-title">
+            <h2 id="history-title" class="text-lg font-semibold">"History"</h2>
+            {if history.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"Nothing has changed since sync first saw it."</p> }.into_any()
+            } else {
+                view! {
+                    <ol id="history" class="mt-4 space-y-2 text-sm">
+                        {history.into_iter().rev().map(|(at, event, detail)| {
+                            let words = event.replace('_', " ");
+                            let detail = if detail == "{}" { String::new() } else { detail };
+                            view! {
+                                <li class="flex gap-3" data-event=event>
+                                    <span class="w-28 shrink-0"><RelativeDate date=at.date_naive() today /></span>
+                                    <span class="font-medium">{words}</span>
+                                    <span class="font-mono text-xs text-slate-500">{detail}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
