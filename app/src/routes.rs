@@ -12,7 +12,7 @@ use crate::{
     domain::Role,
     pages::{
         NotBuiltYet, NotFound, account::ApiKeysPage, inventory::InventoryPage, inventory::token::TokenDetailPage,
-        sync::SyncPage,
+        sync::SyncPage, teams::MyTeamPage,
     },
     server::account::current_user,
 };
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("my-team") view=MyTeamPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("requests")
@@ -89,6 +90,7 @@ fn Header() -> impl IntoView {
                 </a>
                 <div class="flex gap-1">
                     <A href="/" exact=true attr:class=link>"Inventory"</A>
+                    <A href="/my-team" attr:class=link>"My team"</A>
                     <A href="/review" attr:class=link>"Review"</A>
                     <A href="/wizard" attr:class=link>"Wizard"</A>
                     <A href="/requests" attr:class=link>"Requests"</A>

@@ -100,6 +100,9 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     /// A token seen again is no longer gone.
     async fn upsert_tokens(&self, tokens: &[TokenRecord], seen_at: DateTime<Utc>) -> Result<UpsertCounts, DbError>;
 
+    /// How many tokens match `query`.
+    async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;
+
     /// One page of tokens matching `query`, and how many match in all.
     async fn list_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<(Vec<TokenSummary>, u64), DbError>;
 

@@ -174,14 +174,19 @@ macro_rules! sql_repository {
                 })
             }
 
+            async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
+                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){TOKEN_FROM}"));
+                Self::push_filters(&mut count, query, today);
+                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
+                Ok(u64::try_from(total).unwrap_or(0))
+            }
+
             async fn list_tokens(
                 &self,
                 query: &TokenQuery,
                 today: NaiveDate,
             ) -> Result<(Vec<TokenSummary>, u64), DbError> {
-                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){TOKEN_FROM}"));
-                Self::push_filters(&mut count, query, today);
-                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
+                let total = self.count_tokens(query, today).await?;
 
                 let mut select = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM}"));
                 Self::push_filters(&mut select, query, today);
@@ -194,7 +199,7 @@ macro_rules! sql_repository {
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
                 let rows: Vec<TokenRow> = select.build_query_as().fetch_all(&self.pool).await?;
                 let tokens = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
-                Ok((tokens, u64::try_from(total).unwrap_or(0)))
+                Ok((tokens, total))
             }
 
             async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError> {

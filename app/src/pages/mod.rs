@@ -3,6 +3,7 @@
 pub mod account;
 pub mod inventory;
 pub mod sync;
+pub mod teams;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -4,3 +4,4 @@
 pub mod account;
 pub mod inventory;
 pub mod sync;
+pub mod teams;

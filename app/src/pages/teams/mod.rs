@@ -1,0 +1,113 @@
+//! "My team": the team's tokens at a glance (counts by status and expiry window, each a link to
+//! the inventory filtered that way) and what needs the lead's attention.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    components::{ErrorPanel, KindBadge, RelativeDate},
+    server::teams::{TeamSummary, team_overview},
+};
+
+#[component]
+pub fn MyTeamPage() -> impl IntoView {
+    let query = use_query_map();
+    let team = Memo::new(move |_| query.with(|q| q.get_str("team").and_then(|t| t.parse::<i64>().ok())));
+    let overview = Resource::new(move || team.get(), team_overview);
+    view! {
+        <Title text="My team" />
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading your team…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(summary) => view! { <Overview summary /> }.into_any(),
+                    Err(error) => view! { <h1 class="text-2xl font-semibold">"My team"</h1><ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(summary: TeamSummary) -> impl IntoView {
+    let TeamSummary {
+        team,
+        my_teams,
+        total,
+        by_status,
+        by_expiry,
+        attention,
+        today,
+    } = summary;
+    let Some(team) = team else {
+        return view! {
+            <h1 class="text-2xl font-semibold">"My team"</h1>
+            <p id="no-team" class="mt-4 max-w-2xl text-slate-600">
+                "You are not in a team: teams come from the teams configuration and from your GitLab groups. "
+                <a class="text-sky-700 underline" href="/">"Browse the whole inventory"</a>"."
+            </p>
+        }
+        .into_any();
+    };
+    let card = "rounded-xl bg-white p-4 shadow-sm hover:ring-2 hover:ring-sky-200";
+    let team_id = team.id;
+    view! {
+        <div class="flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-semibold" id="team-name">{team.name.clone()}</h1>
+                <p class="mt-1 text-sm text-slate-600">{format!("{total} tokens owned by the team (set by a person, or inferred from its group paths).")}</p>
+            </div>
+            {(my_teams.len() > 1).then(|| view! {
+                <nav class="flex gap-2 text-sm" aria-label="Your teams">
+                    {my_teams.into_iter().map(|t| view! {
+                        <a class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href=format!("/my-team?team={}", t.id)>{t.name}</a>
+                    }).collect_view()}
+                </nav>
+            })}
+        </div>
+        <section class="mt-6" aria-label="By status">
+            <div class="grid grid-cols-2 gap-3 sm:grid-cols-4">
+                {by_status.into_iter().map(|(status, n)| view! {
+                    <a class=card href=format!("/?team={team_id}&status={}", status.label()) data-count=status.label()>
+                        <div class="text-2xl font-semibold">{n}</div>
+                        <div class="text-sm capitalize text-slate-600">{status.label()}</div>
+                    </a>
+                }).collect_view()}
+            </div>
+        </section>
+        <section class="mt-4" aria-label="By expiry">
+            <div class="grid grid-cols-2 gap-3 sm:grid-cols-5">
+                {by_expiry.into_iter().map(|(window, n)| view! {
+                    <a class=card href=format!("/?team={team_id}&expiry={}", window.as_str()) data-window=window.as_str()>
+                        <div class="text-2xl font-semibold">{n}</div>
+                        <div class="text-sm text-slate-600">{window.label()}</div>
+                    </a>
+                }).collect_view()}
+            </div>
+        </section>
+        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
+            <div class="flex items-baseline justify-between">
+                <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
+                <a class="text-sm text-sky-700 underline" href=format!("/?team={team_id}")>{format!("All {} tokens", team.name)}</a>
+            </div>
+            {if attention.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"Nothing: every active token has a purpose, a confirmed owner and more than 30 days to go."</p> }.into_any()
+            } else {
+                view! {
+                    <ul id="attention" class="mt-4 divide-y divide-slate-100">
+                        {attention.into_iter().map(|(token, reasons)| view! {
+                            <li class="flex flex-wrap items-center gap-3 py-2 text-sm">
+                                <KindBadge kind=token.kind />
+                                <a class="font-medium hover:underline" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
+                                <span class="font-mono text-xs text-slate-500">{token.container_path.clone()}</span>
+                                {token.expires_on.map(|date| view! { <RelativeDate date today urgent=true /> })}
+                                {reasons.into_iter().map(|r| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-800">{r}</span> }).collect_view()}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,139 @@
+//! "My team": a team lead's view of their team's tokens: counts by status and expiry window, and
+//! what needs their attention.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{ExpiryWindow, TeamRef, TokenStatus, TokenSummary},
+    error::AppError,
+};
+
+/// Tokens listed under "needs attention" at most.
+pub const ATTENTION_LIMIT: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSummary {
+    /// The team shown; `None` when the person belongs to no team.
+    pub team: Option<TeamRef>,
+    /// The person's own teams, to switch between.
+    pub my_teams: Vec<TeamRef>,
+    pub total: u64,
+    pub by_status: Vec<(TokenStatus, u64)>,
+    pub by_expiry: Vec<(ExpiryWindow, u64)>,
+    /// Active tokens with no purpose, an owner nobody confirmed, or an expiry within 30 days.
+    pub attention: Vec<(TokenSummary, Vec<String>)>,
+    pub today: NaiveDate,
+}
+
+/// The overview of `team` (default: the caller's first team).
+#[server]
+pub async fn team_overview(team: Option<i64>) -> Result<TeamSummary, AppError> {
+    use crate::server::inventory::{TokenQuery, TokenSort};
+    let viewer = crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let today = chrono::Utc::now().date_naive();
+    let all_teams = state.repo.list_teams().await?;
+    let my_teams: Vec<TeamRef> = viewer
+        .teams
+        .iter()
+        .map(|t| TeamRef {
+            id: t.team_id,
+            name: t.team_name.clone(),
+        })
+        .collect();
+    let chosen = match team {
+        Some(id) => Some(
+            all_teams
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| TeamRef {
+                    id: t.id,
+                    name: t.name.clone(),
+                })
+                .ok_or_else(|| AppError::NotFound(format!("team {id}")))?,
+        ),
+        None => my_teams.first().cloned(),
+    };
+    let Some(chosen) = chosen else {
+        return Ok(TeamSummary {
+            team: None,
+            my_teams,
+            total: 0,
+            by_status: Vec::new(),
+            by_expiry: Vec::new(),
+            attention: Vec::new(),
+            today,
+        });
+    };
+    let base = TokenQuery {
+        team: Some(chosen.id),
+        page: 1,
+        ..TokenQuery::default()
+    };
+    let count = async |query: TokenQuery| state.repo.count_tokens(&query, today).await;
+    let total = count(base.clone()).await?;
+    let mut by_status = Vec::new();
+    for status in TokenStatus::ALL {
+        by_status.push((
+            status,
+            count(TokenQuery {
+                status: Some(status),
+                ..base.clone()
+            })
+            .await?,
+        ));
+    }
+    let mut by_expiry = Vec::new();
+    for window in ExpiryWindow::ALL {
+        let query = TokenQuery {
+            expiry: Some(window),
+            // Expired counts what has run out while still in GitLab; the others what is live.
+            status: (window != ExpiryWindow::Expired).then_some(TokenStatus::Active),
+            ..base.clone()
+        };
+        by_expiry.push((window, count(query).await?));
+    }
+    let (active, _) = state
+        .repo
+        .list_tokens(
+            &TokenQuery {
+                status: Some(TokenStatus::Active),
+                sort: TokenSort::Expires,
+                ..base.clone()
+            },
+            today,
+        )
+        .await?;
+    let soon = today + chrono::Days::new(30);
+    let attention = active
+        .into_iter()
+        .filter_map(|token| {
+            let mut reasons = Vec::new();
+            if token.expires_on.is_some_and(|date| date <= soon) {
+                reasons.push("expires within 30 days".to_owned());
+            }
+            if token.expires_on.is_none() {
+                reasons.push("never expires".to_owned());
+            }
+            if token.purpose.is_none() {
+                reasons.push("no purpose".to_owned());
+            }
+            if token.owner_inferred {
+                reasons.push("owner not confirmed".to_owned());
+            }
+            (!reasons.is_empty()).then_some((token, reasons))
+        })
+        .take(ATTENTION_LIMIT)
+        .collect();
+    Ok(TeamSummary {
+        team: Some(chosen),
+        my_teams,
+        total,
+        by_status,
+        by_expiry,
+        attention,
+        today,
+    })
+}
