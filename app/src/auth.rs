@@ -125,12 +125,7 @@ pub async fn require_role(role: Role) -> Result<Viewer, AppError> {
 
 /// Whether `viewer` acts with `role`.
 pub fn allows(viewer: &Viewer, role: Role) -> bool {
-    match role {
-        Role::Engineer => true,
-        Role::TeamLead => viewer.has(Role::TeamLead) || viewer.is_security(),
-        Role::Security => viewer.is_security(),
-        Role::Admin => viewer.has(Role::Admin),
-    }
+    viewer.acts_as(role)
 }
 
 /// Refuses changes made with a read-only API key.

@@ -61,6 +61,7 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
         .merge(auth::routes().with_state((state.clone(), auth.clone())))
         .merge(crate::account::routes())
         .merge(crate::inventory::routes())
+        .merge(crate::api::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))
         .layer(middleware::from_fn_with_state(open_server_fns(), auth::require_sign_in))

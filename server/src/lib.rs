@@ -1,6 +1,7 @@
 //! The `token-inventory` server: configuration, telemetry, HTTP, and the commands of the binary.
 
 pub mod account;
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod fixtures;

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::{ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary, ValidOwnership},
-    server::inventory::{PER_PAGE, TokenQuery, TokenSort},
+    server::inventory::{TokenQuery, TokenSort},
 };
 
 const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
@@ -194,7 +194,7 @@ macro_rules! sql_repository {
                 let direction = if query.descending { "DESC" } else { "ASC" };
                 // Empty values last in either direction, then a stable tie-break.
                 select.push(format!(" ORDER BY ({column} IS NULL), {column} {direction}, t.id ASC LIMIT "));
-                select.push_bind(i64::from(PER_PAGE));
+                select.push_bind(i64::from(query.limit()));
                 select.push(" OFFSET ");
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
                 let rows: Vec<TokenRow> = select.build_query_as().fetch_all(&self.pool).await?;

@@ -97,6 +97,16 @@ impl Viewer {
     pub fn leads(&self, team_id: i64) -> bool {
         self.teams.iter().any(|t| t.team_id == team_id && t.is_lead)
     }
+
+    /// Whether they act with `role`: security and admins may do what a team lead may.
+    pub fn acts_as(&self, role: Role) -> bool {
+        match role {
+            Role::Engineer => true,
+            Role::TeamLead => self.has(Role::TeamLead) || self.is_security(),
+            Role::Security => self.is_security(),
+            Role::Admin => self.has(Role::Admin),
+        }
+    }
 }
 
 /// A GitLab group the person is a member of, and their role there (direct membership), when

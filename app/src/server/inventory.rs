@@ -78,6 +78,8 @@ pub struct TokenQuery {
     pub descending: bool,
     /// 1-based.
     pub page: u32,
+    /// Rows per page; the inventory's 50 when left out (the JSON API takes 1 to 100).
+    pub per_page: Option<u32>,
 }
 
 impl TokenQuery {
@@ -155,6 +157,15 @@ impl TokenQuery {
                 .filter(|page| *page >= 1)
                 .ok_or_else(|| AppError::invalid("page", format!("{value:?} is not a page number")))?,
         };
+        let per_page = param("per_page")
+            .map(|value| {
+                value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| AppError::invalid("per_page", format!("{value:?} is not 1 to 100")))
+            })
+            .transpose()?;
         let search = param("q").map(str::to_owned);
         if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
             return Err(AppError::invalid("q", "search words are limited to 200 characters"));
@@ -172,6 +183,7 @@ impl TokenQuery {
             sort,
             descending,
             page,
+            per_page,
         })
     }
 
@@ -214,6 +226,9 @@ impl TokenQuery {
         if self.page > 1 {
             pairs.push(("page", self.page.to_string()));
         }
+        if let Some(per_page) = self.per_page {
+            pairs.push(("per_page", per_page.to_string()));
+        }
         pairs
             .into_iter()
             .map(|(name, value)| format!("{name}={}", encode_query_value(&value)))
@@ -221,8 +236,13 @@ impl TokenQuery {
             .join("&")
     }
 
+    /// Rows per page.
+    pub fn limit(&self) -> u32 {
+        self.per_page.unwrap_or(PER_PAGE).max(1)
+    }
+
     pub fn offset(&self) -> u64 {
-        u64::from(self.page.max(1) - 1) * u64::from(PER_PAGE)
+        u64::from(self.page.max(1) - 1) * u64::from(self.limit())
     }
 }
 
@@ -248,6 +268,10 @@ pub struct TokenPage {
     pub per_page: u32,
     /// The server's date, so relative dates read the same on the server and in the browser.
     pub today: NaiveDate,
+    /// The query string of this view for the export links, when the caller may export it
+    /// (security, or the lead of the team the view is filtered to).
+    #[serde(default)]
+    pub export: Option<String>,
 }
 
 impl TokenPage {
@@ -260,7 +284,15 @@ impl TokenPage {
 /// Lists the tokens matching `query`, one page at a time.
 #[server]
 pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
-    crate::auth::require_viewer().await?;
+    let viewer = crate::auth::require_viewer().await?;
+    let export = may_export(&viewer, &query).then(|| {
+        TokenQuery {
+            page: 1,
+            per_page: None,
+            ..query.clone()
+        }
+        .to_query_string()
+    });
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
     let (tokens, total) = state.repo.list_tokens(&query, today).await?;
@@ -268,8 +300,9 @@ pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
         tokens,
         total,
         page: query.page.max(1),
-        per_page: PER_PAGE,
+        per_page: query.limit(),
         today,
+        export,
     })
 }
 
@@ -362,6 +395,7 @@ mod tests {
             page: 1,
             per_page: 50,
             today: NaiveDate::MIN,
+            export: None,
         };
         assert_eq!(page(0).page_count(), 1);
         assert_eq!(page(50).page_count(), 1);
@@ -428,6 +462,11 @@ pub async fn list_team_refs() -> Result<Vec<TeamRef>, AppError> {
         .into_iter()
         .map(|t| TeamRef { id: t.id, name: t.name })
         .collect())
+}
+
+/// Security exports any view; a team lead the view of a team they lead.
+pub fn may_export(viewer: &Viewer, query: &TokenQuery) -> bool {
+    viewer.acts_as(crate::domain::Role::Security) || query.team.is_some_and(|team| viewer.leads(team))
 }
 
 /// Security edits every token's ownership; a team lead the tokens their team owns (set or

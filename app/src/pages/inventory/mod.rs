@@ -194,7 +194,15 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
             </table>
         </div>
         <nav class="mt-4 flex items-center justify-between text-sm text-slate-600" aria-label="Pages">
-            <p data-testid="token-count">{format!("Showing {first}–{last} of {}", page.total)}</p>
+            <p data-testid="token-count">
+                {format!("Showing {first}–{last} of {}", page.total)}
+                {page.export.clone().map(|q| view! {
+                    <span class="ml-4">"Export: "
+                        <a id="export-csv" rel="external" class="text-sky-700 underline" href=format!("/api/v1/tokens/export.csv?{q}")>"CSV"</a>" · "
+                        <a id="export-json" rel="external" class="text-sky-700 underline" href=format!("/api/v1/tokens/export.json?{q}")>"JSON"</a>
+                    </span>
+                })}
+            </p>
             <div class="flex gap-2">
                 {(page.page > 1).then(|| {
                     let previous = TokenQuery { page: page.page - 1, ..query.clone() };
