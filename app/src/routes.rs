@@ -11,8 +11,12 @@ use crate::{
     BUNDLE_NAME,
     domain::Role,
     pages::{
-        NotBuiltYet, NotFound, account::ApiKeysPage, inventory::InventoryPage, inventory::token::TokenDetailPage,
-        sync::SyncPage, teams::MyTeamPage,
+        NotBuiltYet, NotFound,
+        account::ApiKeysPage,
+        inventory::InventoryPage,
+        inventory::token::TokenDetailPage,
+        sync::SyncPage,
+        teams::{MyTeamPage, TeamsPage},
     },
     server::account::current_user,
 };
@@ -67,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("my-team") view=MyTeamPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("teams") view=TeamsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("requests")
@@ -91,6 +96,7 @@ fn Header() -> impl IntoView {
                 <div class="flex gap-1">
                     <A href="/" exact=true attr:class=link>"Inventory"</A>
                     <A href="/my-team" attr:class=link>"My team"</A>
+                    <A href="/teams" attr:class=link>"Teams"</A>
                     <A href="/review" attr:class=link>"Review"</A>
                     <A href="/wizard" attr:class=link>"Wizard"</A>
                     <A href="/requests" attr:class=link>"Requests"</A>

@@ -478,3 +478,61 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn team_stats_count_the_health_of_each_teams_tokens() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let team = repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme/delivery".to_owned()],
+            })
+            .await
+            .expect("team");
+        repo.create_team(&NewTeam {
+            name: "Empty".to_owned(),
+            group_paths: vec!["acme/empty".to_owned()],
+        })
+        .await
+        .expect("team");
+        let mut expired = token(TokenKind::ProjectAccess, 1, "expired", "acme/delivery/a");
+        expired.expires_on = Some(day("2026-11-20"));
+        let mut soon = token(TokenKind::ProjectAccess, 2, "soon", "acme/delivery/b");
+        soon.expires_on = Some(day("2026-12-10"));
+        let never = token(TokenKind::Deploy, 3, "never", "acme/delivery");
+        let mut revoked = token(TokenKind::ProjectAccess, 4, "revoked", "acme/delivery/c");
+        revoked.revoked = true;
+        let elsewhere = token(TokenKind::Deploy, 5, "elsewhere", "acme/other");
+        repo.upsert_tokens(&[expired, soon, never, revoked, elsewhere], Utc::now())
+            .await
+            .expect("upsert");
+        repo.apply_configured_teams(&[app::db::ConfiguredTeam {
+            name: "Delivery".to_owned(),
+            group_paths: vec!["acme/delivery".to_owned()],
+            leads: vec!["dana.lead".to_owned()],
+        }])
+        .await
+        .expect("leads");
+        let stats = repo.team_stats(today).await.expect("stats");
+        let delivery = stats.iter().find(|s| s.id == team.id).expect("delivery");
+        assert_eq!(
+            (
+                delivery.tokens,
+                delivery.active,
+                delivery.expired,
+                delivery.expiring_30_days,
+                delivery.never_expiring,
+                delivery.without_purpose
+            ),
+            (4, 2, 1, 1, 1, 4),
+            "{}",
+            db.name
+        );
+        assert_eq!(delivery.leads, ["dana.lead"], "{}", db.name);
+        let empty = stats.iter().find(|s| s.name == "Empty").expect("empty");
+        assert_eq!(empty.tokens, 0, "{}", db.name);
+        db.finish().await;
+    }
+}

@@ -52,3 +52,13 @@ test('an engineer sees a token but cannot edit what is said about it', async ({ 
   await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
   await expect(page.locator('#no-team')).toHaveCount(0);
 });
+
+test('the teams page shows each team with its leads and the health of its tokens', async ({ page }) => {
+  await signIn(page, 'sam.security', '/teams');
+  const ep = page.locator('#teams tr[data-team="Engineering Productivity"]');
+  await expect(ep).toContainText('acme/engineering-productivity');
+  await expect(page.locator('#teams tr[data-team="Platform"]')).toContainText('pat.lead');
+  await page.screenshot({ path: `screenshots/teams-${project()}.png`, fullPage: true });
+  await ep.getByRole('link', { name: 'Engineering Productivity' }).click();
+  await expect(page.locator('#team-name')).toHaveText('Engineering Productivity');
+});

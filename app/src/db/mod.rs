@@ -30,6 +30,8 @@ pub use auth_store::{ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, NewApiKey, 
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 
+pub use crate::domain::TeamStats;
+
 pub type Repo = Arc<dyn Repository>;
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +101,9 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     /// Inserts new tokens and updates known ones, keyed by (kind, GitLab id), in one transaction.
     /// A token seen again is no longer gone.
     async fn upsert_tokens(&self, tokens: &[TokenRecord], seen_at: DateTime<Utc>) -> Result<UpsertCounts, DbError>;
+
+    /// Every team with its group paths, leads and the health of the tokens it owns (not gone).
+    async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError>;
 
     /// How many tokens match `query`.
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
-    Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TokenRow, UpsertCounts, contains_pattern,
-    unique_violation,
+    Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
+    contains_pattern, unique_violation,
 };
 use crate::{
     domain::{ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary, ValidOwnership},
@@ -172,6 +172,56 @@ macro_rules! sql_repository {
                     inserted,
                     updated: (tokens.len() as u64).saturating_sub(inserted),
                 })
+            }
+
+            async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {
+                let soon = today + chrono::Days::new(30);
+                let counts: Vec<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT COALESCE(o.owner_team_id, t.inferred_team_id) AS team, COUNT(*), \
+                     SUM(CASE WHEN NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > $1) THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on <= $1 THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on > $1 AND t.expires_on <= $2 THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on IS NULL THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN o.purpose IS NULL OR o.purpose = '' THEN 1 ELSE 0 END) \
+                     FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+                     WHERE t.gone_since IS NULL AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NOT NULL \
+                     GROUP BY COALESCE(o.owner_team_id, t.inferred_team_id)",
+                )
+                .bind(today)
+                .bind(soon)
+                .fetch_all(&self.pool)
+                .await?;
+                let leads: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT team_id, username FROM team_leads UNION \
+                     SELECT ut.team_id, u.username FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.is_lead",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let n = |v: i64| u64::try_from(v).unwrap_or(0);
+                Ok(self
+                    .list_teams()
+                    .await?
+                    .into_iter()
+                    .map(|team| {
+                        let c = counts.iter().find(|c| c.0 == team.id).copied().unwrap_or((team.id, 0, 0, 0, 0, 0, 0));
+                        let mut team_leads: Vec<String> =
+                            leads.iter().filter(|(id, _)| *id == team.id).map(|(_, u)| u.clone()).collect();
+                        team_leads.sort();
+                        team_leads.dedup();
+                        TeamStats {
+                            id: team.id,
+                            name: team.name,
+                            group_paths: team.group_paths,
+                            leads: team_leads,
+                            tokens: n(c.1),
+                            active: n(c.2),
+                            expired: n(c.3),
+                            expiring_30_days: n(c.4),
+                            never_expiring: n(c.5),
+                            without_purpose: n(c.6),
+                        }
+                    })
+                    .collect())
             }
 
             async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {

@@ -109,6 +109,22 @@ impl Viewer {
     }
 }
 
+/// A team and how its tokens are doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamStats {
+    pub id: i64,
+    pub name: String,
+    pub group_paths: Vec<String>,
+    /// Named in the configuration, or Maintainers who signed in.
+    pub leads: Vec<String>,
+    pub tokens: u64,
+    pub active: u64,
+    pub expired: u64,
+    pub expiring_30_days: u64,
+    pub never_expiring: u64,
+    pub without_purpose: u64,
+}
+
 /// A GitLab group the person is a member of, and their role there (direct membership), when
 /// GitLab says it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -137,3 +137,11 @@ pub async fn team_overview(team: Option<i64>) -> Result<TeamSummary, AppError> {
         today,
     })
 }
+
+/// Every team with its group paths, leads and token health; anyone signed in.
+#[server]
+pub async fn list_team_stats() -> Result<Vec<crate::domain::TeamStats>, AppError> {
+    crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    Ok(state.repo.team_stats(chrono::Utc::now().date_naive()).await?)
+}

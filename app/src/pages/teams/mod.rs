@@ -111,3 +111,56 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
     }
     .into_any()
 }
+
+/// Every team: its group paths, leads, token counts and health.
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    let teams = OnceResource::new(crate::server::teams::list_team_stats());
+    view! {
+        <Title text="Teams" />
+        <h1 class="text-2xl font-semibold">"Teams"</h1>
+        <p class="mt-1 text-sm text-slate-600">"Each team owns the tokens under its GitLab group paths (unless a person says otherwise). Health counts the tokens still in GitLab."</p>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading teams…"</p> }>
+            {move || Suspend::new(async move {
+                match teams.await {
+                    Ok(teams) if teams.is_empty() => view! { <p class="mt-6 text-slate-600">"No teams yet: configure them in the teams file (see the README)."</p> }.into_any(),
+                    Ok(teams) => view! {
+                        <table id="teams" class="mt-6 w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm">
+                            <thead class="bg-slate-100 text-xs font-semibold uppercase tracking-wide text-slate-600">
+                                <tr>
+                                    <th class="px-4 py-3">"Team"</th>
+                                    <th class="px-4 py-3">"Group paths"</th>
+                                    <th class="px-4 py-3">"Leads"</th>
+                                    <th class="px-4 py-3 text-right">"Tokens"</th>
+                                    <th class="px-4 py-3 text-right">"Expired"</th>
+                                    <th class="px-4 py-3 text-right">"Within 30 days"</th>
+                                    <th class="px-4 py-3 text-right">"Never expire"</th>
+                                    <th class="px-4 py-3 text-right">"No purpose"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {teams.into_iter().map(|t| {
+                                    let id = t.id;
+                                    let warn = |n: u64| if n > 0 { "px-4 py-3 text-right font-medium text-amber-700" } else { "px-4 py-3 text-right text-slate-500" };
+                                    view! {
+                                        <tr data-team=t.name.clone()>
+                                            <td class="px-4 py-3 font-medium"><a class="hover:underline" href=format!("/my-team?team={id}")>{t.name.clone()}</a></td>
+                                            <td class="px-4 py-3 font-mono text-xs">{t.group_paths.join(", ")}</td>
+                                            <td class="px-4 py-3">{if t.leads.is_empty() { "—".to_owned() } else { t.leads.join(", ") }}</td>
+                                            <td class="px-4 py-3 text-right"><a class="hover:underline" href=format!("/?team={id}")>{t.tokens}</a></td>
+                                            <td class=warn(t.expired)><a href=format!("/?team={id}&expiry=expired")>{t.expired}</a></td>
+                                            <td class=warn(t.expiring_30_days)><a href=format!("/?team={id}&expiry=30d")>{t.expiring_30_days}</a></td>
+                                            <td class=warn(t.never_expiring)><a href=format!("/?team={id}&expiry=never")>{t.never_expiring}</a></td>
+                                            <td class=warn(t.without_purpose)><a href=format!("/?team={id}&no_purpose=1")>{t.without_purpose}</a></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
