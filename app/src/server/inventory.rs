@@ -368,6 +368,35 @@ mod tests {
     }
 
     #[test]
+    fn the_ownership_and_gitlab_filters_read_and_write_back() {
+        let query = parse(&[
+            ("team", "4"),
+            ("scope", "read_api"),
+            ("role", "40"),
+            ("status", "expired"),
+            ("no_owner", "1"),
+            ("no_purpose", "on"),
+            ("sort", "owner"),
+            ("per_page", "100"),
+        ])
+        .expect("valid query");
+        assert_eq!(query.team, Some(4));
+        assert_eq!(query.scope.as_deref(), Some("read_api"));
+        assert_eq!(query.role, Some(crate::domain::AccessLevel::Maintainer));
+        assert_eq!(query.status, Some(TokenStatus::Expired));
+        assert!(query.no_owner && query.no_purpose);
+        assert_eq!(query.limit(), 100);
+        let url = query.to_query_string();
+        assert_eq!(
+            url,
+            "team=4&scope=read_api&role=40&status=expired&no_owner=1&no_purpose=1&sort=owner&per_page=100"
+        );
+        let pairs: Vec<(&str, &str)> = url.split('&').filter_map(|pair| pair.split_once('=')).collect();
+        assert_eq!(parse(&pairs), Ok(query));
+        assert_eq!(parse(&[]).map(|q| q.limit()), Ok(PER_PAGE));
+    }
+
+    #[test]
     fn bad_parameters_are_refused_by_name() {
         let cases = [
             ("kind", "pat", "kind"),
@@ -377,6 +406,16 @@ mod tests {
             ("page", "0", "page"),
             ("page", "-1", "page"),
             ("page", "two", "page"),
+            ("team", "platform", "team"),
+            ("scope", "read api", "scope"),
+            ("scope", "API", "scope"),
+            ("role", "35", "role"),
+            ("role", "maintainer", "role"),
+            ("status", "dormant", "status"),
+            ("no_owner", "yes", "no_owner"),
+            ("no_purpose", "2", "no_purpose"),
+            ("per_page", "0", "per_page"),
+            ("per_page", "101", "per_page"),
         ];
         for (name, value, field) in cases {
             match parse(&[(name, value)]) {

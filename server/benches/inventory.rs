@@ -1,0 +1,336 @@
+//! Inventory benchmark: gitlab-sim's `large` scenario synced into a fresh database (about 112,000
+//! tokens), then the inventory page as people use it: its first page, a filtered page, a search
+//! and a deep page (median and p95 over 100 requests each, one at a time, on loopback), and
+//! throughput with 64 connections at once from a second process (this binary, re-run) for 10 s.
+//!
+//! `cargo bench -p server --bench inventory`. SQLite always; PostgreSQL too when
+//! `BENCH_POSTGRES_URL` names a server (a database of its own is created and dropped there).
+//! `BENCH_SCENARIO` (`large`; `small` for a quick look), `BENCH_SECONDS` (10).
+
+use std::{
+    collections::BTreeSet,
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use app::{
+    db::{ApiKeyScope, NewApiKey, Repo, UserProfile},
+    domain::{Role, SyncTrigger},
+};
+use gitlab_sim::{Scenario, SimConfig};
+use secrecy::SecretString;
+use server::{Server, config::ServeArgs, sync::SyncSettings};
+use sqlx::{Connection, Executor};
+
+const LOAD_CHILD: &str = "INVENTORY_BENCH_LOAD";
+const SIM_CHILD: &str = "INVENTORY_BENCH_SIM";
+const CONNECTIONS: usize = 64;
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if std::env::var_os(LOAD_CHILD).is_some() {
+        return runtime.block_on(load_child());
+    }
+    if std::env::var_os(SIM_CHILD).is_some() {
+        return runtime.block_on(sim_child());
+    }
+    runtime.block_on(bench())
+}
+
+/// The second process: `CONNECTIONS` clients asking for inventory pages for `BENCH_SECONDS`.
+async fn load_child() -> anyhow::Result<()> {
+    let base = std::env::var("BENCH_URL")?;
+    let key = std::env::var("BENCH_KEY")?;
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let paths = ["/", "/?expiry=30d", "/?q=bot", "/?page=7", "/?kind=deploy&sort=expires"];
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..CONNECTIONS {
+        let (client, base, key, done, errors) =
+            (client.clone(), base.clone(), key.clone(), done.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = worker;
+            while Instant::now() < until {
+                let path = paths[i % paths.len()];
+                i += 1;
+                match client.get(format!("{base}{path}")).bearer_auth(&key).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        if response.bytes().await.is_ok() {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} {} {:.3}",
+        done.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed),
+        elapsed
+    );
+    Ok(())
+}
+
+/// gitlab-sim in a process of its own, so the server's memory is measured alone: prints its URL
+/// and administrator token, serves until stdin closes.
+async fn sim_child() -> anyhow::Result<()> {
+    let scenario: Scenario = std::env::var("BENCH_SCENARIO")
+        .unwrap_or_else(|_| "large".to_owned())
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let sim = gitlab_sim::spawn(SimConfig {
+        scenario,
+        rate_limit_per_minute: 100_000_000,
+        ..SimConfig::default()
+    })
+    .await?;
+    println!("{} {}", sim.url, sim.credentials.admin_token);
+    tokio::task::spawn_blocking(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    })
+    .await?;
+    Ok(())
+}
+
+struct Figures {
+    backend: &'static str,
+    tokens: u64,
+    sync: Duration,
+    pages: Vec<(&'static str, Duration, Duration)>,
+    throughput: f64,
+    errors: u64,
+    peak_rss_mib: Option<f64>,
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let mut sim_process = Command::new(std::env::current_exe()?)
+        .env(SIM_CHILD, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(sim_process.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?).read_line(&mut line)?;
+    let mut words = line.split_whitespace();
+    let sim = (
+        words.next().unwrap_or_default().to_owned(),
+        words.next().unwrap_or_default().to_owned(),
+    );
+    let mut all = Vec::new();
+    let folder = tempfile::tempdir()?;
+    let sqlite = format!("sqlite://{}", folder.path().join("bench.db").display());
+    all.push(run("SQLite", &sqlite, &sim).await?);
+    if let Ok(url) = std::env::var("BENCH_POSTGRES_URL") {
+        let database = format!("inventory_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&url).await?;
+        admin
+            .execute(format!("CREATE DATABASE \"{database}\"").as_str())
+            .await?;
+        let mut parsed = url::Url::parse(&url)?;
+        parsed.set_path(&database);
+        let result = run("PostgreSQL", parsed.as_str(), &sim).await;
+        let _ = admin
+            .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
+            .await;
+        all.push(result?);
+    }
+    drop(sim_process.stdin.take());
+    let _ = sim_process.wait();
+    println!();
+    println!("| backend | tokens | sync | page | median | p95 |");
+    println!("|---|---|---|---|---|---|");
+    for f in &all {
+        for (name, median, p95) in &f.pages {
+            println!(
+                "| {} | {} | {:.1} s | {name} | {:.1} ms | {:.1} ms |",
+                f.backend,
+                f.tokens,
+                f.sync.as_secs_f64(),
+                median.as_secs_f64() * 1000.0,
+                p95.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    println!();
+    println!("| backend | pages/s with {CONNECTIONS} connections | errors | server peak RSS |");
+    println!("|---|---|---|---|");
+    for f in &all {
+        println!(
+            "| {} | {:.0} | {} | {} |",
+            f.backend,
+            f.throughput,
+            f.errors,
+            f.peak_rss_mib.map_or("–".to_owned(), |m| format!("{m:.0} MiB"))
+        );
+    }
+    Ok(())
+}
+
+async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) -> anyhow::Result<Figures> {
+    let repo: Repo = server::open_database(database_url).await?;
+    let teams = [
+        ("Platform", "group-0001"),
+        ("Delivery", "group-0002"),
+        ("Security", "group-0003"),
+    ];
+    repo.apply_configured_teams(
+        &teams
+            .iter()
+            .map(|(name, path)| app::db::ConfiguredTeam {
+                name: (*name).to_owned(),
+                group_paths: vec![(*path).to_owned()],
+                leads: vec![],
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let started = Instant::now();
+    let mut settings = SyncSettings::new(sim.0.clone(), SecretString::from(sim.1.clone()));
+    settings.client.concurrency = 16;
+    let outcome = server::sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None).await?;
+    let sync = started.elapsed();
+    anyhow::ensure!(
+        outcome.status == app::domain::SyncStatus::Succeeded,
+        "sync {:?}",
+        outcome.errors
+    );
+    let tokens = repo
+        .count_tokens(
+            &app::server::inventory::TokenQuery {
+                page: 1,
+                ..Default::default()
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await?;
+    println!("{backend}: {tokens} tokens synced in {:.1} s", sync.as_secs_f64());
+
+    // A reader with an API key: the pages answer to it as they do to a signed-in browser.
+    let user = repo
+        .record_sign_in(
+            &UserProfile {
+                gitlab_id: 1,
+                username: "bench".into(),
+                name: "Bench".into(),
+                email: None,
+            },
+            &BTreeSet::from([Role::Engineer]),
+            &[],
+            chrono::Utc::now(),
+        )
+        .await?;
+    let secret = "benchsecretbenchsecretbenchsecret0123456";
+    repo.create_api_key(
+        &NewApiKey {
+            user_id: user,
+            name: "bench".into(),
+            prefix: "benchkey".into(),
+            secret_hash: app::auth::secret_hash(secret),
+            scope: ApiKeyScope::Read,
+            expires_on: chrono::Utc::now().date_naive() + chrono::Days::new(1),
+        },
+        chrono::Utc::now(),
+    )
+    .await?;
+    let key = format!("ti_benchkey_{secret}");
+
+    let folder = tempfile::tempdir()?;
+    let server = Server::bind(&ServeArgs::loopback(folder.path().to_path_buf()), repo.clone()).await?;
+    let base = format!("http://{}", server.addr);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::new();
+    let mut pages = Vec::new();
+    for (name, path) in [
+        ("first page", "/"),
+        (
+            "filtered (project access, expiring in 30 days)",
+            "/?kind=project_access&expiry=30d",
+        ),
+        ("search", "/?q=bot-12"),
+        ("deep page (page 1,000)", "/?page=1000"),
+        ("team filter and sort by expiry", "/?team=1&sort=expires"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..100 {
+            let started = Instant::now();
+            let response = client.get(format!("{base}{path}")).bearer_auth(&key).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+            let _ = response.bytes().await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        pages.push((name, times[times.len() / 2], times[times.len() * 95 / 100]));
+        println!(
+            "{backend}: {name}: median {:.1} ms",
+            times[times.len() / 2].as_secs_f64() * 1000.0
+        );
+    }
+
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let child = Command::new(std::env::current_exe()?)
+        .env(LOAD_CHILD, "1")
+        .env("BENCH_URL", &base)
+        .env("BENCH_KEY", &key)
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let output = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let mut child = child;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        child.wait()?;
+        Ok(line)
+    })
+    .await??;
+    let mut parts = output.split_whitespace();
+    let done: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let errors: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    let elapsed: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let peak_rss_mib = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace()
+            .nth(1)?
+            .parse::<f64>()
+            .ok()
+            .map(|kib| kib / 1024.0)
+    });
+    println!("{backend}: {:.0} pages/s, {errors} errors", done / elapsed);
+    let _ = stop.send(());
+    let _ = serving.await;
+    Ok(Figures {
+        backend,
+        tokens,
+        sync,
+        pages,
+        throughput: done / elapsed,
+        errors,
+        peak_rss_mib,
+    })
+}
