@@ -16,7 +16,7 @@ use crate::{
         inventory::InventoryPage,
         inventory::token::TokenDetailPage,
         sync::SyncPage,
-        teams::{MyTeamPage, TeamsPage},
+        teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
     },
     server::account::current_user,
 };
@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("my-team") view=MyTeamPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("teams") view=TeamsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("service-accounts") view=ServiceAccountsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
                     <Route
                         path=StaticSegment("requests")
@@ -97,6 +98,7 @@ fn Header() -> impl IntoView {
                     <A href="/" exact=true attr:class=link>"Inventory"</A>
                     <A href="/my-team" attr:class=link>"My team"</A>
                     <A href="/teams" attr:class=link>"Teams"</A>
+                    <A href="/service-accounts" attr:class=link>"Service accounts"</A>
                     <A href="/review" attr:class=link>"Review"</A>
                     <A href="/wizard" attr:class=link>"Wizard"</A>
                     <A href="/requests" attr:class=link>"Requests"</A>

@@ -65,18 +65,12 @@ async fn load_child() -> anyhow::Result<()> {
             while Instant::now() < until {
                 let path = paths[i % paths.len()];
                 i += 1;
-                match client.get(format!("{base}{path}")).bearer_auth(&key).send().await {
-                    Ok(response) if response.status().is_success() => {
-                        if response.bytes().await.is_ok() {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    _ => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                let ok = match client.get(format!("{base}{path}")).bearer_auth(&key).send().await {
+                    Ok(response) if response.status().is_success() => response.bytes().await.is_ok(),
+                    _ => false,
+                };
+                let counter = if ok { &done } else { &errors };
+                counter.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }

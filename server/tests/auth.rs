@@ -228,11 +228,21 @@ async fn every_server_function_refuses_an_anonymous_caller() {
     }
     assert!(checked >= 3, "the server functions were found ({checked})");
     // The routes that are not server functions refuse too.
-    for path in ["/account/api-keys", "/account/api-keys/1/revoke"] {
+    for path in ["/account/api-keys", "/account/api-keys/1/revoke", "/tokens/1/ownership"] {
         let response = anonymous.post_form(path, &[("name", "x")]).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
-    for page in ["/", "/sync", "/account/api-keys", "/review", "/wizard"] {
+    for page in [
+        "/",
+        "/sync",
+        "/account/api-keys",
+        "/review",
+        "/wizard",
+        "/my-team",
+        "/teams",
+        "/service-accounts",
+        "/tokens/1",
+    ] {
         let (status, _) = anonymous.get(page).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
     }

@@ -229,6 +229,16 @@ async fn serve_syncs_at_start_and_when_security_asks() {
         !page.contains("id=\"sync-now\""),
         "engineers see the runs, not the button"
     );
+
+    // The service accounts sync found, with their tokens; acme itself belongs to no team here.
+    let (status, page) = engineer.get("/service-accounts").await;
+    assert_eq!(status, StatusCode::OK);
+    let triage = page
+        .split("data-account=\"")
+        .find(|part| part.starts_with("service_account_group_") && part.contains("_triage_ops\""))
+        .expect("the triage ops service account");
+    assert!(triage.contains("triage-ops-scheduled") && triage.contains("triage-ops-reactive"));
+    assert!(triage.contains("in acme") && triage.contains("No owner team"));
 }
 
 #[tokio::test]

@@ -105,6 +105,9 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     /// Every team with its group paths, leads and the health of the tokens it owns (not gone).
     async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError>;
 
+    /// Service accounts still in GitLab, with their group and their tokens.
+    async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError>;
+
     /// How many tokens match `query`.
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;
 

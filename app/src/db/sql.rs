@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
-    Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
+    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
     contains_pattern, unique_violation,
 };
 use crate::{
@@ -172,6 +172,49 @@ macro_rules! sql_repository {
                     inserted,
                     updated: (tokens.len() as u64).saturating_sub(inserted),
                 })
+            }
+
+            async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError> {
+                let accounts: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path FROM accounts a \
+                     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL ORDER BY a.username",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+                    "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.kind = 'personal' AND t.gone_since IS NULL ORDER BY t.name"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+                let rules = self.team_rules().await?;
+                Ok(accounts
+                    .into_iter()
+                    .map(|(gitlab_id, username, name, state, group_path)| {
+                        let owner_team = group_path
+                            .as_deref()
+                            .and_then(|path| crate::domain::people::owning_team(path, &rules))
+                            .map(|team| crate::domain::TeamRef {
+                                id: team.team_id,
+                                name: team.name.clone(),
+                            });
+                        let own = tokens
+                            .iter()
+                            .filter(|t| t.account_username.as_deref() == Some(username.as_str()))
+                            .cloned()
+                            .collect();
+                        crate::domain::ServiceAccount {
+                            gitlab_id,
+                            username,
+                            name,
+                            state,
+                            group_path,
+                            owner_team,
+                            tokens: own,
+                        }
+                    })
+                    .collect())
             }
 
             async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {

@@ -10,7 +10,7 @@ pub mod token;
 
 pub use expiry::{ExpiryWindow, relative_day};
 pub use ownership::{FieldError, Ownership, OwnershipEdit, ValidOwnership};
-pub use people::{GroupMembership, Role, RolePolicy, TeamMembership, TeamRule, TeamStats, Viewer};
+pub use people::{GroupMembership, Role, RolePolicy, ServiceAccount, TeamMembership, TeamRule, TeamStats, Viewer};
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,

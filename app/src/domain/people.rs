@@ -125,6 +125,31 @@ pub struct TeamStats {
     pub without_purpose: u64,
 }
 
+/// A service account with what the inventory knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub gitlab_id: i64,
+    pub username: String,
+    pub name: String,
+    pub state: String,
+    /// The top-level group it belongs to; `None` for an instance-wide account.
+    pub group_path: Option<String>,
+    /// The team owning that group path.
+    pub owner_team: Option<super::TeamRef>,
+    /// Its personal access tokens still in GitLab.
+    pub tokens: Vec<super::TokenSummary>,
+}
+
+/// The team owning the longest of its group paths that is `path` or above it.
+pub fn owning_team<'a>(path: &str, teams: &'a [TeamRule]) -> Option<&'a TeamRule> {
+    teams
+        .iter()
+        .flat_map(|team| team.group_paths.iter().map(move |p| (team, p)))
+        .filter(|(_, owned)| path_within(path, owned))
+        .max_by_key(|(team, owned)| (owned.len(), std::cmp::Reverse(team.team_id)))
+        .map(|(team, _)| team)
+}
+
 /// A GitLab group the person is a member of, and their role there (direct membership), when
 /// GitLab says it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +357,23 @@ mod tests {
             resolve_roles("root", &[], &[], &policy),
             BTreeSet::from([Role::Engineer, Role::Admin])
         );
+    }
+
+    #[test]
+    fn the_longest_owning_path_wins() {
+        let mut rules = teams();
+        rules.push(TeamRule {
+            team_id: 3,
+            name: "API".into(),
+            group_paths: vec!["acme/platform/api".into()],
+            leads: vec![],
+        });
+        assert_eq!(
+            owning_team("acme/platform/api/gateway", &rules).map(|t| t.team_id),
+            Some(3)
+        );
+        assert_eq!(owning_team("acme/platform/web", &rules).map(|t| t.team_id), Some(1));
+        assert_eq!(owning_team("acme/platformer", &rules).map(|t| t.team_id), None);
     }
 
     #[test]

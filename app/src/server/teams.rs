@@ -145,3 +145,14 @@ pub async fn list_team_stats() -> Result<Vec<crate::domain::TeamStats>, AppError
     let state = expect_context::<crate::state::AppState>();
     Ok(state.repo.team_stats(chrono::Utc::now().date_naive()).await?)
 }
+
+/// Every service account with its group, owner team and tokens; anyone signed in.
+#[server]
+pub async fn list_service_accounts() -> Result<(Vec<crate::domain::ServiceAccount>, NaiveDate), AppError> {
+    crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    Ok((
+        state.repo.list_service_accounts().await?,
+        chrono::Utc::now().date_naive(),
+    ))
+}

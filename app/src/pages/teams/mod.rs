@@ -164,3 +164,73 @@ pub fn TeamsPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+/// Every service account: the group it belongs to, the team that owns it, and its tokens with
+/// what they can do (scopes and role).
+#[component]
+pub fn ServiceAccountsPage() -> impl IntoView {
+    let accounts = OnceResource::new(crate::server::teams::list_service_accounts());
+    view! {
+        <Title text="Service accounts" />
+        <h1 class="text-2xl font-semibold">"Service accounts"</h1>
+        <p class="mt-1 max-w-3xl text-sm text-slate-600">
+            "Service accounts are for automation at group level or across projects that needs more than a project or group access token, owned by a team (token guidelines: \"Use a specific service account token when project access tokens can't be used\")."
+        </p>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading service accounts…"</p> }>
+            {move || Suspend::new(async move {
+                match accounts.await {
+                    Ok((accounts, _)) if accounts.is_empty() => view! { <p class="mt-6 text-slate-600">"No service accounts were found by sync."</p> }.into_any(),
+                    Ok((accounts, today)) => view! {
+                        <div id="service-accounts" class="mt-6 space-y-4">
+                            {accounts.into_iter().map(|account| view! { <AccountCard account today /> }).collect_view()}
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountCard(account: crate::domain::ServiceAccount, today: chrono::NaiveDate) -> impl IntoView {
+    let active = account
+        .tokens
+        .iter()
+        .filter(|t| t.status(today) == crate::domain::TokenStatus::Active)
+        .count();
+    view! {
+        <section class="rounded-xl bg-white p-5 shadow-sm" data-account=account.username.clone()>
+            <div class="flex flex-wrap items-baseline gap-3">
+                <h2 class="text-lg font-semibold">{account.name.clone()}</h2>
+                <span class="font-mono text-xs text-slate-500">{account.username.clone()}</span>
+                <span class="text-sm text-slate-600">{account.group_path.clone().map(|p| format!("in {p}")).unwrap_or_else(|| "instance-wide".to_owned())}</span>
+                <span class="text-sm">
+                    {match account.owner_team.clone() {
+                        Some(team) => view! { <span>"Owner: "{team.name}</span> }.into_any(),
+                        None => view! { <span class="font-medium text-amber-700">"No owner team"</span> }.into_any(),
+                    }}
+                </span>
+                <span class="text-sm text-slate-600">{format!("{active} of {} tokens active", account.tokens.len())}</span>
+            </div>
+            <ul class="mt-3 divide-y divide-slate-100 text-sm">
+                {account.tokens.into_iter().map(|token| {
+                    let status = token.status(today);
+                    view! {
+                        <li class="flex flex-wrap items-center gap-3 py-2">
+                            <a class="font-medium hover:underline" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
+                            <span class="text-slate-600">{token.scopes.join(", ")}</span>
+                            <span class="text-slate-600">{token.access_level.map(|l| l.label())}</span>
+                            {match token.expires_on {
+                                Some(date) => view! { <RelativeDate date today urgent=status == crate::domain::TokenStatus::Active /> }.into_any(),
+                                None => view! { <span class="font-medium text-red-700">"never expires"</span> }.into_any(),
+                            }}
+                            <crate::components::StatusBadge status />
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
