@@ -17,6 +17,13 @@ use crate::{
 /// Session keys.
 pub const SESSION_USER_ID: &str = "user_id";
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+/// When the session was last renewed; saving it moves its idle expiry.
+pub const SESSION_SEEN_AT: &str = "seen_at";
+
+/// A session is renewed (written) at most this often (or a quarter of the idle timeout, if that
+/// is shorter), and an API key's last use recorded at most this often: a page view is a read,
+/// not a write.
+const RENEW_EVERY_SECONDS: i64 = 300;
 
 /// API keys read `ti_<prefix>_<secret>`; the prefix finds the key, the secret's hash proves it.
 pub const API_KEY_PREFIX: &str = "ti_";
@@ -65,6 +72,13 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeViewer {
         let viewer = app.repo.viewer(user_id).await?;
         if viewer.is_none() {
             session.flush().await.map_err(session_error)?;
+            return Ok(MaybeViewer(None));
+        }
+        let seen_at: Option<DateTime<Utc>> = session.get(SESSION_SEEN_AT).await.map_err(session_error)?;
+        let now = Utc::now();
+        let renew_every = (app.auth.idle_timeout.num_seconds() / 4).clamp(1, RENEW_EVERY_SECONDS);
+        if seen_at.is_none_or(|at| (now - at).num_seconds() >= renew_every) {
+            session.insert(SESSION_SEEN_AT, now).await.map_err(session_error)?;
         }
         Ok(MaybeViewer(viewer))
     }
@@ -90,7 +104,13 @@ async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, App
     }
     let mut viewer = app.repo.viewer(stored.user_id).await?.ok_or(AppError::Unauthorized)?;
     viewer.read_only = stored.key.scope == crate::db::ApiKeyScope::Read;
-    app.repo.touch_api_key(stored.key.id, now).await?;
+    if stored
+        .key
+        .last_used_at
+        .is_none_or(|at| (now - at).num_seconds() >= RENEW_EVERY_SECONDS)
+    {
+        app.repo.touch_api_key(stored.key.id, now).await?;
+    }
     Ok(viewer)
 }
 

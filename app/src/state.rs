@@ -33,12 +33,15 @@ pub trait SyncControl: Send + Sync {
 pub struct AuthPolicy {
     /// A session ends this long after sign-in, however active.
     pub absolute_timeout: chrono::Duration,
+    /// A session ends after this long without a request.
+    pub idle_timeout: chrono::Duration,
 }
 
 impl Default for AuthPolicy {
     fn default() -> Self {
         AuthPolicy {
             absolute_timeout: chrono::Duration::hours(12),
+            idle_timeout: chrono::Duration::hours(8),
         }
     }
 }

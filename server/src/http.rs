@@ -73,7 +73,8 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
 }
 
 /// Cookie `ti_session`: `HttpOnly`, `SameSite=Lax`, `Secure` over https; it ends after the idle
-/// timeout without requests (every request renews it).
+/// timeout without requests (the extractor renews it at most every five minutes, so a page view
+/// does not write).
 fn session_layer(repo: Repo, sessions: Sessions) -> SessionManagerLayer<DbSessionStore> {
     let idle = tower_sessions::cookie::time::Duration::seconds(
         i64::try_from(sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX / 2),
@@ -83,7 +84,6 @@ fn session_layer(repo: Repo, sessions: Sessions) -> SessionManagerLayer<DbSessio
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(sessions.secure)
-        .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(idle))
 }
 

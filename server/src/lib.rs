@@ -103,6 +103,7 @@ impl Server {
                 .map(|url| url.trim_end_matches('/').to_owned()),
             auth: Arc::new(AuthPolicy {
                 absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
+                idle_timeout: chrono::Duration::from_std(args.auth.idle_timeout).unwrap_or(chrono::Duration::hours(8)),
             }),
         };
         auth::spawn_session_cleanup(state.repo.clone());

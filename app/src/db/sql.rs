@@ -32,6 +32,29 @@ pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team
      OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
      ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1)";
 
+/// Whether the filters or the sort read what people said (the owner team, the purpose).
+fn needs_ownership(query: &TokenQuery) -> bool {
+    query.search.is_some()
+        || query.team.is_some()
+        || query.no_owner
+        || query.no_purpose
+        || matches!(query.sort, TokenSort::Owner | TokenSort::Purpose)
+}
+
+/// `ORDER BY` for the query: empty values last in either direction, then the id, so pages are
+/// stable. Columns that are never empty sort without the emptiness test, so an index
+/// (`LOWER(name), id`; `container_path`; `kind`) can give the order.
+fn order_by(query: &TokenQuery) -> String {
+    let column = sort_column(query.sort);
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    match query.sort {
+        TokenSort::Name | TokenSort::Kind | TokenSort::Path => {
+            format!(" ORDER BY {column} {direction}, t.id {direction}")
+        }
+        _ => format!(" ORDER BY ({column} IS NULL), {column} {direction}, t.id ASC"),
+    }
+}
+
 fn sort_column(sort: TokenSort) -> &'static str {
     match sort {
         TokenSort::Name => "LOWER(t.name)",
@@ -268,7 +291,8 @@ macro_rules! sql_repository {
             }
 
             async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
-                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){TOKEN_FROM}"));
+                let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
+                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
                 Self::push_filters(&mut count, query, today);
                 let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
                 Ok(u64::try_from(total).unwrap_or(0))
@@ -280,18 +304,38 @@ macro_rules! sql_repository {
                 today: NaiveDate,
             ) -> Result<(Vec<TokenSummary>, u64), DbError> {
                 let total = self.count_tokens(query, today).await?;
-
-                let mut select = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM}"));
+                // First the page's ids, from `tokens` alone when the filters and the sort allow
+                // (an index walk for the default sort), then those rows with their owners.
+                let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
+                let mut select = QueryBuilder::<$db>::new(format!("SELECT t.id{from}"));
                 Self::push_filters(&mut select, query, today);
-                let column = sort_column(query.sort);
-                let direction = if query.descending { "DESC" } else { "ASC" };
-                // Empty values last in either direction, then a stable tie-break.
-                select.push(format!(" ORDER BY ({column} IS NULL), {column} {direction}, t.id ASC LIMIT "));
+                select.push(order_by(query));
+                select.push(" LIMIT ");
                 select.push_bind(i64::from(query.limit()));
                 select.push(" OFFSET ");
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
-                let rows: Vec<TokenRow> = select.build_query_as().fetch_all(&self.pool).await?;
-                let tokens = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+                let ids: Vec<(i64,)> = select.build_query_as().fetch_all(&self.pool).await?;
+                if ids.is_empty() {
+                    return Ok((Vec::new(), total));
+                }
+                let mut rows = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
+                let mut list = rows.separated(", ");
+                for (id,) in &ids {
+                    list.push_bind(*id);
+                }
+                rows.push(")");
+                let mut found: std::collections::HashMap<i64, TokenRow> = rows
+                    .build_query_as::<TokenRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|row| (row.id, row))
+                    .collect();
+                let tokens = ids
+                    .iter()
+                    .filter_map(|(id,)| found.remove(id))
+                    .map(TokenSummary::try_from)
+                    .collect::<Result<_, _>>()?;
                 Ok((tokens, total))
             }
 
