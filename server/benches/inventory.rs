@@ -54,16 +54,18 @@ async fn load_child() -> anyhow::Result<()> {
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let until = Instant::now() + Duration::from_secs(seconds);
-    let paths = ["/", "/?expiry=30d", "/?q=bot", "/?page=7", "/?kind=deploy&sort=expires"];
+    let paths: Vec<String> = std::env::var("BENCH_PATHS")?.split(' ').map(str::to_owned).collect();
+    let paths = Arc::new(paths);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..CONNECTIONS {
         let (client, base, key, done, errors) =
             (client.clone(), base.clone(), key.clone(), done.clone(), errors.clone());
+        let paths = paths.clone();
         tasks.push(tokio::spawn(async move {
             let mut i = worker;
             while Instant::now() < until {
-                let path = paths[i % paths.len()];
+                let path = &paths[i % paths.len()];
                 i += 1;
                 let ok = match client.get(format!("{base}{path}")).bearer_auth(&key).send().await {
                     Ok(response) if response.status().is_success() => response.bytes().await.is_ok(),
@@ -114,8 +116,8 @@ struct Figures {
     tokens: u64,
     sync: Duration,
     pages: Vec<(&'static str, Duration, Duration)>,
-    throughput: f64,
-    errors: u64,
+    /// (load, pages per second, errors)
+    loads: Vec<(&'static str, f64, u64)>,
     peak_rss_mib: Option<f64>,
 }
 
@@ -168,16 +170,16 @@ async fn bench() -> anyhow::Result<()> {
         }
     }
     println!();
-    println!("| backend | pages/s with {CONNECTIONS} connections | errors | server peak RSS |");
-    println!("|---|---|---|---|");
+    println!("| backend | load | pages/s with {CONNECTIONS} connections | errors | server peak RSS |");
+    println!("|---|---|---|---|---|");
     for f in &all {
-        println!(
-            "| {} | {:.0} | {} | {} |",
-            f.backend,
-            f.throughput,
-            f.errors,
-            f.peak_rss_mib.map_or("–".to_owned(), |m| format!("{m:.0} MiB"))
-        );
+        for (load, rate, errors) in &f.loads {
+            println!(
+                "| {} | {load} | {rate:.0} | {errors} | {} |",
+                f.backend,
+                f.peak_rss_mib.map_or("–".to_owned(), |m| format!("{m:.0} MiB"))
+            );
+        }
     }
     Ok(())
 }
@@ -287,26 +289,38 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
     }
 
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let child = Command::new(std::env::current_exe()?)
-        .env(LOAD_CHILD, "1")
-        .env("BENCH_URL", &base)
-        .env("BENCH_KEY", &key)
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let output = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-        let mut child = child;
-        let mut line = String::new();
-        if let Some(stdout) = child.stdout.take() {
-            BufReader::new(stdout).read_line(&mut line)?;
-        }
-        child.wait()?;
-        Ok(line)
-    })
-    .await??;
-    let mut parts = output.split_whitespace();
-    let done: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    let errors: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
-    let elapsed: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let mut loads = Vec::new();
+    for (load, paths) in [
+        ("the first page", "/"),
+        (
+            "a mix: first page, expiring in 30 days, a search, page 7, deploy tokens by expiry",
+            "/ /?expiry=30d /?q=bot /?page=7 /?kind=deploy&sort=expires",
+        ),
+    ] {
+        let child = Command::new(std::env::current_exe()?)
+            .env(LOAD_CHILD, "1")
+            .env("BENCH_URL", &base)
+            .env("BENCH_KEY", &key)
+            .env("BENCH_PATHS", paths)
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let output = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+            let mut child = child;
+            let mut line = String::new();
+            if let Some(stdout) = child.stdout.take() {
+                BufReader::new(stdout).read_line(&mut line)?;
+            }
+            child.wait()?;
+            Ok(line)
+        })
+        .await??;
+        let mut parts = output.split_whitespace();
+        let done: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+        let errors: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+        let elapsed: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+        println!("{backend}: {load}: {:.0} pages/s, {errors} errors", done / elapsed);
+        loads.push((load, done / elapsed, errors));
+    }
     let peak_rss_mib = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         line.split_whitespace()
@@ -315,7 +329,6 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
             .ok()
             .map(|kib| kib / 1024.0)
     });
-    println!("{backend}: {:.0} pages/s, {errors} errors", done / elapsed);
     let _ = stop.send(());
     let _ = serving.await;
     Ok(Figures {
@@ -323,8 +336,7 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
         tokens,
         sync,
         pages,
-        throughput: done / elapsed,
-        errors,
+        loads,
         peak_rss_mib,
     })
 }

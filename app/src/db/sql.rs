@@ -24,6 +24,10 @@ const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind
 const TOKEN_FROM: &str = " FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
      LEFT JOIN teams tm ON tm.id = COALESCE(o.owner_team_id, t.inferred_team_id)";
 
+/// What a token's `search_text` is: its name, path, account and purpose, lower-cased.
+pub(super) const SEARCH_TEXT: &str = "LOWER(name || ' ' || container_path || ' ' || COALESCE(account_username, '') || ' ' \
+     || COALESCE((SELECT o.purpose FROM ownership o WHERE o.token_id = tokens.id), ''))";
+
 /// Sets every token's `inferred_team_id` to the team owning the longest group path that is the
 /// token's path or above it.
 pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team_id = (\
@@ -34,8 +38,7 @@ pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team
 
 /// Whether the filters or the sort read what people said (the owner team, the purpose).
 fn needs_ownership(query: &TokenQuery) -> bool {
-    query.search.is_some()
-        || query.team.is_some()
+    query.team.is_some()
         || query.no_owner
         || query.no_purpose
         || matches!(query.sort, TokenSort::Owner | TokenSort::Purpose)
@@ -93,17 +96,10 @@ macro_rules! sql_repository {
                     builder.push(" AND t.kind = ").push_bind(kind.as_str());
                 }
                 if let Some(words) = &query.search {
-                    let pattern = contains_pattern(words);
                     builder
-                        .push(" AND (LOWER(t.name) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(t.container_path) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(COALESCE(t.account_username, '')) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(COALESCE(o.purpose, '')) LIKE ")
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\')");
+                        .push(" AND t.search_text LIKE ")
+                        .push_bind(contains_pattern(words))
+                        .push(" ESCAPE '\\'");
                 }
                 match query.expiry.map(|window| (window, window.date_bounds(today))) {
                     None => {}
@@ -303,24 +299,37 @@ macro_rules! sql_repository {
                 query: &TokenQuery,
                 today: NaiveDate,
             ) -> Result<(Vec<TokenSummary>, u64), DbError> {
-                let total = self.count_tokens(query, today).await?;
-                // First the page's ids, from `tokens` alone when the filters and the sort allow
-                // (an index walk for the default sort), then those rows with their owners.
+                // First the page's ids, from `tokens` alone when the filters and the sort allow (an
+                // index walk for the default sort), then those rows with their owners. A search
+                // reads every row anyway, so it counts in the same pass (a window count); other
+                // queries count apart, which lets the page stop after its rows.
                 let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
-                let mut select = QueryBuilder::<$db>::new(format!("SELECT t.id{from}"));
+                let counted = if query.search.is_some() {
+                    None
+                } else {
+                    Some(self.count_tokens(query, today).await?)
+                };
+                let total_column = if counted.is_some() { "CAST(0 AS BIGINT)" } else { "COUNT(*) OVER ()" };
+                let mut select = QueryBuilder::<$db>::new(format!("SELECT t.id, {total_column} AS total{from}"));
                 Self::push_filters(&mut select, query, today);
                 select.push(order_by(query));
                 select.push(" LIMIT ");
                 select.push_bind(i64::from(query.limit()));
                 select.push(" OFFSET ");
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
-                let ids: Vec<(i64,)> = select.build_query_as().fetch_all(&self.pool).await?;
-                if ids.is_empty() {
+                let ids: Vec<(i64, i64)> = select.build_query_as().fetch_all(&self.pool).await?;
+                let Some((_, window_total)) = ids.first().copied() else {
+                    // No rows, or a page past the end: say how many there are.
+                    let total = match counted {
+                        Some(total) => total,
+                        None => self.count_tokens(query, today).await?,
+                    };
                     return Ok((Vec::new(), total));
-                }
+                };
+                let total = counted.unwrap_or(u64::try_from(window_total).unwrap_or(0));
                 let mut rows = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
                 let mut list = rows.separated(", ");
-                for (id,) in &ids {
+                for (id, _) in &ids {
                     list.push_bind(*id);
                 }
                 rows.push(")");
@@ -333,7 +342,7 @@ macro_rules! sql_repository {
                     .collect();
                 let tokens = ids
                     .iter()
-                    .filter_map(|(id,)| found.remove(id))
+                    .filter_map(|(id, _)| found.remove(id))
                     .map(TokenSummary::try_from)
                     .collect::<Result<_, _>>()?;
                 Ok((tokens, total))
@@ -445,6 +454,10 @@ macro_rules! sql_repository {
                     "before": before.map(OwnershipRow::into_valid),
                     "after": ownership,
                 });
+                sqlx::query(&format!("UPDATE tokens SET search_text = {SEARCH_TEXT} WHERE id = $1"))
+                    .bind(token_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
                     .bind(at)
                     .bind(by)

@@ -495,6 +495,18 @@ macro_rules! sync_store {
                          RETURNING id, kind, gitlab_id",
                     );
                     let rows: Vec<(i64, String, i64)> = builder.build_query_as().fetch_all(&mut **tx).await?;
+                    if !rows.is_empty() {
+                        let mut refresh = QueryBuilder::<$db>::new(format!(
+                            "UPDATE tokens SET search_text = {} WHERE id IN (",
+                            super::sql::SEARCH_TEXT
+                        ));
+                        let mut list = refresh.separated(", ");
+                        for (id, ..) in &rows {
+                            list.push_bind(*id);
+                        }
+                        refresh.push(")");
+                        refresh.build().execute(&mut **tx).await?;
+                    }
                     ids.extend(
                         rows.into_iter()
                             .map(|(id, kind, gitlab_id)| ((kind, gitlab_id), id)),
