@@ -122,6 +122,10 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     /// teams change).
     async fn refresh_inferred_teams(&self) -> Result<(), DbError>;
 
+    /// Refreshes the query planner's statistics after many rows changed (a sync):
+    /// `ANALYZE` on PostgreSQL, `PRAGMA optimize` on SQLite.
+    async fn refresh_statistics(&self) -> Result<(), DbError>;
+
     /// One token with everything known about it; `None` when there is no such token.
     async fn get_token(&self, id: i64, today: NaiveDate) -> Result<Option<TokenDetail>, DbError>;
 

@@ -470,6 +470,15 @@ macro_rules! sql_repository {
                 Ok(())
             }
 
+            async fn refresh_statistics(&self) -> Result<(), DbError> {
+                let statement = match $backend {
+                    Backend::Postgres => "ANALYZE tokens, ownership, accounts",
+                    Backend::Sqlite => "PRAGMA optimize",
+                };
+                sqlx::query(statement).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
                 sqlx::query(REFRESH_INFERRED_TEAMS).execute(&self.pool).await?;
                 Ok(())

@@ -360,6 +360,7 @@ async fn collect_and_write(
     let gone = repo.mark_tokens_gone(run_id, seen_at, &rule).await?;
     Tally::lock(&tally.progress).tokens_gone = gone;
     repo.refresh_inferred_teams().await?;
+    repo.refresh_statistics().await?;
     if complete && Tally::lock(&tally.errors).is_empty() && settings.root_groups.is_empty() {
         repo.mark_structure_gone(seen_at).await?;
     }
