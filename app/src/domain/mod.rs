@@ -5,16 +5,24 @@
 pub mod expiry;
 pub mod ownership;
 pub mod people;
+pub mod scope;
 pub mod sync;
 pub mod token;
+pub mod wizard;
 
 pub use expiry::{ExpiryWindow, relative_day};
 pub use ownership::{FieldError, Ownership, OwnershipEdit, ValidOwnership};
 pub use people::{GroupMembership, Role, RolePolicy, ServiceAccount, TeamMembership, TeamRule, TeamStats, Viewer};
+pub use scope::Scope;
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
 };
 pub use token::{
     AccessLevel, ContainerKind, ParseError, TeamRef, TokenDetail, TokenKind, TokenRecord, TokenStatus, TokenSummary,
+};
+pub use wizard::{
+    Alternative, Assumption, AssumptionId, Field, GuidelineRule, Misfit, NamingConvention, NamingConventionError,
+    Needs, NextStep, Question, Reach, Recommendation, RecommendedKind, Resource, RuleId, ServiceAccountRequest,
+    TokenCreation, Usage, WizardAnswers, WizardError, WizardPolicy, YesNo, fits, recommend_token_kind,
 };
