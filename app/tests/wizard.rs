@@ -562,3 +562,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_quote_is_word_for_word_in_the_guidelines() {
+    let guidelines = rendered(GUIDELINES);
+    for rule in RuleId::ALL {
+        assert!(
+            guidelines.contains(rule.quote()),
+            "{}: {:?}",
+            rule.as_str(),
+            rule.quote()
+        );
+        assert!(
+            guidelines.contains(&format!("# {}", rule.section())),
+            "{}: section {:?}",
+            rule.as_str(),
+            rule.section()
+        );
+    }
+    assert!(GUIDELINES.contains(app::domain::wizard::SERVICE_ACCOUNT_REQUEST_URL));
+}
+
+#[test]
+fn rendering_drops_link_targets_only() {
+    assert_eq!(rendered("a [b](c) `d` [e] f\n  g"), "a b d [e] f g");
+}

@@ -124,6 +124,21 @@ pub struct AuthArgs {
     pub teams_file: Option<PathBuf>,
 }
 
+/// A secret given directly or as a file (a mounted secret), trimmed; `None` when neither is set.
+pub fn secret_from(value: Option<&str>, file: Option<&std::path::Path>, what: &str) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    Ok(match (value, file) {
+        (Some(value), _) => Some(value.trim().to_owned()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the {what} file {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    })
+}
+
 fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(value.trim()).map_err(|error| format!("{error}; write it like `30m`, `8h` or `1day`"))
 }
@@ -214,6 +229,27 @@ mod tests {
     }
 
     #[test]
+    fn secrets_come_from_the_value_or_a_file_trimmed() {
+        let dir = tempfile::tempdir().expect("folder");
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "  s3cret\n").expect("write");
+        assert_eq!(
+            secret_from(Some(" v "), Some(&file), "x").ok().flatten().as_deref(),
+            Some("v")
+        );
+        assert_eq!(
+            secret_from(None, Some(&file), "x").ok().flatten().as_deref(),
+            Some("s3cret")
+        );
+        assert_eq!(secret_from(None, None, "x").ok().flatten(), None);
+        let missing = secret_from(None, Some(&dir.path().join("nope")), "OAuth secret").expect_err("missing file");
+        assert!(
+            missing.to_string().contains("cannot read the OAuth secret file"),
+            "{missing}"
+        );
+    }
+
+    #[test]
     fn sync_interval_reads_like_people_write_it() {
         let minutes = |m: u64| SyncInterval(Some(std::time::Duration::from_secs(m * 60)));
         assert_eq!(parse_interval("30m"), Ok(minutes(30)));
@@ -284,17 +320,16 @@ impl SyncSourceArgs {
 
     /// The sync settings, with the token read from the flag, the variable or the file.
     pub fn settings(&self) -> anyhow::Result<crate::sync::SyncSettings> {
-        use anyhow::Context;
         let Some(gitlab_url) = self.gitlab_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) else {
             anyhow::bail!("sync needs GitLab's URL: set SYNC_GITLAB_URL (or --gitlab-url)");
         };
-        let token = match (&self.gitlab_token, &self.gitlab_token_file) {
-            (Some(token), _) => token.trim().to_owned(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the GitLab token file {}", path.display()))?
-                .trim()
-                .to_owned(),
-            (None, None) => anyhow::bail!("sync needs a GitLab token: set SYNC_GITLAB_TOKEN or SYNC_GITLAB_TOKEN_FILE"),
+        let Some(token) = secret_from(
+            self.gitlab_token.as_deref(),
+            self.gitlab_token_file.as_deref(),
+            "GitLab token",
+        )?
+        else {
+            anyhow::bail!("sync needs a GitLab token: set SYNC_GITLAB_TOKEN or SYNC_GITLAB_TOKEN_FILE");
         };
         anyhow::ensure!(!token.is_empty(), "the GitLab token is empty");
         anyhow::ensure!(

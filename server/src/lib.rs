@@ -165,16 +165,11 @@ fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) 
         .with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?
         .origin()
         .ascii_serialization();
-    let secret = match (&args.client_secret, &args.client_secret_file) {
-        (Some(secret), _) => Some(secret.trim().to_owned()),
-        (None, Some(path)) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the OAuth secret file {}", path.display()))?
-                .trim()
-                .to_owned(),
-        ),
-        (None, None) => None,
-    };
+    let secret = config::secret_from(
+        args.client_secret.as_deref(),
+        args.client_secret_file.as_deref(),
+        "OAuth secret",
+    )?;
     let oauth = match (&args.client_id, secret) {
         (Some(client_id), Some(secret)) if !client_id.trim().is_empty() && !secret.is_empty() => {
             let gitlab_url = args
