@@ -246,12 +246,14 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
     let status = token.status(today);
     let scopes = token.scopes.join(", ");
     let owner_name = token.owner_team.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+    let account = token.account_username.clone().unwrap_or_default();
+    let account_title = account.clone();
     view! {
         <tr class="hover:bg-slate-50" data-kind=token.kind.as_str()>
             <td class="px-4 py-3"><KindBadge kind=token.kind /></td>
             <td class="px-4 py-3">
                 <a class="font-medium text-slate-900 hover:text-sky-700 hover:underline" href=format!("/tokens/{}", token.id)>{token.name}</a>
-                <div class="font-mono text-xs text-slate-500">{token.account_username.unwrap_or_default()}</div>
+                <div class="max-w-56 truncate font-mono text-xs text-slate-500" title=account_title>{account}</div>
             </td>
             <td class="px-4 py-3 font-mono text-xs text-slate-700">{if token.container_path.is_empty() { "(instance)".to_owned() } else { token.container_path }}</td>
             <td class="px-4 py-3 text-slate-700" data-owner=owner_name>
