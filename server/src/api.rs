@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/export.csv", get(export_csv))
         .route("/api/v1/tokens/export.json", get(export_json))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/recommendations", axum::routing::post(recommend))
 }
 
 /// A token as the API shows it.
@@ -248,6 +249,38 @@ async fn export_csv(
         .into_response())
 }
 
+/// `POST /api/v1/recommendations`: the wizard's answers as JSON, the recommendation back; a
+/// missing or unusable answer is a 422 naming its field. Anyone signed in (scripts and bots with
+/// an API key, read-only keys included: nothing is written).
+async fn recommend(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    signed_in(viewer)?;
+    let answers: app::domain::WizardAnswers = serde_json::from_slice(&body)
+        .map_err(|error| AppError::invalid("answers", format!("not the wizard's answers as JSON: {error}")))?;
+    let policy = app::domain::WizardPolicy {
+        gitlab_url: app
+            .gitlab_url
+            .clone()
+            .unwrap_or_else(|| "https://gitlab.example.com".to_owned()),
+        ..app::domain::WizardPolicy::default()
+    };
+    let today = chrono::Utc::now().date_naive();
+    match app::domain::recommend_token_kind(&answers, &policy, today) {
+        Ok(recommendation) => Ok(Json(recommendation).into_response()),
+        Err(app::domain::WizardError::Policy { message }) => {
+            tracing::error!(error.message = %message, "the wizard's settings are wrong");
+            Err(AppError::Internal)
+        }
+        Err(error) => Err(AppError::invalid(
+            error.field().map(|f| f.as_str()).unwrap_or("answers"),
+            error.to_string(),
+        )),
+    }
+}
+
 /// The filter parameters the inventory, the API and the export share.
 pub const FILTER_PARAMETERS: [(&str, &str); 12] = [
     ("q", "Words to find in the name, path, account or purpose"),
@@ -339,7 +372,13 @@ pub fn openapi_document() -> serde_json::Value {
                 "responses": with(json!({"200": {"description": "All matching tokens",
                     "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}}}}))
             }},
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": with(json!({"200": {"description": "OpenAPI 3.1"}}))}}
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": with(json!({"200": {"description": "OpenAPI 3.1"}}))}},
+            "/api/v1/recommendations": {"post": {
+                "summary": "The token wizard: which kind of token an automation should get, with minimal scopes, role, expiry, name, the guideline rules it rests on, and the next step",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                    "description": "The wizard's answers: `repository`, `package_registry`, `container_registry`, `api` (each unused, reads or writes), `reach` (one_project, one_group, several_groups, instance), `maintainer_actions`, `confidential_issues`, `temporary` (yes or no), `path`, `owner_team`, `purpose`"}}}},
+                "responses": with(json!({"200": {"description": "The recommendation", "content": {"application/json": {}}}}))
+            }}
         }
     })
 }

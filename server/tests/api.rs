@@ -269,3 +269,45 @@ async fn an_api_key_reads_the_api() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "x-total"), "6");
 }
+
+#[tokio::test]
+async fn the_wizard_answers_scripts_and_names_a_missing_answer() {
+    let app = app_with_tokens().await;
+    let engineer = app.signed_in("eli.eng").await;
+    let post = async |body: Value| {
+        engineer
+            .client
+            .post(format!("{}/api/v1/recommendations", app.base))
+            .header("origin", &app.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST")
+    };
+    // The guidelines' Allure example: posts reports on merge requests of one project.
+    let response = post(serde_json::json!({
+        "api": "writes", "reach": "one_project", "maintainer_actions": "no", "confidential_issues": "no",
+        "temporary": "no", "path": "acme/qa/end-to-end", "owner_team": "Quality", "purpose": "allure reports"
+    }))
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let recommendation: Value = response.json().await.expect("JSON");
+    assert_eq!(recommendation["kind"], "project_access_token", "{recommendation}");
+    assert_eq!(recommendation["scopes"], serde_json::json!(["api"]));
+
+    let response = post(serde_json::json!({"api": "reads"})).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = response.json().await.expect("JSON");
+    assert!(error["error"].as_str().unwrap_or("").starts_with("reach:"), "{error}");
+
+    let response = post(serde_json::json!(["not", "answers"])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/api/v1/recommendations", app.base))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
