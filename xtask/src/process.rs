@@ -20,12 +20,22 @@ pub fn cargo_command(args: &[&str]) -> Command {
 }
 
 pub fn run(command: &mut Command) -> anyhow::Result<()> {
-    let shown = format!("{command:?}");
+    let shown = shown(command);
     let status = command.status().with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
     Ok(())
+}
+
+/// The program and its arguments, for messages; never the environment, which may carry secrets
+/// (the demo passes gitlab-sim's tokens and OAuth secret to the server that way).
+pub fn shown(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs the server in the foreground until it exits (Ctrl-C stops both).
@@ -40,5 +50,17 @@ impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_shown_without_their_environment() {
+        let mut command = Command::new("token-inventory");
+        command.arg("serve").env("OAUTH_CLIENT_SECRET", "s3cret");
+        assert_eq!(shown(&command), "token-inventory serve");
     }
 }
