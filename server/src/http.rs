@@ -1,6 +1,6 @@
 //! The HTTP surface: pages and server functions (Leptos), the wasm bundle and stylesheet, health.
 
-use std::path::Path;
+use std::{path::Path, sync::LazyLock};
 
 use app::{App, db::Repo, error::AppError, shell, state::AppState};
 use axum::{
@@ -14,7 +14,7 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde_json::{Value, json};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -28,8 +28,13 @@ pub struct Sessions {
     pub secure: bool,
 }
 
+/// The app's routes, listed once per process. Leptos suppresses resource loading process-wide
+/// while it walks the app to list them (leptos-rs/leptos#4773): a page whose resource first ran in
+/// that window, in another server of the same process, never finished.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &Path) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     // The bundle's names do not change between builds, so browsers revalidate; the server
     // answers with the precompressed `.br`/`.gz` files `cargo xtask build` wrote.
     let bundle = tower::ServiceBuilder::new()

@@ -5,10 +5,7 @@ use server::{
     fixtures, open_database, shutdown_signal, telemetry,
 };
 
-// At least four workers whatever the cores: Leptos 0.8's streaming SSR has been seen to leave a
-// page's resources unresolved on one or two workers (leptos-rs/leptos#4647), which is what the
-// server tests hit now and then on this two-core machine.
-#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.global.log_format);

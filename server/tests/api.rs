@@ -59,7 +59,7 @@ async fn team_id(app: &TestApp, name: &str) -> i64 {
         .expect("team")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_list_pages_like_gitlab_and_filters_like_the_page() {
     let app = app_with_tokens().await;
     let engineer = app.signed_in("eli.eng").await;
@@ -105,7 +105,7 @@ async fn the_list_pages_like_gitlab_and_filters_like_the_page() {
     assert!(error["error"].as_str().unwrap_or("").contains("per_page"), "{error}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn anonymous_callers_and_bad_keys_are_refused_with_json() {
     let app = app_with_tokens().await;
     for path in [
@@ -128,7 +128,7 @@ async fn anonymous_callers_and_bad_keys_are_refused_with_json() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn exports_are_for_security_and_for_the_lead_of_the_team_filtered_to() {
     let app = app_with_tokens().await;
     let ep = team_id(&app, "Engineering Productivity").await;
@@ -194,7 +194,7 @@ async fn exports_are_for_security_and_for_the_lead_of_the_team_filtered_to() {
     assert!(html.contains("id=\"export-csv\""));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_openapi_document_describes_every_route_and_filter() {
     let app = app_with_tokens().await;
     let engineer = app.signed_in("eli.eng").await;
@@ -245,7 +245,7 @@ async fn the_openapi_document_describes_every_route_and_filter() {
     assert_eq!(documented.len(), 13);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_api_key_reads_the_api() {
     let app = app_with_tokens().await;
     let browser = app.signed_in("eli.eng").await;
@@ -270,7 +270,7 @@ async fn an_api_key_reads_the_api() {
     assert_eq!(header(&response, "x-total"), "6");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_wizard_answers_scripts_and_names_a_missing_answer() {
     let app = app_with_tokens().await;
     let engineer = app.signed_in("eli.eng").await;

@@ -18,7 +18,7 @@ async fn call(browser: &common::Browser, path: &str, form: &[(&str, &str)]) -> (
     (status, response.text().await.unwrap_or_default())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_whole_redirect_flow_signs_a_person_in_with_their_roles_and_teams() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("erin.lead").await;
@@ -54,7 +54,7 @@ async fn the_whole_redirect_flow_signs_a_person_in_with_their_roles_and_teams() 
     assert_eq!(roles("eli.eng").await, serde_json::json!(["engineer"]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn pages_ask_anonymous_people_to_sign_in_and_come_back_after() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
@@ -88,7 +88,7 @@ async fn assert_not_signed_in(browser: &common::Browser) {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no session may be left behind");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_state_ends_in_a_clear_error_and_no_session() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
@@ -112,7 +112,7 @@ fn regex_replace_state(url: &str, state: &str) -> String {
     format!("{base}?{query}")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_replayed_code_is_refused() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
@@ -143,7 +143,7 @@ async fn a_replayed_code_is_refused() {
     assert_not_signed_in(&other).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_denied_consent_and_provider_errors_end_in_clear_pages_and_no_session() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
@@ -167,7 +167,7 @@ async fn a_denied_consent_and_provider_errors_end_in_clear_pages_and_no_session(
     assert_not_signed_in(&browser).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_pkce_verifier_is_refused_by_gitlab() {
     use server::auth::oauth::{GitLabOAuth, OAuthSettings, SignInError};
     let app = TestApp::spawn().await;
@@ -204,7 +204,7 @@ async fn a_wrong_pkce_verifier_is_refused_by_gitlab() {
     assert!(matches!(result, Err(SignInError::CodeRefused)), "{result:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn every_server_function_refuses_an_anonymous_caller() {
     let app = TestApp::spawn().await;
     let anonymous = app.browser();
@@ -248,7 +248,7 @@ async fn every_server_function_refuses_an_anonymous_caller() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn sync_now_is_for_security_and_admins_only() {
     let app = TestApp::spawn().await;
     let engineer = app.signed_in("eli.eng").await;
@@ -264,7 +264,7 @@ async fn sync_now_is_for_security_and_admins_only() {
     assert!(body.contains("not set up to sync"), "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn state_changing_requests_from_other_sites_are_refused() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -292,7 +292,7 @@ async fn state_changing_requests_from_other_sites_are_refused() {
     assert_eq!(status, StatusCode::OK, "still signed in");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn sign_out_ends_the_session_for_good() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -328,7 +328,7 @@ async fn session_cookie(app: &TestApp, browser: &common::Browser) -> String {
     set.split(';').next().unwrap_or_default().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_session_id_changes_at_sign_in_and_is_stored_only_hashed() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
@@ -368,7 +368,7 @@ async fn stored_sessions(app: &TestApp) -> Vec<(String, String)> {
         .expect("sessions")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn sessions_end_after_the_idle_timeout_and_the_maximum_age() {
     let idle = TestApp::spawn_with(|args| args.auth.idle_timeout = Duration::from_secs(2)).await;
     let browser = idle.signed_in("eli.eng").await;
@@ -424,7 +424,7 @@ async fn with_key(app: &TestApp, key: &str, path: &str) -> StatusCode {
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn api_keys_are_shown_once_stored_hashed_and_refused_when_revoked_or_expired() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -532,7 +532,7 @@ async fn api_keys_are_shown_once_stored_hashed_and_refused_when_revoked_or_expir
     assert!(page.contains("choose 1 to 365 days"), "{page}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn cookies_are_secure_when_the_app_is_served_over_https() {
     let app = TestApp::spawn_with(|args| args.auth.public_url = Some("https://tokens.example.com".to_owned())).await;
     let response = app

@@ -38,7 +38,7 @@ async fn add_tokens(app: &TestApp, tokens: &[(TokenKind, i64, &str)]) {
     app.add_tokens(&records).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn health_reports_the_database() {
     let app = TestApp::spawn().await;
     let response = app
@@ -55,7 +55,7 @@ async fn health_reports_the_database() {
     assert_eq!(body["database"]["status"], "ok");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_empty_inventory_says_so() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -68,7 +68,7 @@ async fn an_empty_inventory_says_so() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_inventory_is_rendered_on_the_server_with_its_filters_applied() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -99,7 +99,7 @@ async fn the_inventory_is_rendered_on_the_server_with_its_filters_applied() {
     assert!(page.contains("No token matches these filters."));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_filters_get_a_clear_message_and_a_4xx() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -114,7 +114,7 @@ async fn bad_filters_get_a_clear_message_and_a_4xx() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_pages_are_404() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -123,7 +123,7 @@ async fn unknown_pages_are_404() {
     assert!(page.contains("Page not found"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_list_tokens_server_function_answers_json() {
     let app = TestApp::spawn().await;
     let browser = app.signed_in("eli.eng").await;
@@ -180,7 +180,7 @@ async fn finished_runs(app: &TestApp, count: usize) -> Vec<app::domain::SyncRun>
     panic!("{count} sync runs did not finish within 10 s");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn serve_syncs_at_start_and_when_security_asks() {
     // Sync needs the simulator's URL, known only once it runs: start one first.
     let sim = gitlab_sim::spawn(gitlab_sim::SimConfig {
@@ -241,7 +241,7 @@ async fn serve_syncs_at_start_and_when_security_asks() {
     assert!(triage.contains("in acme") && triage.contains("No owner team"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread")]
 async fn team_leads_and_security_edit_ownership_engineers_cannot() {
     let app = TestApp::spawn().await;
     let mut gateway = token(TokenKind::ProjectAccess, 7, "gateway-bot");
@@ -337,4 +337,26 @@ async fn team_leads_and_security_edit_ownership_engineers_cannot() {
     assert_eq!(actors, vec![("pat.lead".to_owned(),), ("sasha.security".to_owned(),)]);
     let (status, _) = engineer.get("/tokens/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Leptos marks resource loading as suppressed, process-wide, while it walks the app to list its
+/// routes (leptos-rs/leptos#4773): a page whose resource first ran in that window never finished.
+/// Several servers in one process (these tests) must not stall each other's pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_keep_answering_while_other_servers_start() {
+    let app = TestApp::spawn().await;
+    let browser = app.signed_in("erin.lead").await;
+    let starting = tokio::spawn(async {
+        for _ in 0..12 {
+            drop(TestApp::spawn().await);
+        }
+    });
+    let mut pages = 0;
+    while !starting.is_finished() || pages < 20 {
+        let (status, body) = browser.get("/").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("</html>"), "the page ended early: {body}");
+        pages += 1;
+    }
+    starting.await.expect("servers started");
 }
