@@ -17,6 +17,7 @@ use crate::{
         inventory::token::TokenDetailPage,
         sync::SyncPage,
         teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
+        wizard::WizardPage,
     },
     server::account::current_user,
 };
@@ -64,10 +65,7 @@ pub fn App() -> impl IntoView {
                         path=StaticSegment("review")
                         view=|| view! { <NotBuiltYet area="Review" what="The security review queue: expiring, expired, never-expiring, over-scoped, unused, ownerless and shared tokens, with decisions recorded." /> }
                     />
-                    <Route
-                        path=StaticSegment("wizard")
-                        view=|| view! { <NotBuiltYet area="Wizard" what="Answer a few questions about your automation and get the right kind of token, its minimal scopes, an expiry and a name." /> }
-                    />
+                    <Route path=StaticSegment("wizard") view=WizardPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("my-team") view=MyTeamPage ssr=SsrMode::Async />

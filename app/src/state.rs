@@ -18,6 +18,8 @@ pub struct AppState {
     pub sync: Option<Arc<dyn SyncControl>>,
     /// GitLab's web address, for links to where tokens live.
     pub gitlab_url: Option<String>,
+    /// What the wizard recommends: lifetimes, the naming convention, GitLab's address.
+    pub wizard: Arc<crate::domain::WizardPolicy>,
 }
 
 /// What pages may ask of the sync scheduler.

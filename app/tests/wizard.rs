@@ -587,3 +587,47 @@ fn every_quote_is_word_for_word_in_the_guidelines() {
 fn rendering_drops_link_targets_only() {
     assert_eq!(rendered("a [b](c) `d` [e] f\n  g"), "a b d [e] f g");
 }
+
+proptest! {
+    /// The answers travel in the wizard's URL: what goes out comes back the same, and the steps
+    /// they go through ask about confidential issues only when the API is used.
+    #[test]
+    fn answers_survive_the_trip_through_the_url(answers in answers()) {
+        let pairs = answers.to_query_pairs();
+        let (back, errors) = WizardAnswers::from_query(|name| {
+            pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| value.as_str())
+        });
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+        let trimmed = WizardAnswers {
+            path: answers.path.trim().to_owned(),
+            owner_team: answers.owner_team.trim().to_owned(),
+            purpose: answers.purpose.trim().to_owned(),
+            ..answers.clone()
+        };
+        prop_assert_eq!(back, trimmed);
+        let steps = answers.steps();
+        prop_assert_eq!(steps.contains(&app::domain::Question::ConfidentialIssues), answers.api.is_used());
+        prop_assert_eq!(steps.first(), Some(&app::domain::Question::Touches));
+        prop_assert_eq!(steps.last(), Some(&app::domain::Question::Details));
+    }
+}
+
+#[test]
+fn the_url_refuses_unknown_choices_and_drops_secrets() {
+    let query = [
+        ("repository", "reads"),
+        ("api", "sometimes"),
+        ("reach", "galaxy"),
+        ("purpose", "glpat-abcdefghij0123456789"),
+    ];
+    let (answers, errors) =
+        WizardAnswers::from_query(|name| query.iter().find(|(key, _)| *key == name).map(|(_, value)| *value));
+    assert_eq!(answers.repository, Usage::Reads);
+    assert_eq!(answers.api, Usage::Unused, "an unreadable value is not an answer");
+    let fields: Vec<Option<Field>> = errors.iter().map(WizardError::field).collect();
+    assert_eq!(fields, vec![Some(Field::Touches), Some(Field::Reach)]);
+    assert!(
+        answers.to_query_pairs().iter().all(|(name, _)| *name != "purpose"),
+        "a secret never travels on in a link"
+    );
+}

@@ -260,15 +260,8 @@ async fn recommend(
     signed_in(viewer)?;
     let answers: app::domain::WizardAnswers = serde_json::from_slice(&body)
         .map_err(|error| AppError::invalid("answers", format!("not the wizard's answers as JSON: {error}")))?;
-    let policy = app::domain::WizardPolicy {
-        gitlab_url: app
-            .gitlab_url
-            .clone()
-            .unwrap_or_else(|| "https://gitlab.example.com".to_owned()),
-        ..app::domain::WizardPolicy::default()
-    };
     let today = chrono::Utc::now().date_naive();
-    match app::domain::recommend_token_kind(&answers, &policy, today) {
+    match app::domain::recommend_token_kind(&answers, &app.wizard, today) {
         Ok(recommendation) => Ok(Json(recommendation).into_response()),
         Err(app::domain::WizardError::Policy { message }) => {
             tracing::error!(error.message = %message, "the wizard's settings are wrong");

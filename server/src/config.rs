@@ -76,6 +76,65 @@ pub struct ServeArgs {
     /// Sign-in with GitLab, sessions, roles and teams.
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// What the wizard recommends: lifetimes and names.
+    #[command(flatten)]
+    pub wizard: WizardArgs,
+}
+
+/// The token policy the wizard applies (the token guidelines leave these to the organisation).
+#[derive(Debug, Clone, Args)]
+pub struct WizardArgs {
+    /// How suggested token names are built: literal text and `{team}`, `{purpose}` (required),
+    /// `{path}` (the project's or group's last path segment).
+    #[arg(long = "token-naming", env = "TOKEN_NAMING", default_value = "{team}-{purpose}")]
+    pub naming: app::domain::NamingConvention,
+    /// The longest lifetime the wizard recommends, in days (GitLab allows up to 400).
+    #[arg(
+        long = "token-max-lifetime-days",
+        env = "TOKEN_MAX_LIFETIME_DAYS",
+        default_value_t = 365
+    )]
+    pub max_lifetime_days: u32,
+    /// The lifetime recommended for lasting automation, in days.
+    #[arg(long = "token-lifetime-days", env = "TOKEN_LIFETIME_DAYS", default_value_t = 90)]
+    pub lifetime_days: u32,
+    /// The lifetime recommended for temporary automation, in days.
+    #[arg(
+        long = "token-temporary-lifetime-days",
+        env = "TOKEN_TEMPORARY_LIFETIME_DAYS",
+        default_value_t = 30
+    )]
+    pub temporary_lifetime_days: u32,
+}
+
+impl WizardArgs {
+    /// The wizard's policy, checked: a bad setting stops the server before it listens.
+    pub fn policy(&self, gitlab_url: Option<&str>) -> anyhow::Result<app::domain::WizardPolicy> {
+        let defaults = app::domain::WizardPolicy::default();
+        let policy = app::domain::WizardPolicy {
+            max_lifetime_days: self.max_lifetime_days,
+            default_lifetime_days: self.lifetime_days,
+            temporary_lifetime_days: self.temporary_lifetime_days,
+            naming: self.naming.clone(),
+            gitlab_url: gitlab_url.map_or(defaults.gitlab_url, str::to_owned),
+        };
+        policy
+            .validate()
+            .map_err(|error| anyhow::anyhow!("the token policy (TOKEN_*): {error}"))?;
+        Ok(policy)
+    }
+}
+
+impl Default for WizardArgs {
+    fn default() -> Self {
+        let policy = app::domain::WizardPolicy::default();
+        WizardArgs {
+            naming: policy.naming,
+            max_lifetime_days: policy.max_lifetime_days,
+            lifetime_days: policy.default_lifetime_days,
+            temporary_lifetime_days: policy.temporary_lifetime_days,
+        }
+    }
 }
 
 /// Sign-in: the GitLab OAuth application, sessions, and who holds which role.
@@ -189,6 +248,7 @@ impl ServeArgs {
                 admin_users: Vec::new(),
                 teams_file: None,
             },
+            wizard: WizardArgs::default(),
         }
     }
 

@@ -73,7 +73,11 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
         .layer(middleware::from_fn_with_state(auth, auth::refuse_cross_site))
         .layer(Extension(state.clone()))
         .layer(session_layer(state.repo.clone(), sessions))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path, not the query: a query can carry what a person typed (the wizard's
+        // answers), and a pasted secret must not reach the logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }
 

@@ -91,16 +91,19 @@ impl Server {
             tracing::info!("sync is not configured (SYNC_GITLAB_URL): the inventory shows what the database holds");
             None
         };
+        let gitlab_url = args
+            .auth
+            .gitlab_url
+            .as_deref()
+            .or(args.sync.gitlab_url.as_deref())
+            .map(|url| url.trim_end_matches('/').to_owned());
+        let wizard = Arc::new(args.wizard.policy(gitlab_url.as_deref())?);
         let state = AppState {
             leptos_options,
             repo,
             sync,
-            gitlab_url: args
-                .auth
-                .gitlab_url
-                .as_deref()
-                .or(args.sync.gitlab_url.as_deref())
-                .map(|url| url.trim_end_matches('/').to_owned()),
+            gitlab_url,
+            wizard,
             auth: Arc::new(AuthPolicy {
                 absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
                 idle_timeout: chrono::Duration::from_std(args.auth.idle_timeout).unwrap_or(chrono::Duration::hours(8)),

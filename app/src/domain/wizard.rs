@@ -661,6 +661,113 @@ impl WizardAnswers {
         .collect()
     }
 
+    /// The answers from a URL query (`name` → its value, `None` when absent), and every value
+    /// that could not be read, each with its field and a message. Unknown names are ignored; a
+    /// blank value counts as not answered.
+    pub fn from_query<'a>(get: impl Fn(&str) -> Option<&'a str>) -> (WizardAnswers, Vec<WizardError>) {
+        let mut answers = WizardAnswers::default();
+        let mut errors = Vec::new();
+        fn read<T: FromStr>(value: Option<&str>, field: Field, errors: &mut Vec<WizardError>) -> Option<T> {
+            let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+            let parsed = value.parse().ok();
+            if parsed.is_none() {
+                errors.push(WizardError::invalid(field, "not one of the choices: choose again"));
+            }
+            parsed
+        }
+        for resource in Resource::ALL {
+            if let Some(usage) = read(get(resource.as_str()), Field::Touches, &mut errors) {
+                answers.set_usage(resource, usage);
+            }
+        }
+        answers.reach = read(get(Field::Reach.as_str()), Field::Reach, &mut errors);
+        answers.maintainer_actions = read(
+            get(Field::MaintainerActions.as_str()),
+            Field::MaintainerActions,
+            &mut errors,
+        );
+        answers.confidential_issues = read(
+            get(Field::ConfidentialIssues.as_str()),
+            Field::ConfidentialIssues,
+            &mut errors,
+        );
+        answers.temporary = read(get(Field::Temporary.as_str()), Field::Temporary, &mut errors);
+        answers.path = get(Field::Path.as_str()).unwrap_or_default().trim().to_owned();
+        answers.owner_team = get(Field::OwnerTeam.as_str()).unwrap_or_default().trim().to_owned();
+        answers.purpose = get(Field::Purpose.as_str()).unwrap_or_default().trim().to_owned();
+        (answers, errors)
+    }
+
+    /// The given answers as URL query pairs, in the wizard's order (what [`Self::from_query`]
+    /// reads back). A text that looks like a token's secret is left out, so it never travels on.
+    pub fn to_query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = Resource::ALL
+            .into_iter()
+            .filter(|resource| self.usage(*resource).is_used())
+            .map(|resource| (resource.as_str(), self.usage(resource).as_str().to_owned()))
+            .collect();
+        let choices = [
+            (Field::Reach, self.reach.map(Reach::as_str)),
+            (Field::MaintainerActions, self.maintainer_actions.map(YesNo::as_str)),
+            (Field::ConfidentialIssues, self.confidential_issues.map(YesNo::as_str)),
+            (Field::Temporary, self.temporary.map(YesNo::as_str)),
+        ];
+        pairs.extend(
+            choices
+                .into_iter()
+                .filter_map(|(field, value)| Some((field.as_str(), value?.to_owned()))),
+        );
+        let texts = [
+            (Field::Path, &self.path),
+            (Field::OwnerTeam, &self.owner_team),
+            (Field::Purpose, &self.purpose),
+        ];
+        pairs.extend(
+            texts
+                .into_iter()
+                .filter(|(_, text)| !text.trim().is_empty() && !looks_like_a_secret(text))
+                .map(|(field, text)| (field.as_str(), text.trim().to_owned())),
+        );
+        pairs
+    }
+
+    /// The steps these answers go through, in order: every question but the confidential issues
+    /// one when it does not use the API.
+    pub fn steps(&self) -> Vec<Question> {
+        Question::ALL
+            .into_iter()
+            .filter(|question| *question != Question::ConfidentialIssues || self.api.is_used())
+            .collect()
+    }
+
+    /// The answers with the ones a step asks for cleared: what a step's form starts from, so
+    /// that an answer taken back (a resource no longer used) does not linger.
+    pub fn without(&self, question: Question) -> WizardAnswers {
+        let mut answers = self.clone();
+        match question {
+            Question::Touches => {
+                for resource in Resource::ALL {
+                    answers.set_usage(resource, Usage::Unused);
+                }
+            }
+            Question::Reach => answers.reach = None,
+            Question::MaintainerActions => answers.maintainer_actions = None,
+            Question::ConfidentialIssues => answers.confidential_issues = None,
+            Question::Temporary => answers.temporary = None,
+            Question::Details => {
+                answers.path.clear();
+                answers.owner_team.clear();
+                answers.purpose.clear();
+            }
+        }
+        answers
+    }
+
+    /// The narrowest kind these answers lead to, once the deciding questions are answered.
+    pub fn kind(&self) -> Option<RecommendedKind> {
+        self.needs().ok().map(|needs| choose_kind(&needs))
+    }
+
     fn missing_detail(&self, kind: RecommendedKind) -> Option<Field> {
         if self.purpose.trim().is_empty() {
             Some(Field::Purpose)

@@ -4,6 +4,7 @@ pub mod account;
 pub mod inventory;
 pub mod sync;
 pub mod teams;
+pub mod wizard;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -5,3 +5,4 @@ pub mod account;
 pub mod inventory;
 pub mod sync;
 pub mod teams;
+pub mod wizard;
