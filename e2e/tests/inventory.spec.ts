@@ -92,7 +92,7 @@ test('the header leads to every area', async ({ page }) => {
   await inventory.goto();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Wizard', exact: true }).click();
   await expect(page).toHaveURL(/\/wizard$/);
-  await expect(page.getByRole('heading', { name: 'Wizard' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Which token should I create?' })).toBeVisible();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inventory', exact: true }).click();
   await expect(inventory.rows).toHaveCount(12);
 });

@@ -349,10 +349,10 @@ fn StepForm(
                 .into_iter()
                 .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
                 .collect_view()}
-            <input type="hidden" name="from" value=question.as_str() />
             <div class="mt-6 flex items-center gap-4">
                 {back.map(|href| view! { <a href=href class="text-sm text-slate-600 underline hover:text-slate-900" data-testid="wizard-back">"Back"</a> })}
-                <button type="submit" class=PRIMARY data-testid="wizard-next">"Next"</button>
+                // The button names the step it answers: a browser sends the submitter's value.
+                <button type="submit" name="from" value=question.as_str() class=PRIMARY data-testid="wizard-next">"Next"</button>
                 <a href="/wizard" class="ml-auto text-sm text-slate-500 underline hover:text-slate-800">"Start over"</a>
             </div>
         </Form>
@@ -653,9 +653,9 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
                   options: Vec<(&'static str, &'static str)>,
                   on_change: Box<dyn Fn(leptos::ev::Event) + Send + Sync>| {
         view! {
-            <label class="flex items-center justify-between gap-3 text-sm text-slate-700">
+            <label class="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 text-sm text-slate-700">
                 {label}
-                <select name=name class=SMALL on:change=on_change>
+                <select name=name class=format!("{SMALL} max-w-full") on:change=on_change>
                     {options
                         .into_iter()
                         .map(|(value, text)| view! { <option value=value selected=chosen == Some(value)>{text}</option> })
