@@ -46,42 +46,55 @@ pub struct MaybeViewer(pub Option<Viewer>);
 impl<S: Send + Sync> FromRequestParts<S> for MaybeViewer {
     type Rejection = AppError;
 
+    /// Worked out once per request (the sign-in gate, then every server function a page calls
+    /// read the same answer from the request's extensions).
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(app) = parts.extensions.get::<AppState>().cloned() else {
-            tracing::error!("the application state is missing from the request");
-            return Err(AppError::Internal);
-        };
-        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            // A credential that was presented and is wrong is refused, not ignored.
-            let value = header.to_str().map_err(|_| AppError::Unauthorized)?;
-            return viewer_from_api_key(&app, value).await.map(|v| MaybeViewer(Some(v)));
+        if let Some(known) = parts.extensions.get::<MaybeViewer>() {
+            return Ok(known.clone());
         }
-        let Ok(session) = Session::from_request_parts(parts, state).await else {
-            return Ok(MaybeViewer(None));
-        };
-        let user_id: Option<i64> = session.get(SESSION_USER_ID).await.map_err(session_error)?;
-        let Some(user_id) = user_id else {
-            return Ok(MaybeViewer(None));
-        };
-        let signed_in_at: Option<DateTime<Utc>> = session.get(SESSION_SIGNED_IN_AT).await.map_err(session_error)?;
-        let too_old = signed_in_at.is_none_or(|at| Utc::now() - at > app.auth.absolute_timeout);
-        if too_old {
-            session.flush().await.map_err(session_error)?;
-            return Ok(MaybeViewer(None));
-        }
-        let viewer = app.repo.viewer(user_id).await?;
-        if viewer.is_none() {
-            session.flush().await.map_err(session_error)?;
-            return Ok(MaybeViewer(None));
-        }
-        let seen_at: Option<DateTime<Utc>> = session.get(SESSION_SEEN_AT).await.map_err(session_error)?;
-        let now = Utc::now();
-        let renew_every = (app.auth.idle_timeout.num_seconds() / 4).clamp(1, RENEW_EVERY_SECONDS);
-        if seen_at.is_none_or(|at| (now - at).num_seconds() >= renew_every) {
-            session.insert(SESSION_SEEN_AT, now).await.map_err(session_error)?;
-        }
-        Ok(MaybeViewer(viewer))
+        let viewer = identify(parts, state).await?;
+        parts.extensions.insert(viewer.clone());
+        Ok(viewer)
     }
+}
+
+/// Who is asking: an API key in `Authorization`, or the session's person (the session renewed at
+/// most every few minutes).
+async fn identify<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<MaybeViewer, AppError> {
+    let Some(app) = parts.extensions.get::<AppState>().cloned() else {
+        tracing::error!("the application state is missing from the request");
+        return Err(AppError::Internal);
+    };
+    if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        // A credential that was presented and is wrong is refused, not ignored.
+        let value = header.to_str().map_err(|_| AppError::Unauthorized)?;
+        return viewer_from_api_key(&app, value).await.map(|v| MaybeViewer(Some(v)));
+    }
+    let Ok(session) = Session::from_request_parts(parts, state).await else {
+        return Ok(MaybeViewer(None));
+    };
+    let user_id: Option<i64> = session.get(SESSION_USER_ID).await.map_err(session_error)?;
+    let Some(user_id) = user_id else {
+        return Ok(MaybeViewer(None));
+    };
+    let signed_in_at: Option<DateTime<Utc>> = session.get(SESSION_SIGNED_IN_AT).await.map_err(session_error)?;
+    let too_old = signed_in_at.is_none_or(|at| Utc::now() - at > app.auth.absolute_timeout);
+    if too_old {
+        session.flush().await.map_err(session_error)?;
+        return Ok(MaybeViewer(None));
+    }
+    let viewer = app.repo.viewer(user_id).await?;
+    if viewer.is_none() {
+        session.flush().await.map_err(session_error)?;
+        return Ok(MaybeViewer(None));
+    }
+    let seen_at: Option<DateTime<Utc>> = session.get(SESSION_SEEN_AT).await.map_err(session_error)?;
+    let now = Utc::now();
+    let renew_every = (app.auth.idle_timeout.num_seconds() / 4).clamp(1, RENEW_EVERY_SECONDS);
+    if seen_at.is_none_or(|at| (now - at).num_seconds() >= renew_every) {
+        session.insert(SESSION_SEEN_AT, now).await.map_err(session_error)?;
+    }
+    Ok(MaybeViewer(viewer))
 }
 
 fn session_error(error: tower_sessions::session::Error) -> AppError {

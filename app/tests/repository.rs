@@ -536,3 +536,81 @@ async fn team_stats_count_the_health_of_each_teams_tokens() {
         db.finish().await;
     }
 }
+
+/// Counts may be kept between pages (PostgreSQL keeps them per data version): whatever writes,
+/// this replica or another one on the same database, the next count is the true one.
+#[tokio::test]
+async fn counts_follow_every_write_from_any_replica() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let other = app::db::connect(&db.url).await.expect("a second replica");
+        let count = |query: TokenQuery| {
+            let repo = db.repo.clone();
+            async move { repo.list_tokens(&query, today).await.expect("list").1 }
+        };
+        let no_purpose = TokenQuery {
+            no_purpose: true,
+            ..query()
+        };
+        assert_eq!(count(query()).await, 0, "{}", db.name);
+        other
+            .upsert_tokens(
+                &[
+                    token(TokenKind::Deploy, 1, "a", "acme/x"),
+                    token(TokenKind::Deploy, 2, "b", "acme/y"),
+                ],
+                Utc::now(),
+            )
+            .await
+            .expect("upsert");
+        assert_eq!(count(query()).await, 2, "{}: rows another replica added", db.name);
+        assert_eq!(count(no_purpose.clone()).await, 2, "{}", db.name);
+        let a = db.repo.list_tokens(&query(), today).await.expect("list").0[0].id;
+        other
+            .set_ownership(
+                a,
+                &app::domain::ValidOwnership {
+                    purpose: Some("mirrors x".to_owned()),
+                    ..Default::default()
+                },
+                "pat.lead",
+                Utc::now(),
+            )
+            .await
+            .expect("ownership");
+        assert_eq!(
+            count(no_purpose.clone()).await,
+            1,
+            "{}: a purpose set elsewhere",
+            db.name
+        );
+        let team = other
+            .create_team(&NewTeam {
+                name: "X".to_owned(),
+                group_paths: vec!["acme/x".to_owned()],
+            })
+            .await
+            .expect("team");
+        let by_team = TokenQuery {
+            team: Some(team.id),
+            ..query()
+        };
+        assert_eq!(
+            count(by_team.clone()).await,
+            1,
+            "{}: an owner inferred elsewhere",
+            db.name
+        );
+        // Statistics and the folding of old change notes leave the counts true.
+        other.refresh_statistics().await.expect("statistics");
+        assert_eq!(count(by_team.clone()).await, 1, "{}", db.name);
+        other
+            .upsert_tokens(&[token(TokenKind::Deploy, 3, "c", "acme/x/z")], Utc::now())
+            .await
+            .expect("upsert");
+        assert_eq!(count(by_team).await, 2, "{}: after the fold", db.name);
+        assert_eq!(count(query()).await, 3, "{}", db.name);
+        drop(other);
+        db.finish().await;
+    }
+}

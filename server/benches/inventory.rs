@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p server --bench inventory`. SQLite always; PostgreSQL too when
 //! `BENCH_POSTGRES_URL` names a server (a database of its own is created and dropped there).
-//! `BENCH_SCENARIO` (`large`; `small` for a quick look), `BENCH_SECONDS` (10).
+//! `BENCH_SCENARIO` (`large`; `small` for a quick look), `BENCH_SECONDS` (10); `BENCH_KEEP` keeps
+//! the databases, to look at their plans afterwards.
 
 use std::{
     collections::BTreeSet,
@@ -137,6 +138,13 @@ async fn bench() -> anyhow::Result<()> {
     let mut all = Vec::new();
     let folder = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}", folder.path().join("bench.db").display());
+    let _folder = if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("SQLite database kept: {sqlite}");
+        let _ = folder.keep();
+        None
+    } else {
+        Some(folder)
+    };
     all.push(run("SQLite", &sqlite, &sim).await?);
     if let Ok(url) = std::env::var("BENCH_POSTGRES_URL") {
         let database = format!("inventory_bench_{}", std::process::id());
@@ -147,9 +155,13 @@ async fn bench() -> anyhow::Result<()> {
         let mut parsed = url::Url::parse(&url)?;
         parsed.set_path(&database);
         let result = run("PostgreSQL", parsed.as_str(), &sim).await;
-        let _ = admin
-            .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
-            .await;
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            println!("PostgreSQL database kept: {parsed}");
+        } else {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
+                .await;
+        }
         all.push(result?);
     }
     drop(sim_process.stdin.take());

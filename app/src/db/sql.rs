@@ -30,11 +30,69 @@ pub(super) const SEARCH_TEXT: &str = "LOWER(name || ' ' || container_path || ' '
 
 /// Sets every token's `inferred_team_id` to the team owning the longest group path that is the
 /// token's path or above it.
-pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team_id = (\
-     SELECT gp.team_id FROM team_group_paths gp \
-     WHERE tokens.container_path = gp.group_path \
+/// Rows whose team is already right are left alone (no new row version, nothing to vacuum).
+pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team_id = (SELECT gp.team_id \
+     FROM team_group_paths gp WHERE tokens.container_path = gp.group_path \
+     OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
+     ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1) \
+     WHERE inferred_team_id IS DISTINCT FROM (SELECT gp.team_id \
+     FROM team_group_paths gp WHERE tokens.container_path = gp.group_path \
      OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
      ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1)";
+
+/// PostgreSQL: the version of what the inventory counts (see the migration `search_index`).
+const DATA_VERSION: &str =
+    "SELECT (SELECT pruned FROM data_changes_pruned WHERE id = 1) + (SELECT COUNT(*) FROM data_changes)";
+
+/// Folds the noted changes into `pruned`, in one statement, so the version stays the same.
+const PRUNE_DATA_CHANGES: &str = "WITH gone AS (DELETE FROM data_changes RETURNING 1) \
+     UPDATE data_changes_pruned SET pruned = pruned + (SELECT COUNT(*) FROM gone) WHERE id = 1";
+
+/// Counts by filter, each valid for one data version; at most [`CountCache::CAPACITY`] of them
+/// (all forgotten when full: they are cheap to take again).
+#[derive(Default)]
+pub(super) struct CountCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, u64)>>,
+}
+
+impl CountCache {
+    const CAPACITY: usize = 4096;
+
+    /// The filters (not the sort or the page) and the day, which moves the expiry windows.
+    fn key(query: &TokenQuery, today: NaiveDate) -> String {
+        let filters = TokenQuery {
+            sort: TokenSort::default(),
+            descending: false,
+            page: 1,
+            per_page: None,
+            ..query.clone()
+        };
+        format!("{today}{filters:?}")
+    }
+
+    fn get(&self, key: &str, version: i64) -> Option<u64> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| *at == version)
+            .map(|(_, total)| *total)
+    }
+
+    fn put(&self, key: String, version: i64, total: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, (version, total));
+    }
+}
+
+/// The search words as an FTS5 phrase for the trigram index, or `None` when shorter than a
+/// trigram (then a scan finds them).
+fn fts_phrase(words: &str) -> Option<String> {
+    let words = words.to_lowercase();
+    (words.chars().count() >= 3).then(|| format!("\"{}\"", words.replace('"', "\"\"")))
+}
 
 /// Whether the filters or the sort read what people said (the owner team, the purpose).
 fn needs_ownership(query: &TokenQuery) -> bool {
@@ -78,11 +136,16 @@ macro_rules! sql_repository {
         #[derive(Clone)]
         pub struct $name {
             pool: $pool,
+            /// Counts of filtered views per data version (PostgreSQL; SQLite counts fast enough).
+            counts: std::sync::Arc<CountCache>,
         }
 
         impl $name {
             pub fn new(pool: $pool) -> Self {
-                Self { pool }
+                Self {
+                    pool,
+                    counts: std::sync::Arc::default(),
+                }
             }
 
             pub fn pool(&self) -> &$pool {
@@ -96,10 +159,22 @@ macro_rules! sql_repository {
                     builder.push(" AND t.kind = ").push_bind(kind.as_str());
                 }
                 if let Some(words) = &query.search {
-                    builder
-                        .push(" AND t.search_text LIKE ")
-                        .push_bind(contains_pattern(words))
-                        .push(" ESCAPE '\\'");
+                    // SQLite: three characters or more are a phrase of the trigram index (a
+                    // phrase of trigrams matches where the words appear as they are written).
+                    match ($backend, fts_phrase(words)) {
+                        (Backend::Sqlite, Some(phrase)) => {
+                            builder
+                                .push(" AND t.id IN (SELECT rowid FROM tokens_search WHERE tokens_search MATCH ")
+                                .push_bind(phrase)
+                                .push(")");
+                        }
+                        _ => {
+                            builder
+                                .push(" AND t.search_text LIKE ")
+                                .push_bind(contains_pattern(words))
+                                .push(" ESCAPE '\\'");
+                        }
+                    }
                 }
                 match query.expiry.map(|window| (window, window.date_bounds(today))) {
                     None => {}
@@ -288,6 +363,22 @@ macro_rules! sql_repository {
 
             async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
                 let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
+                if $backend == Backend::Postgres {
+                    // A count holds as long as the data's version (see the migration
+                    // `search_index`): one look-up instead of counting every matching row.
+                    let key = CountCache::key(query, today);
+                    let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+                    if let Some(total) = self.counts.get(&key, version) {
+                        return Ok(total);
+                    }
+                    let mut count =
+                        QueryBuilder::<$db>::new(format!("SELECT COUNT(*), ({DATA_VERSION}){from}"));
+                    Self::push_filters(&mut count, query, today);
+                    let (total, version): (i64, i64) = count.build_query_as().fetch_one(&self.pool).await?;
+                    let total = u64::try_from(total).unwrap_or(0);
+                    self.counts.put(key, version, total);
+                    return Ok(total);
+                }
                 let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
                 Self::push_filters(&mut count, query, today);
                 let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
@@ -471,11 +562,16 @@ macro_rules! sql_repository {
             }
 
             async fn refresh_statistics(&self) -> Result<(), DbError> {
+                // PostgreSQL: VACUUM also marks the pages all-visible, so counts and deep pages
+                // read the indexes alone instead of visiting every row (a sync rewrites many).
                 let statement = match $backend {
-                    Backend::Postgres => "ANALYZE tokens, ownership, accounts",
+                    Backend::Postgres => {
+                        sqlx::query(PRUNE_DATA_CHANGES).execute(&self.pool).await?;
+                        "VACUUM (ANALYZE) tokens, ownership, accounts, data_changes"
+                    }
                     Backend::Sqlite => "PRAGMA optimize",
                 };
-                sqlx::query(statement).execute(&self.pool).await?;
+                sqlx::raw_sql(statement).execute(&self.pool).await?;
                 Ok(())
             }
 

@@ -9,6 +9,9 @@ use sqlx::{Connection, Executor, PgConnection};
 pub struct TestDb {
     pub name: &'static str,
     pub repo: Repo,
+    /// Where the database is, to open a second repository on it (another replica).
+    #[allow(dead_code, reason = "not every test file that shares this module opens a second one")]
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
@@ -43,6 +46,7 @@ async fn sqlite() -> TestDb {
     TestDb {
         name: "sqlite",
         repo,
+        url,
         _dir: Some(dir),
         postgres: None,
     }
@@ -72,6 +76,7 @@ async fn postgres(admin_url: &str) -> TestDb {
     TestDb {
         name: "postgres",
         repo,
+        url,
         _dir: None,
         postgres: Some((admin_url.to_owned(), database)),
     }
