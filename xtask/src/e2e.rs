@@ -24,7 +24,7 @@ pub fn run() -> anyhow::Result<()> {
     let chromium = ensure_chromium()?;
     ensure_node_modules()?;
     // What ships: the size-optimised bundle; the server in debug, as the Rust tests built it.
-    let server = build::server(Profile::Dev)?;
+    let server_binary = build::server(Profile::Dev)?;
     build::wasm_bundle(Profile::Release)?;
     build::stylesheet()?;
 
@@ -33,28 +33,46 @@ pub fn run() -> anyhow::Result<()> {
     std::fs::create_dir_all(&scratch)?;
     let database_url = format!("sqlite://{}", scratch.join("e2e.db").display());
     process::run(
-        Command::new(&server)
+        Command::new(&server_binary)
             .args(["load-fixture", FIXTURE])
             .env("DATABASE_URL", &database_url),
     )?;
 
+    // Two servers share one gitlab-sim: one on the fixture (the inventory's journeys count its
+    // rows), one syncing the simulator's demo world at start (service accounts, sync runs).
     let port = sim::free_port()?;
     let base_url = format!("http://127.0.0.1:{port}");
+    let synced_port = sim::free_port()?;
+    let synced_url = format!("http://127.0.0.1:{synced_port}");
     let (sim, credentials) = sim::start(
         &build::gitlab_sim_binary(Profile::Dev),
         0,
-        &format!("{base_url}/auth/callback"),
+        &[
+            &format!("{base_url}/auth/callback"),
+            &format!("{synced_url}/auth/callback"),
+        ],
         &scratch.join("gitlab-sim.json"),
     )?;
-    let server = start_server(&server, &database_url, port, &sim::sign_in_env(&credentials, &base_url))?;
-    println!("browser tests against {base_url}");
+    let server = start_server(
+        &server_binary,
+        &database_url,
+        port,
+        &sim::sign_in_env(&credentials, &base_url),
+    )?;
+    let mut synced_env = sim::sign_in_env(&credentials, &synced_url);
+    synced_env.extend(sim::sync_env(&credentials, "1day"));
+    let synced_database = format!("sqlite://{}", scratch.join("synced.db").display());
+    let synced = start_server(&server_binary, &synced_database, synced_port, &synced_env)?;
+    println!("browser tests against {base_url} (fixture) and {synced_url} (synced from gitlab-sim)");
     let result = process::run(
         Command::new("npx")
             .args(["--no-install", "playwright", "test"])
             .current_dir("e2e")
             .env("E2E_BASE_URL", &base_url)
+            .env("E2E_SYNCED_URL", &synced_url)
             .env("CHROMIUM_PATH", &chromium),
     );
+    drop(synced);
     drop(server);
     drop(sim);
     let _ = std::fs::remove_dir_all(&scratch);

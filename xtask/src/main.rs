@@ -99,7 +99,7 @@ fn demo() -> anyhow::Result<()> {
     let (sim, credentials) = sim::start(
         &build::gitlab_sim_binary(build::Profile::Release),
         3100,
-        &format!("{public_url}/auth/callback"),
+        &[&format!("{public_url}/auth/callback")],
         &PathBuf::from("target/demo/gitlab-sim.json"),
     )?;
     println!("gitlab-sim (the demo's GitLab) is running at {}", credentials.url);
@@ -108,10 +108,8 @@ fn demo() -> anyhow::Result<()> {
         std::process::Command::new(&server)
             .arg("serve")
             .envs(sim::sign_in_env(&credentials, public_url))
-            .env("DATABASE_URL", "sqlite://data/demo.db")
-            .env("SYNC_GITLAB_URL", &credentials.url)
-            .env("SYNC_GITLAB_TOKEN", &credentials.admin_token)
-            .env("SYNC_INTERVAL", "10m"),
+            .envs(sim::sync_env(&credentials, "10m"))
+            .env("DATABASE_URL", "sqlite://data/demo.db"),
     );
     drop(sim);
     served

@@ -19,24 +19,18 @@ pub struct SimCredentials {
     pub oauth_client_secret: String,
 }
 
-/// Starts gitlab-sim's `demo` world on `port` (0: any), its OAuth application accepting
-/// `redirect_uri`, and waits until it listens.
+/// Starts gitlab-sim's `demo` world on `port` (0: any), its OAuth application accepting each of
+/// `redirect_uris`, and waits until it listens.
 pub fn start(
     binary: &Path,
     port: u16,
-    redirect_uri: &str,
+    redirect_uris: &[&str],
     credentials_file: &Path,
 ) -> anyhow::Result<(KillOnDrop, SimCredentials)> {
     let _ = std::fs::remove_file(credentials_file);
     let child = Command::new(binary)
-        .args([
-            "--scenario",
-            "demo",
-            "--port",
-            &port.to_string(),
-            "--redirect-uri",
-            redirect_uri,
-        ])
+        .args(["--scenario", "demo", "--port", &port.to_string()])
+        .args(redirect_uris.iter().flat_map(|uri| ["--redirect-uri", uri]))
         .arg("--credentials-file")
         .arg(credentials_file)
         .env("RUST_LOG", "warn")
@@ -81,5 +75,14 @@ pub fn sign_in_env(credentials: &SimCredentials, public_url: &str) -> Vec<(&'sta
         ("SECURITY_GROUPS", "acme/security".to_owned()),
         ("ADMIN_USERS", "root".to_owned()),
         ("TEAMS_FILE", "e2e/fixtures/teams.toml".to_owned()),
+    ]
+}
+
+/// The environment that makes `token-inventory serve` sync gitlab-sim as its administrator.
+pub fn sync_env(credentials: &SimCredentials, interval: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SYNC_GITLAB_URL", credentials.url.clone()),
+        ("SYNC_GITLAB_TOKEN", credentials.admin_token.clone()),
+        ("SYNC_INTERVAL", interval.to_owned()),
     ]
 }

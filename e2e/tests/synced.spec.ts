@@ -1,0 +1,26 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from '../pages/session';
+
+// A second server syncs gitlab-sim's demo world at start (`cargo xtask e2e`): what sync brings in
+// is seen here as GitLab gave it, not as a fixture says.
+const synced = process.env.E2E_SYNCED_URL;
+test.use({ baseURL: synced });
+const project = () => test.info().project.name;
+
+test('security sees the sync that ran at start, then the service accounts it found', async ({ page }) => {
+  test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  await signIn(page, 'sam.security', '/sync');
+  const run = page.locator('#sync-runs tr[data-run]').first();
+  await expect(async () => {
+    await page.reload();
+    await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await page.screenshot({ path: `screenshots/sync-${project()}.png`, fullPage: true });
+
+  await page.goto('/service-accounts');
+  const triage = page.locator('#service-accounts [data-account$="_triage_ops"]');
+  await expect(triage).toContainText('Triage Ops');
+  await expect(triage).toContainText('in acme');
+  await expect(page.locator('#service-accounts [data-account$="_release_tools"]')).toContainText('Release Tools Bot');
+  await page.screenshot({ path: `screenshots/service-accounts-${project()}.png`, fullPage: true });
+});
