@@ -4,8 +4,8 @@
 mod support;
 
 use app::{
-    db::{DbError, NewTeam, UpsertCounts},
-    domain::{AccessLevel, ContainerKind, ExpiryWindow, TokenKind, TokenRecord},
+    db::{DbError, NewTeam, SyncBatch, UpsertCounts},
+    domain::{AccessLevel, AccountMembership, ContainerKind, ExpiryWindow, TokenKind, TokenRecord},
     server::inventory::{PER_PAGE, TokenQuery, TokenSort},
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -611,6 +611,123 @@ async fn counts_follow_every_write_from_any_replica() {
         assert_eq!(count(by_team).await, 2, "{}: after the fold", db.name);
         assert_eq!(count(query()).await, 3, "{}", db.name);
         drop(other);
+        db.finish().await;
+    }
+}
+
+fn service_account(gitlab_id: i64, username: &str, group: i64) -> app::domain::AccountRecord {
+    app::domain::AccountRecord {
+        gitlab_id,
+        username: username.to_owned(),
+        name: username.to_owned(),
+        kind: app::domain::AccountKind::ServiceAccount,
+        container_kind: ContainerKind::Group,
+        container_gitlab_id: Some(group),
+        state: "active".to_owned(),
+    }
+}
+
+fn membership(kind: ContainerKind, id: i64, path: &str, level: AccessLevel) -> AccountMembership {
+    AccountMembership {
+        source_kind: kind,
+        source_gitlab_id: id,
+        source_path: path.to_owned(),
+        access_level: level,
+    }
+}
+
+#[tokio::test]
+async fn an_accounts_memberships_are_replaced_whole_and_listed_with_it() {
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let batch = SyncBatch {
+            accounts: vec![
+                service_account(501, "service_account_group_1_release", 1),
+                service_account(502, "service_account_group_1_mirror", 1),
+            ],
+            groups: vec![app::domain::GroupRecord {
+                gitlab_id: 1,
+                full_path: "acme".to_owned(),
+                parent_gitlab_id: None,
+                web_url: "https://gitlab.example.com/groups/acme".to_owned(),
+            }],
+            ..SyncBatch::default()
+        };
+        repo.write_sync_batch(0, &batch, Utc::now()).await.expect("accounts");
+        let first = [
+            membership(
+                ContainerKind::Project,
+                7,
+                "acme/delivery/runner",
+                AccessLevel::Developer,
+            ),
+            membership(ContainerKind::Group, 3, "acme/delivery", AccessLevel::Maintainer),
+            membership(ContainerKind::Group, 2, "acme/build", AccessLevel::Reporter),
+        ];
+        repo.replace_account_memberships(501, &first, Utc::now())
+            .await
+            .expect("memberships");
+        let other = [membership(ContainerKind::Group, 1, "acme", AccessLevel::Owner)];
+        repo.replace_account_memberships(502, &other, Utc::now())
+            .await
+            .expect("memberships of another account");
+        let reach = |accounts: &[app::domain::ServiceAccount], id: i64| {
+            accounts
+                .iter()
+                .find(|a| a.gitlab_id == id)
+                .map(|a| a.memberships.clone())
+                .expect("the account is listed")
+        };
+        let accounts = repo.list_service_accounts().await.expect("list");
+        assert_eq!(
+            reach(&accounts, 501),
+            [first[2].clone(), first[1].clone(), first[0].clone()],
+            "{}: groups first, then by path",
+            db.name
+        );
+        assert_eq!(reach(&accounts, 502), other, "{}", db.name);
+
+        // A new listing replaces the old one entirely; the other account keeps its own.
+        let second = [membership(
+            ContainerKind::Group,
+            3,
+            "acme/delivery",
+            AccessLevel::Developer,
+        )];
+        repo.replace_account_memberships(501, &second, Utc::now())
+            .await
+            .expect("replaced");
+        let accounts = repo.list_service_accounts().await.expect("list");
+        assert_eq!(reach(&accounts, 501), second, "{}", db.name);
+        assert_eq!(reach(&accounts, 502), other, "{}", db.name);
+
+        // A bad list is refused as a whole: what was stored stays.
+        let instance = [membership(ContainerKind::Instance, 0, "", AccessLevel::Guest)];
+        assert!(matches!(
+            repo.replace_account_memberships(501, &instance, Utc::now()).await,
+            Err(DbError::Conflict(_))
+        ));
+        let twice = [
+            membership(ContainerKind::Project, 9, "acme/x", AccessLevel::Guest),
+            membership(ContainerKind::Project, 9, "acme/x", AccessLevel::Reporter),
+        ];
+        assert!(
+            matches!(
+                repo.replace_account_memberships(501, &twice, Utc::now()).await,
+                Err(DbError::Conflict(_))
+            ),
+            "{}",
+            db.name
+        );
+        let accounts = repo.list_service_accounts().await.expect("list");
+        assert_eq!(reach(&accounts, 501), second, "{}: rolled back", db.name);
+
+        // An account that reaches nothing any more.
+        repo.replace_account_memberships(502, &[], Utc::now())
+            .await
+            .expect("cleared");
+        let accounts = repo.list_service_accounts().await.expect("list");
+        assert!(reach(&accounts, 502).is_empty(), "{}", db.name);
         db.finish().await;
     }
 }

@@ -1,5 +1,6 @@
 //! Injected latency and faults, for the API routes: fixed or random latency, a rate of 5xx
-//! answers, 429 bursts, connection resets, slow bodies, and pages that end half-way.
+//! answers, 429 bursts, connection resets, slow bodies, pages that end half-way, and one path
+//! that always fails.
 
 use std::{sync::RwLock, time::Duration};
 
@@ -35,6 +36,9 @@ pub struct Faults {
     pub truncate_rate: f64,
     /// Bodies are sent in small pieces with this pause between them.
     pub slow_body_ms: u64,
+    /// Requests whose path and query (as the client sent them, `/api/v4/…`) contain this text
+    /// are answered 500, every time: one listing that keeps failing while the rest work.
+    pub fail_path: Option<String>,
 }
 
 #[derive(Default)]
@@ -94,6 +98,20 @@ pub async fn inject(State(state): State<SimState>, request: Request, next: Next)
     let faults = state.faults.get();
     if faults == Faults::default() {
         return next.run(request).await;
+    }
+    if let Some(text) = faults.fail_path.as_deref().filter(|text| !text.is_empty()) {
+        let uri = request
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .map(|original| original.0.clone())
+            .unwrap_or_else(|| request.uri().clone());
+        if uri.path_and_query().is_some_and(|pq| pq.as_str().contains(text)) {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(serde_json::json!({"message": "500 Internal Server Error"})),
+            )
+                .into_response();
+        }
     }
     let (delay, rolls) = {
         let mut rng = rand::rng();

@@ -69,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             reset_rate: args.reset_rate,
             truncate_rate: args.truncate_rate,
             slow_body_ms: args.slow_body_ms,
+            fail_path: None,
         },
     })
     .await?;

@@ -673,6 +673,94 @@ async fn users_and_members_tell_people_from_bots() {
 }
 
 #[tokio::test]
+async fn an_administrator_reads_a_users_memberships_page_by_page() {
+    let sim = sim(Scenario::Demo).await;
+    let admin = sim.credentials.admin_token.clone();
+    let (account, delivery, runner) = {
+        let world = sim.state.world.read().expect("world");
+        let account = world
+            .users
+            .values()
+            .find(|u| u.username.ends_with("_release_tools"))
+            .map(|u| u.id)
+            .expect("the release tools service account");
+        let delivery = world.group_by_ref("acme/delivery").map(|g| g.id).expect("delivery");
+        let runner = world
+            .project_by_ref("acme/delivery/runner")
+            .map(|p| p.id)
+            .expect("runner");
+        (account, delivery, runner)
+    };
+    // A project membership besides the demo's group one.
+    sim.state
+        .world_mut()
+        .members
+        .insert((Source::Project(runner), account), DEVELOPER);
+    let path = format!("/api/v4/users/{account}/memberships");
+
+    let listed = get(&sim, &path, &admin).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(
+        listed.body,
+        json!([
+            {"source_id": delivery, "source_name": "Acme / Delivery", "source_type": "Namespace", "access_levels": 40},
+            {"source_id": runner, "source_name": "Acme / Delivery / runner", "source_type": "Project", "access_levels": 30},
+        ])
+    );
+    assert_eq!(header(&listed.headers, "x-total"), "2");
+    assert_eq!(header(&listed.headers, "x-page"), "1");
+
+    let paged = get(&sim, &format!("{path}?per_page=1"), &admin).await;
+    assert_eq!(paged.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(header(&paged.headers, "x-total-pages"), "2");
+    assert_eq!(header(&paged.headers, "x-next-page"), "2");
+    assert!(header(&paged.headers, "link").contains("rel=\"next\""));
+    assert_eq!(
+        Value::Array(all_pages(&sim, &format!("{path}?per_page=1"), &admin).await),
+        listed.body
+    );
+
+    let projects = get(&sim, &format!("{path}?type=Project"), &admin).await;
+    assert_eq!(projects.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(projects.body[0]["source_id"], runner);
+    let groups = get(&sim, &format!("{path}?type=Namespace"), &admin).await;
+    assert_eq!(groups.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(groups.body[0]["source_type"], "Namespace");
+    assert_eq!(
+        get(&sim, &format!("{path}?type=Group"), &admin).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Administrators only, whoever is asked about (a user may not read even their own).
+    let owner = sim.credentials.group_owner_token.clone();
+    let refused = get(&sim, &path, &owner).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body, json!({"message": "403 Forbidden"}));
+    let olive = sim
+        .state
+        .world
+        .read()
+        .expect("world")
+        .users
+        .values()
+        .find(|u| u.username == "olive.owner")
+        .map(|u| u.id)
+        .expect("olive");
+    assert_eq!(
+        get(&sim, &format!("/api/v4/users/{olive}/memberships"), &owner)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    for unknown in ["999999", "someone"] {
+        let missing = get(&sim, &format!("/api/v4/users/{unknown}/memberships"), &admin).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(missing.body, json!({"message": "404 User Not Found"}));
+    }
+}
+
+#[tokio::test]
 async fn the_rate_limit_answers_429_with_gitlabs_headers() {
     let sim = sim(Scenario::Demo).await;
     sim.state.limiter.set_limit(3);
@@ -769,6 +857,17 @@ async fn injected_faults_fail_requests_the_way_networks_do() {
         slow.body.as_array().is_some_and(|groups| !groups.is_empty()),
         "a slow body still arrives whole"
     );
+
+    // One path fails every time; the others still answer.
+    set(Faults {
+        fail_path: Some("/memberships".to_owned()),
+        ..Faults::default()
+    });
+    assert_eq!(
+        get(&sim, "/api/v4/users/1/memberships", &admin).await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(get(&sim, "/api/v4/users/1", &admin).await.status, StatusCode::OK);
 
     set(Faults::default());
     assert_eq!(get(&sim, "/api/v4/groups", &admin).await.status, StatusCode::OK);

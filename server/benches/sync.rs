@@ -117,10 +117,14 @@ fn tokens_of_user(world: &World, user: u64) -> usize {
     world.index.tokens_of_user.get(&user).map_or(0, |t| t.len())
 }
 
+fn memberships_of(world: &World, user: u64) -> usize {
+    world.index.memberships_of.get(&user).map_or(0, |m| m.len())
+}
+
 /// The administrator's minimum: `/user`; every group, project and non-human user listed once;
 /// every project's and group's deploy tokens (GitLab's instance-wide list does not say where a
 /// deploy token lives); the access tokens of the projects and groups that have a bot user; and
-/// every service account's tokens.
+/// every service account's tokens and memberships.
 fn minimum_administrator(world: &World) -> u64 {
     let bots = world.users.values().filter(|u| u.kind.is_bot()).count();
     let mut requests = 1 + pages(world.groups.len()) + pages(world.projects.len()) + pages(bots);
@@ -140,7 +144,7 @@ fn minimum_administrator(world: &World) -> u64 {
             user.kind,
             UserKind::GroupServiceAccount { .. } | UserKind::InstanceServiceAccount
         ) {
-            requests += pages(tokens_of_user(world, user.id));
+            requests += pages(tokens_of_user(world, user.id)) + pages(memberships_of(world, user.id));
         }
     }
     requests

@@ -239,6 +239,67 @@ async fn serve_syncs_at_start_and_when_security_asks() {
         .expect("the triage ops service account");
     assert!(triage.contains("triage-ops-scheduled") && triage.contains("triage-ops-reactive"));
     assert!(triage.contains("in acme") && triage.contains("No owner team"));
+    // What it can reach, linked to GitLab, with the role; rendered on the server.
+    assert!(
+        triage.contains("data-membership=\"acme\" data-kind=\"group\" data-role=\"Maintainer\""),
+        "{triage}"
+    );
+    assert!(
+        triage.contains(&format!("href=\"{}/groups/acme\"", app.sim.url)),
+        "{triage}"
+    );
+    assert!(!page.contains("id=\"memberships-note\""));
+}
+
+/// Sync as `token` against the app's own simulated GitLab.
+async fn sync_with(app: &TestApp, token: &str) {
+    let settings = server::sync::SyncSettings::new(app.sim.url.clone(), secrecy::SecretString::from(token.to_owned()));
+    let outcome = server::sync::run(app.repo.clone(), &settings, app::domain::SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync");
+    assert_eq!(
+        outcome.status,
+        app::domain::SyncStatus::Succeeded,
+        "{:?}",
+        outcome.errors
+    );
+}
+
+/// The part of the service accounts page about the account whose username ends with `suffix`.
+fn account_card<'p>(page: &'p str, suffix: &str) -> &'p str {
+    page.split("data-account=\"")
+        .find(|part| part.starts_with("service_account_group_") && part.contains(&format!("{suffix}\"")))
+        .unwrap_or_else(|| panic!("no {suffix} account in {page}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_accounts_show_what_they_can_reach_once_an_administrator_synced() {
+    let app = TestApp::spawn().await;
+    let engineer = app.signed_in("eli.eng").await;
+
+    // A group owner's sync finds the accounts, not their memberships: the page says why.
+    sync_with(&app, &app.sim.credentials.group_owner_token).await;
+    let (status, page) = engineer.get("/service-accounts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"memberships-note\""), "{page}");
+    assert!(account_card(&page, "_release_tools").contains("no group or project membership known"));
+
+    sync_with(&app, &app.sim.credentials.admin_token).await;
+    let (_, page) = engineer.get("/service-accounts").await;
+    assert!(!page.contains("id=\"memberships-note\""));
+    let release = account_card(&page, "_release_tools");
+    assert!(
+        release.contains("data-membership=\"acme/delivery\" data-kind=\"group\" data-role=\"Maintainer\""),
+        "{release}"
+    );
+    assert!(release.contains(&format!("href=\"{}/groups/acme/delivery\"", app.sim.url)));
+    assert!(account_card(&page, "_gitlab_bot").contains("data-role=\"Owner\""));
+
+    // A group owner's run afterwards keeps what the administrator's read, and says so.
+    sync_with(&app, &app.sim.credentials.group_owner_token).await;
+    let (_, page) = engineer.get("/service-accounts").await;
+    assert!(page.contains("id=\"memberships-note\""));
+    assert!(account_card(&page, "_release_tools").contains("data-membership=\"acme/delivery\""));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use app::{
     db::Repo,
-    domain::{SyncStatus, SyncTrigger, TokenKind},
+    domain::{AccessLevel, ContainerKind, SyncStatus, SyncTrigger, TokenKind},
     server::inventory::TokenQuery,
 };
 use chrono::NaiveDate;
@@ -174,6 +174,79 @@ fn truth(sim: &SimHandle) -> BTreeMap<(TokenKind, i64), Seen> {
     found
 }
 
+/// What each service account can reach: (kind, full path, role), by username.
+type Reach = BTreeMap<String, Vec<(&'static str, String, AccessLevel)>>;
+
+/// The memberships the inventory shows, by service account.
+async fn stored_reach(repo: &Repo) -> Reach {
+    repo.list_service_accounts()
+        .await
+        .expect("service accounts")
+        .into_iter()
+        .map(|account| {
+            let mut reach: Vec<_> = account
+                .memberships
+                .into_iter()
+                .map(|m| (m.source_kind.as_str(), m.source_path, m.access_level))
+                .collect();
+            reach.sort();
+            (account.username, reach)
+        })
+        .collect()
+}
+
+/// Every service account's direct memberships, from the simulator's world.
+fn true_reach(sim: &SimHandle) -> Reach {
+    let world = sim.state.world.read().expect("world");
+    world
+        .users
+        .values()
+        .filter(|u| {
+            matches!(
+                u.kind,
+                UserKind::GroupServiceAccount { .. } | UserKind::InstanceServiceAccount
+            )
+        })
+        .map(|user| {
+            let mut reach: Vec<_> = world
+                .index
+                .memberships_of
+                .get(&user.id)
+                .into_iter()
+                .flatten()
+                .map(|(source, level)| {
+                    let (kind, path) = match source {
+                        Source::Group(id) => (ContainerKind::Group, world.groups[id].full_path.clone()),
+                        Source::Project(id) => (ContainerKind::Project, world.projects[id].path_with_namespace.clone()),
+                    };
+                    (
+                        kind.as_str(),
+                        path,
+                        AccessLevel::try_from(i32::from(*level)).expect("a role"),
+                    )
+                })
+                .collect();
+            reach.sort();
+            (user.username.clone(), reach)
+        })
+        .collect()
+}
+
+/// Gives the first service account of the world a project membership too (the seeded worlds give
+/// them group memberships only); returns its username.
+fn add_project_membership(sim: &SimHandle) -> String {
+    let mut world = sim.state.world_mut();
+    let account = world
+        .users
+        .values()
+        .find(|u| matches!(u.kind, UserKind::GroupServiceAccount { .. }))
+        .map(|u| (u.id, u.username.clone()))
+        .expect("a service account");
+    let project = *world.projects.keys().next().expect("a project");
+    world.members.insert((Source::Project(project), account.0), REPORTER);
+    account.1
+}
+
 /// The stored tokens that are not gone must be exactly the truth.
 fn assert_matches(stored: &BTreeMap<(TokenKind, i64), Seen>, truth: &BTreeMap<(TokenKind, i64), Seen>) {
     let present: BTreeMap<_, _> = stored
@@ -209,6 +282,7 @@ async fn an_administrator_sync_stores_exactly_what_gitlab_holds() {
 }
 
 async fn administrator_sync(sim: &SimHandle, repo: Repo) {
+    let with_project = add_project_membership(sim);
     let outcome = sync::run(
         repo.clone(),
         &settings(sim, &sim.credentials.admin_token, StrategyChoice::Auto),
@@ -227,6 +301,18 @@ async fn administrator_sync(sim: &SimHandle, repo: Repo) {
     assert_eq!(runs[0].strategy.as_deref(), Some("administrator"));
     assert_eq!(runs[0].requests, outcome.requests);
     assert_eq!(runs[0].progress.tokens_seen, truth(sim).len() as u64);
+
+    // What every service account can reach, groups and projects, with the role.
+    let reach = stored_reach(&repo).await;
+    assert_eq!(reach, true_reach(sim));
+    assert!(
+        reach[&with_project].iter().any(|(kind, ..)| *kind == "project"),
+        "{reach:?}"
+    );
+    assert!(
+        reach.values().all(|r| !r.is_empty()),
+        "every seeded account is a member somewhere"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,6 +333,10 @@ async fn a_group_owner_sync_walks_the_groups_and_stores_the_same() {
     let mut expected = truth(&sim);
     expected.retain(|_, seen| !(seen.kind == TokenKind::Personal && seen.container_path.is_empty()));
     assert_matches(&stored(&repo).await, &expected);
+    // GitLab lists memberships to administrators only: none are read, none are invented.
+    let reach = stored_reach(&repo).await;
+    assert!(!reach.is_empty());
+    assert!(reach.values().all(Vec::is_empty), "{reach:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,6 +484,8 @@ async fn faults_change_nothing_and_mark_nothing_gone() {
         assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
         assert_eq!(outcome.progress.tokens_gone, 0);
         assert_matches(&stored(&repo).await, &truth(&sim));
+        // The group owner's run leaves what the administrator's read.
+        assert_eq!(stored_reach(&repo).await, true_reach(&sim));
     }
 }
 
@@ -406,6 +498,8 @@ async fn failed_listings_end_partial_and_keep_their_tokens() {
         .await
         .expect("clean sync");
     let before = stored(&repo).await;
+    let reach_before = stored_reach(&repo).await;
+    assert!(reach_before.values().any(|r| !r.is_empty()));
     // Every request fails: retries run out everywhere.
     sim.state.faults.set(Faults {
         error_rate: 1.0,
@@ -418,6 +512,79 @@ async fn failed_listings_end_partial_and_keep_their_tokens() {
     assert_eq!(outcome.status, SyncStatus::Failed);
     assert_eq!(outcome.progress.tokens_gone, 0);
     assert_eq!(stored(&repo).await, before, "nothing lost, nothing marked gone");
+    assert_eq!(stored_reach(&repo).await, reach_before, "memberships kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_membership_listing_keeps_that_accounts_memberships() {
+    for db in support::backends().await {
+        println!("backend: {}", db.name);
+        let sim = simulator(19).await;
+        failed_membership_listing(&sim, db.repo.clone()).await;
+        db.finish().await;
+    }
+}
+
+async fn failed_membership_listing(sim: &SimHandle, repo: Repo) {
+    let settings = settings(sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("first sync");
+    let before = stored_reach(&repo).await;
+    assert_eq!(before, true_reach(sim));
+
+    // Two service accounts' memberships change in GitLab: one gains a project, the other loses
+    // its groups and gains a project. The first one's listing fails every time.
+    let (failing, failing_name, other_name) = {
+        let mut world = sim.state.world_mut();
+        let accounts: Vec<(Id, String)> = world
+            .users
+            .values()
+            .filter(|u| matches!(u.kind, UserKind::GroupServiceAccount { .. }))
+            .map(|u| (u.id, u.username.clone()))
+            .take(2)
+            .collect();
+        let projects: Vec<Id> = world.projects.keys().copied().take(2).collect();
+        world
+            .members
+            .insert((Source::Project(projects[0]), accounts[0].0), DEVELOPER);
+        world.members.retain(|(_, user), _| *user != accounts[1].0);
+        world
+            .members
+            .insert((Source::Project(projects[1]), accounts[1].0), MAINTAINER);
+        (accounts[0].0, accounts[0].1.clone(), accounts[1].1.clone())
+    };
+    sim.state.faults.set(Faults {
+        fail_path: Some(format!("/users/{failing}/memberships")),
+        ..Faults::default()
+    });
+    let mut quick = settings.clone();
+    quick.client.attempts = 2;
+    let outcome = sync::run(repo.clone(), &quick, SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Partial);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert_eq!(outcome.errors[0].scope, format!("{failing_name} memberships"));
+    assert_eq!(outcome.progress.tokens_gone, 0, "a membership listing hides no token");
+    assert_matches(&stored(&repo).await, &truth(sim));
+    let now = stored_reach(&repo).await;
+    let truth_now = true_reach(sim);
+    assert_eq!(
+        now[&failing_name], before[&failing_name],
+        "the failed listing keeps the old ones"
+    );
+    assert_ne!(truth_now[&failing_name], before[&failing_name]);
+    assert_eq!(now[&other_name], truth_now[&other_name], "the others are up to date");
+    assert_ne!(now[&other_name], before[&other_name]);
+
+    // Once GitLab answers again, the next run catches up.
+    sim.state.faults.set(Faults::default());
+    let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("next sync");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    assert_eq!(stored_reach(&repo).await, true_reach(sim));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,10 @@ use super::{
     contains_pattern, unique_violation,
 };
 use crate::{
-    domain::{ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary, ValidOwnership},
+    domain::{
+        AccessLevel, AccountMembership, ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary,
+        ValidOwnership,
+    },
     server::inventory::{TokenQuery, TokenSort},
 };
 
@@ -152,6 +155,31 @@ macro_rules! sql_repository {
                 &self.pool
             }
 
+            /// What each service account still in GitLab can reach, by account: groups first,
+            /// then by path.
+            async fn service_account_memberships(
+                &self,
+            ) -> Result<std::collections::HashMap<i64, Vec<AccountMembership>>, DbError> {
+                let rows: Vec<(i64, String, i64, String, i32)> = sqlx::query_as(
+                    "SELECT m.account_gitlab_id, m.source_kind, m.source_gitlab_id, m.source_path, m.access_level \
+                     FROM account_memberships m JOIN accounts a ON a.gitlab_id = m.account_gitlab_id \
+                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL \
+                     ORDER BY m.account_gitlab_id, m.source_kind, m.source_path",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut found: std::collections::HashMap<i64, Vec<AccountMembership>> = std::collections::HashMap::new();
+                for (account, kind, source_gitlab_id, source_path, level) in rows {
+                    found.entry(account).or_default().push(AccountMembership {
+                        source_kind: kind.parse()?,
+                        source_gitlab_id,
+                        source_path,
+                        access_level: AccessLevel::try_from(level)?,
+                    });
+                }
+                Ok(found)
+            }
+
             /// Adds the `WHERE` clause of `query` (everything but sort and page).
             fn push_filters(builder: &mut QueryBuilder<'_, $db>, query: &TokenQuery, today: NaiveDate) {
                 builder.push(" WHERE 1 = 1");
@@ -282,6 +310,7 @@ macro_rules! sql_repository {
                 .fetch_all(&self.pool)
                 .await?;
                 let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+                let mut memberships = self.service_account_memberships().await?;
                 let rules = self.team_rules().await?;
                 Ok(accounts
                     .into_iter()
@@ -299,6 +328,7 @@ macro_rules! sql_repository {
                             .cloned()
                             .collect();
                         crate::domain::ServiceAccount {
+                            memberships: memberships.remove(&gitlab_id).unwrap_or_default(),
                             gitlab_id,
                             username,
                             name,

@@ -11,8 +11,8 @@ use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use super::{DbError, PostgresRepository, SqliteRepository, join_scopes};
 use crate::domain::{
-    AccountRecord, ContainerKind, GroupRecord, ProjectRecord, SyncError, SyncProgress, SyncRun, SyncStatus,
-    SyncTrigger, TokenEventKind, TokenKind, TokenRecord, UnknownScope,
+    AccountMembership, AccountRecord, ContainerKind, GroupRecord, ProjectRecord, SyncError, SyncProgress, SyncRun,
+    SyncStatus, SyncTrigger, TokenEventKind, TokenKind, TokenRecord, UnknownScope,
 };
 
 /// Rows per statement: at most 19 bound values a row stays far below both backends' limits.
@@ -200,6 +200,17 @@ pub trait SyncStore: Send + Sync {
         batch: &SyncBatch,
         seen_at: DateTime<Utc>,
     ) -> Result<SyncWriteCounts, DbError>;
+
+    /// Replaces what one account can reach (its memberships) with `memberships`, in one
+    /// transaction. Sync calls it only once the account's whole listing was read, so a listing
+    /// that failed leaves the previous memberships as they were. A membership must be of a group
+    /// or a project.
+    async fn replace_account_memberships(
+        &self,
+        account_gitlab_id: i64,
+        memberships: &[AccountMembership],
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
 
     /// Marks gone the tokens not seen since `seen_at` that `rule` allows; returns how many.
     async fn mark_tokens_gone(&self, run_id: i64, seen_at: DateTime<Utc>, rule: &GoneRule) -> Result<u64, DbError>;
@@ -550,6 +561,51 @@ macro_rules! sync_store {
                 }
                 tx.commit().await?;
                 Ok(counts)
+            }
+
+            async fn replace_account_memberships(
+                &self,
+                account_gitlab_id: i64,
+                memberships: &[AccountMembership],
+                seen_at: DateTime<Utc>,
+            ) -> Result<(), DbError> {
+                if let Some(other) = memberships
+                    .iter()
+                    .find(|m| !matches!(m.source_kind, ContainerKind::Group | ContainerKind::Project))
+                {
+                    return Err(DbError::Conflict(format!(
+                        "a membership is of a group or a project, not of {:?}",
+                        other.source_kind.as_str()
+                    )));
+                }
+                let mut tx = self.pool().begin_with($begin).await?;
+                sqlx::query("DELETE FROM account_memberships WHERE account_gitlab_id = $1")
+                    .bind(account_gitlab_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for chunk in memberships.chunks(BATCH) {
+                    let mut builder = QueryBuilder::<$db>::new(
+                        "INSERT INTO account_memberships (account_gitlab_id, source_kind, source_gitlab_id, \
+                         source_path, access_level, last_seen_at) ",
+                    );
+                    builder.push_values(chunk, |mut row, membership| {
+                        row.push_bind(account_gitlab_id)
+                            .push_bind(membership.source_kind.as_str())
+                            .push_bind(membership.source_gitlab_id)
+                            .push_bind(membership.source_path.clone())
+                            .push_bind(i32::from(membership.access_level))
+                            .push_bind(seen_at);
+                    });
+                    builder.build().execute(&mut *tx).await.map_err(|error| {
+                        if super::unique_violation(&error) {
+                            DbError::Conflict("the same group or project is listed twice".to_owned())
+                        } else {
+                            DbError::Sqlx(error)
+                        }
+                    })?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn mark_tokens_gone(

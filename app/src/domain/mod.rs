@@ -12,7 +12,9 @@ pub mod wizard;
 
 pub use expiry::{ExpiryWindow, relative_day};
 pub use ownership::{FieldError, Ownership, OwnershipEdit, ValidOwnership};
-pub use people::{GroupMembership, Role, RolePolicy, ServiceAccount, TeamMembership, TeamRule, TeamStats, Viewer};
+pub use people::{
+    AccountMembership, GroupMembership, Role, RolePolicy, ServiceAccount, TeamMembership, TeamRule, TeamStats, Viewer,
+};
 pub use scope::Scope;
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,

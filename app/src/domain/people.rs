@@ -138,6 +138,34 @@ pub struct ServiceAccount {
     pub owner_team: Option<super::TeamRef>,
     /// Its personal access tokens still in GitLab.
     pub tokens: Vec<super::TokenSummary>,
+    /// What it can reach: its direct memberships, groups first, then by path. Empty until a sync
+    /// with an administrator's credential read them.
+    pub memberships: Vec<AccountMembership>,
+}
+
+/// A group or project an account is a direct member of, and its role there (GitLab's
+/// `/users/:id/memberships`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountMembership {
+    /// `Group` or `Project`.
+    pub source_kind: super::ContainerKind,
+    pub source_gitlab_id: i64,
+    /// The group's full path or the project's path with namespace.
+    pub source_path: String,
+    pub access_level: AccessLevel,
+}
+
+impl AccountMembership {
+    /// Its page in GitLab (`gitlab_url` without a trailing slash): `/groups/<path>` for a group,
+    /// `/<path>` for a project.
+    pub fn web_url(&self, gitlab_url: &str) -> String {
+        let prefix = if self.source_kind == super::ContainerKind::Group {
+            "/groups"
+        } else {
+            ""
+        };
+        format!("{gitlab_url}{prefix}/{}", self.source_path)
+    }
 }
 
 /// The team owning the longest of its group paths that is `path` or above it.
@@ -247,6 +275,25 @@ pub fn resolve_roles(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memberships_link_to_their_group_or_project_in_gitlab() {
+        let membership = |source_kind, path: &str| AccountMembership {
+            source_kind,
+            source_gitlab_id: 1,
+            source_path: path.to_owned(),
+            access_level: AccessLevel::Maintainer,
+        };
+        let base = "https://gitlab.example.com";
+        assert_eq!(
+            membership(super::super::ContainerKind::Group, "acme/delivery").web_url(base),
+            "https://gitlab.example.com/groups/acme/delivery"
+        );
+        assert_eq!(
+            membership(super::super::ContainerKind::Project, "acme/delivery/runner").web_url(base),
+            "https://gitlab.example.com/acme/delivery/runner"
+        );
+    }
 
     fn member(path: &str, level: Option<AccessLevel>) -> GroupMembership {
         GroupMembership {

@@ -146,13 +146,34 @@ pub async fn list_team_stats() -> Result<Vec<crate::domain::TeamStats>, AppError
     Ok(state.repo.team_stats(chrono::Utc::now().date_naive()).await?)
 }
 
-/// Every service account with its group, owner team and tokens; anyone signed in.
+/// The service accounts page: every account with its group, owner team, tokens and memberships.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccountsView {
+    pub accounts: Vec<crate::domain::ServiceAccount>,
+    pub today: NaiveDate,
+    /// GitLab's address, for links.
+    pub gitlab_url: Option<String>,
+    /// The newest sync run read GitLab as a group owner: GitLab lists memberships to
+    /// administrators only, so the memberships shown are those an earlier run found, if any.
+    pub memberships_unread: bool,
+}
+
+/// Every service account with its group, owner team, tokens and what it can reach; anyone
+/// signed in.
 #[server]
-pub async fn list_service_accounts() -> Result<(Vec<crate::domain::ServiceAccount>, NaiveDate), AppError> {
+pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
     crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
-    Ok((
-        state.repo.list_service_accounts().await?,
-        chrono::Utc::now().date_naive(),
-    ))
+    let last_strategy = state
+        .repo
+        .list_sync_runs(20)
+        .await?
+        .into_iter()
+        .find_map(|run| run.strategy);
+    Ok(ServiceAccountsView {
+        accounts: state.repo.list_service_accounts().await?,
+        today: chrono::Utc::now().date_naive(),
+        gitlab_url: state.gitlab_url.clone(),
+        memberships_unread: last_strategy.as_deref() == Some("group_owner"),
+    })
 }

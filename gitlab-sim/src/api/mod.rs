@@ -111,6 +111,7 @@ pub fn router(state: SimState) -> Router<SimState> {
         .route("/user", get(users::get_current_user))
         .route("/users", get(users::list_users))
         .route("/users/{id}", get(users::get_user))
+        .route("/users/{id}/memberships", get(users::list_user_memberships))
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
 }
 

@@ -35,6 +35,35 @@ pub async fn get_user(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(Json(views::user(&api.query.base_url, user, api.caller.is_admin)).into_response())
 }
 
+/// `GET /users/:id/memberships`, for administrators only: the user's direct memberships of
+/// groups (`Namespace`) and projects, `type=Namespace` or `type=Project` keeping one kind.
+pub async fn list_user_memberships(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    if !api.caller.is_admin {
+        return Err(ApiError::Forbidden);
+    }
+    let world = api.world();
+    let user = id
+        .parse::<Id>()
+        .ok()
+        .filter(|id| world.users.contains_key(id))
+        .ok_or(ApiError::NotFound("User"))?;
+    let keep = match api.query.get("type") {
+        None => None,
+        Some("Namespace") => Some("Namespace"),
+        Some("Project") => Some("Project"),
+        Some(_) => return Err(ApiError::BadRequest("type does not have a valid value".to_owned())),
+    };
+    let memberships = world
+        .index
+        .memberships_of
+        .get(&user)
+        .into_iter()
+        .flatten()
+        .filter_map(|(source, level)| views::membership(&world, *source, *level))
+        .filter(|membership| keep.is_none_or(|kind| membership.source_type == kind));
+    paging::offset(&api.query, memberships, |membership| membership)
+}
+
 /// `GET /users` with `username`, `search`, `humans`, `exclude_humans`, `exclude_internal`,
 /// `without_project_bots`; keyset pagination by id when asked.
 pub async fn list_users(api: Api) -> ApiResult<Response> {

@@ -217,6 +217,37 @@ pub fn member(base: &str, user_value: &User, access_level: u8) -> Value {
     value
 }
 
+/// One of a user's memberships as `/users/:id/memberships` shows it: the group (`Namespace`) or
+/// project, by id and full name, and the role.
+#[derive(Serialize)]
+pub struct MembershipView {
+    pub source_id: Id,
+    pub source_name: String,
+    pub source_type: &'static str,
+    pub access_levels: u8,
+}
+
+/// `None` when the group or project no longer exists.
+pub fn membership(world: &World, source: Source, access_level: u8) -> Option<MembershipView> {
+    let (source_id, source_name, source_type) = match source {
+        Source::Group(id) => (id, world.groups.get(&id)?.full_name.clone(), "Namespace"),
+        Source::Project(id) => {
+            let project = world.projects.get(&id)?;
+            let name = match world.groups.get(&project.namespace_id) {
+                Some(group) => format!("{} / {}", group.full_name, project.name),
+                None => project.name.clone(),
+            };
+            (id, name, "Project")
+        }
+    };
+    Some(MembershipView {
+        source_id,
+        source_name,
+        source_type,
+        access_levels: access_level,
+    })
+}
+
 /// A personal access token as `/personal_access_tokens` shows it; with `access_level` for a
 /// project or group access token.
 #[derive(Serialize)]

@@ -423,6 +423,30 @@ pub struct ApiDeployToken {
     pub scopes: Vec<String>,
 }
 
+/// One of a user's direct memberships (`/users/:id/memberships`, administrators only).
+/// `source_type` is `Namespace` (a group) or `Project`; GitLab's documentation writes the level as
+/// a string, its API as a number: both are read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiMembership {
+    pub source_id: i64,
+    pub source_type: String,
+    #[serde(deserialize_with = "number_or_text")]
+    pub access_levels: i32,
+}
+
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Level {
+        Number(i32),
+        Text(String),
+    }
+    match Level::deserialize(deserializer)? {
+        Level::Number(level) => Ok(level),
+        Level::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +460,23 @@ mod tests {
             Some("https://g.example/api/v4/projects?id_after=5&pagination=keyset")
         );
         assert_eq!(next_link("<https://g.example/x>; rel=\"first\""), None);
+    }
+
+    #[test]
+    fn membership_levels_are_read_as_numbers_or_text() {
+        let levels: Vec<ApiMembership> = serde_json::from_str(
+            r#"[{"source_id": 1, "source_name": "Acme", "source_type": "Namespace", "access_levels": 40},
+                {"source_id": 2, "source_name": "Acme / api", "source_type": "Project", "access_levels": "20"}]"#,
+        )
+        .expect("memberships");
+        assert_eq!(levels[0].access_levels, 40);
+        assert_eq!(levels[1].access_levels, 20);
+        assert!(
+            serde_json::from_str::<ApiMembership>(
+                r#"{"source_id": 1, "source_type": "Project", "access_levels": "x"}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -5,15 +5,18 @@
 //!   non-human user (keyset) instance-wide. Bot usernames (`project_<id>_bot_…`,
 //!   `group_<id>_bot_…`) say which projects and groups have access tokens, so only those are
 //!   asked for them (with their access levels, which `/personal_access_tokens` lacks); service
-//!   accounts' tokens come from `/personal_access_tokens?user_id=`. Deploy tokens are asked of
-//!   every project and group: GitLab's instance-wide `/deploy_tokens` does not say where a token
-//!   lives.
+//!   accounts' tokens come from `/personal_access_tokens?user_id=`, and what they can reach from
+//!   `/users/:id/memberships`. Deploy tokens are asked of every project and group: GitLab's
+//!   instance-wide `/deploy_tokens` does not say where a token lives.
 //! - **group owner**: walks each root group (configured, or every top-level group the
 //!   credential owns): its descendant groups and projects, then each one's access tokens and
-//!   deploy tokens, and the root's service accounts and their tokens.
+//!   deploy tokens, and the root's service accounts and their tokens. GitLab lists a user's
+//!   memberships to administrators only, so this way leaves the stored memberships as they are.
 //!
-//! Writes go through one writer task in batches (one transaction each). Tokens not seen are
-//! marked gone at the end, and only where every listing that could have shown them succeeded.
+//! Writes go through one writer task in batches (one transaction each); an account's
+//! memberships, once its listing was read to the end, replace the stored ones in a transaction of
+//! their own. Tokens not seen are marked gone at the end, and only where every listing that could
+//! have shown them succeeded.
 
 pub mod cli;
 pub mod client;
@@ -29,8 +32,8 @@ use anyhow::Context;
 use app::{
     db::{GoneRule, Repo, SyncBatch},
     domain::{
-        AccessLevel, AccountKind, AccountRecord, ContainerKind, GroupRecord, ProjectRecord, SyncError, SyncProgress,
-        SyncStatus, SyncTrigger, TokenKind, TokenRecord, UnknownScope,
+        AccessLevel, AccountKind, AccountMembership, AccountRecord, ContainerKind, GroupRecord, ProjectRecord,
+        SyncError, SyncProgress, SyncStatus, SyncTrigger, TokenKind, TokenRecord, UnknownScope,
     },
 };
 use chrono::{DateTime, Utc};
@@ -39,8 +42,8 @@ use secrecy::SecretString;
 use tokio::sync::{mpsc, watch};
 
 use self::client::{
-    ApiAccessToken, ApiDeployToken, ApiGroup, ApiProject, ApiUser, ApiUserSelf, ClientError, ClientOptions,
-    GitLabClient,
+    ApiAccessToken, ApiDeployToken, ApiGroup, ApiMembership, ApiProject, ApiUser, ApiUserSelf, ClientError,
+    ClientOptions, GitLabClient,
 };
 
 /// Which way to read GitLab.
@@ -148,13 +151,18 @@ impl Tally {
     }
 
     fn error(&self, scope: impl Into<String>, error: &ClientError, unknown: UnknownScope) {
+        self.failed(scope, error);
+        Self::lock(&self.unknown).push(unknown);
+    }
+
+    /// A listing that failed and hides no token (a service account's memberships).
+    fn failed(&self, scope: impl Into<String>, error: &ClientError) {
         let scope = scope.into();
         tracing::warn!(sync.scope = %scope, error.message = %error, "sync could not read a listing");
         Self::lock(&self.errors).push(SyncError {
             scope,
             message: error.to_string(),
         });
-        Self::lock(&self.unknown).push(unknown);
     }
 
     fn listed(&self, kind: TokenKind, container: ContainerKind, id: Option<i64>) {
@@ -311,7 +319,7 @@ async fn collect_and_write(
         )
         .await;
 
-    let (batches, mut receiver) = mpsc::channel::<SyncBatch>(64);
+    let (batches, mut receiver) = mpsc::channel::<Write>(64);
     let writer = {
         let repo = repo.clone();
         let tally = tally.clone();
@@ -330,7 +338,18 @@ async fn collect_and_write(
                 progress.tokens_changed += counts.changed;
                 Ok(())
             };
-            while let Some(batch) = receiver.recv().await {
+            while let Some(write) = receiver.recv().await {
+                let batch = match write {
+                    Write::Batch(batch) => batch,
+                    Write::Memberships {
+                        account_gitlab_id,
+                        memberships,
+                    } => {
+                        repo.replace_account_memberships(account_gitlab_id, &memberships, seen_at)
+                            .await?;
+                        continue;
+                    }
+                };
                 pending.tokens.extend(batch.tokens);
                 pending.accounts.extend(batch.accounts);
                 pending.groups.extend(batch.groups);
@@ -365,6 +384,18 @@ async fn collect_and_write(
         repo.mark_structure_gone(seen_at).await?;
     }
     Ok(strategy)
+}
+
+/// What the listings hand the writer task.
+#[derive(Debug)]
+enum Write {
+    /// Tokens, accounts, groups and projects, written in batches.
+    Batch(SyncBatch),
+    /// One account's memberships, read to the end: they replace the stored ones at once.
+    Memberships {
+        account_gitlab_id: i64,
+        memberships: Vec<AccountMembership>,
+    },
 }
 
 fn group_record(group: &ApiGroup) -> GroupRecord {
@@ -469,6 +500,45 @@ enum Work {
         user_id: i64,
         container: Container,
     },
+    /// A service account's memberships (administrators only), with the full paths of the groups
+    /// and projects sync knows.
+    Memberships {
+        user_id: i64,
+        username: String,
+        paths: Arc<SourcePaths>,
+    },
+}
+
+/// Full paths by (group or project, GitLab id).
+type SourcePaths = HashMap<(ContainerKind, i64), String>;
+
+fn source_paths(groups: &[ApiGroup], projects: &[ApiProject]) -> SourcePaths {
+    groups
+        .iter()
+        .map(|g| ((ContainerKind::Group, g.id), g.full_path.clone()))
+        .chain(
+            projects
+                .iter()
+                .map(|p| ((ContainerKind::Project, p.id), p.path_with_namespace.clone())),
+        )
+        .collect()
+}
+
+/// A membership as stored, or `None` for one the inventory leaves out: of a group or project
+/// outside the groups sync reads (or created since they were listed), or at a level that is no
+/// role (Minimal Access reaches nothing a token could use).
+fn membership_record(membership: &ApiMembership, paths: &SourcePaths) -> Option<AccountMembership> {
+    let kind = match membership.source_type.as_str() {
+        "Namespace" => ContainerKind::Group,
+        "Project" => ContainerKind::Project,
+        _ => return None,
+    };
+    Some(AccountMembership {
+        source_kind: kind,
+        source_gitlab_id: membership.source_id,
+        source_path: paths.get(&(kind, membership.source_id))?.clone(),
+        access_level: AccessLevel::try_from(membership.access_levels).ok()?,
+    })
 }
 
 impl Work {
@@ -478,6 +548,7 @@ impl Work {
             Work::Access(_) => "group access tokens",
             Work::Deploy(_) => "deploy tokens",
             Work::ServiceAccount { .. } => "service account tokens",
+            Work::Memberships { .. } => "service account memberships",
         }
     }
 }
@@ -486,7 +557,7 @@ impl Work {
 async fn fetch_work(
     client: &GitLabClient,
     tally: &Tally,
-    batches: &mpsc::Sender<SyncBatch>,
+    batches: &mpsc::Sender<Write>,
     work: Vec<Work>,
     usernames: &HashMap<i64, String>,
 ) {
@@ -561,14 +632,37 @@ async fn fetch_work(
                         None
                     }
                 },
+                Work::Memberships {
+                    user_id,
+                    username,
+                    paths,
+                } => {
+                    // Only a listing read to the end replaces what is stored; a failed one keeps it.
+                    match client
+                        .all_pages::<ApiMembership>(&format!("/users/{user_id}/memberships"))
+                        .await
+                    {
+                        Ok(found) => {
+                            let memberships = found.iter().filter_map(|m| membership_record(m, paths)).collect();
+                            let _ = batches
+                                .send(Write::Memberships {
+                                    account_gitlab_id: *user_id,
+                                    memberships,
+                                })
+                                .await;
+                        }
+                        Err(error) => tally.failed(format!("{username} memberships"), &error),
+                    }
+                    None
+                }
             };
             tally.phase(phase, 1, None);
             if let Some(tokens) = tokens.filter(|t| !t.is_empty()) {
                 let _ = batches
-                    .send(SyncBatch {
+                    .send(Write::Batch(SyncBatch {
                         tokens,
                         ..SyncBatch::default()
-                    })
+                    }))
                     .await;
             }
         })
@@ -592,7 +686,7 @@ async fn administrator(
     client: &GitLabClient,
     settings: &SyncSettings,
     tally: &Tally,
-    batches: &mpsc::Sender<SyncBatch>,
+    batches: &mpsc::Sender<Write>,
 ) -> anyhow::Result<()> {
     let everything = || UnknownScope {
         kind: None,
@@ -627,11 +721,11 @@ async fn administrator(
         tally.phase("groups", groups.len() as u64, Some(groups.len() as u64));
         tally.phase("projects", projects.len() as u64, Some(projects.len() as u64));
         let _ = batches
-            .send(SyncBatch {
+            .send(Write::Batch(SyncBatch {
                 groups: groups.iter().map(group_record).collect(),
                 projects: projects.iter().map(project_record).collect(),
                 ..SyncBatch::default()
-            })
+            }))
             .await;
         let work: Vec<Work> = projects
             .iter()
@@ -700,10 +794,10 @@ async fn administrator(
         tally.phase("accounts", accounts.len() as u64, Some(accounts.len() as u64));
         let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
         let _ = batches
-            .send(SyncBatch {
+            .send(Write::Batch(SyncBatch {
                 accounts,
                 ..SyncBatch::default()
-            })
+            }))
             .await;
 
         let mut work = Vec::new();
@@ -722,6 +816,10 @@ async fn administrator(
                 tally.listed(TokenKind::GroupAccess, ContainerKind::Group, Some(group.id));
             }
         }
+        // What service accounts can reach needs every group's and project's path; when
+        // discovery failed, the memberships stored stay as they are.
+        let discovered = *Tally::lock(&tally.discovery_complete);
+        let paths = discovered.then(|| Arc::new(source_paths(&groups, &projects)));
         for (user_id, (kind, id)) in service_accounts {
             let path = match id.and_then(|id| group_paths.get(&id)) {
                 Some(path) => path.clone(),
@@ -733,6 +831,16 @@ async fn administrator(
                 user_id,
                 container: Container { kind, id, path },
             });
+            if let Some(paths) = &paths {
+                work.push(Work::Memberships {
+                    user_id,
+                    username: usernames
+                        .get(&user_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("user {user_id}")),
+                    paths: paths.clone(),
+                });
+            }
         }
         fetch_work(client, tally, batches, work, &usernames).await;
         Ok(())
@@ -763,7 +871,7 @@ async fn group_owner(
     client: &GitLabClient,
     settings: &SyncSettings,
     tally: &Tally,
-    batches: &mpsc::Sender<SyncBatch>,
+    batches: &mpsc::Sender<Write>,
 ) -> anyhow::Result<()> {
     let roots: Vec<ApiGroup> = if settings.root_groups.is_empty() {
         client
@@ -879,12 +987,12 @@ async fn group_owner(
         .map(|(user, _)| (user.id, user.username.clone()))
         .collect();
     let _ = batches
-        .send(SyncBatch {
+        .send(Write::Batch(SyncBatch {
             accounts,
             groups: groups.iter().map(group_record).collect(),
             projects: projects.iter().map(project_record).collect(),
             tokens: Vec::new(),
-        })
+        }))
         .await;
 
     let mut work = Vec::new();

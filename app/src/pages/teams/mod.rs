@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     components::{ErrorPanel, KindBadge, RelativeDate},
-    server::teams::{TeamSummary, team_overview},
+    server::teams::{ServiceAccountsView, TeamSummary, team_overview},
 };
 
 #[component]
@@ -165,8 +165,9 @@ pub fn TeamsPage() -> impl IntoView {
     }
 }
 
-/// Every service account: the group it belongs to, the team that owns it, and its tokens with
-/// what they can do (scopes and role).
+/// Every service account: the group it belongs to, the team that owns it, what it can reach (its
+/// group and project memberships, linked to GitLab, with the role) and its tokens with what they
+/// can do (scopes and role).
 #[component]
 pub fn ServiceAccountsPage() -> impl IntoView {
     let accounts = OnceResource::new(crate::server::teams::list_service_accounts());
@@ -179,10 +180,15 @@ pub fn ServiceAccountsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading service accounts…"</p> }>
             {move || Suspend::new(async move {
                 match accounts.await {
-                    Ok((accounts, _)) if accounts.is_empty() => view! { <p class="mt-6 text-slate-600">"No service accounts were found by sync."</p> }.into_any(),
-                    Ok((accounts, today)) => view! {
+                    Ok(view) if view.accounts.is_empty() => view! { <p class="mt-6 text-slate-600">"No service accounts were found by sync."</p> }.into_any(),
+                    Ok(ServiceAccountsView { accounts, today, gitlab_url, memberships_unread }) => view! {
+                        {memberships_unread.then(|| view! {
+                            <p id="memberships-note" class="mt-4 max-w-3xl rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-800">
+                                "What an account can reach is read with an administrator's credential (GitLab lists a user's memberships to administrators only). The last sync used a group owner's, so the memberships below may be missing or out of date."
+                            </p>
+                        })}
                         <div id="service-accounts" class="mt-6 space-y-4">
-                            {accounts.into_iter().map(|account| view! { <AccountCard account today /> }).collect_view()}
+                            {accounts.into_iter().map(|account| view! { <AccountCard account today gitlab_url=gitlab_url.clone() /> }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -193,7 +199,11 @@ pub fn ServiceAccountsPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountCard(account: crate::domain::ServiceAccount, today: chrono::NaiveDate) -> impl IntoView {
+fn AccountCard(
+    account: crate::domain::ServiceAccount,
+    today: chrono::NaiveDate,
+    gitlab_url: Option<String>,
+) -> impl IntoView {
     let active = account
         .tokens
         .iter()
@@ -213,6 +223,7 @@ fn AccountCard(account: crate::domain::ServiceAccount, today: chrono::NaiveDate)
                 </span>
                 <span class="text-sm text-slate-600">{format!("{active} of {} tokens active", account.tokens.len())}</span>
             </div>
+            <CanReach memberships=account.memberships gitlab_url />
             <ul class="mt-3 divide-y divide-slate-100 text-sm">
                 {account.tokens.into_iter().map(|token| {
                     let status = token.status(today);
@@ -233,4 +244,39 @@ fn AccountCard(account: crate::domain::ServiceAccount, today: chrono::NaiveDate)
         </section>
     }
     .into_any()
+}
+
+/// What an account can reach: each group and project it is a member of, linked to GitLab when
+/// its address is known, with the role.
+#[component]
+fn CanReach(memberships: Vec<crate::domain::AccountMembership>, gitlab_url: Option<String>) -> impl IntoView {
+    view! {
+        <div class="mt-3 flex flex-wrap items-baseline gap-x-3 gap-y-1 text-sm" data-can-reach="">
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Can reach"</h3>
+            {if memberships.is_empty() {
+                view! { <p class="text-slate-500">"no group or project membership known"</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="flex flex-wrap gap-2">
+                        {memberships.into_iter().map(|membership| {
+                            let kind = if membership.source_kind == crate::domain::ContainerKind::Group { "group" } else { "project" };
+                            let role = membership.access_level.label();
+                            let path = membership.source_path.clone();
+                            let link = match &gitlab_url {
+                                Some(base) => view! { <a class="font-mono text-xs text-sky-700 hover:underline" href=membership.web_url(base) rel="external noopener">{path.clone()}</a> }.into_any(),
+                                None => view! { <span class="font-mono text-xs">{path.clone()}</span> }.into_any(),
+                            };
+                            view! {
+                                <li class="flex items-center gap-1.5 rounded-md border border-slate-200 px-2 py-0.5" data-membership=path data-kind=kind data-role=role>
+                                    <span class="text-xs text-slate-500">{kind}</span>
+                                    {link}
+                                    <span class="rounded-full bg-slate-100 px-2 text-xs text-slate-700">{role}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </div>
+    }
 }
