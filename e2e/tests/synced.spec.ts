@@ -7,7 +7,7 @@ const synced = process.env.E2E_SYNCED_URL;
 test.use({ baseURL: synced });
 const project = () => test.info().project.name;
 
-test('security sees the sync that ran at start, then the service accounts it found', async ({ page }) => {
+test('security sees the sync that ran at start, then the service accounts it found and what they reach', async ({ page }) => {
   test.skip(!synced, 'E2E_SYNCED_URL is not set');
   await signIn(page, 'sam.security', '/sync');
   const run = page.locator('#sync-runs tr[data-run]').first();
@@ -21,6 +21,11 @@ test('security sees the sync that ran at start, then the service accounts it fou
   const triage = page.locator('#service-accounts [data-account$="_triage_ops"]');
   await expect(triage).toContainText('Triage Ops');
   await expect(triage).toContainText('in acme');
-  await expect(page.locator('#service-accounts [data-account$="_release_tools"]')).toContainText('Release Tools Bot');
+  const release = page.locator('#service-accounts [data-account$="_release_tools"]');
+  await expect(release).toContainText('Release Tools Bot');
+  // What it can reach: Maintainer of the Delivery group, linked to GitLab.
+  const delivery = release.locator('[data-membership="acme/delivery"]');
+  await expect(delivery).toHaveAttribute('data-role', 'Maintainer');
+  await expect(delivery.getByRole('link', { name: 'acme/delivery' })).toHaveAttribute('href', /\/groups\/acme\/delivery$/);
   await page.screenshot({ path: `screenshots/service-accounts-${project()}.png`, fullPage: true });
 });
