@@ -229,11 +229,7 @@ impl TokenQuery {
         if let Some(per_page) = self.per_page {
             pairs.push(("per_page", per_page.to_string()));
         }
-        pairs
-            .into_iter()
-            .map(|(name, value)| format!("{name}={}", encode_query_value(&value)))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
     }
 
     /// Rows per page.
@@ -244,18 +240,6 @@ impl TokenQuery {
     pub fn offset(&self) -> u64 {
         u64::from(self.page.max(1) - 1) * u64::from(self.limit())
     }
-}
-
-fn encode_query_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// One page of the inventory.

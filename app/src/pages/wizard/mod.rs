@@ -141,25 +141,6 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
     }
 }
 
-fn query_string(pairs: &[(&'static str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{name}={}", urlencode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn urlencode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// The wizard's address for these answers, at `step` when given.
 fn wizard_href(answers: &WizardAnswers, step: Option<Question>) -> String {
     let mut pairs = answers.to_query_pairs();
@@ -169,7 +150,10 @@ fn wizard_href(answers: &WizardAnswers, step: Option<Question>) -> String {
     if pairs.is_empty() {
         "/wizard".to_owned()
     } else {
-        format!("/wizard?{}", query_string(&pairs))
+        format!(
+            "/wizard?{}",
+            crate::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
+        )
     }
 }
 
