@@ -268,6 +268,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_token_policy_is_read_and_checked_at_start() {
+        let cli = Cli::try_parse_from([
+            "token-inventory",
+            "serve",
+            "--token-naming",
+            "bot-{purpose}",
+            "--token-lifetime-days",
+            "60",
+        ])
+        .expect("flags");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve");
+        };
+        let policy = args
+            .wizard
+            .policy(Some("https://gitlab.example.com"))
+            .expect("a good policy");
+        assert_eq!(policy.naming.render(None, "Weekly Report", None), "bot-weekly-report");
+        assert_eq!(policy.default_lifetime_days, 60);
+        assert_eq!(policy.gitlab_url, "https://gitlab.example.com");
+
+        // A template without its purpose, or a lifetime beyond the maximum, stops the server.
+        assert!(Cli::try_parse_from(["token-inventory", "serve", "--token-naming", "{team}"]).is_err());
+        let too_long = WizardArgs {
+            lifetime_days: 500,
+            ..WizardArgs::default()
+        };
+        let error = too_long.policy(None).expect_err("refused").to_string();
+        assert!(error.contains("TOKEN_"), "{error}");
+    }
+
+    #[test]
     fn serve_is_the_default_and_flags_parse() {
         let cli = Cli::try_parse_from(["token-inventory"]).expect("no arguments");
         assert!(cli.command.is_none());
