@@ -96,6 +96,21 @@ async fn a_step_submitted_without_its_answer_says_what_is_missing() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(step_of(&page), Some("details"));
     assert!(page.contains("data-error-for=\"owner_team\""), "{page}");
+
+    // A step submitted blank while an earlier one is unanswered too (a hand-made or stale link)
+    // stays where it was, with its own message, instead of moving on.
+    let (status, page) = browser.get("/wizard?from=maintainer_actions").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(step_of(&page), Some("maintainer_actions"));
+    assert!(page.contains("say whether it needs Maintainer-level actions"), "{page}");
+
+    // An unreadable answer to a question these answers skip (no API use: no confidential
+    // issues question) is ignored.
+    let (status, page) = browser
+        .get("/wizard?repository=reads&reach=one_project&maintainer_actions=no&confidential_issues=maybe&temporary=no&purpose=docs&from=details")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind_of(&page), Some("project_deploy_token"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -116,6 +131,35 @@ async fn unreadable_answers_and_secrets_are_refused_with_a_message() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("never paste secrets here"));
     assert!(!page.contains(secret), "the secret is not shown again");
+
+    // Nor in a path, nor when another field is the one refused, nor on the summary's form.
+    for url in [
+        format!(
+            "/wizard?repository=reads&reach=one_project&maintainer_actions=no&temporary=no&purpose=docs&path=acme/{secret}&from=details"
+        ),
+        format!(
+            "/wizard?repository=reads&reach=one_project&maintainer_actions=no&temporary=no&purpose=%21%21&owner_team={secret}&from=details"
+        ),
+        format!(
+            "/wizard?repository=reads&reach=one_project&maintainer_actions=no&temporary=no&purpose=docs&owner_team={secret}"
+        ),
+    ] {
+        let (status, page) = browser.get(&url).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert!(!page.contains(secret), "{url}: the secret is not shown again");
+    }
+
+    // Signed out, the sign-in page's way back leaves it out as well.
+    let stranger = app.browser();
+    let (status, page) = stranger
+        .get(&format!("/wizard?repository=reads&purpose={secret}"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!page.contains(secret), "{page}");
+    assert!(
+        page.contains("repository%3Dreads"),
+        "the rest of the way back is kept: {page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

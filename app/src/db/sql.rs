@@ -594,10 +594,12 @@ macro_rules! sql_repository {
             async fn refresh_statistics(&self) -> Result<(), DbError> {
                 // PostgreSQL: VACUUM also marks the pages all-visible, so counts and deep pages
                 // read the indexes alone instead of visiting every row (a sync rewrites many).
+                // TRUNCATE false: no ACCESS EXCLUSIVE lock to hand back empty pages at the end,
+                // which would stall the pages being read meanwhile.
                 let statement = match $backend {
                     Backend::Postgres => {
                         sqlx::query(PRUNE_DATA_CHANGES).execute(&self.pool).await?;
-                        "VACUUM (ANALYZE) tokens, ownership, accounts, data_changes"
+                        "VACUUM (ANALYZE, TRUNCATE false) tokens, ownership, accounts, data_changes"
                     }
                     Backend::Sqlite => "PRAGMA optimize",
                 };

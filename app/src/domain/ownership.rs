@@ -108,18 +108,15 @@ impl OwnershipEdit {
 }
 
 /// A GitLab token secret pasted by mistake: a known prefix followed by a long run of token
-/// characters.
+/// characters, anywhere in the text (also inside a path or after `=`).
 pub fn looks_like_a_secret(value: &str) -> bool {
-    value.split_whitespace().any(|word| {
-        SECRET_PREFIXES.iter().any(|prefix| {
-            word.strip_prefix(prefix).is_some_and(|rest| {
-                rest.len() >= 16
-                    && rest
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-            })
+    value
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .any(|word| {
+            SECRET_PREFIXES
+                .iter()
+                .any(|prefix| word.strip_prefix(prefix).is_some_and(|rest| rest.len() >= 16))
         })
-    })
 }
 
 #[cfg(test)]
@@ -177,6 +174,8 @@ mod tests {
     fn secrets_are_told_from_places() {
         assert!(looks_like_a_secret("token glpat-1234567890abcdefghij here"));
         assert!(looks_like_a_secret("gldt-AbCdEfGhIjKlMnOpQrSt"));
+        assert!(looks_like_a_secret("acme/glpat-1234567890abcdefghij/api"));
+        assert!(looks_like_a_secret("token=glpat-1234567890abcdefghij"));
         assert!(!looks_like_a_secret("glpat-"));
         assert!(!looks_like_a_secret("vault item glpat-for-allure"));
         assert!(!looks_like_a_secret("1Password: Engineering / allure bot"));

@@ -763,6 +763,30 @@ impl WizardAnswers {
         answers
     }
 
+    /// The field a step asks for that is still unanswered, if any (for the details step: the
+    /// purpose, then the owner team when the answers lead to a service account). The
+    /// confidential issues question counts as answered when it does not use the API.
+    pub fn unanswered(&self, question: Question) -> Option<Field> {
+        let missing = |given: bool, field: Field| (!given).then_some(field);
+        match question {
+            Question::Touches => missing(
+                Resource::ALL.iter().any(|resource| self.usage(*resource).is_used()),
+                Field::Touches,
+            ),
+            Question::Reach => missing(self.reach.is_some(), Field::Reach),
+            Question::MaintainerActions => missing(self.maintainer_actions.is_some(), Field::MaintainerActions),
+            Question::ConfidentialIssues => missing(
+                self.confidential_issues.is_some() || !self.api.is_used(),
+                Field::ConfidentialIssues,
+            ),
+            Question::Temporary => missing(self.temporary.is_some(), Field::Temporary),
+            Question::Details => match self.kind() {
+                Some(kind) => self.missing_detail(kind),
+                None => missing(!self.purpose.trim().is_empty(), Field::Purpose),
+            },
+        }
+    }
+
     /// The narrowest kind these answers lead to, once the deciding questions are answered.
     pub fn kind(&self) -> Option<RecommendedKind> {
         self.needs().ok().map(|needs| choose_kind(&needs))
@@ -860,6 +884,10 @@ impl GitLabPath {
         let path = text.trim_matches('/');
         if path.chars().count() > PATH_MAX_CHARS {
             return Err(format!("at most {PATH_MAX_CHARS} characters"));
+        }
+        // Checked first: the messages below quote a part back.
+        if looks_like_a_secret(path) {
+            return Err("this looks like a token's secret: never paste secrets here".to_owned());
         }
         path.split('/').try_for_each(check_path_part)?;
         Ok(GitLabPath(path.to_owned()))
@@ -2387,6 +2415,44 @@ mod tests {
         answers.temporary = Some(YesNo::No);
         answers.purpose = "mirror".into();
         assert_eq!(answers.next_question(), None);
+    }
+
+    #[test]
+    fn each_step_names_its_own_unanswered_field() {
+        let complete = answers("---r", Reach::Instance, true, false);
+        assert!(Question::ALL.iter().all(|q| complete.unanswered(*q).is_none()));
+        let blank = WizardAnswers::default();
+        let table = [
+            (Question::Touches, Some(Field::Touches)),
+            (Question::Reach, Some(Field::Reach)),
+            (Question::MaintainerActions, Some(Field::MaintainerActions)),
+            (Question::ConfidentialIssues, None), // no API use: not asked
+            (Question::Temporary, Some(Field::Temporary)),
+            (Question::Details, Some(Field::Purpose)),
+        ];
+        for (question, field) in table {
+            assert_eq!(blank.unanswered(question), field, "{question:?}");
+        }
+        let reads_api = WizardAnswers {
+            confidential_issues: None,
+            ..complete.clone()
+        };
+        assert_eq!(
+            reads_api.unanswered(Question::ConfidentialIssues),
+            Some(Field::ConfidentialIssues)
+        );
+        // A service account needs its owner team; other kinds do not.
+        assert_eq!(complete.kind(), Some(RecommendedKind::ServiceAccount));
+        let no_team = WizardAnswers {
+            owner_team: String::new(),
+            ..complete.clone()
+        };
+        assert_eq!(no_team.unanswered(Question::Details), Some(Field::OwnerTeam));
+        let deploy = WizardAnswers {
+            owner_team: String::new(),
+            ..answers("r---", Reach::OneProject, false, false)
+        };
+        assert_eq!(deploy.unanswered(Question::Details), None);
     }
 
     #[test]

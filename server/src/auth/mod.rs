@@ -18,7 +18,7 @@ use std::sync::Arc;
 use app::{
     auth::{MaybeViewer, SESSION_SIGNED_IN_AT, SESSION_USER_ID},
     db::{ConfiguredTeam, Repo},
-    domain::{RolePolicy, people},
+    domain::{RolePolicy, ownership::looks_like_a_secret, people},
     error::AppError,
     state::AppState,
 };
@@ -79,11 +79,35 @@ struct SignInQuery {
     next: Option<String>,
 }
 
-/// Only a path of this site: `/…`, never `//host` or a full URL.
+/// Only a path of this site: `/…`, never `//host` or a full URL; without any query value that
+/// looks like a token's secret, so a secret pasted into an address is neither stored in the
+/// session nor shown on the sign-in page.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => without_secrets(path),
         _ => "/".to_owned(),
+    }
+}
+
+/// `target` (a path and query) with the query pairs whose value looks like a secret left out.
+fn without_secrets(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    if !pairs.iter().any(|(_, value)| looks_like_a_secret(value)) {
+        return target.to_owned();
+    }
+    let kept = app::query_string(
+        pairs
+            .iter()
+            .filter(|(_, value)| !looks_like_a_secret(value))
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{kept}")
     }
 }
 
@@ -234,11 +258,7 @@ pub async fn require_sign_in(State(open): State<Arc<[&'static str]>>, request: R
     }
     let api = path.starts_with("/api/");
     let path = path.to_owned();
-    let target = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
+    let target = local_path(request.uri().path_and_query().map(|p| p.as_str()));
     let (mut parts, body) = request.into_parts();
     let refusal = match MaybeViewer::from_request_parts(&mut parts, &()).await {
         Ok(MaybeViewer(Some(_))) => return next.run(Request::from_parts(parts, body)).await,
@@ -335,6 +355,18 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn next_never_carries_a_secret() {
+        assert_eq!(
+            local_path(Some(
+                "/wizard?api=reads&purpose=glpat-1234567890abcdefghij&reach=project"
+            )),
+            "/wizard?api=reads&reach=project"
+        );
+        assert_eq!(local_path(Some("/?q=glpat-1234567890abcdefghij")), "/");
+        assert_eq!(local_path(Some("/?q=allure+bot")), "/?q=allure+bot");
     }
 
     #[test]

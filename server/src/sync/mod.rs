@@ -155,8 +155,9 @@ impl Tally {
         Self::lock(&self.unknown).push(unknown);
     }
 
-    /// A listing that failed and hides no token (a service account's memberships).
-    fn failed(&self, scope: impl Into<String>, error: &ClientError) {
+    /// A listing or write that failed and hides no token (a service account's memberships):
+    /// the run is partial, but nothing is kept from being marked gone.
+    fn failed(&self, scope: impl Into<String>, error: &dyn std::fmt::Display) {
         let scope = scope.into();
         tracing::warn!(sync.scope = %scope, error.message = %error, "sync could not read a listing");
         Self::lock(&self.errors).push(SyncError {
@@ -345,8 +346,14 @@ async fn collect_and_write(
                         account_gitlab_id,
                         memberships,
                     } => {
-                        repo.replace_account_memberships(account_gitlab_id, &memberships, seen_at)
-                            .await?;
+                        // One account's memberships that cannot be stored keep the old ones and
+                        // do not stop the writer.
+                        if let Err(error) = repo
+                            .replace_account_memberships(account_gitlab_id, &memberships, seen_at)
+                            .await
+                        {
+                            tally.failed(format!("user {account_gitlab_id} memberships"), &error);
+                        }
                         continue;
                     }
                 };
@@ -380,7 +387,9 @@ async fn collect_and_write(
     Tally::lock(&tally.progress).tokens_gone = gone;
     repo.refresh_inferred_teams().await?;
     repo.refresh_statistics().await?;
-    if complete && Tally::lock(&tally.errors).is_empty() && settings.root_groups.is_empty() {
+    // Every listing that could hide a token or an account reports an unknown scope; a failed
+    // membership listing hides neither.
+    if complete && Tally::lock(&tally.unknown).is_empty() && settings.root_groups.is_empty() {
         repo.mark_structure_gone(seen_at).await?;
     }
     Ok(strategy)
@@ -527,6 +536,17 @@ fn source_paths(groups: &[ApiGroup], projects: &[ApiProject]) -> SourcePaths {
 /// A membership as stored, or `None` for one the inventory leaves out: of a group or project
 /// outside the groups sync reads (or created since they were listed), or at a level that is no
 /// role (Minimal Access reaches nothing a token could use).
+/// What to store of one account's listing: its groups and projects that sync knows, each once
+/// (GitLab may list a source twice while a membership changes between pages; the first wins).
+fn membership_records(found: &[ApiMembership], paths: &SourcePaths) -> Vec<AccountMembership> {
+    let mut sources = HashSet::new();
+    found
+        .iter()
+        .filter_map(|membership| membership_record(membership, paths))
+        .filter(|membership| sources.insert((membership.source_kind, membership.source_gitlab_id)))
+        .collect()
+}
+
 fn membership_record(membership: &ApiMembership, paths: &SourcePaths) -> Option<AccountMembership> {
     let kind = match membership.source_type.as_str() {
         "Namespace" => ContainerKind::Group,
@@ -643,7 +663,7 @@ async fn fetch_work(
                         .await
                     {
                         Ok(found) => {
-                            let memberships = found.iter().filter_map(|m| membership_record(m, paths)).collect();
+                            let memberships = membership_records(&found, paths);
                             let _ = batches
                                 .send(Write::Memberships {
                                     account_gitlab_id: *user_id,
@@ -1030,4 +1050,53 @@ async fn group_owner(
     }
     fetch_work(client, tally, batches, work, &usernames).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(source_type: &str, source_id: i64, access_levels: i32) -> ApiMembership {
+        ApiMembership {
+            source_id,
+            source_type: source_type.to_owned(),
+            access_levels,
+        }
+    }
+
+    #[test]
+    fn a_membership_listing_keeps_each_known_group_or_project_once() {
+        let paths: SourcePaths = [
+            ((ContainerKind::Group, 7), "acme".to_owned()),
+            ((ContainerKind::Project, 7), "acme/api".to_owned()),
+        ]
+        .into();
+        let found = [
+            listed("Namespace", 7, 30),
+            listed("Project", 7, 40),
+            listed("Namespace", 7, 40), // listed again, on the next page
+            listed("Project", 8, 30),   // not synced: left out
+            listed("Namespace", 7, 0),
+            listed("Epic", 7, 30), // not a group or a project
+        ];
+        let records = membership_records(&found, &paths);
+        let kept: Vec<(ContainerKind, i64, &str, AccessLevel)> = records
+            .iter()
+            .map(|m| {
+                (
+                    m.source_kind,
+                    m.source_gitlab_id,
+                    m.source_path.as_str(),
+                    m.access_level,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (ContainerKind::Group, 7, "acme", AccessLevel::Developer),
+                (ContainerKind::Project, 7, "acme/api", AccessLevel::Maintainer),
+            ]
+        );
+    }
 }

@@ -73,17 +73,24 @@ enum Screen {
     Broken(String),
 }
 
-/// Decides the screen: a value that cannot be read sends back to its step (400); a step just
-/// answered moves to the next one, or stays with a message when its answer is missing or wrong
-/// (422); a link to a step shows it; otherwise the first unanswered step, or the summary.
+/// Decides the screen: a value that cannot be read sends back to its step (400; values for a
+/// step these answers skip are ignored); a step just answered moves to the next one, or stays
+/// with a message when its answer is missing or wrong (422); a link to a step shows it;
+/// otherwise the first unanswered step, or the summary.
 fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
     let answers = &url.answers;
     let steps = answers.steps();
-    if let Some(error) = url.unreadable.first() {
+    let on = |question: Question| move |error: &WizardError| error.field().map(Field::question) == Some(question);
+    let unreadable: Vec<&WizardError> = url
+        .unreadable
+        .iter()
+        .filter(|error| error.field().is_none_or(|field| steps.contains(&field.question())))
+        .collect();
+    if let Some(error) = unreadable.first() {
         let question = error.field().map_or(Question::Touches, Field::question);
         return Screen::Step {
             question,
-            errors: url.unreadable.clone(),
+            errors: unreadable.into_iter().filter(|e| on(question)(e)).cloned().collect(),
             status: 400,
         };
     }
@@ -95,22 +102,21 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
         };
     }
     let outcome = recommend_token_kind(answers, &settings.policy, settings.today);
-    let first_problem = match &outcome {
-        Ok(_) => None,
-        Err(WizardError::Policy { message }) => return Screen::Broken(message.clone()),
-        Err(error) => error.field().map(Field::question),
-    };
-    let mut invalid = answers.invalid_fields();
+    if let Err(WizardError::Policy { message }) = &outcome {
+        return Screen::Broken(message.clone());
+    }
+    let invalid = answers.invalid_fields();
     if let Some(from) = url.from.filter(|from| steps.contains(from)) {
-        let wrong_here: Vec<WizardError> = match &outcome {
-            Err(error @ WizardError::Missing { field }) if field.question() == from => vec![error.clone()],
-            _ => Vec::new(),
-        };
-        invalid.retain(|error| error.field().map(Field::question) == Some(from));
-        if !wrong_here.is_empty() || !invalid.is_empty() {
+        let errors: Vec<WizardError> = answers
+            .unanswered(from)
+            .map(|field| WizardError::Missing { field })
+            .into_iter()
+            .chain(invalid.iter().filter(|e| on(from)(e)).cloned())
+            .collect();
+        if !errors.is_empty() {
             return Screen::Step {
                 question: from,
-                errors: wrong_here.into_iter().chain(invalid).collect(),
+                errors,
                 status: 422,
             };
         }
@@ -126,9 +132,12 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
     match outcome {
         Ok(recommendation) => Screen::Summary(Box::new(recommendation)),
         Err(error) => {
-            let question = first_problem.unwrap_or(Question::Touches);
-            let errors = match error {
-                WizardError::Invalid { .. } => vec![error],
+            let question = error.field().map_or(Question::Touches, Field::question);
+            let errors: Vec<WizardError> = match error {
+                WizardError::Invalid { .. } => {
+                    let here: Vec<WizardError> = invalid.iter().filter(|e| on(question)(e)).cloned().collect();
+                    if here.is_empty() { vec![error] } else { here }
+                }
                 _ => Vec::new(),
             };
             let status = if errors.is_empty() { 200 } else { 422 };
@@ -435,21 +444,13 @@ fn DetailsInputs(
     my_team: Option<String>,
 ) -> impl IntoView {
     let service_account = answers.kind() == Some(crate::domain::RecommendedKind::ServiceAccount);
-    // A value refused as a secret is not shown again.
-    let shown = |field: Field, value: &str| {
-        if errors.iter().any(|e| e.field() == Some(field)) && crate::domain::ownership::looks_like_a_secret(value) {
-            String::new()
-        } else {
-            value.to_owned()
-        }
-    };
-    let purpose = shown(Field::Purpose, &answers.purpose);
+    let purpose = shown(&answers.purpose);
     let team = if answers.owner_team.is_empty() {
         my_team.unwrap_or_default()
     } else {
-        shown(Field::OwnerTeam, &answers.owner_team)
+        shown(&answers.owner_team)
     };
-    let path = shown(Field::Path, &answers.path);
+    let path = shown(&answers.path);
     view! {
         <div class="flex flex-col gap-4">
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
@@ -475,6 +476,16 @@ fn DetailsInputs(
         </div>
     }
     .into_any()
+}
+
+/// A text answer as a form shows it again: blank when it looks like a token's secret (the
+/// answers refuse it, and the page never repeats it).
+fn shown(value: &str) -> String {
+    if crate::domain::ownership::looks_like_a_secret(value) {
+        String::new()
+    } else {
+        value.to_owned()
+    }
 }
 
 /// The recommendation, the answers it came from (editable: live when hydrated, with an Update
@@ -684,9 +695,9 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
                 {choice("maintainer_actions", "Maintainer actions", answers.maintainer_actions.map(YesNo::as_str), yes_no.clone(), Box::new(change("maintainer_actions")))}
                 {answers.api.is_used().then(|| choice("confidential_issues", "Confidential issues", answers.confidential_issues.map(YesNo::as_str), yes_no.clone(), Box::new(change("confidential_issues"))))}
                 {choice("temporary", "Temporary", answers.temporary.map(YesNo::as_str), yes_no.clone(), Box::new(change("temporary")))}
-                {text("purpose", "Purpose", answers.purpose.clone(), Box::new(change("purpose")))}
-                {text("owner_team", "Owner team", answers.owner_team.clone(), Box::new(change("owner_team")))}
-                {text("path", "Path", answers.path.clone(), Box::new(change("path")))}
+                {text("purpose", "Purpose", shown(&answers.purpose), Box::new(change("purpose")))}
+                {text("owner_team", "Owner team", shown(&answers.owner_team), Box::new(change("owner_team")))}
+                {text("path", "Path", shown(&answers.path), Box::new(change("path")))}
                 <button type="submit" class="mt-2 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Update"</button>
             </Form>
             <p class="mt-4 text-xs text-slate-500">
