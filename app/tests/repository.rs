@@ -731,3 +731,189 @@ async fn an_accounts_memberships_are_replaced_whole_and_listed_with_it() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let delivery = repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme/delivery".to_owned()],
+            })
+            .await
+            .expect("team");
+        let platform = repo
+            .create_team(&NewTeam {
+                name: "Platform".to_owned(),
+                group_paths: vec!["acme/platform".to_owned()],
+            })
+            .await
+            .expect("team");
+        // Two service accounts of the top-level group `acme`, which is no team's.
+        let mut release = token(TokenKind::Personal, 1, "runner-release", "acme");
+        release.container_kind = ContainerKind::Group;
+        release.account_gitlab_id = Some(501);
+        release.account_username = Some("service_account_group_1_release".to_owned());
+        let mut legacy = token(TokenKind::Personal, 2, "gitlab-bot", "acme");
+        legacy.container_kind = ContainerKind::Group;
+        legacy.account_gitlab_id = Some(502);
+        legacy.account_username = Some("service_account_group_1_legacy".to_owned());
+        let batch = SyncBatch {
+            accounts: vec![
+                service_account(501, "service_account_group_1_release", 1),
+                service_account(502, "service_account_group_1_legacy", 1),
+            ],
+            groups: vec![app::domain::GroupRecord {
+                gitlab_id: 1,
+                full_path: "acme".to_owned(),
+                parent_gitlab_id: None,
+                web_url: "https://gitlab.example.com/groups/acme".to_owned(),
+            }],
+            tokens: vec![release, legacy],
+            ..SyncBatch::default()
+        };
+        repo.write_sync_batch(0, &batch, Utc::now()).await.expect("sync batch");
+        repo.replace_account_memberships(
+            501,
+            &[
+                membership(ContainerKind::Group, 3, "acme/delivery", AccessLevel::Maintainer),
+                membership(
+                    ContainerKind::Project,
+                    7,
+                    "acme/delivery/runner",
+                    AccessLevel::Developer,
+                ),
+            ],
+            Utc::now(),
+        )
+        .await
+        .expect("memberships");
+        repo.replace_account_memberships(
+            502,
+            &[membership(ContainerKind::Group, 1, "acme", AccessLevel::Owner)],
+            Utc::now(),
+        )
+        .await
+        .expect("memberships");
+        repo.refresh_inferred_teams().await.expect("refresh");
+
+        let owners = || async {
+            let accounts = repo.list_service_accounts().await.expect("accounts");
+            let (tokens, _) = repo.list_tokens(&query(), today).await.expect("tokens");
+            let account = |id: i64| {
+                accounts
+                    .iter()
+                    .find(|a| a.gitlab_id == id)
+                    .expect("listed")
+                    .owner
+                    .clone()
+                    .map(|owner| (owner.team.name, owner.source))
+            };
+            let token = |name: &str| {
+                tokens
+                    .iter()
+                    .find(|t| t.name == name)
+                    .map(|t| (t.owner_team.as_ref().map(|team| team.name.clone()), t.owner_inferred))
+                    .expect("token listed")
+            };
+            (account(501), account(502), token("runner-release"), token("gitlab-bot"))
+        };
+        use app::domain::OwnerSource;
+        // Everything the release account reaches is Delivery's; the legacy one reaches `acme`.
+        let (release, legacy, release_token, legacy_token) = owners().await;
+        assert_eq!(
+            release,
+            Some(("Delivery".to_owned(), OwnerSource::Memberships)),
+            "{}",
+            db.name
+        );
+        assert_eq!(legacy, None, "{}", db.name);
+        assert_eq!(
+            release_token,
+            (Some("Delivery".to_owned()), true),
+            "{}: its token follows it",
+            db.name
+        );
+        assert_eq!(legacy_token, (None, false), "{}", db.name);
+        let (all, _) = repo.list_tokens(&query(), today).await.expect("tokens");
+        let from_account = |name: &str| {
+            let id = all.iter().find(|t| t.name == name).expect("listed").id;
+            async move {
+                repo.get_token(id, today)
+                    .await
+                    .expect("detail")
+                    .expect("found")
+                    .inferred_from_account
+            }
+        };
+        assert!(from_account("runner-release").await, "{}", db.name);
+        assert!(!from_account("gitlab-bot").await, "{}: nothing to follow", db.name);
+        let by_team = |team: i64| TokenQuery {
+            team: Some(team),
+            ..query()
+        };
+        let (mine, _) = repo.list_tokens(&by_team(delivery.id), today).await.expect("team");
+        assert_eq!(
+            mine.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["runner-release"],
+            "{}: in the team's list",
+            db.name
+        );
+
+        // Security says who owns the legacy account; its token moves to that team.
+        let when = at("2026-11-29T10:00:00Z");
+        repo.set_account_owner(502, Some(platform.id), "sam.security", when)
+            .await
+            .expect("set");
+        let (_, legacy, _, legacy_token) = owners().await;
+        assert_eq!(
+            legacy,
+            Some((
+                "Platform".to_owned(),
+                OwnerSource::Set {
+                    by: "sam.security".to_owned(),
+                    at: when
+                }
+            )),
+            "{}",
+            db.name
+        );
+        assert_eq!(legacy_token, (Some("Platform".to_owned()), true), "{}", db.name);
+        // A sync afterwards keeps what a person said.
+        repo.refresh_inferred_teams().await.expect("refresh");
+        assert_eq!(owners().await.3, (Some("Platform".to_owned()), true), "{}", db.name);
+
+        // Taken back: inferred again (nothing points to a team for this one).
+        repo.set_account_owner(502, None, "sam.security", when)
+            .await
+            .expect("cleared");
+        let (_, legacy, _, legacy_token) = owners().await;
+        assert_eq!(legacy, None, "{}", db.name);
+        assert_eq!(legacy_token, (None, false), "{}", db.name);
+
+        // No such account, no such team: refused, nothing changes.
+        assert!(matches!(
+            repo.set_account_owner(999, Some(platform.id), "sam.security", when)
+                .await,
+            Err(DbError::NotFound(_))
+        ));
+        assert!(
+            matches!(
+                repo.set_account_owner(501, Some(platform.id + delivery.id + 100), "sam.security", when)
+                    .await,
+                Err(DbError::NotFound(_))
+            ),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            owners().await.0,
+            Some(("Delivery".to_owned(), OwnerSource::Memberships)),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

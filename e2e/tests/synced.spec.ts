@@ -29,3 +29,39 @@ test('security sees the sync that ran at start, then the service accounts it fou
   await expect(delivery.getByRole('link', { name: 'acme/delivery' })).toHaveAttribute('href', /\/groups\/acme\/delivery$/);
   await page.screenshot({ path: `screenshots/service-accounts-${project()}.png`, fullPage: true });
 });
+
+test('security gives a service account its owner team, and its tokens go to that team', async ({ page }) => {
+  test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  // The two projects run at once on the same server: each changes its own account.
+  const [suffix, token] =
+    project() === 'hydrated' ? ['_gitlab_bot', 'gitlab-bot-triage'] : ['_triage_ops', 'triage-ops-scheduled'];
+  await signIn(page, 'sam.security', '/service-accounts');
+  const card = page.locator(`#service-accounts [data-account$="${suffix}"]`);
+  const owner = card.locator('[data-owner]');
+  await expect(card).toContainText('No owner team');
+
+  // Inferred where everything an account reaches is one team's (e2e/fixtures/teams.toml).
+  const release = page.locator('#service-accounts [data-account$="_release_tools"] [data-owner]');
+  await expect(release).toHaveAttribute('data-owner', 'Delivery');
+  await expect(release).toContainText('inferred: everything it can reach is the team');
+
+  await card.getByLabel('Owner team').selectOption({ label: 'Engineering Productivity' });
+  await card.getByRole('button', { name: 'Save owner' }).click();
+  await expect(card.getByRole('status')).toHaveText('Owner saved');
+  await expect(owner).toHaveAttribute('data-owner', 'Engineering Productivity');
+  await expect(owner).toContainText('set by sam.security');
+  await card.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `screenshots/service-account-owner-${project()}.png` });
+
+  // Its tokens are now the team's.
+  await page.goto(`/?q=${token}`);
+  const row = page.locator('[data-testid="token-table"] tbody tr', { hasText: token });
+  await expect(row).toContainText('Engineering Productivity');
+
+  // Taken back: nobody again.
+  await page.goto('/service-accounts');
+  await card.getByLabel('Owner team').selectOption({ value: '' });
+  await card.getByRole('button', { name: 'Save owner' }).click();
+  await expect(card.getByRole('status')).toHaveText('Owner saved');
+  await expect(card).toContainText('No owner team');
+});

@@ -1,7 +1,9 @@
 //! Inventory benchmark: gitlab-sim's `large` scenario synced into a fresh database (about 112,000
 //! tokens), then the inventory page as people use it: its first page, a filtered page, a search
 //! and a deep page (median and p95 over 100 requests each, one at a time, on loopback), and
-//! throughput with 64 connections at once from a second process (this binary, re-run) for 10 s.
+//! throughput with 64 connections at once from a second process (this binary, re-run) for 10 s,
+//! and the first page's again from oha when it is installed (`cargo install oha`; `BENCH_OHA`
+//! names another binary).
 //!
 //! `cargo bench -p server --bench inventory`. SQLite always; PostgreSQL too when
 //! `BENCH_POSTGRES_URL` names a server (a database of its own is created and dropped there).
@@ -110,6 +112,48 @@ async fn sim_child() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// oha's figures for the inventory's first page with `CONNECTIONS` connections for
+/// `BENCH_SECONDS`: (pages per second, failed requests); `None` when oha is not installed.
+fn oha_first_page(base: &str, key: &str) -> anyhow::Result<Option<(f64, u64)>> {
+    let oha = std::env::var("BENCH_OHA").unwrap_or_else(|_| "oha".to_owned());
+    if Command::new(&oha).arg("--version").output().is_err() {
+        println!("oha is not installed: only this benchmark's own client measures the load");
+        return Ok(None);
+    }
+    let seconds = std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".to_owned());
+    // The key is a throw-away one, for this benchmark's own database.
+    let output = Command::new(&oha)
+        .args(["--no-tui", "--output-format", "json", "-c"])
+        .arg(CONNECTIONS.to_string())
+        .arg("-z")
+        .arg(format!("{seconds}s"))
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {key}"))
+        .arg(format!("{base}/"))
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "oha: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let rate = report["summary"]["requestsPerSec"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("no requestsPerSec in oha's report"))?;
+    let count = |value: &serde_json::Value, keep: &dyn Fn(&str) -> bool| -> u64 {
+        value.as_object().map_or(0, |map| {
+            map.iter()
+                .filter(|(name, _)| keep(name))
+                .filter_map(|(_, n)| n.as_u64())
+                .sum()
+        })
+    };
+    // Requests cut off when the time is up are not failures.
+    let errors = count(&report["statusCodeDistribution"], &|status| status != "200")
+        + count(&report["errorDistribution"], &|error| !error.contains("deadline"));
+    Ok(Some((rate, errors)))
 }
 
 struct Figures {
@@ -332,6 +376,12 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
         let elapsed: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
         println!("{backend}: {load}: {:.0} pages/s, {errors} errors", done / elapsed);
         loads.push((load, done / elapsed, errors));
+    }
+    // The same first-page load from oha, a load generator of its own, when it is installed
+    // (`cargo install oha`): a check on the figures of this benchmark's own client.
+    if let Some((rate, errors)) = oha_first_page(&base, &key)? {
+        println!("{backend}: the first page (oha): {rate:.0} pages/s, {errors} errors");
+        loads.push(("the first page, measured by oha", rate, errors));
     }
     let peak_rss_mib = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

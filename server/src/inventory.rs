@@ -1,11 +1,12 @@
-//! The ownership form of a token's page: a plain form POST, so it works without JavaScript.
-//! Refused edits go back to the page with the values and a message per field in the URL; saved
-//! edits go back with `saved=1`.
+//! The ownership forms: a token's (on its page) and a service account's owner team (on the
+//! service accounts page). Plain form POSTs, so they work without JavaScript. Refused token edits
+//! go back to the page with the values and a message per field in the URL; saved edits go back
+//! with `saved=…`.
 
 use app::{
     auth::MaybeViewer,
     domain::{OwnershipEdit, TeamRef},
-    server::inventory::may_edit_ownership,
+    server::{inventory::may_edit_ownership, teams::may_set_account_owner},
     state::AppState,
 };
 use axum::{
@@ -20,7 +21,74 @@ use chrono::Utc;
 use crate::auth::pages::{failed, sign_in_required};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/tokens/{id}/ownership", post(save_ownership))
+    Router::new()
+        .route("/tokens/{id}/ownership", post(save_ownership))
+        .route("/service-accounts/{id}/owner", post(save_account_owner))
+}
+
+#[derive(serde::Deserialize)]
+struct AccountOwnerForm {
+    /// A team's id; blank: not set (inferred again).
+    owner_team: String,
+}
+
+async fn save_account_owner(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+    Form(form): Form<AccountOwnerForm>,
+) -> Response {
+    let page = "/service-accounts";
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required(page);
+    };
+    let accounts = match app.repo.list_service_accounts().await {
+        Ok(accounts) => accounts,
+        Err(error) => return app::error::AppError::from(error).into_response(),
+    };
+    let Some(account) = accounts.iter().find(|account| account.gitlab_id == id) else {
+        return failed(StatusCode::NOT_FOUND, &format!("There is no service account {id}."));
+    };
+    if !may_set_account_owner(&viewer, account) {
+        return failed(
+            StatusCode::FORBIDDEN,
+            "Only security and the lead of the team that owns this service account can change its owner.",
+        );
+    }
+    let chosen = form.owner_team.trim();
+    let team_id = if chosen.is_empty() {
+        None
+    } else {
+        let teams = match app.repo.list_teams().await {
+            Ok(teams) => teams,
+            Err(error) => return app::error::AppError::from(error).into_response(),
+        };
+        match chosen
+            .parse::<i64>()
+            .ok()
+            .filter(|id| teams.iter().any(|team| team.id == *id))
+        {
+            Some(team_id) => Some(team_id),
+            None => {
+                return failed(
+                    StatusCode::BAD_REQUEST,
+                    "Choose one of the teams listed, or \"Not set\".",
+                );
+            }
+        }
+    };
+    match app
+        .repo
+        .set_account_owner(id, team_id, &viewer.username, Utc::now())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(account.id = id, user.username = %viewer.username, "service account owner changed");
+            let query = app::query_string([("saved", account.username.as_str())]);
+            Redirect::to(&format!("{page}?{query}#account-{}", account.username)).into_response()
+        }
+        Err(error) => app::error::AppError::from(error).into_response(),
+    }
 }
 
 async fn save_ownership(

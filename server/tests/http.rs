@@ -233,10 +233,7 @@ async fn serve_syncs_at_start_and_when_security_asks() {
     // The service accounts sync found, with their tokens; acme itself belongs to no team here.
     let (status, page) = engineer.get("/service-accounts").await;
     assert_eq!(status, StatusCode::OK);
-    let triage = page
-        .split("data-account=\"")
-        .find(|part| part.starts_with("service_account_group_") && part.contains("_triage_ops\""))
-        .expect("the triage ops service account");
+    let triage = account_card(&page, "_triage_ops");
     assert!(triage.contains("triage-ops-scheduled") && triage.contains("triage-ops-reactive"));
     assert!(triage.contains("in acme") && triage.contains("No owner team"));
     // What it can reach, linked to GitLab, with the role; rendered on the server.
@@ -268,7 +265,10 @@ async fn sync_with(app: &TestApp, token: &str) {
 /// The part of the service accounts page about the account whose username ends with `suffix`.
 fn account_card<'p>(page: &'p str, suffix: &str) -> &'p str {
     page.split("data-account=\"")
-        .find(|part| part.starts_with("service_account_group_") && part.contains(&format!("{suffix}\"")))
+        .find(|part| {
+            part.starts_with("service_account_group_")
+                && part.split('"').next().is_some_and(|name| name.ends_with(suffix))
+        })
         .unwrap_or_else(|| panic!("no {suffix} account in {page}"))
 }
 
@@ -398,6 +398,114 @@ async fn team_leads_and_security_edit_ownership_engineers_cannot() {
     assert_eq!(actors, vec![("pat.lead".to_owned(),), ("sasha.security".to_owned(),)]);
     let (status, _) = engineer.get("/tokens/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_sets_a_service_accounts_owner_and_its_tokens_follow_to_the_team() {
+    let app = TestApp::spawn().await;
+    sync_with(&app, &app.sim.credentials.admin_token).await;
+    let triage_id = {
+        let world = app.sim.state.world.read().unwrap_or_else(|e| e.into_inner());
+        world
+            .users
+            .values()
+            .find(|u| u.username.ends_with("_triage_ops"))
+            .map(|u| u.id)
+            .expect("the triage ops account")
+    };
+    let teams = app.repo.list_teams().await.expect("teams");
+    let ep = teams
+        .iter()
+        .find(|t| t.name == "Engineering Productivity")
+        .expect("team")
+        .id;
+    let form_path = format!("/service-accounts/{triage_id}/owner");
+    let post = |browser: &common::Browser, team: String| {
+        let client = browser.client.clone();
+        let url = format!("{}{form_path}", browser.base);
+        let origin = browser.base.clone();
+        async move {
+            client
+                .post(url)
+                .header("origin", origin)
+                .form(&[("owner_team", team)])
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let choose = |team: &str| team.to_owned();
+
+    // Nobody owns it yet (it is a member of `acme`, no team's): only security may say who does.
+    let engineer = app.signed_in("eli.eng").await;
+    let (_, page) = engineer.get("/service-accounts").await;
+    assert!(account_card(&page, "_triage_ops").contains("No owner team"));
+    assert!(!page.contains("data-owner-form"), "engineers change nothing");
+    let response = post(&engineer, choose(&ep.to_string())).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let lead = app.signed_in("erin.lead").await;
+    let (_, page) = lead.get("/service-accounts").await;
+    assert!(!account_card(&page, "_triage_ops").contains("data-owner-form"));
+    let response = post(&lead, choose(&ep.to_string())).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "not yet her team's");
+    let response = post(&app.browser(), choose(&ep.to_string())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let (_, team_page) = lead.get(&format!("/?team={ep}")).await;
+    assert!(!team_page.contains("triage-ops-scheduled"));
+
+    let security = app.signed_in("sasha.security").await;
+    let (_, page) = security.get("/service-accounts").await;
+    assert!(account_card(&page, "_triage_ops").contains("data-owner-form"));
+    let response = post(&security, choose("not a team")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = post(&security, choose("999999")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = security
+        .post_form("/service-accounts/999999/owner", &[("owner_team", "")])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = post(&security, choose(&ep.to_string())).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = common::location(&response);
+    assert!(
+        back.starts_with("/service-accounts?saved=service_account_group_"),
+        "{back}"
+    );
+    let (_, page) = security.get(&back).await;
+    let card = account_card(&page, "_triage_ops");
+    assert!(card.contains("data-owner=\"Engineering Productivity\""), "{card}");
+    assert!(card.contains("set by sasha.security"), "{card}");
+    assert!(card.contains("Owner saved"), "{card}");
+
+    // Its tokens are now the team's: in the team's list, and its lead may change the owner.
+    let (_, team_page) = lead.get(&format!("/?team={ep}")).await;
+    assert!(
+        team_page.contains("triage-ops-scheduled") && team_page.contains("triage-ops-reactive"),
+        "{team_page}"
+    );
+    let (_, page) = lead.get("/service-accounts").await;
+    assert!(account_card(&page, "_triage_ops").contains("data-owner-form"));
+    let response = post(&lead, choose("")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the lead takes it back");
+    let (_, page) = lead.get("/service-accounts").await;
+    assert!(account_card(&page, "_triage_ops").contains("No owner team"));
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("app.db").display()))
+        .await
+        .expect("database");
+    let actors: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, subject FROM audit_log WHERE action = 'account_owner_changed' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    let subject = format!("service_account:{triage_id}");
+    assert_eq!(
+        actors,
+        vec![
+            ("sasha.security".to_owned(), subject.clone()),
+            ("erin.lead".to_owned(), subject)
+        ]
+    );
 }
 
 /// Leptos marks resource loading as suppressed, process-wide, while it walks the app to list its

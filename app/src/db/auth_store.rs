@@ -262,8 +262,8 @@ macro_rules! auth_store {
                             .await?;
                     }
                 }
-                sqlx::query(super::sql::REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
+                super::Repository::refresh_inferred_teams(self).await?;
                 Ok(())
             }
 

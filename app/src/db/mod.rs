@@ -105,7 +105,7 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     /// Every team with its group paths, leads and the health of the tokens it owns (not gone).
     async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError>;
 
-    /// Service accounts still in GitLab, with their group and their tokens.
+    /// Service accounts still in GitLab, with their group, owner team, tokens and memberships.
     async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError>;
 
     /// How many tokens match `query`.
@@ -118,9 +118,21 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
 
     async fn list_teams(&self) -> Result<Vec<Team>, DbError>;
 
-    /// Works out every token's owner team from its group path again (after a sync, or when
-    /// teams change).
+    /// Works out every service account's and every token's inferred owner team again (after a
+    /// sync, or when teams change): a service account's from its group or what it can reach, a
+    /// token's from its service account or its group path.
     async fn refresh_inferred_teams(&self) -> Result<(), DbError>;
+
+    /// Sets (or, with `None`, clears) the team owning a service account, records it in the audit
+    /// log, and moves its tokens' inferred team along, in one transaction. `NotFound` when there
+    /// is no such service account (still in GitLab) or no such team.
+    async fn set_account_owner(
+        &self,
+        account_gitlab_id: i64,
+        team_id: Option<i64>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
 
     /// Refreshes the query planner's statistics after many rows changed (a sync):
     /// `ANALYZE` on PostgreSQL, `PRAGMA optimize` on SQLite.
@@ -209,6 +221,7 @@ struct DetailRow {
     last_seen_at: DateTime<Utc>,
     inferred_team_id: Option<i64>,
     inferred_team_name: Option<String>,
+    inferred_from_account: bool,
     set_team_id: Option<i64>,
     set_team_name: Option<String>,
     purpose: Option<String>,
@@ -231,6 +244,7 @@ impl DetailRow {
             first_seen_at: self.first_seen_at,
             last_seen_at: self.last_seen_at,
             inferred_team: team(self.inferred_team_id, self.inferred_team_name),
+            inferred_from_account: self.inferred_from_account,
             ownership: crate::domain::Ownership {
                 owner_team: team(self.set_team_id, self.set_team_name),
                 purpose: self.purpose,

@@ -31,17 +31,28 @@ const TOKEN_FROM: &str = " FROM tokens t LEFT JOIN ownership o ON o.token_id = t
 pub(super) const SEARCH_TEXT: &str = "LOWER(name || ' ' || container_path || ' ' || COALESCE(account_username, '') || ' ' \
      || COALESCE((SELECT o.purpose FROM ownership o WHERE o.token_id = tokens.id), ''))";
 
-/// Sets every token's `inferred_team_id` to the team owning the longest group path that is the
-/// token's path or above it.
-/// Rows whose team is already right are left alone (no new row version, nothing to vacuum).
-pub(super) const REFRESH_INFERRED_TEAMS: &str = "UPDATE tokens SET inferred_team_id = (SELECT gp.team_id \
-     FROM team_group_paths gp WHERE tokens.container_path = gp.group_path \
-     OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
-     ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1) \
-     WHERE inferred_team_id IS DISTINCT FROM (SELECT gp.team_id \
-     FROM team_group_paths gp WHERE tokens.container_path = gp.group_path \
-     OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
-     ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1)";
+/// A token's inferred team: for a service account's personal access token, the account's team
+/// (set by a person, else inferred: see [`crate::domain::infer_account_team`]); else the team
+/// owning the longest group path that is the token's path or above it.
+macro_rules! inferred_team {
+    () => {
+        "COALESCE((SELECT COALESCE(ao.owner_team_id, a.inferred_team_id) FROM accounts a \
+         LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
+         WHERE tokens.kind = 'personal' AND a.gitlab_id = tokens.account_gitlab_id AND a.kind = 'service_account'), \
+         (SELECT gp.team_id FROM team_group_paths gp WHERE tokens.container_path = gp.group_path \
+         OR substr(tokens.container_path, 1, length(gp.group_path) + 1) = gp.group_path || '/' \
+         ORDER BY length(gp.group_path) DESC, gp.team_id LIMIT 1))"
+    };
+}
+
+/// Sets every token's `inferred_team_id` (see [`inferred_team!`]). Rows whose team is already
+/// right are left alone (no new row version, nothing to vacuum).
+const REFRESH_INFERRED_TEAMS: &str = concat!(
+    "UPDATE tokens SET inferred_team_id = ",
+    inferred_team!(),
+    " WHERE inferred_team_id IS DISTINCT FROM ",
+    inferred_team!()
+);
 
 /// PostgreSQL: the version of what the inventory counts (see the migration `search_index`).
 const DATA_VERSION: &str =
@@ -297,9 +308,21 @@ macro_rules! sql_repository {
             }
 
             async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError> {
-                let accounts: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path FROM accounts a \
+                type AccountRow = (
+                    i64,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<i64>,
+                    Option<String>,
+                    Option<DateTime<Utc>>,
+                );
+                let accounts: Vec<AccountRow> = sqlx::query_as(
+                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path, \
+                     ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
                      LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+                     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
                      WHERE a.kind = 'service_account' AND a.gone_since IS NULL ORDER BY a.username",
                 )
                 .fetch_all(&self.pool)
@@ -312,15 +335,23 @@ macro_rules! sql_repository {
                 let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
                 let mut memberships = self.service_account_memberships().await?;
                 let rules = self.team_rules().await?;
+                let team_ref = |team: &crate::domain::TeamRule| crate::domain::TeamRef {
+                    id: team.team_id,
+                    name: team.name.clone(),
+                };
                 Ok(accounts
                     .into_iter()
-                    .map(|(gitlab_id, username, name, state, group_path)| {
-                        let owner_team = group_path
-                            .as_deref()
-                            .and_then(|path| crate::domain::people::owning_team(path, &rules))
-                            .map(|team| crate::domain::TeamRef {
-                                id: team.team_id,
-                                name: team.name.clone(),
+                    .map(|(gitlab_id, username, name, state, group_path, set_team, set_by, set_at)| {
+                        let memberships = memberships.remove(&gitlab_id).unwrap_or_default();
+                        let set = set_team
+                            .and_then(|id| rules.iter().find(|team| team.team_id == id))
+                            .zip(set_by.zip(set_at))
+                            .map(|(team, (by, at))| (team, crate::domain::OwnerSource::Set { by, at }));
+                        let owner = set
+                            .or_else(|| crate::domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
+                            .map(|(team, source)| crate::domain::AccountOwner {
+                                team: team_ref(team),
+                                source,
                             });
                         let own = tokens
                             .iter()
@@ -328,13 +359,13 @@ macro_rules! sql_repository {
                             .cloned()
                             .collect();
                         crate::domain::ServiceAccount {
-                            memberships: memberships.remove(&gitlab_id).unwrap_or_default(),
+                            memberships,
                             gitlab_id,
                             username,
                             name,
                             state,
                             group_path,
-                            owner_team,
+                            owner,
                             tokens: own,
                         }
                     })
@@ -494,8 +525,8 @@ macro_rules! sql_repository {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
+                self.refresh_inferred_teams().await?;
                 Ok(Team {
                     id,
                     name: team.name.clone(),
@@ -515,7 +546,12 @@ macro_rules! sql_repository {
                 let summary = TokenSummary::try_from(row)?;
                 let extra: DetailRow = sqlx::query_as(
                     "SELECT t.description, t.container_gitlab_id, t.account_gitlab_id, t.first_seen_at, t.last_seen_at, \
-                     it.id AS inferred_team_id, it.name AS inferred_team_name, st.id AS set_team_id, st.name AS set_team_name, \
+                     it.id AS inferred_team_id, it.name AS inferred_team_name, \
+                     (SELECT COALESCE(ao.owner_team_id, a.inferred_team_id) FROM accounts a \
+                     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
+                     WHERE t.kind = 'personal' AND a.gitlab_id = t.account_gitlab_id AND a.kind = 'service_account') \
+                     IS NOT NULL AS inferred_from_account, \
+                     st.id AS set_team_id, st.name AS set_team_name, \
                      o.purpose, o.automation, o.secret_location, o.notes, o.updated_by, o.updated_at \
                      FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
                      LEFT JOIN teams it ON it.id = t.inferred_team_id LEFT JOIN teams st ON st.id = o.owner_team_id \
@@ -608,7 +644,101 @@ macro_rules! sql_repository {
             }
 
             async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
-                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&self.pool).await?;
+                // Service accounts first (their tokens follow them), worked out by the same rule
+                // the service accounts page shows; only changed rows are written.
+                let rules = self.team_rules().await?;
+                let accounts: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT a.gitlab_id, g.full_path, a.inferred_team_id FROM accounts a \
+                     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+                     WHERE a.kind = 'service_account'",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let memberships = self.service_account_memberships().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
+                for (gitlab_id, group_path, stored) in accounts {
+                    let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
+                    let inferred = crate::domain::infer_account_team(group_path.as_deref(), reach, &rules)
+                        .map(|(team, _)| team.team_id);
+                    if inferred != stored {
+                        sqlx::query("UPDATE accounts SET inferred_team_id = $1 WHERE gitlab_id = $2")
+                            .bind(inferred)
+                            .bind(gitlab_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_account_owner(
+                &self,
+                account_gitlab_id: i64,
+                team_id: Option<i64>,
+                by: &str,
+                at: DateTime<Utc>,
+            ) -> Result<(), DbError> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let account: Option<(String,)> = sqlx::query_as(
+                    "SELECT username FROM accounts WHERE gitlab_id = $1 AND kind = 'service_account' AND gone_since IS NULL",
+                )
+                .bind(account_gitlab_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((username,)) = account else {
+                    return Err(DbError::NotFound(format!("service account {account_gitlab_id}")));
+                };
+                let before: Option<(i64,)> =
+                    sqlx::query_as("SELECT owner_team_id FROM account_ownership WHERE account_gitlab_id = $1")
+                        .bind(account_gitlab_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match team_id {
+                    Some(team_id) => {
+                        sqlx::query(
+                            "INSERT INTO account_ownership (account_gitlab_id, owner_team_id, updated_by, updated_at) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (account_gitlab_id) DO UPDATE SET \
+                             owner_team_id = excluded.owner_team_id, updated_by = excluded.updated_by, \
+                             updated_at = excluded.updated_at",
+                        )
+                        .bind(account_gitlab_id)
+                        .bind(team_id)
+                        .bind(by)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|error| match &error {
+                            sqlx::Error::Database(e) if e.is_foreign_key_violation() => {
+                                DbError::NotFound("that team".to_owned())
+                            }
+                            _ => DbError::Sqlx(error),
+                        })?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM account_ownership WHERE account_gitlab_id = $1")
+                            .bind(account_gitlab_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                let detail = serde_json::json!({
+                    "username": username,
+                    "before": before.map(|(team,)| team),
+                    "after": team_id,
+                });
+                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(at)
+                    .bind(by)
+                    .bind("account_owner_changed")
+                    .bind(format!("service_account:{account_gitlab_id}"))
+                    .bind(detail.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                // Its tokens follow it.
+                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 

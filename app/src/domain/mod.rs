@@ -13,7 +13,8 @@ pub mod wizard;
 pub use expiry::{ExpiryWindow, relative_day};
 pub use ownership::{FieldError, Ownership, OwnershipEdit, ValidOwnership};
 pub use people::{
-    AccountMembership, GroupMembership, Role, RolePolicy, ServiceAccount, TeamMembership, TeamRule, TeamStats, Viewer,
+    AccountMembership, AccountOwner, GroupMembership, OwnerSource, Role, RolePolicy, ServiceAccount, TeamMembership,
+    TeamRule, TeamStats, Viewer, infer_account_team,
 };
 pub use scope::Scope;
 pub use sync::{

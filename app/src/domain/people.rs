@@ -134,13 +134,68 @@ pub struct ServiceAccount {
     pub state: String,
     /// The top-level group it belongs to; `None` for an instance-wide account.
     pub group_path: Option<String>,
-    /// The team owning that group path.
-    pub owner_team: Option<super::TeamRef>,
+    /// The team that owns it, and how that is known; `None` when nobody said and nothing
+    /// points to one team.
+    pub owner: Option<AccountOwner>,
     /// Its personal access tokens still in GitLab.
     pub tokens: Vec<super::TokenSummary>,
     /// What it can reach: its direct memberships, groups first, then by path. Empty until a sync
     /// with an administrator's credential read them.
     pub memberships: Vec<AccountMembership>,
+}
+
+/// The team owning a service account, and how that is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOwner {
+    pub team: super::TeamRef,
+    pub source: OwnerSource,
+}
+
+/// How a service account's owner team is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnerSource {
+    /// A person said so.
+    Set {
+        by: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The team owns the account's group path.
+    GroupPath,
+    /// Every group and project the account is a member of is the team's.
+    Memberships,
+}
+
+impl OwnerSource {
+    pub fn is_inferred(&self) -> bool {
+        !matches!(self, OwnerSource::Set { .. })
+    }
+
+    /// What the page says of it.
+    pub fn describe(&self) -> String {
+        match self {
+            OwnerSource::Set { by, at } => format!("set by {by} on {}", at.format("%Y-%m-%d")),
+            OwnerSource::GroupPath => "inferred: the team owns its group".to_owned(),
+            OwnerSource::Memberships => "inferred: everything it can reach is the team's".to_owned(),
+        }
+    }
+}
+
+/// The team a service account's own data points to, until a person says: the team owning its
+/// group's path; else the one team owning every group and project it is a member of (none when
+/// they span teams, or one of them is no team's).
+pub fn infer_account_team<'a>(
+    group_path: Option<&str>,
+    memberships: &[AccountMembership],
+    teams: &'a [TeamRule],
+) -> Option<(&'a TeamRule, OwnerSource)> {
+    if let Some(team) = group_path.and_then(|path| owning_team(path, teams)) {
+        return Some((team, OwnerSource::GroupPath));
+    }
+    let mut owners = memberships.iter().map(|m| owning_team(&m.source_path, teams));
+    let first = owners.next()??;
+    owners
+        .all(|team| team.is_some_and(|team| team.team_id == first.team_id))
+        .then_some((first, OwnerSource::Memberships))
 }
 
 /// A group or project an account is a direct member of, and its role there (GitLab's
@@ -317,6 +372,60 @@ mod tests {
                 leads: vec!["Dana.Lead".into()],
             },
         ]
+    }
+
+    #[test]
+    fn a_service_accounts_team_comes_from_its_group_else_from_all_it_can_reach() {
+        use super::super::ContainerKind::{Group, Project};
+        let teams = teams();
+        let reach = |items: &[(super::super::ContainerKind, &str)]| -> Vec<AccountMembership> {
+            items
+                .iter()
+                .map(|(kind, path)| AccountMembership {
+                    source_kind: *kind,
+                    source_gitlab_id: 1,
+                    source_path: (*path).to_owned(),
+                    access_level: AccessLevel::Maintainer,
+                })
+                .collect()
+        };
+        let infer = |group: Option<&str>, memberships: &[AccountMembership]| {
+            infer_account_team(group, memberships, &teams).map(|(team, source)| (team.name.as_str(), source))
+        };
+        let delivery_only = reach(&[(Group, "acme/delivery"), (Project, "tools/release/cli")]);
+        type Case<'a> = (Option<&'a str>, Vec<AccountMembership>, Option<(&'a str, OwnerSource)>);
+        let table: Vec<Case> = vec![
+            // Its group is a team's: that team, whatever it reaches.
+            (
+                Some("acme/platform"),
+                delivery_only.clone(),
+                Some(("Platform", OwnerSource::GroupPath)),
+            ),
+            // Its group is no team's: the one team owning everything it reaches (a project
+            // under one of the team's paths counts).
+            (
+                Some("acme"),
+                delivery_only.clone(),
+                Some(("Delivery", OwnerSource::Memberships)),
+            ),
+            (
+                None,
+                reach(&[(Project, "acme/platform/api")]),
+                Some(("Platform", OwnerSource::Memberships)),
+            ),
+            // Two teams, or something no team owns, or nothing known: nobody.
+            (
+                Some("acme"),
+                reach(&[(Group, "acme/delivery"), (Group, "acme/platform")]),
+                None,
+            ),
+            (Some("acme"), reach(&[(Group, "acme/delivery"), (Group, "acme")]), None),
+            (Some("acme"), reach(&[(Group, "acme"), (Group, "acme/delivery")]), None),
+            (Some("acme"), Vec::new(), None),
+        ];
+        for (group, memberships, expected) in table {
+            assert_eq!(infer(group, &memberships), expected, "{group:?} {memberships:?}");
+        }
     }
 
     #[test]

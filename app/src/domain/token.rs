@@ -299,8 +299,10 @@ pub struct TokenDetail {
     pub account_gitlab_id: Option<i64>,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
-    /// The team owning the token's group path, whatever a person set.
+    /// The team inferred for it (its group path's, or its service account's), whatever a person set.
     pub inferred_team: Option<TeamRef>,
+    /// The inferred team is its service account's (set or inferred there), not its group path's.
+    pub inferred_from_account: bool,
     pub ownership: super::Ownership,
 }
 

@@ -156,13 +156,24 @@ pub struct ServiceAccountsView {
     /// The newest sync run read GitLab as a group owner: GitLab lists memberships to
     /// administrators only, so the memberships shown are those an earlier run found, if any.
     pub memberships_unread: bool,
+    /// The accounts (GitLab ids) whose owner team the viewer may change.
+    pub editable: Vec<i64>,
+    /// Every team, to choose an owner from (empty when nothing is editable).
+    pub teams: Vec<TeamRef>,
+}
+
+/// Whether `viewer` may change the team owning `account`: security may, and the lead of the
+/// team that owns it now (set or inferred); never a read-only API key.
+pub fn may_set_account_owner(viewer: &crate::domain::Viewer, account: &crate::domain::ServiceAccount) -> bool {
+    !viewer.read_only
+        && (viewer.is_security() || account.owner.as_ref().is_some_and(|owner| viewer.leads(owner.team.id)))
 }
 
 /// Every service account with its group, owner team, tokens and what it can reach; anyone
 /// signed in.
 #[server]
 pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
-    crate::auth::require_viewer().await?;
+    let viewer = crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
     let last_strategy = state
         .repo
@@ -170,10 +181,32 @@ pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
         .await?
         .into_iter()
         .find_map(|run| run.strategy);
+    let accounts = state.repo.list_service_accounts().await?;
+    let editable: Vec<i64> = accounts
+        .iter()
+        .filter(|account| may_set_account_owner(&viewer, account))
+        .map(|account| account.gitlab_id)
+        .collect();
+    let teams = if editable.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .repo
+            .list_teams()
+            .await?
+            .into_iter()
+            .map(|team| TeamRef {
+                id: team.id,
+                name: team.name,
+            })
+            .collect()
+    };
     Ok(ServiceAccountsView {
-        accounts: state.repo.list_service_accounts().await?,
+        accounts,
         today: chrono::Utc::now().date_naive(),
         gitlab_url: state.gitlab_url.clone(),
         memberships_unread: last_strategy.as_deref() == Some("group_owner"),
+        editable,
+        teams,
     })
 }

@@ -260,7 +260,7 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
                 {match token.owner_team {
                     Some(team) => view! {
                         <span>{team.name}</span>
-                        {token.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-400" title="Worked out from the group path; nobody has confirmed it">"inferred"</span> })}
+                        {token.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-400" title="Worked out from the group path (or its service account's team); nobody has confirmed it">"inferred"</span> })}
                     }.into_any(),
                     None => view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }.into_any(),
                 }}

@@ -146,8 +146,15 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
     } else {
         own.owner_team.as_ref().map(|t| t.id.to_string()).unwrap_or_default()
     };
+    // A service account's token follows its account's team, when it has one; else the token's
+    // group path decides.
+    let inferred_from = if detail.inferred_from_account {
+        "its service account"
+    } else {
+        "the group path"
+    };
     let inferred_label = match &detail.inferred_team {
-        Some(team) => format!("{} (from the group path)", team.name),
+        Some(team) => format!("{} (from {inferred_from})", team.name),
         None => "No team (no team owns the group path)".to_owned(),
     };
     let field = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
@@ -166,7 +173,7 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
                     {match summary.owner_team.clone() {
                         Some(team) => view! {
                             <span>{team.name}</span>
-                            {summary.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(inferred from the group path)"</span> })}
+                            {summary.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-500">{format!("(inferred from {inferred_from})")}</span> })}
                         }.into_any(),
                         None => view! { <span class="font-medium text-amber-700">"No owner"</span> }.into_any(),
                     }}

@@ -171,6 +171,9 @@ pub fn TeamsPage() -> impl IntoView {
 #[component]
 pub fn ServiceAccountsPage() -> impl IntoView {
     let accounts = OnceResource::new(crate::server::teams::list_service_accounts());
+    // After a change of owner: `?saved=<username>`.
+    let query = use_query_map();
+    let saved = query.with_untracked(|q| q.get_str("saved").map(str::to_owned));
     view! {
         <Title text="Service accounts" />
         <h1 class="text-2xl font-semibold">"Service accounts"</h1>
@@ -178,22 +181,28 @@ pub fn ServiceAccountsPage() -> impl IntoView {
             "Service accounts are for automation at group level or across projects that needs more than a project or group access token, owned by a team (token guidelines: \"Use a specific service account token when project access tokens can't be used\")."
         </p>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading service accounts…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let saved = saved.clone();
+                Suspend::new(async move {
                 match accounts.await {
                     Ok(view) if view.accounts.is_empty() => view! { <p class="mt-6 text-slate-600">"No service accounts were found by sync."</p> }.into_any(),
-                    Ok(ServiceAccountsView { accounts, today, gitlab_url, memberships_unread }) => view! {
+                    Ok(ServiceAccountsView { accounts, today, gitlab_url, memberships_unread, editable, teams }) => view! {
                         {memberships_unread.then(|| view! {
                             <p id="memberships-note" class="mt-4 max-w-3xl rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-800">
                                 "What an account can reach is read with an administrator's credential (GitLab lists a user's memberships to administrators only). The last sync used a group owner's, so the memberships below may be missing or out of date."
                             </p>
                         })}
                         <div id="service-accounts" class="mt-6 space-y-4">
-                            {accounts.into_iter().map(|account| view! { <AccountCard account today gitlab_url=gitlab_url.clone() /> }).collect_view()}
+                            {accounts.into_iter().map(|account| {
+                                let teams = editable.contains(&account.gitlab_id).then(|| teams.clone());
+                                let saved = saved.as_deref() == Some(account.username.as_str());
+                                view! { <AccountCard account today gitlab_url=gitlab_url.clone() teams saved /> }
+                            }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -203,6 +212,10 @@ fn AccountCard(
     account: crate::domain::ServiceAccount,
     today: chrono::NaiveDate,
     gitlab_url: Option<String>,
+    /// The teams to choose an owner from, when the viewer may change it.
+    teams: Option<Vec<crate::domain::TeamRef>>,
+    /// Its owner was just changed.
+    saved: bool,
 ) -> impl IntoView {
     let active = account
         .tokens
@@ -210,19 +223,24 @@ fn AccountCard(
         .filter(|t| t.status(today) == crate::domain::TokenStatus::Active)
         .count();
     view! {
-        <section class="rounded-xl bg-white p-5 shadow-sm" data-account=account.username.clone()>
+        <section class="rounded-xl bg-white p-5 shadow-sm" id=format!("account-{}", account.username) data-account=account.username.clone()>
             <div class="flex flex-wrap items-baseline gap-3">
                 <h2 class="text-lg font-semibold">{account.name.clone()}</h2>
                 <span class="font-mono text-xs text-slate-500">{account.username.clone()}</span>
                 <span class="text-sm text-slate-600">{account.group_path.clone().map(|p| format!("in {p}")).unwrap_or_else(|| "instance-wide".to_owned())}</span>
-                <span class="text-sm">
-                    {match account.owner_team.clone() {
-                        Some(team) => view! { <span>"Owner: "{team.name}</span> }.into_any(),
+                <span class="text-sm" data-owner=account.owner.as_ref().map(|o| o.team.name.clone()).unwrap_or_default()>
+                    {match account.owner.clone() {
+                        Some(owner) => view! {
+                            <span>"Owner: "<span class="font-medium">{owner.team.name}</span></span>
+                            <span class="ml-1 text-xs text-slate-500" data-owner-source="">{format!("({})", owner.source.describe())}</span>
+                        }.into_any(),
                         None => view! { <span class="font-medium text-amber-700">"No owner team"</span> }.into_any(),
                     }}
                 </span>
                 <span class="text-sm text-slate-600">{format!("{active} of {} tokens active", account.tokens.len())}</span>
+                {saved.then(|| view! { <span class="rounded-full bg-emerald-50 px-2 text-xs font-medium text-emerald-700" role="status">"Owner saved"</span> })}
             </div>
+            {teams.map(|teams| view! { <OwnerForm account_id=account.gitlab_id owner=account.owner.clone() teams /> })}
             <CanReach memberships=account.memberships gitlab_url />
             <ul class="mt-3 divide-y divide-slate-100 text-sm">
                 {account.tokens.into_iter().map(|token| {
@@ -244,6 +262,39 @@ fn AccountCard(
         </section>
     }
     .into_any()
+}
+
+/// The form to change who owns a service account: a plain POST, so it works without JavaScript.
+/// "Not set" takes back what a person said, and the inferred team (if any) applies again.
+#[component]
+fn OwnerForm(
+    account_id: i64,
+    owner: Option<crate::domain::AccountOwner>,
+    teams: Vec<crate::domain::TeamRef>,
+) -> impl IntoView {
+    let set = owner
+        .as_ref()
+        .filter(|owner| !owner.source.is_inferred())
+        .map(|owner| owner.team.id);
+    let unset_label = match owner.as_ref().filter(|owner| owner.source.is_inferred()) {
+        Some(owner) => format!("Not set (inferred: {})", owner.team.name),
+        None if set.is_some() => "Not set (inferred again)".to_owned(),
+        None => "Not set".to_owned(),
+    };
+    view! {
+        <form method="post" action=format!("/service-accounts/{account_id}/owner") class="mt-3 flex flex-wrap items-center gap-2 text-sm" data-owner-form="">
+            <label class="flex items-center gap-2 text-slate-700">
+                "Owner team"
+                <select name="owner_team" class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+                    <option value="" selected=set.is_none()>{unset_label}</option>
+                    {teams.into_iter().map(|team| view! {
+                        <option value=team.id.to_string() selected=set == Some(team.id)>{team.name}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1 font-medium text-slate-800 hover:bg-slate-50">"Save owner"</button>
+        </form>
+    }
 }
 
 /// What an account can reach: each group and project it is a member of, linked to GitLab when
