@@ -85,7 +85,8 @@ async fn save_account_owner(
         Ok(()) => {
             tracing::info!(account.id = id, user.username = %viewer.username, "service account owner changed");
             let query = app::query_string([("saved", account.username.as_str())]);
-            Redirect::to(&format!("{page}?{query}#account-{}", account.username)).into_response()
+            let fragment: String = url::form_urlencoded::byte_serialize(account.username.as_bytes()).collect();
+            Redirect::to(&format!("{page}?{query}#account-{fragment}")).into_response()
         }
         Err(error) => app::error::AppError::from(error).into_response(),
     }

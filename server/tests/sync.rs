@@ -534,16 +534,24 @@ async fn failed_membership_listing(sim: &SimHandle, repo: Repo) {
     assert_eq!(before, true_reach(sim));
 
     // Two service accounts' memberships change in GitLab: one gains a project, the other loses
-    // its groups and gains a project. The first one's listing fails every time.
-    let (failing, failing_name, other_name) = {
+    // its groups and gains a project. The first one's listing fails every time. A third account
+    // is deleted, with its tokens.
+    let (failing, failing_name, other_name, deleted_name, deleted_tokens) = {
         let mut world = sim.state.world_mut();
         let accounts: Vec<(Id, String)> = world
             .users
             .values()
             .filter(|u| matches!(u.kind, UserKind::GroupServiceAccount { .. }))
             .map(|u| (u.id, u.username.clone()))
-            .take(2)
+            .take(3)
             .collect();
+        assert_eq!(accounts.len(), 3, "the world has three service accounts");
+        let deleted = accounts[2].0;
+        world.users.remove(&deleted);
+        let before = world.personal_access_tokens.len();
+        world.personal_access_tokens.retain(|_, token| token.user_id != deleted);
+        let deleted_tokens = (before - world.personal_access_tokens.len()) as u64;
+        world.members.retain(|(_, user), _| *user != deleted);
         let projects: Vec<Id> = world.projects.keys().copied().take(2).collect();
         world
             .members
@@ -552,7 +560,13 @@ async fn failed_membership_listing(sim: &SimHandle, repo: Repo) {
         world
             .members
             .insert((Source::Project(projects[1]), accounts[1].0), MAINTAINER);
-        (accounts[0].0, accounts[0].1.clone(), accounts[1].1.clone())
+        (
+            accounts[0].0,
+            accounts[0].1.clone(),
+            accounts[1].1.clone(),
+            accounts[2].1.clone(),
+            deleted_tokens,
+        )
     };
     sim.state.faults.set(Faults {
         fail_path: Some(format!("/users/{failing}/memberships")),
@@ -566,9 +580,13 @@ async fn failed_membership_listing(sim: &SimHandle, repo: Repo) {
     assert_eq!(outcome.status, SyncStatus::Partial);
     assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
     assert_eq!(outcome.errors[0].scope, format!("{failing_name} memberships"));
-    assert_eq!(outcome.progress.tokens_gone, 0, "a membership listing hides no token");
+    // A failed membership listing hides no token and no account: the deleted account and its
+    // tokens are marked gone all the same.
+    assert_eq!(outcome.progress.tokens_gone, deleted_tokens);
     assert_matches(&stored(&repo).await, &truth(sim));
     let now = stored_reach(&repo).await;
+    assert!(before.contains_key(&deleted_name));
+    assert!(!now.contains_key(&deleted_name), "the deleted account is gone");
     let truth_now = true_reach(sim);
     assert_eq!(
         now[&failing_name], before[&failing_name],

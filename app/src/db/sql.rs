@@ -54,6 +54,19 @@ const REFRESH_INFERRED_TEAMS: &str = concat!(
     inferred_team!()
 );
 
+/// The same for one service account's tokens (`$1`: its GitLab id), when its owner changes.
+const REFRESH_ACCOUNT_TOKEN_TEAMS: &str = concat!(
+    "UPDATE tokens SET inferred_team_id = ",
+    inferred_team!(),
+    " WHERE tokens.account_gitlab_id = $1 AND inferred_team_id IS DISTINCT FROM ",
+    inferred_team!()
+);
+
+/// PostgreSQL: one writer of inferred teams at a time (an advisory lock held to the end of the
+/// transaction), so a refresh that read older owners never commits after a newer change. SQLite's
+/// transactions here begin `IMMEDIATE`, which serialises them already.
+const LOCK_INFERRED_TEAMS: &str = "SELECT pg_advisory_xact_lock(7460001)";
+
 /// PostgreSQL: the version of what the inventory counts (see the migration `search_index`).
 const DATA_VERSION: &str =
     "SELECT (SELECT pruned FROM data_changes_pruned WHERE id = 1) + (SELECT COUNT(*) FROM data_changes)";
@@ -295,6 +308,9 @@ macro_rules! sql_repository {
                 seen_at: DateTime<Utc>,
             ) -> Result<UpsertCounts, DbError> {
                 let mut tx = self.pool.begin_with($begin).await?;
+                if matches!($backend, Backend::Postgres) {
+                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+                }
                 let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
                 let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
@@ -646,6 +662,11 @@ macro_rules! sql_repository {
             async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
                 // Service accounts first (their tokens follow them), worked out by the same rule
                 // the service accounts page shows; only changed rows are written.
+                let mut tx = self.pool.begin_with($begin).await?;
+                if matches!($backend, Backend::Postgres) {
+                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+                }
+                // Read once the lock is held: what any earlier change committed is seen.
                 let rules = self.team_rules().await?;
                 let accounts: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
                     "SELECT a.gitlab_id, g.full_path, a.inferred_team_id FROM accounts a \
@@ -655,7 +676,6 @@ macro_rules! sql_repository {
                 .fetch_all(&self.pool)
                 .await?;
                 let memberships = self.service_account_memberships().await?;
-                let mut tx = self.pool.begin_with($begin).await?;
                 for (gitlab_id, group_path, stored) in accounts {
                     let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
                     let inferred = crate::domain::infer_account_team(group_path.as_deref(), reach, &rules)
@@ -681,6 +701,9 @@ macro_rules! sql_repository {
                 at: DateTime<Utc>,
             ) -> Result<(), DbError> {
                 let mut tx = self.pool.begin_with($begin).await?;
+                if matches!($backend, Backend::Postgres) {
+                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+                }
                 let account: Option<(String,)> = sqlx::query_as(
                     "SELECT username FROM accounts WHERE gitlab_id = $1 AND kind = 'service_account' AND gone_since IS NULL",
                 )
@@ -737,7 +760,10 @@ macro_rules! sql_repository {
                     .execute(&mut *tx)
                     .await?;
                 // Its tokens follow it.
-                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+                sqlx::query(REFRESH_ACCOUNT_TOKEN_TEAMS)
+                    .bind(account_gitlab_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }

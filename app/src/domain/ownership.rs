@@ -107,16 +107,20 @@ impl OwnershipEdit {
     }
 }
 
-/// A GitLab token secret pasted by mistake: a known prefix followed by a long run of token
-/// characters, anywhere in the text (also inside a path or after `=`).
+/// A GitLab token secret pasted by mistake: a known prefix, anywhere in the text (also inside a
+/// word, a path or after `=`), followed by 20 or more token characters (GitLab's secrets are at
+/// least that long; shorter runs, such as `glpat-release-bot`, read as names).
 pub fn looks_like_a_secret(value: &str) -> bool {
-    value
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-        .any(|word| {
-            SECRET_PREFIXES
-                .iter()
-                .any(|prefix| word.strip_prefix(prefix).is_some_and(|rest| rest.len() >= 16))
+    let token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+    SECRET_PREFIXES.iter().any(|prefix| {
+        value.match_indices(prefix).any(|(at, _)| {
+            value[at + prefix.len()..]
+                .chars()
+                .take_while(|c| token_char(*c))
+                .count()
+                >= 20
         })
+    })
 }
 
 #[cfg(test)]
@@ -176,6 +180,8 @@ mod tests {
         assert!(looks_like_a_secret("gldt-AbCdEfGhIjKlMnOpQrSt"));
         assert!(looks_like_a_secret("acme/glpat-1234567890abcdefghij/api"));
         assert!(looks_like_a_secret("token=glpat-1234567890abcdefghij"));
+        assert!(looks_like_a_secret("ci-glpat-1234567890abcdefghij"));
+        assert!(!looks_like_a_secret("1Password/Eng/glpat-release-tools-bot"));
         assert!(!looks_like_a_secret("glpat-"));
         assert!(!looks_like_a_secret("vault item glpat-for-allure"));
         assert!(!looks_like_a_secret("1Password: Engineering / allure bot"));

@@ -210,3 +210,86 @@ pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
         teams,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccountOwner, OwnerSource, Role, ServiceAccount, TeamMembership, Viewer};
+
+    fn viewer(roles: &[Role], leads: Option<i64>, read_only: bool) -> Viewer {
+        Viewer {
+            id: 1,
+            gitlab_id: 1,
+            username: "someone".to_owned(),
+            name: "Someone".to_owned(),
+            roles: roles.iter().copied().collect(),
+            teams: leads
+                .map(|team_id| TeamMembership {
+                    team_id,
+                    team_name: format!("team {team_id}"),
+                    is_lead: true,
+                })
+                .into_iter()
+                .collect(),
+            read_only,
+        }
+    }
+
+    fn account(owner: Option<(i64, OwnerSource)>) -> ServiceAccount {
+        ServiceAccount {
+            gitlab_id: 9,
+            username: "service_account_group_1_release".to_owned(),
+            name: "Release".to_owned(),
+            state: "active".to_owned(),
+            group_path: Some("acme".to_owned()),
+            owner: owner.map(|(id, source)| AccountOwner {
+                team: TeamRef {
+                    id,
+                    name: format!("team {id}"),
+                },
+                source,
+            }),
+            tokens: Vec::new(),
+            memberships: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn security_and_the_owning_teams_lead_may_change_a_service_accounts_owner() {
+        let set = OwnerSource::Set {
+            by: "sam.security".to_owned(),
+            at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let security = viewer(&[Role::Security], None, false);
+        let lead = viewer(&[Role::TeamLead], Some(2), false);
+        let engineer = viewer(&[Role::Engineer], None, false);
+        let table = [
+            (&security, account(None), true),
+            (&security, account(Some((2, OwnerSource::Memberships))), true),
+            (&viewer(&[Role::Security], None, true), account(None), false),
+            // The lead of the team it belongs to, whether a person set it or it is inferred.
+            (&lead, account(Some((2, OwnerSource::Memberships))), true),
+            (&lead, account(Some((2, OwnerSource::GroupPath))), true),
+            (&lead, account(Some((2, set.clone()))), true),
+            (
+                &viewer(&[Role::TeamLead], Some(2), true),
+                account(Some((2, set))),
+                false,
+            ),
+            // Another team's, or nobody's: no.
+            (&lead, account(Some((3, OwnerSource::GroupPath))), false),
+            (&lead, account(None), false),
+            (&engineer, account(Some((2, OwnerSource::GroupPath))), false),
+        ];
+        for (who, account, allowed) in table {
+            assert_eq!(
+                may_set_account_owner(who, &account),
+                allowed,
+                "{:?} {:?} {:?}",
+                who.roles,
+                who.read_only,
+                account.owner
+            );
+        }
+    }
+}

@@ -79,9 +79,9 @@ struct SignInQuery {
     next: Option<String>,
 }
 
-/// Only a path of this site: `/…`, never `//host` or a full URL; without any query value that
-/// looks like a token's secret, so a secret pasted into an address is neither stored in the
-/// session nor shown on the sign-in page.
+/// Only a path of this site: `/…`, never `//host` or a full URL; without anything that looks like
+/// a token's secret, so a secret pasted into an address is neither stored in the session nor
+/// shown on the sign-in page.
 fn local_path(next: Option<&str>) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => without_secrets(path),
@@ -89,19 +89,23 @@ fn local_path(next: Option<&str>) -> String {
     }
 }
 
-/// `target` (a path and query) with the query pairs whose value looks like a secret left out.
+/// `target` (a path and query) without anything that looks like a secret: `/` when the path
+/// holds one (token characters never need escaping, so the raw path shows it), else the query
+/// without the pairs whose name or value holds one.
 fn without_secrets(target: &str) -> String {
-    let Some((path, query)) = target.split_once('?') else {
-        return target.to_owned();
-    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if looks_like_a_secret(path) {
+        return "/".to_owned();
+    }
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    if !pairs.iter().any(|(_, value)| looks_like_a_secret(value)) {
+    let secret = |(name, value): &&(String, String)| looks_like_a_secret(name) || looks_like_a_secret(value);
+    if !pairs.iter().any(|pair| secret(&pair)) {
         return target.to_owned();
     }
     let kept = app::query_string(
         pairs
             .iter()
-            .filter(|(_, value)| !looks_like_a_secret(value))
+            .filter(|pair| !secret(pair))
             .map(|(name, value)| (name.as_str(), value.as_str())),
     );
     if kept.is_empty() {
@@ -367,6 +371,11 @@ mod tests {
         );
         assert_eq!(local_path(Some("/?q=glpat-1234567890abcdefghij")), "/");
         assert_eq!(local_path(Some("/?q=allure+bot")), "/?q=allure+bot");
+        assert_eq!(local_path(Some("/tokens/glpat-1234567890abcdefghij")), "/");
+        assert_eq!(
+            local_path(Some("/?glpat-1234567890abcdefghij&kind=deploy")),
+            "/?kind=deploy"
+        );
     }
 
     #[test]

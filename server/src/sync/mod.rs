@@ -159,7 +159,7 @@ impl Tally {
     /// the run is partial, but nothing is kept from being marked gone.
     fn failed(&self, scope: impl Into<String>, error: &dyn std::fmt::Display) {
         let scope = scope.into();
-        tracing::warn!(sync.scope = %scope, error.message = %error, "sync could not read a listing");
+        tracing::warn!(sync.scope = %scope, error.message = %error, "sync could not read or store a listing");
         Self::lock(&self.errors).push(SyncError {
             scope,
             message: error.to_string(),
@@ -533,9 +533,6 @@ fn source_paths(groups: &[ApiGroup], projects: &[ApiProject]) -> SourcePaths {
         .collect()
 }
 
-/// A membership as stored, or `None` for one the inventory leaves out: of a group or project
-/// outside the groups sync reads (or created since they were listed), or at a level that is no
-/// role (Minimal Access reaches nothing a token could use).
 /// What to store of one account's listing: its groups and projects that sync knows, each once
 /// (GitLab may list a source twice while a membership changes between pages; the first wins).
 fn membership_records(found: &[ApiMembership], paths: &SourcePaths) -> Vec<AccountMembership> {
@@ -547,6 +544,9 @@ fn membership_records(found: &[ApiMembership], paths: &SourcePaths) -> Vec<Accou
         .collect()
 }
 
+/// A membership as stored, or `None` for one the inventory leaves out: of a group or project
+/// outside the groups sync reads (or created since they were listed), or at a level that is no
+/// role (Minimal Access reaches nothing a token could use).
 fn membership_record(membership: &ApiMembership, paths: &SourcePaths) -> Option<AccountMembership> {
     let kind = match membership.source_type.as_str() {
         "Namespace" => ContainerKind::Group,
