@@ -57,6 +57,10 @@ test('security gives a service account its owner team, and its tokens go to that
   await page.goto(`/?q=${token}`);
   const row = page.locator('[data-testid="token-table"] tbody tr', { hasText: token });
   await expect(row).toContainText('Engineering Productivity');
+  await row.getByRole('link', { name: token }).click();
+  await expect(page.locator('#owner-team')).toContainText('Engineering Productivity');
+  await expect(page.locator('#owner-team')).toContainText('inferred from its service account');
+  await page.screenshot({ path: `screenshots/service-account-token-${project()}.png`, fullPage: true });
 
   // Taken back: nobody again.
   await page.goto('/service-accounts');
