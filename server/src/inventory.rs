@@ -115,7 +115,7 @@ async fn save_ownership(
         );
     }
     let teams: Vec<TeamRef> = match app.repo.list_teams().await {
-        Ok(teams) => teams.into_iter().map(|t| TeamRef { id: t.id, name: t.name }).collect(),
+        Ok(teams) => teams.into_iter().map(TeamRef::from).collect(),
         Err(error) => return app::error::AppError::from(error).into_response(),
     };
     match edit.validate(&teams) {

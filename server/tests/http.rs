@@ -420,35 +420,21 @@ async fn security_sets_a_service_accounts_owner_and_its_tokens_follow_to_the_tea
         .expect("team")
         .id;
     let form_path = format!("/service-accounts/{triage_id}/owner");
-    let post = |browser: &common::Browser, team: String| {
-        let client = browser.client.clone();
-        let url = format!("{}{form_path}", browser.base);
-        let origin = browser.base.clone();
-        async move {
-            client
-                .post(url)
-                .header("origin", origin)
-                .form(&[("owner_team", team)])
-                .send()
-                .await
-                .expect("post")
-        }
-    };
-    let choose = |team: &str| team.to_owned();
+    let ep = ep.to_string();
 
     // Nobody owns it yet (it is a member of `acme`, no team's): only security may say who does.
     let engineer = app.signed_in("eli.eng").await;
     let (_, page) = engineer.get("/service-accounts").await;
     assert!(account_card(&page, "_triage_ops").contains("No owner team"));
     assert!(!page.contains("data-owner-form"), "engineers change nothing");
-    let response = post(&engineer, choose(&ep.to_string())).await;
+    let response = engineer.post_form(&form_path, &[("owner_team", &ep)]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let lead = app.signed_in("erin.lead").await;
     let (_, page) = lead.get("/service-accounts").await;
     assert!(!account_card(&page, "_triage_ops").contains("data-owner-form"));
-    let response = post(&lead, choose(&ep.to_string())).await;
+    let response = lead.post_form(&form_path, &[("owner_team", &ep)]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "not yet her team's");
-    let response = post(&app.browser(), choose(&ep.to_string())).await;
+    let response = app.browser().post_form(&form_path, &[("owner_team", &ep)]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let (_, team_page) = lead.get(&format!("/?team={ep}")).await;
     assert!(!team_page.contains("triage-ops-scheduled"));
@@ -456,15 +442,15 @@ async fn security_sets_a_service_accounts_owner_and_its_tokens_follow_to_the_tea
     let security = app.signed_in("sasha.security").await;
     let (_, page) = security.get("/service-accounts").await;
     assert!(account_card(&page, "_triage_ops").contains("data-owner-form"));
-    let response = post(&security, choose("not a team")).await;
+    let response = security.post_form(&form_path, &[("owner_team", "not a team")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let response = post(&security, choose("999999")).await;
+    let response = security.post_form(&form_path, &[("owner_team", "999999")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = security
         .post_form("/service-accounts/999999/owner", &[("owner_team", "")])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = post(&security, choose(&ep.to_string())).await;
+    let response = security.post_form(&form_path, &[("owner_team", &ep)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = common::location(&response);
     assert!(
@@ -485,7 +471,7 @@ async fn security_sets_a_service_accounts_owner_and_its_tokens_follow_to_the_tea
     );
     let (_, page) = lead.get("/service-accounts").await;
     assert!(account_card(&page, "_triage_ops").contains("data-owner-form"));
-    let response = post(&lead, choose("")).await;
+    let response = lead.post_form(&form_path, &[("owner_team", "")]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the lead takes it back");
     let (_, page) = lead.get("/service-accounts").await;
     assert!(account_card(&page, "_triage_ops").contains("No owner team"));

@@ -75,6 +75,15 @@ pub struct Team {
     pub group_paths: Vec<String>,
 }
 
+impl From<Team> for crate::domain::TeamRef {
+    fn from(team: Team) -> Self {
+        crate::domain::TeamRef {
+            id: team.id,
+            name: team.name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTeam {
     pub name: String,
@@ -335,6 +344,14 @@ fn contains_pattern(words: &str) -> String {
 
 fn unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// A write naming a team that does not exist (a foreign key refused it) is `NotFound`.
+fn team_not_found(error: sqlx::Error) -> DbError {
+    match &error {
+        sqlx::Error::Database(e) if e.is_foreign_key_violation() => DbError::NotFound("that team".to_owned()),
+        _ => DbError::Sqlx(error),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
     AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
-    contains_pattern, unique_violation,
+    contains_pattern, team_not_found, unique_violation,
 };
 use crate::{
     domain::{
@@ -177,6 +177,26 @@ macro_rules! sql_repository {
 
             pub fn pool(&self) -> &$pool {
                 &self.pool
+            }
+
+            /// Records a person's change in the audit log, in the change's transaction.
+            async fn audit(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                at: DateTime<Utc>,
+                by: &str,
+                action: &str,
+                subject: &str,
+                detail: &serde_json::Value,
+            ) -> Result<(), DbError> {
+                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(at)
+                    .bind(by)
+                    .bind(action)
+                    .bind(subject)
+                    .bind(detail.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
             }
 
             /// What each service account still in GitLab can reach, by account: groups first,
@@ -351,10 +371,6 @@ macro_rules! sql_repository {
                 let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
                 let mut memberships = self.service_account_memberships().await?;
                 let rules = self.team_rules().await?;
-                let team_ref = |team: &crate::domain::TeamRule| crate::domain::TeamRef {
-                    id: team.team_id,
-                    name: team.name.clone(),
-                };
                 Ok(accounts
                     .into_iter()
                     .map(|(gitlab_id, username, name, state, group_path, set_team, set_by, set_at)| {
@@ -366,7 +382,7 @@ macro_rules! sql_repository {
                         let owner = set
                             .or_else(|| crate::domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
                             .map(|(team, source)| crate::domain::AccountOwner {
-                                team: team_ref(team),
+                                team: team.into(),
                                 source,
                             });
                         let own = tokens
@@ -617,12 +633,7 @@ macro_rules! sql_repository {
                 .bind(at)
                 .execute(&mut *tx)
                 .await
-                .map_err(|error| match &error {
-                    sqlx::Error::Database(e) if e.is_foreign_key_violation() => {
-                        DbError::NotFound("that team".to_owned())
-                    }
-                    _ => DbError::Sqlx(error),
-                })?;
+                .map_err(team_not_found)?;
                 let detail = serde_json::json!({
                     "before": before.map(OwnershipRow::into_valid),
                     "after": ownership,
@@ -631,14 +642,7 @@ macro_rules! sql_repository {
                     .bind(token_id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(at)
-                    .bind(by)
-                    .bind("ownership_changed")
-                    .bind(format!("{kind}:{gitlab_id}"))
-                    .bind(detail.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                Self::audit(&mut tx, at, by, "ownership_changed", &format!("{kind}:{gitlab_id}"), &detail).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -732,12 +736,7 @@ macro_rules! sql_repository {
                         .bind(at)
                         .execute(&mut *tx)
                         .await
-                        .map_err(|error| match &error {
-                            sqlx::Error::Database(e) if e.is_foreign_key_violation() => {
-                                DbError::NotFound("that team".to_owned())
-                            }
-                            _ => DbError::Sqlx(error),
-                        })?;
+                        .map_err(team_not_found)?;
                     }
                     None => {
                         sqlx::query("DELETE FROM account_ownership WHERE account_gitlab_id = $1")
@@ -751,14 +750,15 @@ macro_rules! sql_repository {
                     "before": before.map(|(team,)| team),
                     "after": team_id,
                 });
-                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(at)
-                    .bind(by)
-                    .bind("account_owner_changed")
-                    .bind(format!("service_account:{account_gitlab_id}"))
-                    .bind(detail.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                Self::audit(
+                    &mut tx,
+                    at,
+                    by,
+                    "account_owner_changed",
+                    &format!("service_account:{account_gitlab_id}"),
+                    &detail,
+                )
+                .await?;
                 // Its tokens follow it.
                 sqlx::query(REFRESH_ACCOUNT_TOKEN_TEAMS)
                     .bind(account_gitlab_id)

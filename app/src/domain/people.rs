@@ -251,6 +251,15 @@ pub struct TeamRule {
     pub leads: Vec<String>,
 }
 
+impl From<&TeamRule> for super::TeamRef {
+    fn from(team: &TeamRule) -> Self {
+        super::TeamRef {
+            id: team.team_id,
+            name: team.name.clone(),
+        }
+    }
+}
+
 /// Which groups and people hold which role, from the configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolePolicy {

@@ -456,13 +456,7 @@ pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
         .repo
         .token_history(detail.summary.kind, detail.summary.gitlab_id)
         .await?;
-    let teams = state
-        .repo
-        .list_teams()
-        .await?
-        .into_iter()
-        .map(|t| TeamRef { id: t.id, name: t.name })
-        .collect();
+    let teams = state.repo.list_teams().await?.into_iter().map(TeamRef::from).collect();
     Ok(TokenView {
         can_edit: may_edit_ownership(&viewer, &detail),
         detail,
@@ -478,13 +472,7 @@ pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
 pub async fn list_team_refs() -> Result<Vec<TeamRef>, AppError> {
     crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
-    Ok(state
-        .repo
-        .list_teams()
-        .await?
-        .into_iter()
-        .map(|t| TeamRef { id: t.id, name: t.name })
-        .collect())
+    Ok(state.repo.list_teams().await?.into_iter().map(TeamRef::from).collect())
 }
 
 /// Security exports any view; a team lead the view of a team they lead.

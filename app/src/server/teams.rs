@@ -190,16 +190,7 @@ pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
     let teams = if editable.is_empty() {
         Vec::new()
     } else {
-        state
-            .repo
-            .list_teams()
-            .await?
-            .into_iter()
-            .map(|team| TeamRef {
-                id: team.id,
-                name: team.name,
-            })
-            .collect()
+        state.repo.list_teams().await?.into_iter().map(TeamRef::from).collect()
     };
     Ok(ServiceAccountsView {
         accounts,
