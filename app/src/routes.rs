@@ -1,7 +1,7 @@
 //! The HTML shell, the header, and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::{
     BUNDLE_NAME,
+    components::TitleSuffix,
     domain::Role,
     pages::{
         NotBuiltYet, NotFound,
@@ -53,7 +54,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="app-css" href=format!("/pkg/{BUNDLE_NAME}.css") />
-        <Title formatter=|page: String| format!("{page} · Token Inventory") />
+        <TitleSuffix />
         <Router>
             <Header />
             <main class="mx-auto max-w-screen-2xl px-4 py-6 sm:px-6">

@@ -1,0 +1,134 @@
+//! The security review's findings (issue 13), each as an attacker would try it over real HTTP:
+//! script in person-written text and in GitLab's names, the response headers, redirects after
+//! sign-in, path tricks at the sign-in gate, the callback's text, anonymous session rows, CSV
+//! formulas and the server functions' limits.
+
+use app::domain::{ContainerKind, TokenKind, TokenRecord};
+use reqwest::StatusCode;
+
+mod common;
+
+use common::{TestApp, urlencode};
+
+/// Ends a raw-text element and runs script, wherever it lands unescaped.
+const PAYLOAD: &str = "</textarea></title><img src=x onerror=alert(document.domain)><script>alert(1)</script>";
+
+fn record(id: i64, name: &str, path: &str) -> TokenRecord {
+    TokenRecord {
+        kind: TokenKind::ProjectAccess,
+        gitlab_id: id,
+        name: name.to_owned(),
+        description: None,
+        container_kind: ContainerKind::Project,
+        container_gitlab_id: Some(1),
+        container_path: path.to_owned(),
+        account_gitlab_id: None,
+        account_username: None,
+        scopes: vec!["read_api".to_owned()],
+        access_level: None,
+        created_at: None,
+        expires_on: None,
+        last_used_at: None,
+        revoked: false,
+        active: true,
+    }
+}
+
+/// The id of the only token, stored with `name` under the Platform team's group.
+async fn one_token(app: &TestApp, name: &str) -> i64 {
+    app.add_tokens(&[record(7, name, "acme/platform/api/gateway")]).await;
+    let (tokens, _) = app
+        .repo
+        .list_tokens(
+            &app::server::inventory::TokenQuery {
+                page: 1,
+                ..Default::default()
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .expect("list");
+    tokens[0].id
+}
+
+/// No markup of the payload survives: no tag it opens, and no element it closes early.
+fn assert_inert(html: &str, what: &str) {
+    for raw in ["<img src=x", "<script>alert(1)", "</textarea></title>"] {
+        assert!(!html.contains(raw), "{what}: `{raw}` reached the page unescaped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn script_in_the_notes_from_the_url_is_shown_as_text() {
+    let app = TestApp::spawn().await;
+    let id = one_token(&app, "gateway-bot").await;
+    let security = app.signed_in("sam.security").await;
+    let (status, html) = security
+        .get(&format!(
+            "/tokens/{id}?edit=1&notes={}&purpose={}",
+            urlencode(PAYLOAD),
+            urlencode(PAYLOAD)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_inert(&html, "notes from the URL");
+    assert!(
+        html.contains("&lt;/textarea&gt;&lt;/title&gt;&lt;img src=x"),
+        "the notes are in the textarea as escaped text"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leads_saved_note_does_not_run_in_securitys_browser() {
+    let app = TestApp::spawn().await;
+    let id = one_token(&app, "gateway-bot").await;
+    let lead = app.signed_in("pat.lead").await;
+    let response = lead
+        .post_form(
+            &format!("/tokens/{id}/ownership"),
+            &[
+                ("purpose", PAYLOAD),
+                ("automation", PAYLOAD),
+                ("secret_location", PAYLOAD),
+                ("notes", PAYLOAD),
+                ("owner_team", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let security = app.signed_in("sam.security").await;
+    for page in [
+        format!("/tokens/{id}"),
+        "/".to_owned(),
+        "/my-team".to_owned(),
+        "/teams".to_owned(),
+    ] {
+        let (status, html) = security.get(&page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_inert(&html, &page);
+    }
+    let (_, html) = security.get(&format!("/tokens/{id}")).await;
+    assert!(
+        html.contains("&lt;/textarea&gt;&lt;/title&gt;&lt;img"),
+        "the note is shown as text"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_name_from_gitlab_does_not_end_the_title() {
+    let app = TestApp::spawn().await;
+    let id = one_token(&app, PAYLOAD).await;
+    let security = app.signed_in("sam.security").await;
+    let (status, html) = security.get(&format!("/tokens/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_inert(&html, "the token page");
+    let title = html
+        .split_once("<title>")
+        .and_then(|(_, rest)| rest.split_once("</title>"))
+        .map(|(title, _)| title)
+        .expect("a title");
+    assert!(title.starts_with("&lt;/textarea&gt;&lt;/title&gt;"), "{title}");
+    assert!(title.ends_with(" · Token Inventory"), "{title}");
+    let (_, html) = security.get("/").await;
+    assert_inert(&html, "the inventory");
+}
