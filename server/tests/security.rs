@@ -132,3 +132,113 @@ async fn a_token_name_from_gitlab_does_not_end_the_title() {
     let (_, html) = security.get("/").await;
     assert_inert(&html, "the inventory");
 }
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn assert_common_headers(response: &reqwest::Response, what: &str) {
+    assert_eq!(header(response, "x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header(response, "referrer-policy"), "same-origin", "{what}");
+    assert_eq!(header(response, "x-frame-options"), "DENY", "{what}");
+    let policy = header(response, "content-security-policy");
+    assert!(policy.contains("frame-ancestors 'none'"), "{what}: {policy}");
+    assert!(!policy.contains("unsafe-inline"), "{what}: {policy}");
+    assert!(
+        header(response, "strict-transport-security").is_empty(),
+        "{what}: plain http has no HSTS"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_api_routes_and_files_carry_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let pkg = app.dir.path().join("site").join("pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg folder");
+    std::fs::write(pkg.join("token-inventory.css"), "body{}").expect("a stylesheet");
+    let browser = app.signed_in("eli.eng").await;
+
+    // A page: its policy allows only scripts with this response's nonce (or from this site), and
+    // the hydration script carries that nonce.
+    let page = browser
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .expect("GET /");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_common_headers(&page, "a page");
+    let policy = header(&page, "content-security-policy").to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .unwrap_or_else(|| panic!("no nonce in {policy}"));
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = page.text().await.expect("body");
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+        "the hydration script has the nonce"
+    );
+    let again = browser
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .expect("GET /");
+    assert!(
+        !header(&again, "content-security-policy").contains(&nonce),
+        "a nonce is used once"
+    );
+
+    // The JSON API, a file of the bundle, the sign-in page, a 404: a policy that runs no script.
+    for (path, status) in [
+        ("/api/v1/tokens", StatusCode::OK),
+        ("/pkg/token-inventory.css", StatusCode::OK),
+        ("/healthz", StatusCode::OK),
+    ] {
+        let response = browser
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), status, "{path}");
+        assert_common_headers(&response, path);
+        assert!(
+            header(&response, "content-security-policy").starts_with("default-src 'none'"),
+            "{path}"
+        );
+    }
+    let anonymous = app.browser();
+    for path in ["/", "/auth/signed-out", "/api/v1/tokens"] {
+        let response = anonymous
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_common_headers(&response, path);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_deployments_send_hsts() {
+    let app = TestApp::spawn_with(|args| args.auth.public_url = Some("https://inventory.example".to_owned())).await;
+    let response = app
+        .browser()
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        header(&response, "strict-transport-security"),
+        "max-age=31536000; includeSubDomains"
+    );
+}
