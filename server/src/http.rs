@@ -63,13 +63,16 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
                 move || shell(options.clone())
             },
         )
-        .merge(auth::routes().with_state((state.clone(), auth.clone())))
+        .merge(auth::routes(auth.sign_in_rate).with_state((state.clone(), auth.clone())))
         .merge(crate::account::routes())
         .merge(crate::inventory::routes())
         .merge(crate::api::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))
-        .layer(middleware::from_fn_with_state(open_server_fns(), auth::require_sign_in))
+        .layer(middleware::from_fn_with_state(
+            (open_server_fns(), std::sync::Arc::new(auth.public_url.clone())),
+            auth::require_sign_in,
+        ))
         .layer(middleware::from_fn_with_state(auth, auth::refuse_cross_site))
         .layer(Extension(state.clone()))
         .layer(session_layer(state.repo.clone(), sessions))

@@ -242,3 +242,134 @@ async fn https_deployments_send_hsts() {
         "max-age=31536000; includeSubDomains"
     );
 }
+
+/// Sends `GET <target>` as written (an HTTP client would resolve `..` before sending it).
+async fn raw_get(base: &str, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sign_in_gate_cannot_be_walked_around_with_dot_segments() {
+    let app = TestApp::spawn().await;
+    let id = one_token(&app, "gateway-bot").await;
+    for target in [
+        format!("/auth/../tokens/{id}"),
+        format!("/auth/%2e%2e/tokens/{id}"),
+        format!("/auth/%2E%2E/tokens/{id}"),
+        format!("/pkg/../tokens/{id}"),
+        "/auth/../api/v1/tokens".to_owned(),
+        format!("/auth/sign-in/../../tokens/{id}"),
+    ] {
+        let (status, answer) = raw_get(&app.base, &target).await;
+        assert_eq!(status, 400, "{target}: {answer}");
+        assert!(!answer.contains("gateway-bot"), "{target} showed the token");
+    }
+    // Only the sign-in routes themselves are open.
+    let (status, _) = raw_get(&app.base, "/auth/anything-else").await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_sign_in_the_browser_goes_only_to_this_site() {
+    let app = TestApp::spawn().await;
+    for (next, expected) in [
+        ("/\t/evil.example", None),
+        ("/\\/evil.example", Some("/")),
+        ("/./\\/evil.example", Some("/")),
+        ("//evil.example", Some("/")),
+        ("https://evil.example/", Some("/")),
+        ("/tokens/../review?x=1", Some("/review?x=1")),
+    ] {
+        let browser = app.browser();
+        let response = browser
+            .client
+            .get(format!("{}/auth/sign-in?next={}", app.base, urlencode(next)))
+            .send()
+            .await
+            .expect("sign-in");
+        let Some(expected) = expected else {
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{next:?}");
+            continue;
+        };
+        let callback = browser.consent(&app, "eli.eng", "approve", next).await;
+        let response = browser.client.get(&callback).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(common::location(&response), expected, "{next:?}");
+    }
+    // Control characters are refused with a page that says so, not a 500.
+    for next in ["/%0d%0aSet-Cookie:%20x=1", "/%09/evil.example", "/%00"] {
+        let response = app
+            .browser()
+            .client
+            .get(format!("{}/auth/sign-in?next={next}", app.base))
+            .send()
+            .await
+            .expect("sign-in");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{next}");
+        assert!(response.text().await.expect("body").contains("not valid"), "{next}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_callback_shows_no_foreign_text_and_keeps_the_session() {
+    let app = TestApp::spawn().await;
+    let attack = format!(
+        "/auth/callback?error=invalid_request&error_description={}",
+        urlencode("Your account is locked. Call +1 555 0100 or visit evil.example")
+    );
+    let anonymous = app.browser();
+    let (status, html) = anonymous.get(&attack).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        !html.contains("evil.example") && !html.contains("invalid_request"),
+        "{html}"
+    );
+
+    let security = app.signed_in("sam.security").await;
+    let (status, html) = security.get(&attack).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!html.contains("evil.example") && !html.contains("555 0100"), "{html}");
+    let (status, _) = security.get("/").await;
+    assert_eq!(status, StatusCode::OK, "the signed-in session was not touched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_sign_in_starts_are_short_lived_and_limited_per_address() {
+    let app = TestApp::spawn().await;
+    // No cookie jar: every request is a new anonymous visitor from the same address.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let response = client
+            .get(format!("{}/auth/sign-in", app.base))
+            .send()
+            .await
+            .expect("sign-in");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        statuses.push(response.status());
+    }
+    let started = statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((started, limited), (30, 10), "{statuses:?}");
+    // Every row those starts wrote is gone within the pending sign-in's ten minutes.
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(11);
+    let expired = app.repo.delete_expired_sessions(soon).await.expect("sessions");
+    assert_eq!(expired, 30);
+}
