@@ -1,6 +1,6 @@
-//! The sync credential goes to the configured GitLab only: a hostile stand-in that redirects, or
-//! links the next page elsewhere, gets the listing failed, and the other listener never hears
-//! from us.
+//! The sync credential and the OAuth client's secrets go to the configured GitLab only: a hostile
+//! stand-in that redirects, or links the next page elsewhere, gets the request refused, and the
+//! other listener never hears from us.
 
 use std::{
     collections::BTreeMap,
@@ -19,13 +19,16 @@ use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use gitlab_sim::{Scenario, SimConfig, SimHandle};
 use secrecy::SecretString;
-use server::sync::{
-    self, StrategyChoice, SyncSettings,
-    client::{ClientError, ClientOptions, GitLabClient},
+use server::{
+    auth::oauth::{GitLabOAuth, OAuthSettings, SignInError},
+    sync::{
+        self, StrategyChoice, SyncSettings,
+        client::{ClientError, ClientOptions, GitLabClient},
+    },
 };
 
 const TOKEN: &str = "glpat-the-sync-credential";
@@ -349,4 +352,83 @@ async fn a_sync_through_a_hostile_gitlab_ends_partial_and_marks_nothing_gone() {
     }
     assert_eq!(outcome.progress.tokens_gone, 0);
     assert_eq!(stored(&repo).await, before, "nothing marked gone");
+}
+
+// OAuth: the code, the client secret and the person's GitLab token go to the configured GitLab.
+
+fn oauth(gitlab: &str) -> GitLabOAuth {
+    GitLabOAuth::new(&OAuthSettings {
+        gitlab_url: gitlab.to_owned(),
+        client_id: "the-client-id".to_owned(),
+        client_secret: SecretString::from("the-client-secret".to_owned()),
+        redirect_url: "http://127.0.0.1:9/auth/callback".to_owned(),
+    })
+    .expect("oauth client")
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_redirects_gets_no_code_sent_on() {
+    let elsewhere = Elsewhere::start().await;
+    let other = elsewhere.url.clone();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let record = bodies.clone();
+    let gitlab = serve(move |_| {
+        Router::new().route(
+            "/oauth/token",
+            post(move |body: String| {
+                record.lock().expect("record").push(body);
+                let to = format!("{other}/oauth/token");
+                async move { redirect(StatusCode::TEMPORARY_REDIRECT, to) }
+            }),
+        )
+    })
+    .await;
+    let oauth = oauth(&gitlab);
+    let (_, pending) = oauth.authorize("/".to_owned());
+    let result = oauth.finish("the-code".to_owned(), &pending).await;
+    let bodies = bodies.lock().expect("bodies").clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(
+        bodies[0].contains("code=the-code"),
+        "the configured GitLab was asked: {bodies:?}"
+    );
+    elsewhere.assert_untouched();
+    assert!(
+        matches!(result, Err(SignInError::Unreachable | SignInError::CodeRefused)),
+        "{:?}",
+        result.err()
+    );
+}
+
+#[tokio::test]
+async fn profile_reads_that_redirect_are_not_followed() {
+    let elsewhere = Elsewhere::start().await;
+    let other = elsewhere.url.clone();
+    let gitlab = serve(move |_| {
+        let away = move |path: &'static str| {
+            let to = format!("{other}{path}");
+            get(move || {
+                let to = to.clone();
+                async move { redirect(StatusCode::TEMPORARY_REDIRECT, to) }
+            })
+        };
+        Router::new()
+            .route(
+                "/oauth/token",
+                post(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"access_token": "the-persons-token", "token_type": "Bearer", "expires_in": 7200}"#,
+                    )
+                }),
+            )
+            .route("/api/v4/user", away("/api/v4/user"))
+            .route("/oauth/userinfo", away("/oauth/userinfo"))
+    })
+    .await;
+    let oauth = oauth(&gitlab);
+    let (_, pending) = oauth.authorize("/".to_owned());
+    let result = oauth.finish("the-code".to_owned(), &pending).await;
+    elsewhere.assert_untouched();
+    assert!(matches!(result, Err(SignInError::BadProfile)), "{:?}", result.err());
 }
