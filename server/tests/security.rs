@@ -373,3 +373,119 @@ async fn anonymous_sign_in_starts_are_short_lived_and_limited_per_address() {
     let expired = app.repo.delete_expired_sessions(soon).await.expect("sessions");
     assert_eq!(expired, 30);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_csv_export_neutralises_formulas_and_the_json_keeps_the_text() {
+    let app = TestApp::spawn().await;
+    let mut tokens = vec![
+        record(1, "=HYPERLINK(\"https://evil.example\",\"click\")", "acme/platform/a"),
+        record(2, "+cmd|' /C calc'!A0", "acme/platform/b"),
+        record(3, "plain-name", "-acme/odd"),
+    ];
+    tokens[2].account_username = Some("@bot".to_owned());
+    app.add_tokens(&tokens).await;
+    let (rows, _) = app
+        .repo
+        .list_tokens(
+            &app::server::inventory::TokenQuery {
+                page: 1,
+                ..Default::default()
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .expect("list");
+    let plain = rows.iter().find(|t| t.name == "plain-name").expect("plain").id;
+    let security = app.signed_in("sam.security").await;
+    let response = security
+        .post_form(
+            &format!("/tokens/{plain}/ownership"),
+            &[("purpose", "@SUM(1+1) calls"), ("owner_team", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let (status, csv) = security.get("/api/v1/tokens/export.csv?sort=name").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let cells: Vec<String> = reader
+        .records()
+        .flat_map(|row| row.expect("a row").iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a formula cell: {cell:?}"
+        );
+    }
+    for expected in [
+        "'=HYPERLINK(\"https://evil.example\",\"click\")",
+        "'+cmd|' /C calc'!A0",
+        "'-acme/odd",
+        "'@bot",
+        "'@SUM(1+1) calls",
+    ] {
+        assert!(
+            cells.iter().any(|c| c == expected),
+            "{expected:?} missing from {cells:?}"
+        );
+    }
+    let (_, json) = security.get("/api/v1/tokens/export.json?sort=name").await;
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let names: Vec<&str> = json
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"=HYPERLINK(\"https://evil.example\",\"click\")"),
+        "JSON is unchanged: {names:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_entry_point_holds_the_inventory_query_to_its_limits() {
+    use app::server::inventory::ListTokens;
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn().await;
+    app.add_tokens(&[record(1, "gateway-bot", "acme/platform/a")]).await;
+    let browser = app.signed_in("eli.eng").await;
+    let long = "a".repeat(100_000);
+    let call = async |pairs: &[(&str, &str)]| {
+        let mut form = vec![("query[page]", "1")];
+        form.extend_from_slice(pairs);
+        let response = browser
+            .client
+            .post(format!("{}{}", app.base, ListTokens::PATH))
+            .header("origin", &app.base)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        (response.status(), response.text().await.expect("body"))
+    };
+    for (pairs, field) in [
+        (vec![("query[per_page]", "4294967295")], "per_page"),
+        (vec![("query[per_page]", "0")], "per_page"),
+        (vec![("query[search]", long.as_str())], "q"),
+        (vec![("query[search]", "bot\u{0}")], "q"),
+        (vec![("query[scope]", "read_api' OR 1=1")], "scope"),
+    ] {
+        let (status, body) = call(&pairs).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{pairs:?}: {body}");
+        assert!(body.contains(field), "{pairs:?}: {body}");
+    }
+    let (status, body) = call(&[("query[per_page]", "100")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The JSON API and the page refuse the same, with a 422 naming the parameter.
+    for query in ["per_page=4294967295", "q=bot%00", "per_page=101"] {
+        let (status, body) = browser.get(&format!("/api/v1/tokens?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        let (status, _) = browser.get(&format!("/?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "page ?{query}");
+    }
+    let (status, _) = browser.get(&format!("/api/v1/tokens?q={}", "a".repeat(201))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
