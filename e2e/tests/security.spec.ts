@@ -15,6 +15,12 @@ const tokenFor = () => (hydrated() ? 'allure-report-poster' : 'runner-release');
 const payload = (field: string) =>
   `</textarea></title></style><img src=x data-xss="${field}" onerror="alert('${field}')"><script>alert('${field}')</script>`;
 
+/** The same, short enough for fields of at most 60 characters (the wizard's purpose). */
+const short = (field: string) => `</textarea><img src=x data-xss=${field} onerror=alert(1)>`;
+
+/** A field by its name: a label's accessible name includes the text of the field inside it. */
+const field = (page: Page, name: string) => page.locator(`[name="${name}"]`).first();
+
 /** Fails the test if a dialog opened or an element of the payload exists in the page. */
 function watch(page: Page) {
   const dialogs: string[] = [];
@@ -35,21 +41,15 @@ test('script typed into the ownership form is stored and shown as text', async (
   await signIn(page, 'sam.security', `/?q=${tokenFor()}`);
   await page.getByRole('link', { name: tokenFor(), exact: true }).first().click();
   await expect(page.getByRole('heading', { name: tokenFor(), level: 1 })).toBeVisible();
-  const fields: [string, string][] = [
-    ['Purpose', 'purpose'],
-    ['Automation', 'automation'],
-    ['Secret kept in', 'secret_location'],
-    ['Notes', 'notes'],
-  ];
-  for (const [label, field] of fields) {
-    await page.getByLabel(label, { exact: true }).fill(payload(field));
+  for (const name of ['purpose', 'automation', 'secret_location', 'notes']) {
+    await field(page, name).fill(payload(name));
   }
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#ownership-saved')).toBeVisible();
   await inert('the token page after saving');
   await expect(page.locator('#purpose')).toHaveText(payload('purpose'));
-  await expect(page.getByLabel('Notes', { exact: true })).toHaveValue(payload('notes'));
-  await expect(page.getByLabel('Automation', { exact: true })).toHaveValue(payload('automation'));
+  await expect(field(page, 'notes')).toHaveValue(payload('notes'));
+  await expect(field(page, 'automation')).toHaveValue(payload('automation'));
   await expect(page).toHaveTitle(`${tokenFor()} · Token Inventory`);
   const tokenPage = page.url().split('?')[0];
 
@@ -75,8 +75,8 @@ test('script in the address of the ownership form comes back as the field text',
   const query = new URLSearchParams({ edit: '1', notes: payload('notes'), purpose: payload('purpose') });
   await page.goto(`${tokenPage}?${query}`);
   await inert('the token page with the notes in its address');
-  await expect(page.getByLabel('Notes', { exact: true })).toHaveValue(payload('notes'));
-  await expect(page.getByLabel('Purpose', { exact: true })).toHaveValue(payload('purpose'));
+  await expect(field(page, 'notes')).toHaveValue(payload('notes'));
+  await expect(field(page, 'purpose')).toHaveValue(payload('purpose'));
 });
 
 test("script in the wizard's answers is shown as text on the summary", async ({ page }) => {
@@ -88,23 +88,23 @@ test("script in the wizard's answers is shown as text on the summary", async ({ 
     reach: 'one_project',
     maintainer_actions: 'no',
     temporary: 'no',
-    purpose: payload('purpose'),
-    owner_team: payload('owner_team'),
+    purpose: short('purpose'),
+    owner_team: short('owner_team'),
     path: 'acme/platform/api',
   });
   await page.goto(`/wizard?${answers}`);
   await expect(page.getByTestId('recommendation')).toBeVisible();
   await inert('the wizard summary');
-  await expect(page.locator('main')).toContainText(payload('owner_team'));
-  await expect(page.locator('main')).toContainText(payload('purpose'));
+  await expect(field(page, 'owner_team')).toHaveValue(short('owner_team'));
+  await expect(field(page, 'purpose')).toHaveValue(short('purpose'));
 });
 
 test("an API key's name is shown as text when created and listed", async ({ page }) => {
   test.skip(!synced, 'E2E_SYNCED_URL is not set');
   const inert = watch(page);
   await signIn(page, 'eli.eng', '/account/api-keys');
-  const name = payload(`key-${project()}`).slice(0, 100);
-  await page.getByLabel('Name', { exact: true }).fill(name);
+  const name = short(`key-${project()}`);
+  await field(page, 'name').fill(name);
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByRole('heading', { name: 'API key created' })).toBeVisible();
   await inert('the new key page');
