@@ -117,6 +117,7 @@ async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, App
     }
     let mut viewer = app.repo.viewer(stored.user_id).await?.ok_or(AppError::Unauthorized)?;
     viewer.read_only = stored.key.scope == crate::db::ApiKeyScope::Read;
+    viewer.api_key_id = Some(stored.key.id);
     if stored
         .key
         .last_used_at

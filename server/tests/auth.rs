@@ -561,3 +561,95 @@ async fn cookies_are_secure_when_the_app_is_served_over_https() {
         "{cookie}"
     );
 }
+
+/// A form POST with an API key instead of a session.
+async fn post_with_key(app: &TestApp, key: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(key)
+        .form(form)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn database(app: &TestApp) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("app.db").display()))
+        .await
+        .expect("database")
+}
+
+/// The id of the key whose secret is `key` (`ti_<prefix>_<secret>`).
+async fn key_id(pool: &sqlx::SqlitePool, key: &str) -> i64 {
+    let prefix = key.split('_').nth(1).expect("prefix");
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM api_keys WHERE prefix = $1")
+        .bind(prefix)
+        .fetch_one(pool)
+        .await
+        .expect("the key is stored");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_signed_in_person_makes_api_keys_and_a_key_revokes_only_itself() {
+    let app = TestApp::spawn().await;
+    let browser = app.signed_in("eli.eng").await;
+    // A session makes keys, read-write ones included.
+    let (status, read_write) = create_key(&browser, "automation", true, "365").await;
+    assert_eq!(status, StatusCode::CREATED, "{read_write}");
+    let (status, read_only) = create_key(&browser, "report", false, "30").await;
+    assert_eq!(status, StatusCode::CREATED, "{read_only}");
+    let (status, spare) = create_key(&browser, "spare", false, "30").await;
+    assert_eq!(status, StatusCode::CREATED, "{spare}");
+
+    // A key does not, whatever its scope: a key that made keys would never need its owner again.
+    for key in [&read_write, &read_only] {
+        let (status, page) = post_with_key(
+            &app,
+            key,
+            "/account/api-keys",
+            &[
+                ("name", "the next one"),
+                ("read_write", "on"),
+                ("expires_in_days", "365"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+        assert!(page.contains("API keys cannot create API keys; sign in"), "{page}");
+        assert!(!page.contains("api-key-secret"), "{page}");
+    }
+    let pool = database(&app).await;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 3, "no key was made with a key");
+
+    // A key may revoke itself, even a read-only one (whoever finds a leaked key can end it), but
+    // not its owner's other keys.
+    let spare_id = key_id(&pool, &spare).await;
+    let (status, page) = post_with_key(&app, &read_write, &format!("/account/api-keys/{spare_id}/revoke"), &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("an API key can revoke only itself"), "{page}");
+    assert_eq!(with_key(&app, &spare, ListTokens::PATH).await, StatusCode::OK);
+    let own = key_id(&pool, &read_only).await;
+    let (status, page) = post_with_key(&app, &read_only, &format!("/account/api-keys/{own}/revoke"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    assert_eq!(
+        with_key(&app, &read_only, ListTokens::PATH).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // The session revokes any of its person's keys.
+    let response = browser
+        .post_form(&format!("/account/api-keys/{spare_id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(with_key(&app, &spare, ListTokens::PATH).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(with_key(&app, &read_write, ListTokens::PATH).await, StatusCode::OK);
+}

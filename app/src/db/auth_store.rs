@@ -376,6 +376,7 @@ macro_rules! auth_store {
                         })
                         .collect(),
                     read_only: false,
+                    api_key_id: None,
                 }))
             }
 
