@@ -1,7 +1,7 @@
 //! The HTML shell, the header, and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::{
     BUNDLE_NAME,
+    components::TitleSuffix,
     domain::Role,
     pages::{
         NotBuiltYet, NotFound,
@@ -24,6 +25,8 @@ use crate::{
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,6 +44,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's Content-Security-Policy, with this response's nonce (Leptos puts it on the
+/// hydration script and on the scripts that carry resources' data): scripts run only with the
+/// nonce or from this site (the bundle, which the JSON routes cannot pose as: they are served
+/// `nosniff` with their own types), the wasm bundle may compile, styles and images
+/// come from this site, nothing may frame the page, forms post only here. A script that text
+/// smuggled into the page would run has no nonce.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(policy) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -53,7 +84,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="app-css" href=format!("/pkg/{BUNDLE_NAME}.css") />
-        <Title formatter=|page: String| format!("{page} · Token Inventory") />
+        <TitleSuffix />
         <Router>
             <Header />
             <main class="mx-auto max-w-screen-2xl px-4 py-6 sm:px-6">

@@ -220,22 +220,25 @@ async fn export_csv(
         .map_err(failed)?;
     for t in tokens {
         writer
-            .write_record([
-                t.id.to_string(),
-                t.kind.to_owned(),
-                t.gitlab_id.to_string(),
-                t.name,
-                t.path,
-                t.account.unwrap_or_default(),
-                t.owner_team.unwrap_or_default(),
-                t.owner_inferred.to_string(),
-                t.purpose.unwrap_or_default(),
-                t.scopes.join(" "),
-                t.role.unwrap_or_default().to_owned(),
-                t.expires_on.map(|d| d.to_string()).unwrap_or_default(),
-                t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                t.status.to_owned(),
-            ])
+            .write_record(
+                [
+                    t.id.to_string(),
+                    t.kind.to_owned(),
+                    t.gitlab_id.to_string(),
+                    t.name,
+                    t.path,
+                    t.account.unwrap_or_default(),
+                    t.owner_team.unwrap_or_default(),
+                    t.owner_inferred.to_string(),
+                    t.purpose.unwrap_or_default(),
+                    t.scopes.join(" "),
+                    t.role.unwrap_or_default().to_owned(),
+                    t.expires_on.map(|d| d.to_string()).unwrap_or_default(),
+                    t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    t.status.to_owned(),
+                ]
+                .map(spreadsheet_safe),
+            )
             .map_err(failed)?;
     }
     let body = writer.into_inner().map_err(|e| failed(e.into_error().into()))?;
@@ -247,6 +250,17 @@ async fn export_csv(
         body,
     )
         .into_response())
+}
+
+/// A cell a spreadsheet shows as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read as a formula (names and paths come from GitLab, purposes from
+/// people), so it gets a leading `'`, as OWASP recommends against CSV injection.
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// `POST /api/v1/recommendations`: the wizard's answers as JSON, the recommendation back; a
@@ -374,4 +388,19 @@ pub fn openapi_document() -> serde_json::Value {
             }}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_start_with_a_quote() {
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(cell.to_owned()), format!("'{cell}"));
+        }
+        for cell in ["", "acme/app", "1=1", " =1", "'quoted"] {
+            assert_eq!(spreadsheet_safe(cell.to_owned()), cell);
+        }
+    }
 }

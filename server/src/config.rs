@@ -3,6 +3,7 @@
 use std::{net::IpAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -152,9 +153,10 @@ pub struct AuthArgs {
         long = "oauth-client-secret",
         env = "OAUTH_CLIENT_SECRET",
         hide_env_values = true,
-        conflicts_with = "client_secret_file"
+        conflicts_with = "client_secret_file",
+        value_parser = parse_secret
     )]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
     /// A file holding the OAuth secret, instead of `OAUTH_CLIENT_SECRET`.
     #[arg(long = "oauth-client-secret-file", env = "OAUTH_CLIENT_SECRET_FILE")]
     pub client_secret_file: Option<PathBuf>,
@@ -177,6 +179,11 @@ pub struct AuthArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub api_key_sign_in_max_age_days: u32,
+    /// How many sign-ins one client address may start a minute (each writes a short-lived
+    /// session row); `0` turns the limit off. Behind a reverse proxy every client shares the
+    /// proxy's address, so raise it there.
+    #[arg(long = "sign-in-rate-limit", env = "SIGN_IN_RATE_LIMIT", default_value_t = 30)]
+    pub sign_in_rate: u32,
     /// GitLab group paths whose members are security (comma-separated).
     #[arg(long = "security-groups", env = "SECURITY_GROUPS", value_delimiter = ',')]
     pub security_groups: Vec<String>,
@@ -192,17 +199,26 @@ pub struct AuthArgs {
     pub teams_file: Option<PathBuf>,
 }
 
+/// A secret from a flag or the environment: a [`SecretString`] from the moment it is parsed, so
+/// the settings' `Debug` (and anything that prints them) shows `[REDACTED]`.
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value.trim()))
+}
+
 /// A secret given directly or as a file (a mounted secret), trimmed; `None` when neither is set.
-pub fn secret_from(value: Option<&str>, file: Option<&std::path::Path>, what: &str) -> anyhow::Result<Option<String>> {
+pub fn secret_from(
+    value: Option<&SecretString>,
+    file: Option<&std::path::Path>,
+    what: &str,
+) -> anyhow::Result<Option<SecretString>> {
     use anyhow::Context;
     Ok(match (value, file) {
-        (Some(value), _) => Some(value.trim().to_owned()),
-        (None, Some(path)) => Some(
+        (Some(value), _) => Some(value.clone()),
+        (None, Some(path)) => Some(SecretString::from(
             std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the {what} file {}", path.display()))?
-                .trim()
-                .to_owned(),
-        ),
+                .trim(),
+        )),
         (None, None) => None,
     })
 }
@@ -252,6 +268,7 @@ impl ServeArgs {
                 idle_timeout: std::time::Duration::from_secs(8 * 3600),
                 max_age: std::time::Duration::from_secs(12 * 3600),
                 api_key_sign_in_max_age_days: 30,
+                sign_in_rate: 30,
                 security_groups: Vec::new(),
                 security_users: Vec::new(),
                 admin_groups: Vec::new(),
@@ -335,20 +352,56 @@ mod tests {
         let dir = tempfile::tempdir().expect("folder");
         let file = dir.path().join("secret");
         std::fs::write(&file, "  s3cret\n").expect("write");
-        assert_eq!(
-            secret_from(Some(" v "), Some(&file), "x").ok().flatten().as_deref(),
-            Some("v")
-        );
-        assert_eq!(
-            secret_from(None, Some(&file), "x").ok().flatten().as_deref(),
-            Some("s3cret")
-        );
-        assert_eq!(secret_from(None, None, "x").ok().flatten(), None);
+        let read = |value: Option<&SecretString>, file: Option<&std::path::Path>| {
+            secret_from(value, file, "x")
+                .ok()
+                .flatten()
+                .map(|secret| secret.expose_secret().to_owned())
+        };
+        assert_eq!(read(Some(&SecretString::from("v")), Some(&file)).as_deref(), Some("v"));
+        assert_eq!(read(None, Some(&file)).as_deref(), Some("s3cret"));
+        assert_eq!(read(None, None), None);
         let missing = secret_from(None, Some(&dir.path().join("nope")), "OAuth secret").expect_err("missing file");
         assert!(
             missing.to_string().contains("cannot read the OAuth secret file"),
             "{missing}"
         );
+    }
+
+    /// The settings derive `Debug`; a secret in them prints as `[REDACTED]`, whether it came
+    /// from a flag or the environment, and still reaches the code that needs it (trimmed).
+    #[test]
+    fn secrets_in_the_settings_never_print() {
+        let cli = Cli::try_parse_from([
+            "token-inventory",
+            "serve",
+            "--oauth-client-id",
+            "app",
+            "--oauth-client-secret",
+            " gloas-0123456789abcdef ",
+            "--gitlab-url",
+            "http://gitlab.test",
+            "--gitlab-token",
+            "glpat-0123456789abcdefghij",
+        ])
+        .expect("parsed");
+        let printed = format!("{cli:?} {cli:#?}");
+        assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");
+        assert!(!printed.contains("glpat-0123456789abcdefghij"), "{printed}");
+        assert!(printed.contains("REDACTED"));
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(
+            args.auth
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned())
+                .as_deref(),
+            Some("gloas-0123456789abcdef")
+        );
+        let settings = args.sync.settings().expect("sync settings");
+        assert!(!format!("{settings:?}").contains("glpat-0123456789abcdefghij"));
     }
 
     #[test]
@@ -398,9 +451,10 @@ pub struct SyncSourceArgs {
         long = "gitlab-token",
         env = "SYNC_GITLAB_TOKEN",
         hide_env_values = true,
-        conflicts_with = "gitlab_token_file"
+        conflicts_with = "gitlab_token_file",
+        value_parser = parse_secret
     )]
-    pub gitlab_token: Option<String>,
+    pub gitlab_token: Option<SecretString>,
     /// A file holding the token (a mounted secret), instead of `SYNC_GITLAB_TOKEN`.
     #[arg(long = "gitlab-token-file", env = "SYNC_GITLAB_TOKEN_FILE")]
     pub gitlab_token_file: Option<PathBuf>,
@@ -426,19 +480,19 @@ impl SyncSourceArgs {
             anyhow::bail!("sync needs GitLab's URL: set SYNC_GITLAB_URL (or --gitlab-url)");
         };
         let Some(token) = secret_from(
-            self.gitlab_token.as_deref(),
+            self.gitlab_token.as_ref(),
             self.gitlab_token_file.as_deref(),
             "GitLab token",
         )?
         else {
             anyhow::bail!("sync needs a GitLab token: set SYNC_GITLAB_TOKEN or SYNC_GITLAB_TOKEN_FILE");
         };
-        anyhow::ensure!(!token.is_empty(), "the GitLab token is empty");
+        anyhow::ensure!(!token.expose_secret().is_empty(), "the GitLab token is empty");
         anyhow::ensure!(
             gitlab_url.starts_with("http://") || gitlab_url.starts_with("https://"),
             "SYNC_GITLAB_URL must start with http:// or https://"
         );
-        let mut settings = crate::sync::SyncSettings::new(gitlab_url, secrecy::SecretString::from(token));
+        let mut settings = crate::sync::SyncSettings::new(gitlab_url, token);
         settings.root_groups = self
             .root_groups
             .iter()

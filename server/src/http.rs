@@ -63,16 +63,20 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
                 move || shell(options.clone())
             },
         )
-        .merge(auth::routes().with_state((state.clone(), auth.clone())))
+        .merge(auth::routes(auth.sign_in_rate).with_state((state.clone(), auth.clone())))
         .merge(crate::account::routes())
         .merge(crate::inventory::routes())
         .merge(crate::api::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))
-        .layer(middleware::from_fn_with_state(open_server_fns(), auth::require_sign_in))
+        .layer(middleware::from_fn_with_state(
+            (open_server_fns(), std::sync::Arc::new(auth.public_url.clone())),
+            auth::require_sign_in,
+        ))
         .layer(middleware::from_fn_with_state(auth, auth::refuse_cross_site))
         .layer(Extension(state.clone()))
         .layer(session_layer(state.repo.clone(), sessions))
+        .layer(middleware::from_fn_with_state(sessions.secure, security_headers))
         // Spans name the path, not the query: a query can carry what a person typed (the wizard's
         // answers), and a pasted secret must not reach the logs.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
@@ -100,6 +104,41 @@ fn session_layer(repo: Repo, sessions: Sessions) -> SessionManagerLayer<DbSessio
 fn open_server_fns() -> std::sync::Arc<[&'static str]> {
     use leptos::server_fn::ServerFn;
     std::sync::Arc::from([app::server::account::CurrentUser::PATH])
+}
+
+/// What every response carries: no MIME sniffing, no framing, the referrer only to this site,
+/// HSTS when served over https, and a Content-Security-Policy. Pages rendered by Leptos set their
+/// own policy with the response's nonce (`app::routes::content_security_policy`); everything else
+/// (the JSON API, the sign-in pages, the bundle) gets one that runs no script at all.
+async fn security_headers(
+    State(https): State<bool>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ));
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Server functions answer every error with a 500; this gives each [`AppError`] its own status

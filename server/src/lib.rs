@@ -20,6 +20,7 @@ use app::{
     state::{AppState, AuthPolicy, SyncControl},
 };
 use leptos::config::{Env, LeptosOptions};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -132,7 +133,8 @@ impl Server {
             _stop_sync,
             ..
         } = self;
-        axum::serve(listener, router)
+        // The peer's address is what sign-in's rate limit counts by.
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")
@@ -165,17 +167,15 @@ pub async fn shutdown_signal() {
 /// Sign-in's state from the configuration: the OAuth client when an application is configured,
 /// the role rules, and the origin state-changing requests must come from.
 fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) -> anyhow::Result<AuthState> {
-    let origin = url::Url::parse(public_url)
-        .with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?
-        .origin()
-        .ascii_serialization();
+    let parsed = url::Url::parse(public_url).with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?;
+    let origin = parsed.origin().ascii_serialization();
     let secret = config::secret_from(
-        args.client_secret.as_deref(),
+        args.client_secret.as_ref(),
         args.client_secret_file.as_deref(),
         "OAuth secret",
     )?;
     let oauth = match (&args.client_id, secret) {
-        (Some(client_id), Some(secret)) if !client_id.trim().is_empty() && !secret.is_empty() => {
+        (Some(client_id), Some(secret)) if !client_id.trim().is_empty() && !secret.expose_secret().is_empty() => {
             let gitlab_url = args
                 .gitlab_url
                 .as_deref()
@@ -184,7 +184,7 @@ fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) 
             Some(auth::oauth::GitLabOAuth::new(&OAuthSettings {
                 gitlab_url: gitlab_url.to_owned(),
                 client_id: client_id.trim().to_owned(),
-                client_secret: secrecy::SecretString::from(secret),
+                client_secret: secret,
                 redirect_url: format!("{public_url}/auth/callback"),
             })?)
         }
@@ -210,5 +210,7 @@ fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) 
             admin_users: list(&args.admin_users),
         }),
         origin,
+        public_url: parsed,
+        sign_in_rate: args.sign_in_rate,
     })
 }

@@ -192,7 +192,7 @@ async fn serve_syncs_at_start_and_when_security_asks() {
     let (url, token) = (sim.url.clone(), sim.credentials.admin_token.clone());
     let app = TestApp::spawn_with(move |args| {
         args.sync.gitlab_url = Some(url);
-        args.sync.gitlab_token = Some(token);
+        args.sync.gitlab_token = Some(token.into());
     })
     .await;
     let runs = finished_runs(&app, 1).await;

@@ -87,6 +87,8 @@ fn start_server(binary: &Path, database_url: &str, port: u16, env: &[(&str, Stri
         .env("DATABASE_URL", database_url)
         .env("SITE_ROOT", "target/site")
         .env("RUST_LOG", "warn")
+        // Every journey signs in, all from 127.0.0.1: more than a person starts in a minute.
+        .env("SIGN_IN_RATE_LIMIT", "0")
         .stdout(Stdio::piped())
         .spawn()
         .context("cannot start the server")?;

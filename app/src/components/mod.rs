@@ -1,5 +1,9 @@
 //! Small pieces shared by several pages.
 
+mod raw_text;
+
+pub use raw_text::{PageTitle, TextArea, TitleSuffix, escape_text};
+
 use chrono::NaiveDate;
 use leptos::prelude::*;
 

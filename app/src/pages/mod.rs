@@ -7,13 +7,14 @@ pub mod teams;
 pub mod wizard;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+
+use crate::components::PageTitle;
 
 /// An area the header already links to, whose issue has not landed yet: says what will be there.
 #[component]
 pub fn NotBuiltYet(area: &'static str, what: &'static str) -> impl IntoView {
     view! {
-        <Title text=area />
+        <PageTitle text=area />
         <section class="rounded-xl border border-dashed border-slate-300 bg-white p-8">
             <h1 class="text-2xl font-semibold">{area}</h1>
             <p class="mt-2 max-w-2xl text-slate-600">{what}</p>
@@ -29,7 +30,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found" />
+        <PageTitle text="Not found" />
         <section class="rounded-xl bg-white p-8 shadow-sm">
             <h1 class="text-2xl font-semibold">"Page not found"</h1>
             <p class="mt-2 text-slate-600">"There is nothing at this address. "<a class="text-sky-700 underline" href="/">"Go to the inventory"</a>"."</p>

@@ -56,6 +56,11 @@ impl TokenSort {
     }
 }
 
+/// At most this many rows a page (the JSON API's and GitLab's limit).
+pub const MAX_PER_PAGE: u32 = 100;
+/// Search words are at most this long.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 /// What the inventory shows: filters, sort and page, exactly as they stand in the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -104,15 +109,6 @@ impl TokenQuery {
             })
             .transpose()?;
         let scope = param("scope").map(str::to_owned);
-        if scope
-            .as_ref()
-            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        {
-            return Err(AppError::invalid(
-                "scope",
-                "a scope is a GitLab scope name such as read_api",
-            ));
-        }
         let role = param("role")
             .map(|value| {
                 value
@@ -161,16 +157,11 @@ impl TokenQuery {
             .map(|value| {
                 value
                     .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=100).contains(n))
-                    .ok_or_else(|| AppError::invalid("per_page", format!("{value:?} is not 1 to 100")))
+                    .map_err(|_| AppError::invalid("per_page", format!("{value:?} is not 1 to {MAX_PER_PAGE}")))
             })
             .transpose()?;
         let search = param("q").map(str::to_owned);
-        if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(AppError::invalid("q", "search words are limited to 200 characters"));
-        }
-        Ok(TokenQuery {
+        let query = TokenQuery {
             search,
             kind,
             expiry,
@@ -184,7 +175,47 @@ impl TokenQuery {
             descending,
             page,
             per_page,
-        })
+        };
+        query.validate()?;
+        Ok(query)
+    }
+
+    /// The limits every entry point holds a query to, whether it came from the URL
+    /// ([`from_params`](Self::from_params): pages and the JSON API) or as a server function's
+    /// argument (`list_tokens`, which a script can call with any JSON): 1 to 100 rows a page,
+    /// search words of at most 200 characters and no control characters, a scope that is a
+    /// GitLab scope name. A refusal is a 422 naming the parameter.
+    pub fn validate(&self) -> Result<(), AppError> {
+        if let Some(per_page) = self.per_page
+            && !(1..=MAX_PER_PAGE).contains(&per_page)
+        {
+            return Err(AppError::invalid(
+                "per_page",
+                format!("{per_page} is not 1 to {MAX_PER_PAGE}"),
+            ));
+        }
+        if let Some(search) = &self.search {
+            if search.chars().count() > MAX_SEARCH_CHARS {
+                return Err(AppError::invalid(
+                    "q",
+                    format!("search words are limited to {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            if search.chars().any(char::is_control) {
+                return Err(AppError::invalid("q", "search words cannot hold control characters"));
+            }
+        }
+        if self
+            .scope
+            .as_ref()
+            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        {
+            return Err(AppError::invalid(
+                "scope",
+                "a scope is a GitLab scope name such as read_api",
+            ));
+        }
+        Ok(())
     }
 
     /// The URL query string (without `?`) that reproduces this view; defaults are left out.
@@ -269,6 +300,7 @@ impl TokenPage {
 #[server]
 pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
     let viewer = crate::auth::require_viewer().await?;
+    query.validate()?;
     let export = may_export(&viewer, &query).then(|| {
         TokenQuery {
             page: 1,

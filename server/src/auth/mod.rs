@@ -45,6 +45,10 @@ pub struct AuthState {
     pub roles: Arc<RolePolicy>,
     /// `scheme://host[:port]` of the public URL: the only origin allowed to change things.
     pub origin: String,
+    /// The public URL, which `next` is read against after sign-in.
+    pub public_url: url::Url,
+    /// How many sign-ins one address may start a minute (0: no limit).
+    pub sign_in_rate: u32,
 }
 
 /// Reads the teams file: `[[team]]` tables with `name`, `group_paths` and `leads`.
@@ -66,27 +70,91 @@ pub fn read_teams_file(path: &std::path::Path) -> anyhow::Result<Vec<ConfiguredT
     Ok(file.team)
 }
 
-pub fn routes() -> Router<(AppState, AuthState)> {
+/// The sign-in routes. Starting a sign-in writes a session row, so one address may start only
+/// `sign_in_rate` a minute (a burst of that many, then one every `60 / rate` seconds; 429 with
+/// `Retry-After` beyond), counted by the peer address (behind a reverse proxy: the proxy's).
+pub fn routes(sign_in_rate: u32) -> Router<(AppState, AuthState)> {
+    let start = get(sign_in);
+    let start = match sign_in_limit(sign_in_rate) {
+        Some(limit) => start.layer(limit),
+        None => start,
+    };
     Router::new()
-        .route("/auth/sign-in", get(sign_in))
-        .route("/auth/callback", get(callback))
-        .route("/auth/sign-out", post(sign_out))
-        .route("/auth/signed-out", get(signed_out))
+        .route(PUBLIC_ROUTES[0], start)
+        .route(PUBLIC_ROUTES[1], get(callback))
+        .route(PUBLIC_ROUTES[2], post(sign_out))
+        .route(PUBLIC_ROUTES[3], get(signed_out))
 }
+
+/// The sign-in routes, which anyone may reach.
+const PUBLIC_ROUTES: [&str; 4] = ["/auth/sign-in", "/auth/callback", "/auth/sign-out", "/auth/signed-out"];
+
+type SignInLimit = tower_governor::GovernorLayer<
+    tower_governor::key_extractor::PeerIpKeyExtractor,
+    governor::middleware::NoOpMiddleware<governor::clock::QuantaInstant>,
+    axum::body::Body,
+>;
+
+fn sign_in_limit(per_minute: u32) -> Option<SignInLimit> {
+    let per_minute = std::num::NonZeroU32::new(per_minute)?;
+    let config = tower_governor::governor::GovernorConfigBuilder::default()
+        .period(std::time::Duration::from_secs(60) / per_minute.get())
+        .burst_size(per_minute.get())
+        .finish()?;
+    let config = Arc::new(config);
+    // Forget addresses that have not been seen for a while, so the table stays small.
+    let limiter = Arc::clone(config.limiter());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    Some(tower_governor::GovernorLayer::new(config))
+}
+
+/// A sign-in under way lives this long; the session it is kept in is written with this expiry,
+/// so a browser that never comes back leaves a row that expires in minutes, not hours.
+const PENDING_SIGN_IN_MINUTES: i64 = 10;
 
 #[derive(Deserialize)]
 struct SignInQuery {
     next: Option<String>,
 }
 
-/// Only a path of this site: `/…`, never `//host` or a full URL; without anything that looks like
-/// a token's secret, so a secret pasted into an address is neither stored in the session nor
-/// shown on the sign-in page.
-fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => without_secrets(path),
-        _ => "/".to_owned(),
+/// `next` is not an address to go back to: it holds control characters.
+#[derive(Debug, PartialEq, Eq)]
+struct UnreadableNext;
+
+/// Where to go after sign-in: a path of this site only. `next` is read against the public URL
+/// as a browser would read it (the `url` crate follows the WHATWG URL standard, which browsers
+/// do: a tab or a backslash after the first `/` makes `//host`), and kept only when the result
+/// has the public URL's origin; it comes back as the parsed path and query (dot segments
+/// resolved). Control characters are refused: browsers drop some and a `Location` header cannot
+/// hold others. Anything that looks like a token's secret is left out, so a secret pasted into
+/// an address is neither stored in the session nor shown on the sign-in page.
+fn local_path(next: Option<&str>, public_url: &url::Url) -> Result<String, UnreadableNext> {
+    let Some(next) = next else {
+        return Ok("/".to_owned());
+    };
+    if next.chars().any(char::is_control) {
+        return Err(UnreadableNext);
     }
+    if !next.starts_with('/') {
+        return Ok("/".to_owned());
+    }
+    let Ok(target) = public_url.join(next) else {
+        return Ok("/".to_owned());
+    };
+    let path = &target[url::Position::BeforePath..];
+    // What is sent back must read the same again: `/./\\/evil.example` resolves to a path that
+    // starts `//`, which a browser reads as another host.
+    let reread = public_url.join(path).ok();
+    if target.origin() != public_url.origin() || path.starts_with("//") || reread.as_ref() != Some(&target) {
+        return Ok("/".to_owned());
+    }
+    Ok(without_secrets(path))
 }
 
 /// `target` (a path and query) without anything that looks like a secret: `/` when the path
@@ -123,7 +191,18 @@ async fn sign_in(
     let Some(oauth) = &auth.oauth else {
         return pages::not_configured();
     };
-    let (url, pending) = oauth.authorize(local_path(query.next.as_deref()));
+    let Ok(next) = local_path(query.next.as_deref(), &auth.public_url) else {
+        return pages::failed(
+            StatusCode::BAD_REQUEST,
+            "The address to return to after sign-in is not valid. Please sign in again from the page you want.",
+        );
+    };
+    let (url, pending) = oauth.authorize(next);
+    // A session holding only a sign-in under way expires in minutes; the callback's session (a
+    // new id, the user) gets the usual expiry.
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+        tower_sessions::cookie::time::Duration::minutes(PENDING_SIGN_IN_MINUTES),
+    )));
     if let Err(error) = session.insert(SESSION_PENDING, &pending).await {
         tracing::error!(error.message = %error, "sign-in: the session store failed");
         return pages::failed(
@@ -139,7 +218,6 @@ struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 async fn callback(
@@ -150,30 +228,34 @@ async fn callback(
     let Some(oauth) = &auth.oauth else {
         return pages::not_configured();
     };
+    // A callback with no sign-in under way in this browser is someone else's link: it is
+    // refused with a fixed message, and the session (perhaps signed in) is left as it is.
+    let pending: Option<PendingSignIn> = session.get(SESSION_PENDING).await.ok().flatten();
+    let Some(pending) = pending else {
+        return pages::failed(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link has expired or was already used. Please sign in again.",
+        );
+    };
     // Taken out whatever happens next: a state and a code are good for one try.
-    let pending: Option<PendingSignIn> = session.remove(SESSION_PENDING).await.ok().flatten();
+    if let Err(error) = session.remove_value(SESSION_PENDING).await {
+        tracing::error!(error.message = %error, "sign-in: the session store failed");
+    }
     let refuse = async |status: StatusCode, message: &str| {
         let _ = session.flush().await;
         pages::failed(status, message)
     };
     if let Some(error) = query.error {
+        // GitLab's error code picks one of our sentences; its text (and the description, which
+        // anyone can put in a link) is only logged.
+        tracing::info!(oauth.error = %error.chars().take(64).collect::<String>(), "sign-in: GitLab did not sign the person in");
         let message = if error == "access_denied" {
-            "You did not allow Token Inventory to read your GitLab profile, so you are not signed in.".to_owned()
+            "You did not allow Token Inventory to read your GitLab profile, so you are not signed in."
         } else {
-            format!(
-                "GitLab did not sign you in ({error}{}).",
-                query.error_description.map(|d| format!(": {d}")).unwrap_or_default()
-            )
+            "GitLab did not sign you in. Please try again, or ask your GitLab administrator."
         };
-        return refuse(StatusCode::FORBIDDEN, &message).await;
+        return refuse(StatusCode::FORBIDDEN, message).await;
     }
-    let Some(pending) = pending else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "This sign-in link has expired or was already used. Please sign in again.",
-        )
-        .await;
-    };
     let (Some(code), Some(state)) = (query.code, query.state) else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -244,9 +326,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// Paths anyone may fetch: health, the bundle, sign-in itself.
+/// Paths anyone may fetch: health, the bundle, sign-in itself; each matched whole (the bundle's
+/// files by their folder, which only the file server answers).
 fn is_public(path: &str) -> bool {
-    path == "/healthz" || path == "/favicon.ico" || path.starts_with("/pkg/") || path.starts_with("/auth/")
+    path == "/healthz" || path == "/favicon.ico" || path.starts_with("/pkg/") || PUBLIC_ROUTES.contains(&path)
+}
+
+/// Whether a path has a `.` or `..` segment, written plainly or percent-encoded (`%2e`): such a
+/// path could be read one way by the gate and another by a route, so it is refused outright.
+fn has_dot_segment(path: &str) -> bool {
+    path.split(['/', '\\']).any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".." || decoded.contains('/') || decoded.contains('\\')
+    })
 }
 
 /// Everything but sign-in itself, health and the bundle needs a signed-in person (or an API
@@ -255,14 +347,25 @@ fn is_public(path: &str) -> bool {
 /// server function added without a check of its own is still closed to anonymous callers; the
 /// functions then check the role or team they need. `open` lists the server functions anyone may
 /// call.
-pub async fn require_sign_in(State(open): State<Arc<[&'static str]>>, request: Request, next: Next) -> Response {
+pub async fn require_sign_in(
+    State((open, public_url)): State<(Arc<[&'static str]>, Arc<url::Url>)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
+    if has_dot_segment(path) {
+        return pages::failed(
+            StatusCode::BAD_REQUEST,
+            "This address has `.` or `..` in its path, which no page of Token Inventory has.",
+        );
+    }
     if is_public(path) || open.contains(&path) {
         return next.run(request).await;
     }
     let api = path.starts_with("/api/");
     let path = path.to_owned();
-    let target = local_path(request.uri().path_and_query().map(|p| p.as_str()));
+    let target =
+        local_path(request.uri().path_and_query().map(|p| p.as_str()), &public_url).unwrap_or_else(|_| "/".to_owned());
     let (mut parts, body) = request.into_parts();
     let refusal = match MaybeViewer::from_request_parts(&mut parts, &()).await {
         Ok(MaybeViewer(Some(_))) => return next.run(Request::from_parts(parts, body)).await,
@@ -352,30 +455,74 @@ pub fn spawn_session_cleanup(repo: Repo) {
 mod tests {
     use super::*;
 
+    fn public() -> url::Url {
+        url::Url::parse("https://tokens.example.com").expect("URL")
+    }
+
+    fn local(next: &str) -> String {
+        local_path(Some(next), &public()).expect("readable")
+    }
+
     #[test]
     fn next_is_a_local_path_only() {
-        assert_eq!(local_path(Some("/review?x=1")), "/review?x=1");
-        assert_eq!(local_path(Some("//evil.example/")), "/");
-        assert_eq!(local_path(Some("https://evil.example/")), "/");
-        assert_eq!(local_path(Some("/\\evil.example")), "/");
-        assert_eq!(local_path(None), "/");
+        assert_eq!(local("/review?x=1"), "/review?x=1");
+        assert_eq!(local("//evil.example/"), "/");
+        assert_eq!(local("https://evil.example/"), "/");
+        assert_eq!(local("/\\evil.example"), "/");
+        assert_eq!(local_path(None, &public()), Ok("/".to_owned()));
+        assert_eq!(
+            local("/%09/evil.example"),
+            "/%09/evil.example",
+            "encoded, it stays a path here"
+        );
+        assert_eq!(local("/./\\/evil.example"), "/");
+        assert_eq!(local("/tokens/../review"), "/review", "dot segments are resolved");
+        assert_eq!(local("/a b"), "/a%20b");
+    }
+
+    #[test]
+    fn next_with_control_characters_is_refused() {
+        // `next=/%09/evil.example`: browsers drop the tab and read `//evil.example`.
+        for next in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\u{0}",
+            "/x\u{7f}",
+        ] {
+            assert_eq!(local_path(Some(next), &public()), Err(UnreadableNext), "{next:?}");
+        }
+    }
+
+    #[test]
+    fn public_paths_are_matched_whole_and_dot_segments_found() {
+        assert!(is_public("/auth/sign-in") && is_public("/auth/callback") && is_public("/pkg/app.js"));
+        assert!(!is_public("/auth/") && !is_public("/auth/x") && !is_public("/auth/sign-in/x"));
+        for path in [
+            "/auth/../tokens/5",
+            "/auth/%2e%2e/tokens/5",
+            "/auth/%2E./x",
+            "/./tokens",
+            "/a/%2f../b",
+            "/auth\\..\\x",
+        ] {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in ["/tokens/5", "/pkg/token-inventory.js", "/a.b/c..d", "/..."] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
     }
 
     #[test]
     fn next_never_carries_a_secret() {
         assert_eq!(
-            local_path(Some(
-                "/wizard?api=reads&purpose=glpat-1234567890abcdefghij&reach=project"
-            )),
+            local("/wizard?api=reads&purpose=glpat-1234567890abcdefghij&reach=project"),
             "/wizard?api=reads&reach=project"
         );
-        assert_eq!(local_path(Some("/?q=glpat-1234567890abcdefghij")), "/");
-        assert_eq!(local_path(Some("/?q=allure+bot")), "/?q=allure+bot");
-        assert_eq!(local_path(Some("/tokens/glpat-1234567890abcdefghij")), "/");
-        assert_eq!(
-            local_path(Some("/?glpat-1234567890abcdefghij&kind=deploy")),
-            "/?kind=deploy"
-        );
+        assert_eq!(local("/?q=glpat-1234567890abcdefghij"), "/");
+        assert_eq!(local("/?q=allure+bot"), "/?q=allure+bot");
+        assert_eq!(local("/tokens/glpat-1234567890abcdefghij"), "/");
+        assert_eq!(local("/?glpat-1234567890abcdefghij&kind=deploy"), "/?kind=deploy");
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! A small GitLab REST API v4 client for sync: typed pages, GitLab's two paginations, retries
 //! with capped exponential backoff and jitter, and obedience to `Retry-After` and
 //! `RateLimit-Remaining`/`RateLimit-Reset` shared by every request in flight.
+//!
+//! The credential goes to GitLab's API and nowhere else: no redirect is followed (`PRIVATE-TOKEN`
+//! is a header redirects keep), and a URL (a `Link` header's next page) of another origin, or
+//! outside `/api/v4`, is not asked; either fails the listing.
 
 use std::{
     sync::{
@@ -10,6 +14,7 @@ use std::{
     time::Duration,
 };
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{StreamExt, stream};
 use rand::Rng;
@@ -17,6 +22,7 @@ use reqwest::{StatusCode, header::HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 use tokio::time::Instant;
+use url::{Origin, Url};
 
 /// GitLab's largest page.
 pub const PER_PAGE: u32 = 100;
@@ -57,6 +63,16 @@ pub enum ClientError {
     GaveUp { path: String, attempts: u32, last: String },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// GitLab answered with a redirect (3xx): not followed, so the credential goes nowhere else.
+    #[error(
+        "{path}: GitLab answered {status}, a redirect, which sync does not follow: \
+         give sync the address GitLab itself answers on"
+    )]
+    Redirected { path: String, status: StatusCode },
+    /// A URL (a `Link` header's next page) of another scheme, host or port than GitLab's, or
+    /// outside its `/api/v4`: not asked.
+    #[error("{path}: a link outside GitLab's API (another origin, or not under /api/v4), which sync does not follow")]
+    Elsewhere { path: String },
 }
 
 /// A page and where the next one is.
@@ -72,6 +88,10 @@ pub struct GitLabClient {
     http: reqwest::Client,
     /// `https://gitlab.example.com/api/v4`
     api: String,
+    /// GitLab's scheme, host and port: the only origin asked.
+    origin: Origin,
+    /// The path of `api` (`/api/v4`, or below a relative URL root): every URL asked is under it.
+    api_path: String,
     token: SecretString,
     options: ClientOptions,
     requests: AtomicU64,
@@ -83,7 +103,10 @@ pub struct GitLabClient {
 
 impl GitLabClient {
     pub fn new(base_url: &str, token: SecretString, options: ClientOptions) -> anyhow::Result<Arc<Self>> {
+        let api = format!("{}/api/v4", base_url.trim_end_matches('/'));
+        let parsed = Url::parse(&api).context("the GitLab URL is not an absolute URL")?;
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("token-inventory/", env!("CARGO_PKG_VERSION")))
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
@@ -92,7 +115,9 @@ impl GitLabClient {
             .build()?;
         Ok(Arc::new(GitLabClient {
             http,
-            api: format!("{}/api/v4", base_url.trim_end_matches('/')),
+            origin: parsed.origin(),
+            api_path: parsed.path().to_owned(),
+            api,
             token,
             requests: AtomicU64::new(0),
             paused_until: Mutex::new(None),
@@ -149,13 +174,29 @@ impl GitLabClient {
         }
     }
 
-    /// GET a URL (relative to `/api/v4`, or absolute from a `Link` header) and decode its JSON,
-    /// retrying what can be retried.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, HeaderMap), ClientError> {
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
+    /// The URL of a path (relative to `/api/v4`) or of an absolute URL (from a `Link` header),
+    /// if it is on GitLab's API: GitLab's origin, no user or password, under `/api/v4`.
+    fn url(&self, path: &str) -> Option<Url> {
+        let url = if path.starts_with('/') {
+            Url::parse(&format!("{}{path}", self.api))
         } else {
-            format!("{}{path}", self.api)
+            Url::parse(path)
+        }
+        .ok()?;
+        let under_api = url
+            .path()
+            .strip_prefix(&self.api_path)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        (url.origin() == self.origin && url.username().is_empty() && url.password().is_none() && under_api)
+            .then_some(url)
+    }
+
+    /// GET a URL (relative to `/api/v4`, or absolute from a `Link` header) and decode its JSON,
+    /// retrying what can be retried. An absolute URL must be on GitLab's API; a redirect is not
+    /// followed: both fail at once.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, HeaderMap), ClientError> {
+        let Some(url) = self.url(path) else {
+            return Err(ClientError::Elsewhere { path: path_only(path) });
         };
         let mut last = String::new();
         for attempt in 0..self.options.attempts {
@@ -170,7 +211,7 @@ impl GitLabClient {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let response = self
                 .http
-                .get(&url)
+                .get(url.clone())
                 .header("PRIVATE-TOKEN", self.token.expose_secret())
                 .send()
                 .await;
@@ -202,6 +243,12 @@ impl GitLabClient {
                     self.pause_for(wait.min(Duration::from_secs(120)));
                     last = "429 Too Many Requests".to_owned();
                     continue;
+                }
+                status if status.is_redirection() => {
+                    return Err(ClientError::Redirected {
+                        path: path_only(path),
+                        status,
+                    });
                 }
                 status if status.is_server_error() => {
                     last = status.to_string();
@@ -301,7 +348,7 @@ impl GitLabClient {
     }
 
     /// Every item of a keyset-paginated listing (`pagination=keyset&order_by=id&sort=asc`),
-    /// following `Link: rel="next"`.
+    /// following `Link: rel="next"` while it stays on GitLab's API.
     pub async fn all_keyset<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ClientError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut url = format!("{path}{separator}pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}");
@@ -310,7 +357,9 @@ impl GitLabClient {
             let page = self.page::<T>(&url).await?;
             items.extend(page.items);
             match page.next_link {
-                Some(next) => url = next,
+                Some(next) if self.url(&next).is_some() => url = next,
+                // Stopping here would pass a listing cut short for a whole one.
+                Some(_) => return Err(ClientError::Elsewhere { path: path_only(path) }),
                 None => return Ok(items),
             }
         }
@@ -328,9 +377,12 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
-/// A path without its query, for messages.
+/// A path without its query (nor, for a URL, its scheme, host and port), for messages.
 fn path_only(path: &str) -> String {
-    let path = path.split('?').next().unwrap_or(path);
+    let path = match Url::parse(path) {
+        Ok(url) => url.path().to_owned(),
+        Err(_) => path.split(['?', '#']).next().unwrap_or(path).to_owned(),
+    };
     match path.find("/api/v4") {
         Some(at) => path[at + "/api/v4".len()..].to_owned(),
         None => path.to_owned(),
@@ -486,5 +538,48 @@ mod tests {
             "/projects/5/access_tokens"
         );
         assert_eq!(path_only("https://g.example/api/v4/projects?id_after=5"), "/projects");
+        assert_eq!(path_only("https://elsewhere.example/steal?token=x"), "/steal");
+    }
+
+    #[test]
+    fn only_urls_on_gitlabs_api_are_asked() {
+        let options = ClientOptions::default();
+        let client =
+            GitLabClient::new("https://g.example/gitlab/", SecretString::from("t"), options.clone()).expect("client");
+        let asked = |path: &str| client.url(path).map(String::from);
+        assert_eq!(
+            asked("/projects?per_page=100").as_deref(),
+            Some("https://g.example/gitlab/api/v4/projects?per_page=100")
+        );
+        // A path is always below GitLab's API, even one that looks like another host's.
+        assert_eq!(
+            asked("//elsewhere.example/x").as_deref(),
+            Some("https://g.example/gitlab/api/v4//elsewhere.example/x")
+        );
+        for same in [
+            "https://g.example/gitlab/api/v4/projects?id_after=5",
+            "https://G.EXAMPLE:443/gitlab/api/v4/projects?id_after=5",
+        ] {
+            assert!(asked(same).is_some(), "{same}");
+        }
+        for elsewhere in [
+            "https://elsewhere.example/gitlab/api/v4/projects?id_after=5",
+            "http://g.example/gitlab/api/v4/projects?id_after=5",
+            "https://g.example:8443/gitlab/api/v4/projects?id_after=5",
+            "https://g.example.elsewhere.example/gitlab/api/v4/projects",
+            "https://user:pass@g.example/gitlab/api/v4/projects",
+            "https://g.example/gitlab/api/v4/../../admin",
+            "https://g.example/gitlab/api/v4/%2e%2e/%2E%2E/admin",
+            "https://g.example/gitlab/api/v42/projects",
+            "https://g.example/api/v4/projects",
+            "/../../admin",
+            "javascript:alert(1)",
+            "not a url",
+        ] {
+            assert_eq!(asked(elsewhere), None, "{elsewhere}");
+        }
+        let http = GitLabClient::new("http://g.example:8080", SecretString::from("t"), options).expect("client");
+        assert!(http.url("http://g.example:8080/api/v4/users?id_after=1").is_some());
+        assert!(http.url("http://g.example/api/v4/users?id_after=1").is_none());
     }
 }

@@ -58,7 +58,7 @@ impl TestApp {
         let mut args = ServeArgs::loopback(dir.path().join("site"));
         args.auth.gitlab_url = Some(sim.url.clone());
         args.auth.client_id = Some(sim.credentials.oauth_client_id.clone());
-        args.auth.client_secret = Some(sim.credentials.oauth_client_secret.clone());
+        args.auth.client_secret = Some(sim.credentials.oauth_client_secret.clone().into());
         args.auth.security_groups = vec!["acme/security".to_owned()];
         args.auth.admin_users = vec!["root".to_owned()];
         args.auth.teams_file = Some(teams);

@@ -3,10 +3,9 @@
 //! JavaScript off.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::{
-    components::{ErrorPanel, RelativeDate},
+    components::{ErrorPanel, PageTitle, RelativeDate},
     server::account::{API_KEY_MAX_DAYS, ApiKeyView, list_api_keys},
 };
 
@@ -15,7 +14,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |_| list_api_keys());
     let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
     view! {
-        <Title text="API keys" />
+        <PageTitle text="API keys" />
         <h1 class="text-2xl font-semibold">"API keys"</h1>
         <p class="mt-1 max-w-3xl text-sm text-slate-600">
             "Keys for scripts that read (or change) the inventory through its JSON API. Following the token guidelines, "

@@ -3,11 +3,10 @@
 pub mod token;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{NavigateOptions, components::Form, hooks::use_navigate, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, KindBadge, RelativeDate, StatusBadge},
+    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate, StatusBadge},
     domain::{AccessLevel, ExpiryWindow, TeamRef, TokenKind, TokenStatus, TokenSummary},
     server::inventory::{TokenPage, TokenQuery, TokenSort, list_team_refs, list_tokens},
 };
@@ -28,7 +27,7 @@ pub fn InventoryPage() -> impl IntoView {
     );
 
     view! {
-        <Title text="Inventory" />
+        <PageTitle text="Inventory" />
         <div class="flex flex-wrap items-end justify-between gap-4">
             <div>
                 <h1 class="text-2xl font-semibold">"Inventory"</h1>

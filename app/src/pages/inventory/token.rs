@@ -4,11 +4,10 @@
 //! values come back in the URL with a message next to each field).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    components::{ErrorPanel, KindBadge, RelativeDate, StatusBadge},
+    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate, StatusBadge, TextArea},
     domain::{ContainerKind, TokenKind, TokenStatus},
     error::AppError,
     server::inventory::{TokenView, get_token},
@@ -32,7 +31,7 @@ pub fn TokenDetailPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match token.await {
                     Ok(view) => view! { <TokenDetail view /> }.into_any(),
-                    Err(error) => view! { <Title text="Token" /><ErrorPanel error /> }.into_any(),
+                    Err(error) => view! { <PageTitle text="Token" /><ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -78,7 +77,7 @@ fn TokenDetail(view: TokenView) -> impl IntoView {
     );
     let term = "text-xs font-semibold uppercase tracking-wide text-slate-500";
     view! {
-        <Title text=summary.name.clone() />
+        <PageTitle text=summary.name.clone() />
         <nav class="text-sm text-slate-500"><a class="hover:underline" href="/">"Inventory"</a>" / "{summary.name.clone()}</nav>
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-2xl font-semibold">{summary.name.clone()}</h1>
@@ -212,7 +211,7 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
                     </label>
                     {message("secret_location")}
                     <label class="block text-sm font-medium text-slate-700">"Notes"
-                        <textarea name="notes" class=field rows="3" maxlength="2000">{value("notes", own.notes.clone())}</textarea>
+                        <TextArea name="notes" class=field rows=3 maxlength=2000 value=value("notes", own.notes.clone()) />
                     </label>
                     {message("notes")}
                     <button id="save-ownership" type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Save"</button>

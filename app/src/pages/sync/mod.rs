@@ -3,10 +3,9 @@
 //! a run is under way; without JavaScript, reloading shows the latest figures.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::{
-    components::ErrorPanel,
+    components::{ErrorPanel, PageTitle},
     domain::{SyncProgress, SyncRun, SyncStatus},
     server::sync::{StartSync, SyncOverview, list_sync_runs},
 };
@@ -28,7 +27,7 @@ pub fn SyncPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Sync" />
+        <PageTitle text="Sync" />
         <div class="flex flex-wrap items-end justify-between gap-4">
             <div>
                 <h1 class="text-2xl font-semibold">"Sync"</h1>

@@ -2,11 +2,10 @@
 //! the inventory filtered that way) and what needs the lead's attention.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{ErrorPanel, KindBadge, RelativeDate},
+    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate},
     server::teams::{ServiceAccountsView, TeamSummary, team_overview},
 };
 
@@ -16,7 +15,7 @@ pub fn MyTeamPage() -> impl IntoView {
     let team = Memo::new(move |_| query.with(|q| q.get_str("team").and_then(|t| t.parse::<i64>().ok())));
     let overview = Resource::new(move || team.get(), team_overview);
     view! {
-        <Title text="My team" />
+        <PageTitle text="My team" />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading your team…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
@@ -117,7 +116,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
 pub fn TeamsPage() -> impl IntoView {
     let teams = OnceResource::new(crate::server::teams::list_team_stats());
     view! {
-        <Title text="Teams" />
+        <PageTitle text="Teams" />
         <h1 class="text-2xl font-semibold">"Teams"</h1>
         <p class="mt-1 text-sm text-slate-600">"Each team owns the tokens under its GitLab group paths (unless a person says otherwise). Health counts the tokens still in GitLab."</p>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading teams…"</p> }>
@@ -175,7 +174,7 @@ pub fn ServiceAccountsPage() -> impl IntoView {
     let query = use_query_map();
     let saved = query.with_untracked(|q| q.get_str("saved").map(str::to_owned));
     view! {
-        <Title text="Service accounts" />
+        <PageTitle text="Service accounts" />
         <h1 class="text-2xl font-semibold">"Service accounts"</h1>
         <p class="mt-1 max-w-3xl text-sm text-slate-600">
             "Service accounts are for automation at group level or across projects that needs more than a project or group access token, owned by a team (token guidelines: \"Use a specific service account token when project access tokens can't be used\")."
