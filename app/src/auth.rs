@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
 use crate::{
+    db::{GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, StoredApiKey},
     domain::{Role, Viewer},
     error::AppError,
     state::AppState,
@@ -115,8 +116,14 @@ async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, App
     if !same_hash(&secret_hash(secret), &stored.secret_hash) || !usable {
         return Err(AppError::Unauthorized);
     }
+    if let Some(refusal) = owner_refusal(&stored, now, app.auth.api_key_sign_in_max_age) {
+        tracing::info!(user.id = stored.user_id, api_key.prefix = %prefix, reason = %refusal, "API key refused");
+        return Err(refusal);
+    }
+    // The roles and teams of the owner's last sign-in (`users`, `user_teams`).
     let mut viewer = app.repo.viewer(stored.user_id).await?.ok_or(AppError::Unauthorized)?;
     viewer.read_only = stored.key.scope == crate::db::ApiKeyScope::Read;
+    viewer.api_key_id = Some(stored.key.id);
     if stored
         .key
         .last_used_at
@@ -125,6 +132,33 @@ async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, App
         app.repo.touch_api_key(stored.key.id, now).await?;
     }
     Ok(viewer)
+}
+
+/// Why a genuine, unexpired, unrevoked key may not be used, if it may not: its owner's account is
+/// known to be anything but active in GitLab (blocked, deactivated, banned, deleted: what sync
+/// last read), or its owner has not signed in within `max_age`, so the roles it would act with may
+/// be out of date. Signing in again renews both.
+fn owner_refusal(stored: &StoredApiKey, now: DateTime<Utc>, max_age: chrono::Duration) -> Option<AppError> {
+    match stored.owner_gitlab_state.as_deref() {
+        None | Some(GITLAB_STATE_ACTIVE) => {}
+        Some(GITLAB_STATE_GONE) => {
+            return Some(AppError::UnauthorizedBecause(
+                "the owner of this API key no longer exists in GitLab; the key no longer works".to_owned(),
+            ));
+        }
+        Some(state) => {
+            return Some(AppError::UnauthorizedBecause(format!(
+                "the owner of this API key is {state} in GitLab; the key no longer works"
+            )));
+        }
+    }
+    (now - stored.owner_signed_in_at > max_age).then(|| {
+        AppError::UnauthorizedBecause(format!(
+            "the owner of this API key last signed in to Token Inventory more than {} days ago; sign in \
+             again to renew your roles and this key",
+            max_age.num_days()
+        ))
+    })
 }
 
 /// The person asking, or `None`; for server functions.

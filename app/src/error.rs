@@ -23,6 +23,12 @@ pub enum AppError {
     Unauthorized,
     #[error("you are not allowed to do that")]
     Forbidden,
+    /// 401 with what to do about it: a credential that no longer works, and why.
+    #[error("{0}")]
+    UnauthorizedBecause(String),
+    /// 403 with the reason, when the reason tells the caller what to do instead.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Something failed on our side; the details are in the server log, not here.
     #[error("something went wrong on our side; it has been logged")]
     Internal,
@@ -44,8 +50,8 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unauthorized | AppError::UnauthorizedBecause(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }
@@ -112,6 +118,16 @@ mod tests {
         assert_eq!(AppError::Conflict("taken".into()).status_code(), StatusCode::CONFLICT);
         assert_eq!(AppError::Unauthorized.status_code(), StatusCode::UNAUTHORIZED);
         assert_eq!(AppError::Forbidden.status_code(), StatusCode::FORBIDDEN);
+        let why = AppError::UnauthorizedBecause("sign in again".into());
+        assert_eq!(
+            (why.status_code(), why.to_string().as_str()),
+            (StatusCode::UNAUTHORIZED, "sign in again")
+        );
+        let why = AppError::ForbiddenBecause("not with a key".into());
+        assert_eq!(
+            (why.status_code(), why.to_string().as_str()),
+            (StatusCode::FORBIDDEN, "not with a key")
+        );
         assert_eq!(AppError::Internal.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             AppError::Internal.to_string(),

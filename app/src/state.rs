@@ -37,6 +37,9 @@ pub struct AuthPolicy {
     pub absolute_timeout: chrono::Duration,
     /// A session ends after this long without a request.
     pub idle_timeout: chrono::Duration,
+    /// An API key works only while its owner signed in this recently: it acts with the roles and
+    /// teams of that sign-in.
+    pub api_key_sign_in_max_age: chrono::Duration,
 }
 
 impl Default for AuthPolicy {
@@ -44,6 +47,7 @@ impl Default for AuthPolicy {
         AuthPolicy {
             absolute_timeout: chrono::Duration::hours(12),
             idle_timeout: chrono::Duration::hours(8),
+            api_key_sign_in_max_age: chrono::Duration::days(30),
         }
     }
 }

@@ -200,3 +200,103 @@ async fn api_keys_are_found_by_prefix_revoked_by_their_owner_only() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_keys_owner_comes_with_their_last_sign_in_and_their_state_in_gitlab() {
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let now = at("2026-11-25T10:00:00Z");
+        let today = now.date_naive();
+        let engineer = BTreeSet::from([Role::Engineer]);
+        let eli = repo
+            .record_sign_in(&profile(1, "eli"), &engineer, &[], now)
+            .await
+            .expect("eli");
+        let emma = repo
+            .record_sign_in(&profile(2, "emma"), &engineer, &[], now - Duration::days(3))
+            .await
+            .expect("emma");
+        let noah = repo
+            .record_sign_in(&profile(3, "noah"), &engineer, &[], now)
+            .await
+            .expect("noah");
+        repo.record_sign_in(&profile(4, "ola"), &engineer, &[], now)
+            .await
+            .expect("ola, who has no key");
+        let key = |user_id: i64, prefix: &str, expires_on: NaiveDate| NewApiKey {
+            user_id,
+            name: prefix.to_owned(),
+            prefix: prefix.to_owned(),
+            secret_hash: "f".repeat(64),
+            scope: ApiKeyScope::ReadWrite,
+            expires_on,
+        };
+        let later = NaiveDate::from_ymd_opt(2027, 1, 1).expect("date");
+        for new in [
+            key(eli, "elikey01", later),
+            key(emma, "emmakey1", later),
+            key(noah, "noahrevk", later),
+            key(noah, "noahexpd", today),
+        ] {
+            repo.create_api_key(&new, now).await.expect("key");
+        }
+        let revoked = repo.find_api_key("noahrevk").await.expect("find").expect("found");
+        assert!(repo.revoke_api_key(noah, revoked.key.id, now).await.expect("revoke"));
+
+        // Sync asks GitLab about the owners of keys that still work: not revoked, not expired.
+        assert_eq!(
+            repo.api_key_owners(today).await.expect("owners"),
+            vec![(1, "eli".to_owned()), (2, "emma".to_owned())],
+            "{}",
+            db.name
+        );
+        // Signing in with GitLab proves the account active at that moment.
+        let found = repo.find_api_key("emmakey1").await.expect("find").expect("found");
+        assert_eq!(found.owner_signed_in_at, now - Duration::days(3), "{}", db.name);
+        assert_eq!(found.owner_gitlab_state.as_deref(), Some("active"), "{}", db.name);
+
+        // What sync found is stored by GitLab id; someone who never signed in is no one here.
+        repo.record_gitlab_states(
+            &[
+                (1, "blocked".to_owned()),
+                (2, "gone".to_owned()),
+                (99, "active".to_owned()),
+            ],
+            now + Duration::hours(1),
+        )
+        .await
+        .expect("states");
+        let state = async |prefix: &str| {
+            repo.find_api_key(prefix)
+                .await
+                .expect("find")
+                .expect("found")
+                .owner_gitlab_state
+        };
+        assert_eq!(state("elikey01").await.as_deref(), Some("blocked"), "{}", db.name);
+        assert_eq!(state("emmakey1").await.as_deref(), Some("gone"), "{}", db.name);
+
+        // A sign-in after the check wins over it; a check read before the sign-in changes nothing.
+        repo.record_sign_in(&profile(1, "eli"), &engineer, &[], now + Duration::hours(2))
+            .await
+            .expect("eli again");
+        assert_eq!(state("elikey01").await.as_deref(), Some("active"), "{}", db.name);
+        repo.record_gitlab_states(&[(1, "blocked".to_owned())], now + Duration::minutes(90))
+            .await
+            .expect("a stale check");
+        assert_eq!(state("elikey01").await.as_deref(), Some("active"), "{}", db.name);
+        repo.record_gitlab_states(&[(1, "deactivated".to_owned())], now + Duration::hours(3))
+            .await
+            .expect("a newer check");
+        assert_eq!(state("elikey01").await.as_deref(), Some("deactivated"), "{}", db.name);
+        assert_eq!(
+            repo.find_api_key("elikey01")
+                .await
+                .expect("find")
+                .expect("found")
+                .owner_signed_in_at,
+            now + Duration::hours(2)
+        );
+        db.finish().await;
+    }
+}

@@ -131,7 +131,27 @@ pub enum Mutation {
         project_id: Id,
         group_id: Id,
     },
+    /// Blocks, bans, deactivates or reactivates a user, as an administrator does: GitLab's
+    /// `state`. Any state but `active` refuses the user's tokens.
+    SetUserState {
+        user_id: Id,
+        state: String,
+    },
+    /// Deletes a user with their tokens and memberships: `GET /users/:id` answers 404 after.
+    DeleteUser {
+        user_id: Id,
+    },
 }
+
+/// The account states GitLab reports in a user's `state`.
+pub const USER_STATES: [&str; 6] = [
+    "active",
+    "blocked",
+    "deactivated",
+    "banned",
+    "ldap_blocked",
+    "blocked_pending_approval",
+];
 
 fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Value, String> {
     let missing = |what: &str, id: Id| format!("{what} {id} does not exist");
@@ -271,6 +291,30 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
             project.namespace_id = group_id;
             project.path_with_namespace = format!("{namespace}/{}", project.path);
             Ok(json!({"project_id": project_id}))
+        }
+        Mutation::SetUserState { user_id, state } => {
+            if !USER_STATES.contains(&state.as_str()) {
+                return Err(format!("{state:?} is not a GitLab user state"));
+            }
+            let user = world.users.get_mut(&user_id).ok_or_else(|| missing("user", user_id))?;
+            user.state = state;
+            Ok(json!({"user_id": user_id}))
+        }
+        Mutation::DeleteUser { user_id } => {
+            world.users.remove(&user_id).ok_or_else(|| missing("user", user_id))?;
+            world.members.retain(|(_, member), _| *member != user_id);
+            let tokens: Vec<Id> = world
+                .personal_access_tokens
+                .values()
+                .filter(|t| t.user_id == user_id)
+                .map(|t| t.id)
+                .collect();
+            for id in tokens {
+                if let Some(token) = world.personal_access_tokens.remove(&id) {
+                    world.forget_secret(&token.secret);
+                }
+            }
+            Ok(json!({"user_id": user_id}))
         }
     }
 }

@@ -935,3 +935,79 @@ async fn the_world_dump_and_mutations_are_for_administrators() {
         "nothing applied"
     );
 }
+
+#[tokio::test]
+async fn people_are_blocked_and_deleted_by_mutations_all_or_nothing() {
+    let sim = sim(Scenario::Demo).await;
+    let admin = sim.credentials.admin_token.clone();
+    let owner_token = sim.credentials.group_owner_token.clone();
+    let (eli, olive) = {
+        let world = sim.state.world.read().expect("world");
+        let id = |username: &str| {
+            world
+                .users
+                .values()
+                .find(|u| u.username == username)
+                .map(|u| u.id)
+                .expect("in the demo world")
+        };
+        (id("eli.eng"), id("olive.owner"))
+    };
+    let user = |id: Id| format!("/api/v4/users/{id}");
+    let mutate = async |mutations: Value| {
+        call(
+            &sim,
+            reqwest::Method::POST,
+            "/-/sim/mutations",
+            Some(&admin),
+            Some(mutations),
+        )
+        .await
+    };
+    // Anyone signed in reads a person's state, as in GitLab.
+    let seen = get(&sim, &user(eli), &owner_token).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert_eq!(seen.body["state"], "active");
+
+    // A state GitLab does not have, or a person who does not exist, applies nothing.
+    let refused = mutate(json!([
+        {"op": "set_user_state", "user_id": eli, "state": "blocked"},
+        {"op": "set_user_state", "user_id": olive, "state": "asleep"},
+    ]))
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
+    let refused = mutate(json!([
+        {"op": "delete_user", "user_id": eli},
+        {"op": "delete_user", "user_id": 999_999},
+    ]))
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
+    assert_eq!(get(&sim, &user(eli), &admin).await.body["state"], "active");
+
+    // Blocked: GitLab says so, and the person's own tokens stop working.
+    let applied = mutate(json!([
+        {"op": "set_user_state", "user_id": olive, "state": "blocked"},
+        {"op": "delete_user", "user_id": eli},
+    ]))
+    .await;
+    assert_eq!(applied.status, StatusCode::OK, "{:?}", applied.body);
+    assert_eq!(get(&sim, &user(olive), &admin).await.body["state"], "blocked");
+    assert_eq!(
+        get(&sim, "/api/v4/user", &owner_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Deleted: 404, and nothing of theirs is left.
+    let gone = get(&sim, &user(eli), &admin).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(gone.body["message"], "404 User Not Found");
+    {
+        let world = sim.state.world.read().expect("world");
+        assert!(world.members.keys().all(|(_, member)| *member != eli));
+        assert!(world.personal_access_tokens.values().all(|t| t.user_id != eli));
+    }
+
+    // Unblocked, the tokens work again.
+    let applied = mutate(json!([{"op": "set_user_state", "user_id": olive, "state": "active"}])).await;
+    assert_eq!(applied.status, StatusCode::OK);
+    assert_eq!(get(&sim, "/api/v4/user", &owner_token).await.status, StatusCode::OK);
+}

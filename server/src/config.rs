@@ -170,6 +170,15 @@ pub struct AuthArgs {
     /// A session ends this long after sign-in, however active.
     #[arg(long = "session-max-age", env = "SESSION_MAX_AGE", default_value = "12h", value_parser = parse_duration)]
     pub max_age: std::time::Duration,
+    /// An API key works only while its owner signed in within this many days (it acts with the
+    /// roles of that sign-in).
+    #[arg(
+        long = "api-key-sign-in-max-age-days",
+        env = "API_KEY_SIGN_IN_MAX_AGE_DAYS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub api_key_sign_in_max_age_days: u32,
     /// How many sign-ins one client address may start a minute (each writes a short-lived
     /// session row); `0` turns the limit off. Behind a reverse proxy every client shares the
     /// proxy's address, so raise it there.
@@ -258,6 +267,7 @@ impl ServeArgs {
                 public_url: None,
                 idle_timeout: std::time::Duration::from_secs(8 * 3600),
                 max_age: std::time::Duration::from_secs(12 * 3600),
+                api_key_sign_in_max_age_days: 30,
                 sign_in_rate: 30,
                 security_groups: Vec::new(),
                 security_users: Vec::new(),

@@ -108,6 +108,7 @@ impl Server {
             auth: Arc::new(AuthPolicy {
                 absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
                 idle_timeout: chrono::Duration::from_std(args.auth.idle_timeout).unwrap_or(chrono::Duration::hours(8)),
+                api_key_sign_in_max_age: chrono::Duration::days(i64::from(args.auth.api_key_sign_in_max_age_days)),
             }),
         };
         auth::spawn_session_cleanup(state.repo.clone());

@@ -560,3 +560,267 @@ async fn cookies_are_secure_when_the_app_is_served_over_https() {
         "{cookie}"
     );
 }
+
+/// A form POST with an API key instead of a session.
+async fn post_with_key(app: &TestApp, key: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(key)
+        .form(form)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn database(app: &TestApp) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("app.db").display()))
+        .await
+        .expect("database")
+}
+
+/// The id of the key whose secret is `key` (`ti_<prefix>_<secret>`).
+async fn key_id(pool: &sqlx::SqlitePool, key: &str) -> i64 {
+    let prefix = key.split('_').nth(1).expect("prefix");
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM api_keys WHERE prefix = $1")
+        .bind(prefix)
+        .fetch_one(pool)
+        .await
+        .expect("the key is stored");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_signed_in_person_makes_api_keys_and_a_key_revokes_only_itself() {
+    let app = TestApp::spawn().await;
+    let browser = app.signed_in("eli.eng").await;
+    // A session makes keys, read-write ones included.
+    let (status, read_write) = create_key(&browser, "automation", true, "365").await;
+    assert_eq!(status, StatusCode::CREATED, "{read_write}");
+    let (status, read_only) = create_key(&browser, "report", false, "30").await;
+    assert_eq!(status, StatusCode::CREATED, "{read_only}");
+    let (status, spare) = create_key(&browser, "spare", false, "30").await;
+    assert_eq!(status, StatusCode::CREATED, "{spare}");
+
+    // A key does not, whatever its scope: a key that made keys would never need its owner again.
+    for key in [&read_write, &read_only] {
+        let (status, page) = post_with_key(
+            &app,
+            key,
+            "/account/api-keys",
+            &[
+                ("name", "the next one"),
+                ("read_write", "on"),
+                ("expires_in_days", "365"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+        assert!(page.contains("API keys cannot create API keys; sign in"), "{page}");
+        assert!(!page.contains("api-key-secret"), "{page}");
+    }
+    let pool = database(&app).await;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 3, "no key was made with a key");
+
+    // A key may revoke itself, even a read-only one (whoever finds a leaked key can end it), but
+    // not its owner's other keys.
+    let spare_id = key_id(&pool, &spare).await;
+    let (status, page) = post_with_key(&app, &read_write, &format!("/account/api-keys/{spare_id}/revoke"), &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("an API key can revoke only itself"), "{page}");
+    assert_eq!(with_key(&app, &spare, ListTokens::PATH).await, StatusCode::OK);
+    let own = key_id(&pool, &read_only).await;
+    let (status, page) = post_with_key(&app, &read_only, &format!("/account/api-keys/{own}/revoke"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    assert_eq!(
+        with_key(&app, &read_only, ListTokens::PATH).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // The session revokes any of its person's keys.
+    let response = browser
+        .post_form(&format!("/account/api-keys/{spare_id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(with_key(&app, &spare, ListTokens::PATH).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(with_key(&app, &read_write, ListTokens::PATH).await, StatusCode::OK);
+}
+
+/// A server function called with an API key: its status and body.
+async fn read_with_key(app: &TestApp, key: &str) -> (StatusCode, String) {
+    post_with_key(
+        app,
+        key,
+        ListTokens::PATH,
+        &[
+            ("query[sort]", "name"),
+            ("query[descending]", "false"),
+            ("query[page]", "1"),
+        ],
+    )
+    .await
+}
+
+async fn last_signed_in(pool: &sqlx::SqlitePool, username: &str, days_ago: i64) {
+    sqlx::query("UPDATE users SET last_signed_in_at = $1 WHERE username = $2")
+        .bind(chrono::Utc::now() - chrono::Duration::days(days_ago))
+        .bind(username)
+        .execute(pool)
+        .await
+        .expect("update");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_works_only_while_its_owner_signed_in_within_the_last_days() {
+    // 30 days unless configured.
+    let app = TestApp::spawn().await;
+    let browser = app.signed_in("eli.eng").await;
+    let (_, key) = create_key(&browser, "nightly report", true, "365").await;
+    let pool = database(&app).await;
+    last_signed_in(&pool, "eli.eng", 29).await;
+    assert_eq!(read_with_key(&app, &key).await.0, StatusCode::OK);
+    last_signed_in(&pool, "eli.eng", 31).await;
+    let (status, body) = read_with_key(&app, &key).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("more than 30 days ago"), "{body}");
+    assert!(body.contains("sign in"), "{body}");
+
+    // API_KEY_SIGN_IN_MAX_AGE_DAYS; signing in again renews the roles and the key.
+    let app = TestApp::spawn_with(|args| args.auth.api_key_sign_in_max_age_days = 7).await;
+    let browser = app.signed_in("eli.eng").await;
+    let (_, key) = create_key(&browser, "nightly report", true, "365").await;
+    let pool = database(&app).await;
+    last_signed_in(&pool, "eli.eng", 6).await;
+    assert_eq!(read_with_key(&app, &key).await.0, StatusCode::OK);
+    last_signed_in(&pool, "eli.eng", 8).await;
+    let (status, body) = read_with_key(&app, &key).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("more than 7 days ago"), "{body}");
+    app.signed_in("eli.eng").await;
+    assert_eq!(read_with_key(&app, &key).await.0, StatusCode::OK);
+}
+
+fn sync_settings(app: &TestApp, token: &str, strategy: server::sync::StrategyChoice) -> server::sync::SyncSettings {
+    let mut settings =
+        server::sync::SyncSettings::new(app.sim.url.clone(), secrecy::SecretString::from(token.to_owned()));
+    settings.strategy = strategy;
+    settings.client.backoff_base = Duration::from_millis(5);
+    settings.client.backoff_cap = Duration::from_millis(50);
+    settings.client.attempts = 2;
+    settings.lease_ttl = Duration::from_secs(2);
+    settings
+}
+
+async fn sync_now(app: &TestApp, token: &str, strategy: server::sync::StrategyChoice) -> server::sync::SyncOutcome {
+    server::sync::run(
+        app.repo.clone(),
+        &sync_settings(app, token, strategy),
+        app::domain::SyncTrigger::CommandLine,
+        None,
+    )
+    .await
+    .expect("sync runs")
+}
+
+/// Changes the simulated GitLab through its control API.
+async fn in_gitlab(app: &TestApp, mutations: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/-/sim/mutations", app.sim.url))
+        .header("PRIVATE-TOKEN", &app.sim.credentials.admin_token)
+        .json(&mutations)
+        .send()
+        .await
+        .expect("mutations");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_stops_working_once_sync_finds_its_owner_blocked_or_gone_in_gitlab() {
+    use app::domain::SyncStatus;
+    use server::sync::StrategyChoice;
+    let app = TestApp::spawn().await;
+    let mut keys = std::collections::BTreeMap::new();
+    for username in ["eli.eng", "emma.eng", "erin.lead", "pat.lead", "paula.eng"] {
+        let browser = app.signed_in(username).await;
+        let (status, key) = create_key(&browser, "automation", true, "90").await;
+        assert_eq!(status, StatusCode::CREATED);
+        keys.insert(username, key);
+    }
+    let works = async |username: &str| read_with_key(&app, &keys[username]).await;
+
+    // GitLab blocks Eli and deletes Emma. Until a sync reads it, the inventory does not know.
+    in_gitlab(
+        &app,
+        serde_json::json!([
+            {"op": "set_user_state", "user_id": app.user_id("eli.eng"), "state": "blocked"},
+            {"op": "delete_user", "user_id": app.user_id("emma.eng")},
+        ]),
+    )
+    .await;
+    assert_eq!(works("eli.eng").await.0, StatusCode::OK);
+    let outcome = sync_now(&app, &app.sim.credentials.admin_token, StrategyChoice::Auto).await;
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "{:?}", outcome.errors);
+    let (status, body) = works("eli.eng").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("blocked in GitLab"), "{body}");
+    let (status, body) = works("emma.eng").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("no longer exists in GitLab"), "{body}");
+    assert_eq!(
+        works("erin.lead").await.0,
+        StatusCode::OK,
+        "an active owner's key works"
+    );
+
+    // A group owner's credential reads the same (here: Pat deactivated). GitLab failing to answer
+    // for Erin, just blocked, changes nothing for Erin: a key is not cut off on a missing answer,
+    // and the run says what it could not read.
+    let erin = app.user_id("erin.lead");
+    in_gitlab(
+        &app,
+        serde_json::json!([
+            {"op": "set_user_state", "user_id": app.user_id("pat.lead"), "state": "deactivated"},
+            {"op": "set_user_state", "user_id": erin, "state": "blocked"},
+        ]),
+    )
+    .await;
+    app.sim.state.faults.set(gitlab_sim::faults::Faults {
+        fail_path: Some(format!("/api/v4/users/{erin}")),
+        ..gitlab_sim::faults::Faults::default()
+    });
+    let outcome = sync_now(&app, &app.sim.credentials.group_owner_token, StrategyChoice::GroupOwner).await;
+    app.sim.state.faults.set(gitlab_sim::faults::Faults::default());
+    assert_eq!(outcome.status, SyncStatus::Partial, "{:?}", outcome.errors);
+    assert!(
+        outcome.errors.iter().any(|e| e.scope.contains("erin.lead")),
+        "{:?}",
+        outcome.errors
+    );
+    let (status, body) = works("pat.lead").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("deactivated in GitLab"), "{body}");
+    assert_eq!(works("erin.lead").await.0, StatusCode::OK);
+    assert_eq!(works("paula.eng").await.0, StatusCode::OK);
+    assert_eq!(works("eli.eng").await.0, StatusCode::UNAUTHORIZED, "still blocked");
+
+    // Reactivated in GitLab, Pat signs in again: the key works again at once.
+    in_gitlab(
+        &app,
+        serde_json::json!([{"op": "set_user_state", "user_id": app.user_id("pat.lead"), "state": "active"}]),
+    )
+    .await;
+    app.signed_in("pat.lead").await;
+    assert_eq!(works("pat.lead").await.0, StatusCode::OK);
+}

@@ -68,13 +68,24 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// A key found by its prefix, for checking a presented secret against its hash.
+/// A key found by its prefix, for checking a presented secret against its hash, with what decides
+/// whether its owner may still use it.
 #[derive(Debug, Clone)]
 pub struct StoredApiKey {
     pub key: ApiKey,
     pub user_id: i64,
     pub secret_hash: String,
+    /// When the owner last signed in: their roles and teams are as of then.
+    pub owner_signed_in_at: DateTime<Utc>,
+    /// The owner's account in GitLab as last known ([`GITLAB_STATE_ACTIVE`] at sign-in, then what
+    /// sync reads: GitLab's `state`, or [`GITLAB_STATE_GONE`]); `None` when never known.
+    pub owner_gitlab_state: Option<String>,
 }
+
+/// GitLab's `state` of an account that may sign in and use the API.
+pub const GITLAB_STATE_ACTIVE: &str = "active";
+/// Not GitLab's: what the inventory records when GitLab answers 404 for the account.
+pub const GITLAB_STATE_GONE: &str = "gone";
 
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
@@ -119,6 +130,13 @@ pub trait AuthStore: Send + Sync {
     async fn revoke_api_key(&self, user_id: i64, key_id: i64, at: DateTime<Utc>) -> Result<bool, DbError>;
     async fn find_api_key(&self, prefix: &str) -> Result<Option<StoredApiKey>, DbError>;
     async fn touch_api_key(&self, key_id: i64, at: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// The people holding a key that still works on `today` (not revoked, not expired), as
+    /// (GitLab id, username) in id order: the accounts sync checks in GitLab.
+    async fn api_key_owners(&self, today: NaiveDate) -> Result<Vec<(i64, String)>, DbError>;
+    /// Stores the accounts' states as GitLab gave them at `checked_at`, by GitLab id, in one
+    /// transaction. A state known later (a sign-in after the check) is kept.
+    async fn record_gitlab_states(&self, states: &[(i64, String)], checked_at: DateTime<Utc>) -> Result<(), DbError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -135,23 +153,44 @@ struct ApiKeyRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<ApiKeyRow> for StoredApiKey {
+impl TryFrom<ApiKeyRow> for ApiKey {
     type Error = DbError;
 
     fn try_from(row: ApiKeyRow) -> Result<Self, DbError> {
+        Ok(ApiKey {
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            scope: ApiKeyScope::parse(&row.scope)?,
+            created_at: row.created_at,
+            expires_on: row.expires_on,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+/// A key with its owner's sign-in and GitLab state.
+#[derive(sqlx::FromRow)]
+struct FoundApiKeyRow {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    owner_signed_in_at: DateTime<Utc>,
+    owner_gitlab_state: Option<String>,
+}
+
+impl TryFrom<FoundApiKeyRow> for StoredApiKey {
+    type Error = DbError;
+
+    fn try_from(row: FoundApiKeyRow) -> Result<Self, DbError> {
+        let user_id = row.key.user_id;
+        let secret_hash = row.key.secret_hash.clone();
         Ok(StoredApiKey {
-            key: ApiKey {
-                id: row.id,
-                name: row.name,
-                prefix: row.prefix,
-                scope: ApiKeyScope::parse(&row.scope)?,
-                created_at: row.created_at,
-                expires_on: row.expires_on,
-                last_used_at: row.last_used_at,
-                revoked_at: row.revoked_at,
-            },
-            user_id: row.user_id,
-            secret_hash: row.secret_hash,
+            key: ApiKey::try_from(row.key)?,
+            user_id,
+            secret_hash,
+            owner_signed_in_at: row.owner_signed_in_at,
+            owner_gitlab_state: row.owner_gitlab_state,
         })
     }
 }
@@ -315,10 +354,12 @@ macro_rules! auth_store {
             ) -> Result<i64, DbError> {
                 let mut tx = self.pool().begin_with($begin).await?;
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO users (gitlab_id, username, name, email, roles, created_at, last_signed_in_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                    "INSERT INTO users (gitlab_id, username, name, email, roles, created_at, last_signed_in_at, \
+                     gitlab_state, gitlab_state_checked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $6) \
                      ON CONFLICT (gitlab_id) DO UPDATE SET username = excluded.username, name = excluded.name, \
-                     email = excluded.email, roles = excluded.roles, last_signed_in_at = excluded.last_signed_in_at \
+                     email = excluded.email, roles = excluded.roles, last_signed_in_at = excluded.last_signed_in_at, \
+                     gitlab_state = excluded.gitlab_state, gitlab_state_checked_at = excluded.gitlab_state_checked_at \
                      RETURNING id",
                 )
                 .bind(profile.gitlab_id)
@@ -327,6 +368,8 @@ macro_rules! auth_store {
                 .bind(&profile.email)
                 .bind(join_roles(roles))
                 .bind(at)
+                // GitLab signs in active accounts only (and reactivates a deactivated one).
+                .bind(GITLAB_STATE_ACTIVE)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM user_teams WHERE user_id = $1")
@@ -376,6 +419,7 @@ macro_rules! auth_store {
                         })
                         .collect(),
                     read_only: false,
+                    api_key_id: None,
                 }))
             }
 
@@ -419,9 +463,7 @@ macro_rules! auth_store {
                 .bind(user_id)
                 .fetch_all(self.pool())
                 .await?;
-                rows.into_iter()
-                    .map(|row| StoredApiKey::try_from(row).map(|stored| stored.key))
-                    .collect()
+                rows.into_iter().map(ApiKey::try_from).collect()
             }
 
             async fn revoke_api_key(&self, user_id: i64, key_id: i64, at: DateTime<Utc>) -> Result<bool, DbError> {
@@ -437,11 +479,15 @@ macro_rules! auth_store {
             }
 
             async fn find_api_key(&self, prefix: &str) -> Result<Option<StoredApiKey>, DbError> {
-                let row: Option<ApiKeyRow> =
-                    sqlx::query_as(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE prefix = $1"))
-                        .bind(prefix)
-                        .fetch_optional(self.pool())
-                        .await?;
+                let row: Option<FoundApiKeyRow> = sqlx::query_as(
+                    "SELECT k.id, k.user_id, k.name, k.prefix, k.secret_hash, k.scope, k.created_at, k.expires_on, \
+                     k.last_used_at, k.revoked_at, u.last_signed_in_at AS owner_signed_in_at, \
+                     u.gitlab_state AS owner_gitlab_state \
+                     FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
+                )
+                .bind(prefix)
+                .fetch_optional(self.pool())
+                .await?;
                 row.map(StoredApiKey::try_from).transpose()
             }
 
@@ -451,6 +497,39 @@ macro_rules! auth_store {
                     .bind(key_id)
                     .execute(self.pool())
                     .await?;
+                Ok(())
+            }
+
+            async fn api_key_owners(&self, today: NaiveDate) -> Result<Vec<(i64, String)>, DbError> {
+                let rows: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT u.gitlab_id, u.username FROM users u \
+                     WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL \
+                     AND k.expires_on > $1) ORDER BY u.gitlab_id",
+                )
+                .bind(today)
+                .fetch_all(self.pool())
+                .await?;
+                Ok(rows)
+            }
+
+            async fn record_gitlab_states(
+                &self,
+                states: &[(i64, String)],
+                checked_at: DateTime<Utc>,
+            ) -> Result<(), DbError> {
+                let mut tx = self.pool().begin_with($begin).await?;
+                for (gitlab_id, state) in states {
+                    sqlx::query(
+                        "UPDATE users SET gitlab_state = $1, gitlab_state_checked_at = $2 WHERE gitlab_id = $3 \
+                         AND (gitlab_state_checked_at IS NULL OR gitlab_state_checked_at <= $2)",
+                    )
+                    .bind(state)
+                    .bind(checked_at)
+                    .bind(gitlab_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
         }

@@ -26,7 +26,10 @@ use crate::{
     server::inventory::TokenQuery,
 };
 
-pub use auth_store::{ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, NewApiKey, StoredApiKey, UserProfile};
+pub use auth_store::{
+    ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
+    UserProfile,
+};
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 

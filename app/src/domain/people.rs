@@ -82,11 +82,20 @@ pub struct Viewer {
     /// Signed in with an API key of read-only scope: may read, never change.
     #[serde(default)]
     pub read_only: bool,
+    /// The API key the request came with; `None` for a signed-in session. Some things need the
+    /// person, not a key: making keys.
+    #[serde(default)]
+    pub api_key_id: Option<i64>,
 }
 
 impl Viewer {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether the request came with an API key rather than a signed-in session.
+    pub fn via_api_key(&self) -> bool {
+        self.api_key_id.is_some()
     }
 
     /// Security and admins see and do everything a role below them may.

@@ -1,7 +1,9 @@
 //! The signed-in person: who they are (for the header) and their API keys for the product's own
 //! JSON API. A key is shown once, when it is created; the database keeps only its prefix and the
 //! SHA-256 of its secret. Keys expire (at most a year, as the token guidelines ask of every token)
-//! and are read-only or read-write.
+//! and are read-only or read-write. Only a signed-in person makes keys: a key that could make keys
+//! would renew itself forever without its owner. A key may revoke itself, never its owner's other
+//! keys.
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
@@ -14,6 +16,9 @@ use crate::{domain::Viewer, error::AppError};
 /// The longest an API key may live, in days: the guidelines' "always set an expiration date",
 /// with GitLab's own maximum lifetime for tokens.
 pub const API_KEY_MAX_DAYS: i64 = 365;
+
+/// Why a request made with an API key cannot make one.
+pub const KEYS_CANNOT_CREATE_KEYS: &str = "API keys cannot create API keys; sign in to create one";
 
 /// An API key as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +69,8 @@ pub async fn list_api_keys() -> Result<ApiKeyList, AppError> {
 }
 
 /// Creates an API key for `viewer` (from the account page's form, which shows the secret once on
-/// the page it answers with). `expires_in_days` is 1 to 365.
+/// the page it answers with). `expires_in_days` is 1 to 365. Refused (403) to a request made with
+/// an API key, whatever its scope: keys are made by a signed-in person.
 #[cfg(feature = "ssr")]
 pub async fn create_key_for(
     repo: &crate::db::Repo,
@@ -73,6 +79,9 @@ pub async fn create_key_for(
     read_write: bool,
     expires_in_days: &str,
 ) -> Result<CreatedApiKey, AppError> {
+    if viewer.via_api_key() {
+        return Err(AppError::ForbiddenBecause(KEYS_CANNOT_CREATE_KEYS.to_owned()));
+    }
     auth::require_write(viewer)?;
     let name = name.trim().to_owned();
     if name.is_empty() {
@@ -113,10 +122,16 @@ pub async fn create_key_for(
     })
 }
 
-/// Revokes one of `viewer`'s own keys.
+/// Revokes one of `viewer`'s own keys. A request made with an API key may revoke that key only,
+/// even a read-only one (ending a leaked key is always allowed to whoever holds it); the owner's
+/// other keys need them signed in.
 #[cfg(feature = "ssr")]
 pub async fn revoke_key_for(repo: &crate::db::Repo, viewer: &Viewer, id: i64) -> Result<(), AppError> {
-    auth::require_write(viewer)?;
+    if viewer.api_key_id.is_some_and(|own| own != id) {
+        return Err(AppError::ForbiddenBecause(
+            "an API key can revoke only itself; sign in to revoke your other keys".to_owned(),
+        ));
+    }
     if repo.revoke_api_key(viewer.id, id, chrono::Utc::now()).await? {
         tracing::info!(user.id = viewer.id, api_key.id = id, "API key revoked");
         Ok(())

@@ -223,6 +223,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             read_only,
+            api_key_id: None,
         }
     }
 

@@ -17,6 +17,11 @@
 //! memberships, once its listing was read to the end, replace the stored ones in a transaction of
 //! their own. Tokens not seen are marked gone at the end, and only where every listing that could
 //! have shown them succeeded.
+//!
+//! Either way, each person holding a usable API key of the product's own is looked up
+//! (`GET /users/:id`) and their account's state stored: a key stops working once its owner is
+//! blocked, deactivated, banned or deleted in GitLab. An answer that does not come changes
+//! nothing.
 
 pub mod cli;
 pub mod client;
@@ -369,13 +374,19 @@ async fn collect_and_write(
         })
     };
 
-    let collected = match strategy {
-        Strategy::Administrator => administrator(&client, settings, &tally, &batches).await,
-        Strategy::GroupOwner => group_owner(&client, settings, &tally, &batches).await,
+    let owners = repo.api_key_owners(seen_at.date_naive()).await?;
+    let checked_at = Utc::now();
+    let collect = async {
+        match strategy {
+            Strategy::Administrator => administrator(&client, settings, &tally, &batches).await,
+            Strategy::GroupOwner => group_owner(&client, settings, &tally, &batches).await,
+        }
     };
+    let (collected, owner_states) = tokio::join!(collect, account_states(&client, &tally, owners));
     drop(batches);
     writer.await.context("the sync writer stopped")??;
     collected?;
+    repo.record_gitlab_states(&owner_states, checked_at).await?;
 
     let complete = *Tally::lock(&tally.discovery_complete);
     let rule = GoneRule {
@@ -393,6 +404,45 @@ async fn collect_and_write(
         repo.mark_structure_gone(seen_at).await?;
     }
     Ok(strategy)
+}
+
+/// The progress phase of the API key owners' look-ups.
+const OWNERS_PHASE: &str = "API key owners";
+
+/// The state in GitLab of each person holding a usable API key (`GET /users/:id`, which an
+/// administrator's and a group owner's credential both may read): GitLab's `state`, or gone on a
+/// 404. A look-up that fails is in the run's errors and left out, so the stored state stays.
+async fn account_states(client: &GitLabClient, tally: &Tally, owners: Vec<(i64, String)>) -> Vec<(i64, String)> {
+    if owners.is_empty() {
+        return Vec::new();
+    }
+    tally.phase(OWNERS_PHASE, 0, Some(owners.len() as u64));
+    stream::iter(owners)
+        .map(|(id, username)| async move {
+            let state = match client.get::<ApiUser>(&format!("/users/{id}")).await {
+                Ok((user, _)) if !user.state.is_empty() => Some(user.state),
+                Ok(_) => {
+                    tally.failed(
+                        format!("{username} (account state)"),
+                        &"GitLab did not say the account's state",
+                    );
+                    None
+                }
+                Err(ClientError::Refused { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => {
+                    Some(app::db::GITLAB_STATE_GONE.to_owned())
+                }
+                Err(error) => {
+                    tally.failed(format!("{username} (account state)"), &error);
+                    None
+                }
+            };
+            tally.phase(OWNERS_PHASE, 1, None);
+            state.map(|state| (id, state))
+        })
+        .buffer_unordered(client.concurrency())
+        .filter_map(std::future::ready)
+        .collect()
+        .await
 }
 
 /// What the listings hand the writer task.
