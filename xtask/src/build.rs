@@ -20,7 +20,10 @@ const SITE_PKG: &str = "target/site/pkg";
 pub enum Profile {
     /// Fast to build: debug server, unoptimised wasm.
     Dev,
-    /// Release server, wasm optimised for size (`[profile.wasm-release]`).
+    /// `cargo xtask demo`: quick to build from cold, optimised enough to feel fast
+    /// (`[profile.demo]`, `[profile.wasm-demo]`).
+    Demo,
+    /// Release server, wasm optimised for size (`[profile.wasm-release]`), held to its budget.
     Release,
 }
 
@@ -32,6 +35,7 @@ impl Profile {
     fn server_profile(self) -> (&'static str, &'static str) {
         match self {
             Profile::Dev => ("dev", "debug"),
+            Profile::Demo => ("demo", "demo"),
             Profile::Release => ("release", "release"),
         }
     }
@@ -39,17 +43,23 @@ impl Profile {
     fn wasm_profile(self) -> (&'static str, &'static str) {
         match self {
             Profile::Dev => ("dev", "debug"),
+            Profile::Demo => ("wasm-demo", "wasm-demo"),
             Profile::Release => ("wasm-release", "wasm-release"),
         }
     }
 }
 
-/// Builds everything; returns the server binary's path.
+/// Builds everything; returns the server binary's path. A release build prints the bundle's
+/// table and fails when a file is over its budget.
 pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
     let server = server(profile)?;
     wasm_bundle(profile)?;
     stylesheet()?;
-    report_sizes()?;
+    let sizes = bundle_sizes()?;
+    print!("{}", size_table(&sizes, (profile == Profile::Release).then(read_budget).transpose()?.as_ref()));
+    if profile == Profile::Release {
+        check_budget(&sizes, &read_budget()?)?;
+    }
     Ok(server)
 }
 
@@ -71,6 +81,35 @@ pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
         name,
     ])?;
     Ok(PathBuf::from("target").join(dir).join("token-inventory"))
+}
+
+/// The demo's build, from cold as fast as two cores allow: the server with gitlab-sim, and the
+/// wasm bundle in a target folder of its own (`target/demo-wasm`, so neither cargo waits for the
+/// other's lock), side by side, then the stylesheet; each step says when it starts and how long it
+/// took. Returns the server binary's path.
+pub fn demo() -> anyhow::Result<PathBuf> {
+    let started = Instant::now();
+    println!("demo: building the server and gitlab-sim (profile `demo`) and the wasm bundle (`wasm-demo`) side by side");
+    let wasm = std::thread::spawn(|| {
+        let started = Instant::now();
+        let built = wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), true);
+        (built, started.elapsed())
+    });
+    let server_started = Instant::now();
+    let server = server(Profile::Demo);
+    println!(
+        "demo: server and gitlab-sim built in {:.0} s{}",
+        server_started.elapsed().as_secs_f64(),
+        if wasm.is_finished() { "" } else { "; the wasm bundle is still building" }
+    );
+    let (bundle, took) = wasm.join().map_err(|_| anyhow::anyhow!("the wasm build panicked"))?;
+    bundle?;
+    println!("demo: wasm bundle built in {:.0} s", took.as_secs_f64());
+    let server = server?;
+    stylesheet()?;
+    print!("{}", size_table(&bundle_sizes()?, None));
+    println!("demo: everything built in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(server)
 }
 
 /// The gitlab-sim binary that [`server`] built beside the server.
@@ -96,10 +135,17 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
+    wasm_bundle_in(profile, Path::new("target"), false)
+}
+
+/// Builds the wasm bundle with `target_dir` as cargo's target folder (`quiet`: without cargo's
+/// progress, for a build that runs beside another).
+fn wasm_bundle_in(profile: Profile, target_dir: &Path, quiet: bool) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     let (name, dir) = profile.wasm_profile();
     let started = Instant::now();
-    process::cargo(&[
+    let target_arg = target_dir.display().to_string();
+    let mut args = vec![
         "build",
         "-p",
         "frontend",
@@ -108,20 +154,32 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
         WASM_TARGET,
         "--profile",
         name,
-    ])?;
-    let input = Path::new("target").join(WASM_TARGET).join(dir).join("frontend.wasm");
+        "--target-dir",
+        &target_arg,
+    ];
+    if quiet {
+        args.push("--quiet");
+    }
+    process::cargo(&args)?;
+    let input = target_dir.join(WASM_TARGET).join(dir).join("frontend.wasm");
     let out = Path::new(SITE_PKG);
     fs::create_dir_all(out)?;
+    // Outside dev, what browsers get carries no debug names (they were most of the bytes),
+    // no DWARF and no producers section.
+    let shipped = profile != Profile::Dev;
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&input)
         .out_name(BUNDLE_NAME)
         .web(true)?
         .typescript(false)
-        .debug(profile == Profile::Dev)
+        .debug(!shipped)
+        .keep_debug(!shipped)
+        .remove_name_section(shipped)
+        .remove_producers_section(shipped)
         .generate(out)
         .with_context(|| format!("wasm-bindgen failed on {}", input.display()))?;
     let level = match profile {
-        Profile::Dev => Compression::Fast,
+        Profile::Dev | Profile::Demo => Compression::Fast,
         Profile::Release => Compression::Best,
     };
     compress(&out.join(format!("{BUNDLE_NAME}.js")), level)?;
@@ -207,20 +265,172 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn report_sizes() -> anyhow::Result<()> {
-    for file in [
+/// A file of the bundle and its sizes in bytes: as built, gzip, brotli.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSize {
+    pub file: String,
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: u64,
+}
+
+/// The sizes of the files the browser loads, as the last build left them.
+pub fn bundle_sizes() -> anyhow::Result<Vec<FileSize>> {
+    [
         format!("{BUNDLE_NAME}_bg.wasm"),
         format!("{BUNDLE_NAME}.js"),
         format!("{BUNDLE_NAME}.css"),
-    ] {
+    ]
+    .into_iter()
+    .map(|file| {
         let path = Path::new(SITE_PKG).join(&file);
-        let size = |p: &Path| fs::metadata(p).map(|m| m.len() / 1024).unwrap_or(0);
-        println!(
-            "{file:<28} {:>6} KiB raw {:>6} KiB gzip {:>6} KiB brotli",
-            size(&path),
-            size(&with_suffix(&path, "gz")),
-            size(&with_suffix(&path, "br"))
+        let size = |p: &Path| {
+            fs::metadata(p)
+                .map(|m| m.len())
+                .with_context(|| format!("cannot read {}", p.display()))
+        };
+        Ok(FileSize {
+            raw: size(&path)?,
+            gzip: size(&with_suffix(&path, "gz"))?,
+            brotli: size(&with_suffix(&path, "br"))?,
+            file,
+        })
+    })
+    .collect()
+}
+
+/// The release bundle's budget: the most each file may weigh, raw and brotli-compressed.
+pub const BUDGET_FILE: &str = "xtask/bundle-budget.toml";
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub files: std::collections::BTreeMap<String, FileBudget>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBudget {
+    pub raw_kib: u64,
+    pub brotli_kib: u64,
+}
+
+pub fn read_budget() -> anyhow::Result<Budget> {
+    let text = fs::read_to_string(BUDGET_FILE).with_context(|| format!("cannot read {BUDGET_FILE}"))?;
+    toml::from_str(&text).with_context(|| format!("{BUDGET_FILE} is not valid"))
+}
+
+/// Fails, naming each file and by how much, when a file is over its budget or has none.
+pub fn check_budget(sizes: &[FileSize], budget: &Budget) -> anyhow::Result<()> {
+    let mut over = Vec::new();
+    for size in sizes {
+        let Some(limit) = budget.files.get(&size.file) else {
+            over.push(format!("{} has no budget in {BUDGET_FILE}", size.file));
+            continue;
+        };
+        for (what, bytes, kib) in [("raw", size.raw, limit.raw_kib), ("brotli", size.brotli, limit.brotli_kib)] {
+            if bytes > kib * 1024 {
+                over.push(format!(
+                    "{} is {} KiB {what}, over its budget of {kib} KiB",
+                    size.file,
+                    bytes.div_ceil(1024)
+                ));
+            }
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "the release bundle is over its budget ({BUDGET_FILE}):\n  {}\nCut what grew, or raise the budget on purpose (at most 10% for a feature) and say why.",
+            over.join("\n  ")
+        )
+    }
+}
+
+/// The bundle as a Markdown table (the README's), with the budget when there is one.
+pub fn size_table(sizes: &[FileSize], budget: Option<&Budget>) -> String {
+    let kib = |bytes: u64| {
+        let kib = bytes.div_ceil(1024);
+        if kib >= 1000 {
+            format!("{},{:03} KiB", kib / 1000, kib % 1000)
+        } else {
+            format!("{kib} KiB")
+        }
+    };
+    let mut table = String::from("| file | raw | gzip | brotli |");
+    table.push_str(if budget.is_some() { " budget (raw / brotli) |\n|---|---|---|---|---|\n" } else { "\n|---|---|---|---|\n" });
+    for size in sizes {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |",
+            size.file,
+            kib(size.raw),
+            kib(size.gzip),
+            kib(size.brotli)
+        ));
+        if let Some(budget) = budget {
+            match budget.files.get(&size.file) {
+                Some(limit) => table.push_str(&format!(
+                    " {} / {} |",
+                    kib(limit.raw_kib * 1024),
+                    kib(limit.brotli_kib * 1024)
+                )),
+                None => table.push_str(" none |"),
+            }
+        }
+        table.push('\n');
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(file: &str, raw_kib: u64, brotli_kib: u64) -> FileSize {
+        FileSize {
+            file: file.to_owned(),
+            raw: raw_kib * 1024,
+            gzip: raw_kib * 512,
+            brotli: brotli_kib * 1024,
+        }
+    }
+
+    fn budget(text: &str) -> Budget {
+        toml::from_str(text).expect("budget")
+    }
+
+    #[test]
+    fn a_file_over_its_budget_or_without_one_fails_the_build() {
+        let limits = budget("[files.\"a.wasm\"]\nraw_kib = 100\nbrotli_kib = 30\n");
+        assert!(check_budget(&[size("a.wasm", 100, 30)], &limits).is_ok(), "exactly the budget");
+        let error = check_budget(&[size("a.wasm", 101, 30)], &limits).expect_err("over, raw");
+        assert!(error.to_string().contains("a.wasm is 101 KiB raw, over its budget of 100 KiB"), "{error}");
+        let error = check_budget(&[size("a.wasm", 90, 31)], &limits).expect_err("over, brotli");
+        assert!(error.to_string().contains("31 KiB brotli"), "{error}");
+        let error = check_budget(&[size("b.js", 1, 1)], &limits).expect_err("no budget");
+        assert!(error.to_string().contains("b.js has no budget"), "{error}");
+    }
+
+    #[test]
+    fn the_recorded_budget_reads_and_covers_every_file() {
+        let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bundle-budget.toml")).expect("budget file");
+        let limits = budget(&text);
+        for file in [
+            format!("{BUNDLE_NAME}_bg.wasm"),
+            format!("{BUNDLE_NAME}.js"),
+            format!("{BUNDLE_NAME}.css"),
+        ] {
+            assert!(limits.files.contains_key(&file), "{file} has no budget");
+        }
+    }
+
+    #[test]
+    fn the_table_is_the_readmes() {
+        let table = size_table(&[size("a.wasm", 1200, 240)], Some(&budget("[files.\"a.wasm\"]\nraw_kib = 1300\nbrotli_kib = 250\n")));
+        assert_eq!(
+            table,
+            "| file | raw | gzip | brotli | budget (raw / brotli) |\n|---|---|---|---|---|\n| `a.wasm` | 1,200 KiB | 600 KiB | 240 KiB | 1,300 KiB / 250 KiB |\n"
         );
     }
-    Ok(())
 }

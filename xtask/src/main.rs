@@ -89,15 +89,14 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Builds for release, loads the sample inventory into `data/demo.db`, and serves it.
-/// The demo: gitlab-sim's `demo` world on port 3100 (GitLab and its sign-in), and the app on port
+/// The demo, built with the quick `demo` profiles: gitlab-sim's `demo` world on port 3100 (GitLab and its sign-in), and the app on port
 /// 3000 signing people in through it and syncing it at start (then every 10 minutes) into
 /// `data/demo.db`.
 fn demo() -> anyhow::Result<()> {
-    let server = build::all(build::Profile::Release)?;
+    let server = build::demo()?;
     let public_url = "http://127.0.0.1:3000";
     let (sim, credentials) = sim::start(
-        &build::gitlab_sim_binary(build::Profile::Release),
+        &build::gitlab_sim_binary(build::Profile::Demo),
         3100,
         &[&format!("{public_url}/auth/callback")],
         &PathBuf::from("target/demo/gitlab-sim.json"),
