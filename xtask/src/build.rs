@@ -56,7 +56,13 @@ pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
     wasm_bundle(profile)?;
     stylesheet()?;
     let sizes = bundle_sizes()?;
-    print!("{}", size_table(&sizes, (profile == Profile::Release).then(read_budget).transpose()?.as_ref()));
+    print!(
+        "{}",
+        size_table(
+            &sizes,
+            (profile == Profile::Release).then(read_budget).transpose()?.as_ref()
+        )
+    );
     if profile == Profile::Release {
         check_budget(&sizes, &read_budget()?)?;
     }
@@ -83,13 +89,26 @@ pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from("target").join(dir).join("token-inventory"))
 }
 
+/// The release bundle alone (the browser's files, not the server): built, printed as the
+/// README's table, and held to its budget.
+pub fn release_bundle() -> anyhow::Result<()> {
+    wasm_bundle(Profile::Release)?;
+    stylesheet()?;
+    let sizes = bundle_sizes()?;
+    let budget = read_budget()?;
+    print!("{}", size_table(&sizes, Some(&budget)));
+    check_budget(&sizes, &budget)
+}
+
 /// The demo's build, from cold as fast as two cores allow: the server with gitlab-sim, and the
 /// wasm bundle in a target folder of its own (`target/demo-wasm`, so neither cargo waits for the
 /// other's lock), side by side, then the stylesheet; each step says when it starts and how long it
 /// took. Returns the server binary's path.
 pub fn demo() -> anyhow::Result<PathBuf> {
     let started = Instant::now();
-    println!("demo: building the server and gitlab-sim (profile `demo`) and the wasm bundle (`wasm-demo`) side by side");
+    println!(
+        "demo: building the server and gitlab-sim (profile `demo`) and the wasm bundle (`wasm-demo`) side by side"
+    );
     let wasm = std::thread::spawn(|| {
         let started = Instant::now();
         let built = wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), true);
@@ -100,7 +119,11 @@ pub fn demo() -> anyhow::Result<PathBuf> {
     println!(
         "demo: server and gitlab-sim built in {:.0} s{}",
         server_started.elapsed().as_secs_f64(),
-        if wasm.is_finished() { "" } else { "; the wasm bundle is still building" }
+        if wasm.is_finished() {
+            ""
+        } else {
+            "; the wasm bundle is still building"
+        }
     );
     let (bundle, took) = wasm.join().map_err(|_| anyhow::anyhow!("the wasm build panicked"))?;
     bundle?;
@@ -328,7 +351,10 @@ pub fn check_budget(sizes: &[FileSize], budget: &Budget) -> anyhow::Result<()> {
             over.push(format!("{} has no budget in {BUDGET_FILE}", size.file));
             continue;
         };
-        for (what, bytes, kib) in [("raw", size.raw, limit.raw_kib), ("brotli", size.brotli, limit.brotli_kib)] {
+        for (what, bytes, kib) in [
+            ("raw", size.raw, limit.raw_kib),
+            ("brotli", size.brotli, limit.brotli_kib),
+        ] {
             if bytes > kib * 1024 {
                 over.push(format!(
                     "{} is {} KiB {what}, over its budget of {kib} KiB",
@@ -359,7 +385,11 @@ pub fn size_table(sizes: &[FileSize], budget: Option<&Budget>) -> String {
         }
     };
     let mut table = String::from("| file | raw | gzip | brotli |");
-    table.push_str(if budget.is_some() { " budget (raw / brotli) |\n|---|---|---|---|---|\n" } else { "\n|---|---|---|---|\n" });
+    table.push_str(if budget.is_some() {
+        " budget (raw / brotli) |\n|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|\n"
+    });
     for size in sizes {
         table.push_str(&format!(
             "| `{}` | {} | {} | {} |",
@@ -403,9 +433,17 @@ mod tests {
     #[test]
     fn a_file_over_its_budget_or_without_one_fails_the_build() {
         let limits = budget("[files.\"a.wasm\"]\nraw_kib = 100\nbrotli_kib = 30\n");
-        assert!(check_budget(&[size("a.wasm", 100, 30)], &limits).is_ok(), "exactly the budget");
+        assert!(
+            check_budget(&[size("a.wasm", 100, 30)], &limits).is_ok(),
+            "exactly the budget"
+        );
         let error = check_budget(&[size("a.wasm", 101, 30)], &limits).expect_err("over, raw");
-        assert!(error.to_string().contains("a.wasm is 101 KiB raw, over its budget of 100 KiB"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("a.wasm is 101 KiB raw, over its budget of 100 KiB"),
+            "{error}"
+        );
         let error = check_budget(&[size("a.wasm", 90, 31)], &limits).expect_err("over, brotli");
         assert!(error.to_string().contains("31 KiB brotli"), "{error}");
         let error = check_budget(&[size("b.js", 1, 1)], &limits).expect_err("no budget");
@@ -414,7 +452,8 @@ mod tests {
 
     #[test]
     fn the_recorded_budget_reads_and_covers_every_file() {
-        let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bundle-budget.toml")).expect("budget file");
+        let text =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bundle-budget.toml")).expect("budget file");
         let limits = budget(&text);
         for file in [
             format!("{BUNDLE_NAME}_bg.wasm"),
@@ -427,7 +466,10 @@ mod tests {
 
     #[test]
     fn the_table_is_the_readmes() {
-        let table = size_table(&[size("a.wasm", 1200, 240)], Some(&budget("[files.\"a.wasm\"]\nraw_kib = 1300\nbrotli_kib = 250\n")));
+        let table = size_table(
+            &[size("a.wasm", 1200, 240)],
+            Some(&budget("[files.\"a.wasm\"]\nraw_kib = 1300\nbrotli_kib = 250\n")),
+        );
         assert_eq!(
             table,
             "| file | raw | gzip | brotli | budget (raw / brotli) |\n|---|---|---|---|---|\n| `a.wasm` | 1,200 KiB | 600 KiB | 240 KiB | 1,300 KiB / 250 KiB |\n"

@@ -5,6 +5,7 @@
 //!   version of the `wasm-bindgen` crate), and the stylesheet (encre-css over `app/src`), all
 //!   precompressed (brotli and gzip) under `target/site/pkg/`.
 //! - `css`: only the stylesheet.
+//! - `bundle`: only the release wasm bundle and the stylesheet, their table, and the budget check.
 //! - `demo`: build in release, start gitlab-sim's demo world and the app syncing it.
 //! - `serve [--release] [-- ARGS]`: build and run `token-inventory serve ARGS`.
 //! - `test`: every test: the Rust suites (PostgreSQL too when `TEST_POSTGRES_URL` is set) and the
@@ -37,6 +38,7 @@ fn run() -> anyhow::Result<()> {
     match command.as_str() {
         "build" => build::all(build::Profile::from_release(release)).map(|_| ()),
         "css" => build::stylesheet().map(|_| ()),
+        "bundle" => build::release_bundle(),
         "demo" => demo(),
         "serve" => {
             let server = build::all(build::Profile::from_release(release))?;
@@ -81,7 +83,7 @@ fn run() -> anyhow::Result<()> {
         }
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <build [--release] | css | demo | serve [--release] [-- ARGS] | test | e2e | lint>"
+                "usage: cargo xtask <build [--release] | bundle | css | demo | serve [--release] [-- ARGS] | test | e2e | lint>"
             );
             Ok(())
         }
