@@ -4,7 +4,7 @@
 mod common;
 
 use app::domain::{ContainerKind, TokenKind, TokenRecord};
-use common::TestApp;
+use common::{TestApp, header};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -37,15 +37,6 @@ async fn app_with_tokens() -> TestApp {
     tokens.push(token(6, "platform, \"quoted\" bot", "acme/platform/api"));
     app.add_tokens(&tokens).await;
     app
-}
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
 }
 
 async fn team_id(app: &TestApp, name: &str) -> i64 {

@@ -3,52 +3,20 @@
 //! sign-in, path tricks at the sign-in gate, the callback's text, anonymous session rows, CSV
 //! formulas and the server functions' limits.
 
-use app::domain::{ContainerKind, TokenKind, TokenRecord};
 use reqwest::StatusCode;
 
 mod common;
 
-use common::{TestApp, urlencode};
+use common::{TestApp, header, project_token, urlencode};
 
 /// Ends a raw-text element and runs script, wherever it lands unescaped.
 const PAYLOAD: &str = "</textarea></title><img src=x onerror=alert(document.domain)><script>alert(1)</script>";
 
-fn record(id: i64, name: &str, path: &str) -> TokenRecord {
-    TokenRecord {
-        kind: TokenKind::ProjectAccess,
-        gitlab_id: id,
-        name: name.to_owned(),
-        description: None,
-        container_kind: ContainerKind::Project,
-        container_gitlab_id: Some(1),
-        container_path: path.to_owned(),
-        account_gitlab_id: None,
-        account_username: None,
-        scopes: vec!["read_api".to_owned()],
-        access_level: None,
-        created_at: None,
-        expires_on: None,
-        last_used_at: None,
-        revoked: false,
-        active: true,
-    }
-}
-
 /// The id of the only token, stored with `name` under the Platform team's group.
 async fn one_token(app: &TestApp, name: &str) -> i64 {
-    app.add_tokens(&[record(7, name, "acme/platform/api/gateway")]).await;
-    let (tokens, _) = app
-        .repo
-        .list_tokens(
-            &app::server::inventory::TokenQuery {
-                page: 1,
-                ..Default::default()
-            },
-            chrono::Utc::now().date_naive(),
-        )
-        .await
-        .expect("list");
-    tokens[0].id
+    app.add_tokens(&[project_token(7, name, "acme/platform/api/gateway")])
+        .await;
+    app.first_page().await[0].id
 }
 
 /// No markup of the payload survives: no tag it opens, and no element it closes early.
@@ -133,14 +101,6 @@ async fn a_token_name_from_gitlab_does_not_end_the_title() {
     assert_inert(&html, "the inventory");
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
 fn assert_common_headers(response: &reqwest::Response, what: &str) {
     assert_eq!(header(response, "x-content-type-options"), "nosniff", "{what}");
     assert_eq!(header(response, "referrer-policy"), "same-origin", "{what}");
@@ -172,7 +132,7 @@ async fn pages_api_routes_and_files_carry_the_security_headers() {
         .expect("GET /");
     assert_eq!(page.status(), StatusCode::OK);
     assert_common_headers(&page, "a page");
-    let policy = header(&page, "content-security-policy").to_owned();
+    let policy = header(&page, "content-security-policy");
     let nonce = policy
         .split("'nonce-")
         .nth(1)
@@ -378,23 +338,13 @@ async fn anonymous_sign_in_starts_are_short_lived_and_limited_per_address() {
 async fn the_csv_export_neutralises_formulas_and_the_json_keeps_the_text() {
     let app = TestApp::spawn().await;
     let mut tokens = vec![
-        record(1, "=HYPERLINK(\"https://evil.example\",\"click\")", "acme/platform/a"),
-        record(2, "+cmd|' /C calc'!A0", "acme/platform/b"),
-        record(3, "plain-name", "-acme/odd"),
+        project_token(1, "=HYPERLINK(\"https://evil.example\",\"click\")", "acme/platform/a"),
+        project_token(2, "+cmd|' /C calc'!A0", "acme/platform/b"),
+        project_token(3, "plain-name", "-acme/odd"),
     ];
     tokens[2].account_username = Some("@bot".to_owned());
     app.add_tokens(&tokens).await;
-    let (rows, _) = app
-        .repo
-        .list_tokens(
-            &app::server::inventory::TokenQuery {
-                page: 1,
-                ..Default::default()
-            },
-            chrono::Utc::now().date_naive(),
-        )
-        .await
-        .expect("list");
+    let rows = app.first_page().await;
     let plain = rows.iter().find(|t| t.name == "plain-name").expect("plain").id;
     let security = app.signed_in("sam.security").await;
     let response = security
@@ -449,7 +399,8 @@ async fn every_entry_point_holds_the_inventory_query_to_its_limits() {
     use app::server::inventory::ListTokens;
     use leptos::server_fn::ServerFn;
     let app = TestApp::spawn().await;
-    app.add_tokens(&[record(1, "gateway-bot", "acme/platform/a")]).await;
+    app.add_tokens(&[project_token(1, "gateway-bot", "acme/platform/a")])
+        .await;
     let browser = app.signed_in("eli.eng").await;
     let long = "a".repeat(100_000);
     let call = async |pairs: &[(&str, &str)]| {

@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use app::{db::Repo, domain::TokenRecord};
+use app::{
+    db::Repo,
+    domain::{ContainerKind, TokenKind, TokenRecord, TokenSummary},
+};
 use gitlab_sim::{Scenario, SimConfig, SimHandle};
 use reqwest::{StatusCode, redirect::Policy};
 use server::{Server, config::ServeArgs, open_database};
@@ -118,6 +121,20 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no {username} in the demo world"))
     }
 
+    /// The inventory's first page, sorted by name, as the repository lists it.
+    pub async fn first_page(&self) -> Vec<TokenSummary> {
+        let query = app::server::inventory::TokenQuery {
+            page: 1,
+            ..Default::default()
+        };
+        let (tokens, _) = self
+            .repo
+            .list_tokens(&query, chrono::Utc::now().date_naive())
+            .await
+            .expect("list");
+        tokens
+    }
+
     pub async fn add_tokens(&self, records: &[TokenRecord]) {
         self.repo
             .upsert_tokens(records, chrono::Utc::now())
@@ -190,4 +207,36 @@ pub fn location(response: &reqwest::Response) -> String {
 
 pub fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// An active project access token `name` in the project at `path`, with `read_api`.
+pub fn project_token(id: i64, name: &str, path: &str) -> TokenRecord {
+    TokenRecord {
+        kind: TokenKind::ProjectAccess,
+        gitlab_id: id,
+        name: name.to_owned(),
+        description: None,
+        container_kind: ContainerKind::Project,
+        container_gitlab_id: Some(1),
+        container_path: path.to_owned(),
+        account_gitlab_id: None,
+        account_username: None,
+        scopes: vec!["read_api".to_owned()],
+        access_level: None,
+        created_at: None,
+        expires_on: None,
+        last_used_at: None,
+        revoked: false,
+        active: true,
+    }
+}
+
+/// A response header's value, or `""`.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
