@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { Header } from './header';
 
 /**
  * Signs in through the real redirect flow: the app sends the browser to gitlab-sim's consent
@@ -12,8 +13,9 @@ export async function signIn(page: Page, username: string, next = '/') {
   await expect(page.locator('#signed-in-as')).toHaveAttribute('data-username', username);
 }
 
-/** The header's sign-out button (a POST form). */
+/** The sign-out button in the person's menu (a POST form). */
 export async function signOut(page: Page) {
+  await new Header(page).openUserMenu();
   await page.locator('#sign-out').click();
   await expect(page.getByRole('heading', { name: 'You are signed out' })).toBeVisible();
 }
