@@ -9,9 +9,8 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-prac
  * the rule, the elements and what to fix. Milder findings are attached to the test's report.
  *
  * With JavaScript off axe cannot run in the page (its timers never fire), so it runs on a copy:
- * the page's current HTML, its scripts taken out, served at the same address to a page with
- * JavaScript on (one for each page under test, closed with it), the same size, that loads the
- * same stylesheet.
+ * the page's current HTML, its scripts taken out, served at the same address to a page of its
+ * own with JavaScript on, the same size, that loads the same stylesheet.
  */
 export async function expectAccessible(page: Page, where: string) {
   const results = test.info().project.use.javaScriptEnabled === false ? await analyzeCopy(page) : await analyze(page);
@@ -35,37 +34,26 @@ function analyze(page: Page) {
   return new AxeBuilder({ page }).withTags(TAGS).analyze();
 }
 
-/** The page with JavaScript on that copies are shown in, one for each page under test. */
-const copies = new WeakMap<Page, Promise<Page>>();
-
-function copyPage(page: Page): Promise<Page> {
-  let copy = copies.get(page);
-  if (!copy) {
-    const { isMobile, hasTouch } = test.info().project.use;
-    copy = page
-      .context()
-      .browser()!
-      .newContext({ javaScriptEnabled: true, isMobile, hasTouch })
-      .then(async (context) => {
-        page.once('close', () => void context.close());
-        return context.newPage();
-      });
-    copies.set(page, copy);
-  }
-  return copy;
-}
-
 async function analyzeCopy(page: Page) {
   const url = page.url();
   const html = (await page.content()).replace(/<script\b[\s\S]*?<\/script>/gi, '');
-  const copy = await copyPage(page);
-  const size = page.viewportSize();
-  if (size) await copy.setViewportSize(size);
-  await copy.unrouteAll();
-  await copy.route(
-    (address) => address.href === url,
-    (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
-  );
-  await copy.goto(url);
-  return analyze(copy);
+  const { isMobile, hasTouch } = test.info().project.use;
+  // A context of its own, closed before the check returns (one left open would outlive the test).
+  const context = await page.context().browser()!.newContext({
+    javaScriptEnabled: true,
+    viewport: page.viewportSize(),
+    isMobile,
+    hasTouch,
+  });
+  try {
+    const copy = await context.newPage();
+    await copy.route(
+      (address) => address.href === url,
+      (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+    );
+    await copy.goto(url);
+    return await analyze(copy);
+  } finally {
+    await context.close();
+  }
 }

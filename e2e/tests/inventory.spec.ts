@@ -1,9 +1,10 @@
 import { expect, test } from '@playwright/test';
+import { Header } from '../pages/header';
 import { InventoryPage } from '../pages/inventory';
+import { hydrated, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // The server was loaded with e2e/fixtures/inventory.json (12 tokens; expiries relative to today).
-const hydrated = () => test.info().project.name === 'hydrated';
 
 test.beforeEach(async ({ page }) => {
   await signIn(page, 'eli.eng');
@@ -90,10 +91,11 @@ test('column headers sort, and a second click reverses the order', async ({ page
 test('the header leads to every area', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());
   await inventory.goto();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Wizard', exact: true }).click();
+  const header = new Header(page);
+  await header.goTo('Wizard');
   await expect(page).toHaveURL(/\/wizard$/);
   await expect(page.getByRole('heading', { name: 'Which token should I create?' })).toBeVisible();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inventory', exact: true }).click();
+  await header.goTo('Inventory');
   await expect(inventory.rows).toHaveCount(12);
 });
 
@@ -101,5 +103,5 @@ test('screenshot of the inventory', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());
   await inventory.goto();
   await expect(inventory.rows).toHaveCount(12);
-  await page.screenshot({ path: `screenshots/inventory-${test.info().project.name}.png`, fullPage: true });
+  await page.screenshot({ path: `screenshots/inventory-${project()}.png`, fullPage: true });
 });
