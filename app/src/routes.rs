@@ -165,7 +165,10 @@ fn Header() -> impl IntoView {
     };
     let menu = NodeRef::<leptos::html::Details>::new();
     view! {
-        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:font-medium focus:text-slate-900">"Skip to the content"</a>
+        // `rel="external"`: the browser, not the router, follows it, so the focus moves to `main`.
+        <a href="#main" rel="external" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50">
+            <span class="block rounded-md bg-white px-3 py-2 text-sm font-medium text-slate-900">"Skip to the content"</span>
+        </a>
         <header class="relative bg-slate-800">
             <div class="mx-auto flex min-h-16 max-w-screen-2xl items-center gap-3 px-4 py-3 sm:px-6 xl:gap-6">
                 <a href="/" class="flex shrink-0 items-center gap-2 rounded-md text-white">

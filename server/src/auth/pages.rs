@@ -49,7 +49,7 @@ fn header(areas: bool) -> String {
         String::new()
     };
     format!(
-        r##"<a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:font-medium focus:text-slate-900">Skip to the content</a><header class="relative bg-slate-800"><div class="mx-auto flex min-h-16 max-w-screen-2xl items-center gap-3 px-4 py-3 sm:px-6 xl:gap-6"><a href="/" class="flex shrink-0 items-center gap-2 rounded-md text-white"><span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900" aria-hidden="true">TI</span><span class="text-lg font-semibold">Token Inventory</span></a>{nav}</div></header>"##
+        r##"<a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50"><span class="block rounded-md bg-white px-3 py-2 text-sm font-medium text-slate-900">Skip to the content</span></a><header class="relative bg-slate-800"><div class="mx-auto flex min-h-16 max-w-screen-2xl items-center gap-3 px-4 py-3 sm:px-6 xl:gap-6"><a href="/" class="flex shrink-0 items-center gap-2 rounded-md text-white"><span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900" aria-hidden="true">TI</span><span class="text-lg font-semibold">Token Inventory</span></a>{nav}</div></header>"##
     )
 }
 
