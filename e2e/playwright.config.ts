@@ -9,6 +9,10 @@ if (!baseURL) {
 // Debian's Chromium: a test tool's own browser download does not work here.
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+// A common laptop screen, and a phone (an iPhone 12 to 15's CSS width) with touch.
+const laptop = { width: 1366, height: 768 };
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
@@ -23,7 +27,6 @@ export default defineConfig({
     baseURL,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    viewport: { width: 1440, height: 900 },
     launchOptions: {
       executablePath,
       args: [
@@ -36,9 +39,13 @@ export default defineConfig({
       ],
     },
   },
-  // Every journey runs twice: hydrated, and with JavaScript off (server-rendered forms only).
+  // Every journey runs four times: hydrated and with JavaScript off (server-rendered forms
+  // only), each at a laptop's width (1366 px) and at a phone's (390 px). Journeys that change
+  // shared data pick their own token per project (`own` in pages/project.ts).
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true } },
-    { name: 'no-js', use: { javaScriptEnabled: false } },
+    { name: 'hydrated', use: { javaScriptEnabled: true, viewport: laptop } },
+    { name: 'no-js', use: { javaScriptEnabled: false, viewport: laptop } },
+    { name: 'hydrated-phone', use: { javaScriptEnabled: true, ...phone } },
+    { name: 'no-js-phone', use: { javaScriptEnabled: false, ...phone } },
   ],
 });

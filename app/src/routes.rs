@@ -87,7 +87,7 @@ pub fn App() -> impl IntoView {
         <TitleSuffix />
         <Router>
             <Header />
-            <main class="mx-auto max-w-screen-2xl px-4 py-6 sm:px-6">
+            <main id="main" tabindex="-1" class="mx-auto max-w-screen-2xl px-4 py-6 focus:outline-none sm:px-6">
                 <Routes fallback=NotFound>
                     // Data pages render whole before they are sent, so they read without JavaScript and can
                     // answer with an error status.
@@ -113,66 +113,144 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The header's links: the areas of the product, in the order people reach for them.
+pub const NAV_LINKS: [(&str, &str); 8] = [
+    ("/", "Inventory"),
+    ("/my-team", "My team"),
+    ("/teams", "Teams"),
+    ("/service-accounts", "Service accounts"),
+    ("/review", "Review"),
+    ("/wizard", "Wizard"),
+    ("/requests", "Requests"),
+    ("/sync", "Sync"),
+];
+
+/// Closes a `<details>` menu (hydrated only: without JavaScript every link loads a new page, whose
+/// menus start closed) and, when asked, gives the focus back to its button.
+fn close_menu(menu: NodeRef<leptos::html::Details>, refocus: bool) {
+    if let Some(details) = menu.get_untracked() {
+        details.set_open(false);
+        if refocus && let Some(summary) = details.first_element_child() {
+            use leptos::wasm_bindgen::JsCast;
+            if let Ok(summary) = summary.dyn_into::<leptos::web_sys::HtmlElement>() {
+                let _ = summary.focus();
+            }
+        }
+    }
+}
+
+/// Escape closes an open menu and puts the focus back on its button.
+fn close_on_escape(menu: NodeRef<leptos::html::Details>) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    move |ev| {
+        if ev.key() == "Escape" && menu.get_untracked().is_some_and(|details| details.open()) {
+            close_menu(menu, true);
+        }
+    }
+}
+
+/// The header: the product's name, its areas and who is signed in. From `xl` (1280 px) the areas
+/// are links in the bar; below, they are in a menu behind a button (a `<details>`: it opens and
+/// closes without JavaScript). The person's name opens their own menu (roles, API keys, sign-out)
+/// at every width, so the bar never wraps, whatever their roles.
 #[component]
 fn Header() -> impl IntoView {
     let link = "rounded-md px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
+    let menu_link =
+        "block rounded-md px-3 py-2 text-base font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
+    let links = move |class: &'static str| {
+        NAV_LINKS
+            .into_iter()
+            .map(|(href, label)| view! { <A href=href exact=href == "/" attr:class=class>{label}</A> })
+            .collect_view()
+    };
+    let menu = NodeRef::<leptos::html::Details>::new();
     view! {
-        <header class="bg-slate-800">
-            <nav class="mx-auto flex max-w-screen-2xl items-center gap-6 px-4 py-3 sm:px-6" aria-label="Main">
-                <a href="/" class="flex items-center gap-2 text-white">
-                    <span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900">"TI"</span>
+        // `rel="external"`: the browser, not the router, follows it, so the focus moves to `main`.
+        <a href="#main" rel="external" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50">
+            <span class="block rounded-md bg-white px-3 py-2 text-sm font-medium text-slate-900">"Skip to the content"</span>
+        </a>
+        <header class="relative bg-slate-800">
+            <div class="mx-auto flex min-h-16 max-w-screen-2xl items-center gap-3 px-4 py-3 sm:px-6 xl:gap-6">
+                <a href="/" class="flex shrink-0 items-center gap-2 rounded-md text-white">
+                    <span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900" aria-hidden="true">"TI"</span>
                     <span class="text-lg font-semibold">"Token Inventory"</span>
                 </a>
-                <div class="flex gap-1">
-                    <A href="/" exact=true attr:class=link>"Inventory"</A>
-                    <A href="/my-team" attr:class=link>"My team"</A>
-                    <A href="/teams" attr:class=link>"Teams"</A>
-                    <A href="/service-accounts" attr:class=link>"Service accounts"</A>
-                    <A href="/review" attr:class=link>"Review"</A>
-                    <A href="/wizard" attr:class=link>"Wizard"</A>
-                    <A href="/requests" attr:class=link>"Requests"</A>
-                    <A href="/sync" attr:class=link>"Sync"</A>
+                <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(link)}</nav>
+                <div class="ml-auto flex items-center gap-2">
+                    <UserMenu />
+                    <details node_ref=menu class="group xl:hidden" data-menu="main" on:keydown=close_on_escape(menu)>
+                        <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md border border-slate-600 px-3 py-2 text-sm font-medium text-slate-100 hover:bg-slate-700 hover:text-white">
+                            <svg class="h-5 w-5" viewBox="0 0 20 20" aria-hidden="true">
+                                <path class="group-open:hidden" d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                                <path class="hidden group-open:block" d="M5 5l10 10M15 5 5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                            </svg>
+                            <span class="sr-only sm:not-sr-only">"Menu"</span>
+                        </summary>
+                        <nav class="absolute inset-x-0 top-full z-30 border-t border-slate-700 bg-slate-800 px-4 pb-4 pt-2 shadow-lg sm:px-6" aria-label="Main" on:click=move |_| close_menu(menu, false)>
+                            <div class="mx-auto grid max-w-screen-2xl gap-1 sm:grid-cols-2 md:grid-cols-4">{links(menu_link)}</div>
+                        </nav>
+                    </details>
                 </div>
-                <UserMenu />
-            </nav>
+            </div>
         </header>
     }
 }
 
-/// Who is signed in, their roles, their API keys, and sign-out (a POST form: it works without
-/// JavaScript, and a link elsewhere cannot sign anyone out).
+/// Who is signed in (a button with their name; initials only on a phone), and in its menu their
+/// roles, their API keys and sign-out (a POST form: it works without JavaScript, and a link
+/// elsewhere cannot sign anyone out).
 #[component]
 fn UserMenu() -> impl IntoView {
     let viewer = OnceResource::new(current_user());
+    let menu = NodeRef::<leptos::html::Details>::new();
     view! {
-        <div class="ml-auto flex items-center gap-3 text-sm text-slate-200">
-            <Suspense>
-                {move || Suspend::new(async move {
-                    match viewer.await {
-                        Ok(Some(viewer)) => {
-                            let roles = viewer
-                                .roles
-                                .iter()
-                                .filter(|role| **role != Role::Engineer)
-                                .map(|role| role.label())
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            view! {
-                                <span id="signed-in-as" data-username=viewer.username.clone() title=viewer.username.clone()>{viewer.name.clone()}</span>
-                                {(!roles.is_empty()).then(|| view! {
-                                    <span id="roles" class="rounded-full bg-slate-700 px-2 py-0.5 text-xs text-slate-100">{roles}</span>
-                                })}
-                                <a href="/account/api-keys" class="rounded-md px-2 py-1 hover:bg-slate-700 hover:text-white">"API keys"</a>
-                                <form method="post" action="/auth/sign-out">
-                                    <button id="sign-out" type="submit" class="rounded-md border border-slate-500 px-2 py-1 hover:bg-slate-700 hover:text-white">"Sign out"</button>
-                                </form>
-                            }
-                            .into_any()
+        <Suspense>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => {
+                        let roles = viewer
+                            .roles
+                            .iter()
+                            .filter(|role| **role != Role::Engineer)
+                            .map(|role| role.label())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let initials: String = viewer
+                            .name
+                            .split_whitespace()
+                            .filter_map(|word| word.chars().next())
+                            .take(2)
+                            .collect::<String>()
+                            .to_uppercase();
+                        view! {
+                            <details node_ref=menu class="relative" data-menu="user" on:keydown=close_on_escape(menu)>
+                                <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1.5 text-sm text-slate-100 hover:bg-slate-700 hover:text-white">
+                                    <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-slate-600 text-xs font-semibold text-white" aria-hidden="true">{initials}</span>
+                                    <span id="signed-in-as" class="sr-only max-w-48 truncate sm:not-sr-only" data-username=viewer.username.clone()>{viewer.name.clone()}</span>
+                                    <svg class="h-4 w-4 text-slate-400" viewBox="0 0 20 20" aria-hidden="true">
+                                        <path d="M5 8l5 5 5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                                    </svg>
+                                </summary>
+                                <div class="absolute right-0 z-40 mt-2 w-64 rounded-xl bg-white p-4 text-sm text-slate-800 shadow-lg ring-1 ring-slate-200" on:click=move |_| close_menu(menu, false)>
+                                    <p class="font-medium">{viewer.name.clone()}</p>
+                                    <p class="font-mono text-xs text-slate-600">{viewer.username.clone()}</p>
+                                    {(!roles.is_empty()).then(|| view! {
+                                        <p class="mt-2"><span id="roles" class="inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{roles}</span></p>
+                                    })}
+                                    <div class="mt-3 flex flex-col gap-1 border-t border-slate-100 pt-3">
+                                        <a href="/account/api-keys" class="rounded-md px-2 py-1.5 hover:bg-slate-100">"API keys"</a>
+                                        <form method="post" action="/auth/sign-out">
+                                            <button id="sign-out" type="submit" class="w-full rounded-md px-2 py-1.5 text-left hover:bg-slate-100">"Sign out"</button>
+                                        </form>
+                                    </div>
+                                </div>
+                            </details>
                         }
-                        _ => view! { <a id="sign-in" rel="external" href="/auth/sign-in" class="rounded-md bg-sky-700 px-3 py-1.5 font-semibold text-white hover:bg-sky-800">"Sign in"</a> }.into_any(),
+                        .into_any()
                     }
-                })}
-            </Suspense>
-        </div>
+                    _ => view! { <a id="sign-in" rel="external" href="/auth/sign-in" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800">"Sign in"</a> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

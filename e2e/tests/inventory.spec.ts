@@ -1,9 +1,10 @@
 import { expect, test } from '@playwright/test';
+import { Header } from '../pages/header';
 import { InventoryPage } from '../pages/inventory';
+import { hydrated, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // The server was loaded with e2e/fixtures/inventory.json (12 tokens; expiries relative to today).
-const hydrated = () => test.info().project.name === 'hydrated';
 
 test.beforeEach(async ({ page }) => {
   await signIn(page, 'eli.eng');
@@ -19,6 +20,10 @@ test('the inventory lists every token from the database', async ({ page }) => {
   const danger = inventory.rows.filter({ hasText: 'danger-bot' });
   await expect(danger.locator('time').first()).toHaveText('in 12 days');
   await expect(danger.locator('time').first()).toHaveAttribute('title', /^\d{4}-\d{2}-\d{2}$/);
+  // Not only the colour says how soon: an icon with a name does too.
+  await expect(danger.getByRole('img', { name: 'Due within 30 days' })).toBeVisible();
+  await expect(inventory.rows.filter({ hasText: 'build-trigger' }).getByRole('img', { name: 'Due within a week' })).toBeVisible();
+  await expect(inventory.rows.filter({ hasText: 'legacy-gitlab-bot' }).getByRole('img', { name: 'No expiry date' })).toBeVisible();
   await expect(inventory.rows.filter({ hasText: 'old-changelog-bot' }).locator('[data-status]')).toHaveText('revoked');
   await expect(danger.locator('[data-status]')).toHaveText('active');
   await expect(inventory.rows.filter({ hasText: 'omnibus-mirror' }).locator('[data-status]')).toHaveText('expired');
@@ -90,16 +95,38 @@ test('column headers sort, and a second click reverses the order', async ({ page
 test('the header leads to every area', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());
   await inventory.goto();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Wizard', exact: true }).click();
+  const header = new Header(page);
+  await header.goTo('Wizard');
   await expect(page).toHaveURL(/\/wizard$/);
   await expect(page.getByRole('heading', { name: 'Which token should I create?' })).toBeVisible();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inventory', exact: true }).click();
+  await header.goTo('Inventory');
   await expect(inventory.rows).toHaveCount(12);
+});
+
+test('the keyboard skips the header, and its focus is always visible', async ({ page }) => {
+  const inventory = new InventoryPage(page, hydrated());
+  await inventory.goto();
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to the content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.screenshot({ path: `screenshots/focus-skip-link-${project()}.png` });
+  // The brand link, next: an outline marks it.
+  await page.keyboard.press('Tab');
+  const outline = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement!);
+    return `${style.outlineStyle} ${style.outlineWidth}`;
+  });
+  expect(outline).toBe('solid 2px');
+  // Back to the skip link, which moves the focus to the content.
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main')).toBeFocused();
 });
 
 test('screenshot of the inventory', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());
   await inventory.goto();
   await expect(inventory.rows).toHaveCount(12);
-  await page.screenshot({ path: `screenshots/inventory-${test.info().project.name}.png`, fullPage: true });
+  await page.screenshot({ path: `screenshots/inventory-${project()}.png`, fullPage: true });
 });

@@ -1,28 +1,35 @@
 import { expect, test } from '@playwright/test';
+import { own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // Erin leads Engineering Productivity (Maintainer of acme/engineering-productivity in gitlab-sim's
 // demo world). Its tokens in the fixture: danger-bot (expires in 12 days), triage-ops-scheduled
 // (5 days), triage-ops-reactive and legacy-gitlab-bot (never), async-retrospectives (80 days).
-const project = () => test.info().project.name;
-// The two projects run side by side: each edits a token of its own.
-const tokenFor = () => (project() === 'hydrated' ? 'danger-bot' : 'triage-ops-scheduled');
+// The projects run side by side: each edits a token of its own, found through an expiry window.
+const mine = () =>
+  own({
+    hydrated: { window: '30d', rows: 2, token: 'danger-bot' },
+    'no-js': { window: '30d', rows: 2, token: 'triage-ops-scheduled' },
+    'hydrated-phone': { window: '90d', rows: 3, token: 'async-retrospectives' },
+    'no-js-phone': { window: 'never', rows: 2, token: 'legacy-gitlab-bot' },
+  });
 
-test('a team lead opens My team, filters to 30 days, sets a purpose and sees it in the list', async ({ page }) => {
+test('a team lead opens My team, filters by expiry, sets a purpose and sees it in the list', async ({ page }) => {
   await signIn(page, 'erin.lead', '/my-team');
   await expect(page.locator('#team-name')).toHaveText('Engineering Productivity');
   await expect(page.locator('#attention')).toContainText('danger-bot');
   await page.screenshot({ path: `screenshots/my-team-${project()}.png`, fullPage: true });
 
-  await page.locator('[data-window="30d"]').click();
-  await expect(page).toHaveURL(/[?&]expiry=30d/);
+  const { window, rows: count, token } = mine();
+  await page.locator(`[data-window="${window}"]`).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]expiry=${window}`));
   await expect(page).toHaveURL(/[?&]team=\d+/);
   const list = page.url();
   const rows = page.locator('[data-testid="token-table"] tbody tr');
-  await expect(rows).toHaveCount(2);
+  await expect(rows).toHaveCount(count);
 
-  await rows.getByRole('link', { name: tokenFor() }).click();
-  await expect(page.getByRole('heading', { name: tokenFor(), level: 1 })).toBeVisible();
+  await rows.getByRole('link', { name: token }).click();
+  await expect(page.getByRole('heading', { name: token, level: 1 })).toBeVisible();
   await expect(page.locator('#owner-team')).toContainText('inferred from the group path');
   const purpose = `Merge request hygiene (${project()})`;
   await page.getByLabel('Purpose').fill(purpose);
@@ -33,7 +40,7 @@ test('a team lead opens My team, filters to 30 days, sets a purpose and sees it 
   await page.screenshot({ path: `screenshots/token-${project()}.png`, fullPage: true });
 
   await page.goto(list);
-  await expect(rows.filter({ hasText: tokenFor() })).toContainText(purpose);
+  await expect(rows.filter({ hasText: token })).toContainText(purpose);
 });
 
 test('a refused value comes back with a message next to its field', async ({ page }) => {

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // Script in every person-written field, hydrated and with JavaScript off: nothing runs, no
@@ -6,9 +7,13 @@ import { signIn } from '../pages/session';
 // fixture's counts stay as the inventory journeys expect them); each project edits its own token.
 const synced = process.env.E2E_SYNCED_URL;
 test.use({ baseURL: synced });
-const project = () => test.info().project.name;
-const hydrated = () => project() === 'hydrated';
-const tokenFor = () => (hydrated() ? 'allure-report-poster' : 'runner-release');
+const tokenFor = () =>
+  own({
+    hydrated: 'allure-report-poster',
+    'no-js': 'gateway-deployer',
+    'hydrated-phone': 'sentry-release',
+    'no-js-phone': 'docs-publisher',
+  });
 
 /** Ends every raw-text element (`textarea`, `title`, `script`, `style`) and runs script if it
  * lands anywhere unescaped: an image whose error handler opens a dialog, and a script. */

@@ -1,11 +1,11 @@
 import { expect, test } from '@playwright/test';
+import { project } from '../pages/project';
 import { signIn, signOut } from '../pages/session';
 
 // gitlab-sim's demo world: Eli is an engineer, Erin leads Engineering Productivity (Maintainer of
 // its group), Sam leads the Security team and is in acme/security (security), root is the configured administrator. The
 // browser tests' server reads a fixture and does not sync, so security is told how to set sync
 // up where the "Sync now" button would be (tests/http.rs presses the button against gitlab-sim).
-const project = () => test.info().project.name;
 
 test('anyone not signed in is asked to, and comes back where they were going', async ({ page }) => {
   const response = await page.goto('/sync');
@@ -26,7 +26,7 @@ const roles = [
 
 for (const role of roles) {
   test(`${role.username} signs in and sees what that role may see`, async ({ page }) => {
-    await signIn(page, role.username, '/sync');
+    await signIn(page, role.username, '/sync', { fresh: true });
     if (role.badge) {
       await expect(page.locator('#roles')).toHaveText(role.badge);
     } else {

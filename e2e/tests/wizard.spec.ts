@@ -1,7 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import { hydrated, project } from '../pages/project';
 import { signIn } from '../pages/session';
-
-const project = () => test.info().project.name;
 
 type Walk = {
   touches: [string, string][]; // [resource label, usage label]
@@ -147,7 +146,7 @@ test('changing an answer on the summary changes the recommendation', async ({ pa
   await walk(page, journeys[0].answers);
   await expect(page.getByTestId('recommended-scopes')).toHaveText('read_repository');
   const answers = page.getByTestId('wizard-answers');
-  if (project() === 'hydrated') {
+  if (hydrated()) {
     // Live: no page load, the decision runs in the browser.
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
     await answers.getByLabel('The Git repository').selectOption('writes');
@@ -161,7 +160,7 @@ test('changing an answer on the summary changes the recommendation', async ({ pa
   }
   // Reaching across groups needs a service account (owned by Eli's team, suggested at the last step).
   await answers.getByLabel('Where').selectOption('several_groups');
-  if (project() !== 'hydrated') await answers.getByRole('button', { name: 'Update' }).click();
+  if (!hydrated()) await answers.getByRole('button', { name: 'Update' }).click();
   await expect(page.getByTestId('recommendation')).toHaveAttribute('data-kind', 'service_account');
   await expect(page.getByTestId('next-step')).toContainText('Engineering Productivity');
 });

@@ -16,7 +16,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::auth::pages::{escape, failed, page, sign_in_required};
+use crate::auth::pages::{escape, failed, sign_in_required, signed_in_page};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -47,7 +47,7 @@ async fn create(State(app): State<AppState>, viewer: MaybeViewer, Form(form): Fo
     };
     let read_write = matches!(form.read_write.as_deref(), Some("on" | "true" | "read_write"));
     match create_key_for(&app.repo, &viewer, &form.name, read_write, &form.expires_in_days).await {
-        Ok(created) => page(
+        Ok(created) => signed_in_page(
             StatusCode::CREATED,
             "API key created",
             &format!(
@@ -62,7 +62,7 @@ async fn create(State(app): State<AppState>, viewer: MaybeViewer, Form(form): Fo
                 expires = created.key.expires_on,
             ),
         ),
-        Err(AppError::Invalid { field, message }) => page(
+        Err(AppError::Invalid { field, message }) => signed_in_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "API key not created",
             &format!(

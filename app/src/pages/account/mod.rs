@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{ErrorPanel, PageTitle, RelativeDate},
+    components::{ErrorPanel, PageTitle, RelativeDate, ScrollBox},
     server::account::{API_KEY_MAX_DAYS, ApiKeyView, list_api_keys},
 };
 
@@ -21,7 +21,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             "every key expires, and a key that only reads should be read-only. A key is shown once, when you create it."
         </p>
         <form method="post" action="/account/api-keys" class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm" aria-label="New API key">
-            <label class="flex min-w-64 flex-1 flex-col gap-1 text-sm font-medium text-slate-700">
+            <label class="flex w-full flex-col gap-1 text-sm font-medium text-slate-700 sm:w-auto sm:min-w-64 sm:flex-1">
                 "Name"
                 <input name="name" required maxlength="100" placeholder="e.g. weekly expiry report" class=field />
             </label>
@@ -44,7 +44,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Ok(list) => {
                         let today = list.today;
                         view! {
-                            <table id="api-keys" class="mt-6 w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm">
+                            <ScrollBox label="Your API keys" class="mt-6 rounded-xl bg-white shadow-sm">
+                            <table id="api-keys" class="w-full text-left text-sm">
                                 <thead class="bg-slate-100 text-slate-600">
                                     <tr>
                                         <th class="px-4 py-2">"Name"</th>
@@ -52,13 +53,14 @@ pub fn ApiKeysPage() -> impl IntoView {
                                         <th class="px-4 py-2">"Access"</th>
                                         <th class="px-4 py-2">"Expires"</th>
                                         <th class="px-4 py-2">"Last used"</th>
-                                        <th class="px-4 py-2"></th>
+                                        <th class="px-4 py-2"><span class="sr-only">"Revoke"</span></th>
                                     </tr>
                                 </thead>
                                 <tbody>
                                     {list.keys.into_iter().map(|key| view! { <KeyRow key today /> }).collect_view()}
                                 </tbody>
                             </table>
+                            </ScrollBox>
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -87,12 +89,12 @@ fn KeyRow(key: ApiKeyView, today: chrono::NaiveDate) -> impl IntoView {
             <td class="px-4 py-2">
                 {match key.last_used_on {
                     Some(date) => view! { <RelativeDate date today /> }.into_any(),
-                    None => view! { <span class="text-slate-400">"never"</span> }.into_any(),
+                    None => view! { <span class="text-slate-600">"never"</span> }.into_any(),
                 }}
             </td>
             <td class="px-4 py-2 text-right">
                 {match state {
-                    Some(state) => view! { <span class="text-slate-500">{state}</span> }.into_any(),
+                    Some(state) => view! { <span class="text-slate-600">{state}</span> }.into_any(),
                     None => view! {
                         <form method="post" action=revoke_url>
                             <button type="submit" class="rounded-md border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50">"Revoke"</button>

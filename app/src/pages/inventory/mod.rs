@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{NavigateOptions, components::Form, hooks::use_navigate, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate, StatusBadge},
+    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, ScrollBox, StatusBadge},
     domain::{AccessLevel, ExpiryWindow, TeamRef, TokenKind, TokenStatus, TokenSummary},
     server::inventory::{TokenPage, TokenQuery, TokenSort, list_team_refs, list_tokens},
 };
@@ -82,8 +82,8 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
     let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
 
     view! {
-        <Form method="GET" action="/" attr:class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm" attr:role="search" attr:aria-label="Filter tokens">
-            <label class="flex min-w-64 flex-1 flex-col gap-1 text-sm font-medium text-slate-700">
+        <Form method="GET" action="/" attr:class="mt-6 grid grid-cols-2 items-end gap-3 rounded-xl bg-white p-4 shadow-sm sm:flex sm:flex-wrap" attr:role="search" attr:aria-label="Filter tokens">
+            <label class="col-span-2 flex flex-col gap-1 text-sm font-medium text-slate-700 sm:min-w-64 sm:flex-1">
                 "Search"
                 <input type="search" name="q" class=field placeholder="Name, path, account or purpose" value=query.search.clone().unwrap_or_default() />
             </label>
@@ -141,14 +141,14 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
                 "Scope"
                 <input name="scope" class=field size="12" placeholder="e.g. api" value=query.scope.clone().unwrap_or_default() />
             </label>
-            <fieldset class="flex flex-col gap-1 text-sm text-slate-700">
+            <fieldset class="col-span-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700 sm:flex-col">
                 <label class="flex items-center gap-2"><input type="checkbox" name="no_owner" value="1" checked=query.no_owner />"No owner"</label>
                 <label class="flex items-center gap-2"><input type="checkbox" name="no_purpose" value="1" checked=query.no_purpose />"No purpose"</label>
             </fieldset>
             {(query.sort != TokenSort::default()).then(|| view! { <input type="hidden" name="sort" value=query.sort.as_str() /> })}
             {query.descending.then(|| view! { <input type="hidden" name="dir" value="desc" /> })}
             <button type="submit" class="rounded-md bg-slate-800 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">"Apply"</button>
-            <a href="/" class="px-2 py-2 text-sm text-slate-600 underline hover:text-slate-900">"Clear"</a>
+            <a href="/" class="px-2 py-2 text-center text-sm text-slate-600 underline hover:text-slate-900 sm:text-left">"Clear"</a>
         </Form>
     }
 }
@@ -169,30 +169,35 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
     let last = first + page.tokens.len() as u64 - 1;
     let today = page.today;
     let page_count = page.page_count();
+    let sorting = query.clone();
 
+    // One table at every width. From `md` it is a table in a box that scrolls sideways, the
+    // token's name staying in view; below, each row is a card with its own labels, and the
+    // sortable column headers are a row of buttons above the cards.
     view! {
-        <div class="mt-6 overflow-x-auto rounded-xl bg-white shadow-sm">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="token-table">
-                <thead class="bg-slate-100 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
-                    <tr>
-                        <SortHeader label="Kind" sort=TokenSort::Kind query=query.clone() />
-                        <SortHeader label="Name" sort=TokenSort::Name query=query.clone() />
-                        <SortHeader label="Where" sort=TokenSort::Path query=query.clone() />
-                        <SortHeader label="Owner" sort=TokenSort::Owner query=query.clone() />
-                        <SortHeader label="Purpose" sort=TokenSort::Purpose query=query.clone() />
-                        <th scope="col" class="px-4 py-3">"Scopes"</th>
-                        <SortHeader label="Role" sort=TokenSort::Role query=query.clone() />
-                        <SortHeader label="Expires" sort=TokenSort::Expires query=query.clone() />
-                        <SortHeader label="Last used" sort=TokenSort::LastUsed query=query.clone() />
-                        <th scope="col" class="px-4 py-3">"Status"</th>
+        <p class="mt-6 text-xs font-semibold uppercase tracking-wide text-slate-600 md:hidden" aria-hidden="true">"Sort by"</p>
+        <ScrollBox label="Tokens" class="mt-2 md:mt-6 md:rounded-xl md:bg-white md:shadow-sm scroll-shadows">
+            <table class="block w-full text-sm md:table md:min-w-full" data-testid="token-table">
+                <thead class="block text-left text-xs font-semibold uppercase tracking-wide text-slate-600 md:table-header-group md:bg-slate-100">
+                    <tr class="flex flex-wrap gap-2 md:table-row">
+                        <SortHeader label="Kind" sort=TokenSort::Kind query=sorting.clone() />
+                        <SortHeader label="Name" sort=TokenSort::Name query=sorting.clone() sticky=true />
+                        <SortHeader label="Where" sort=TokenSort::Path query=sorting.clone() />
+                        <SortHeader label="Owner" sort=TokenSort::Owner query=sorting.clone() />
+                        <SortHeader label="Purpose" sort=TokenSort::Purpose query=sorting.clone() />
+                        <th scope="col" class="hidden px-2.5 py-3 md:table-cell">"Scopes"</th>
+                        <SortHeader label="Role" sort=TokenSort::Role query=sorting.clone() />
+                        <SortHeader label="Expires" sort=TokenSort::Expires query=sorting.clone() />
+                        <SortHeader label="Last used" sort=TokenSort::LastUsed query=sorting.clone() />
+                        <th scope="col" class="hidden px-2.5 py-3 md:table-cell">"Status"</th>
                     </tr>
                 </thead>
-                <tbody class="divide-y divide-slate-100">
+                <tbody class="mt-4 block space-y-3 md:table-row-group md:space-y-0 md:divide-y md:divide-slate-100">
                     {page.tokens.into_iter().map(|token| view! { <TokenRow token today /> }).collect_view()}
                 </tbody>
             </table>
-        </div>
-        <nav class="mt-4 flex items-center justify-between text-sm text-slate-600" aria-label="Pages">
+        </ScrollBox>
+        <nav class="mt-4 flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600" aria-label="Pages">
             <p data-testid="token-count">
                 {format!("Showing {first}–{last} of {}", page.total)}
                 {page.export.clone().map(|q| view! {
@@ -218,9 +223,17 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
     .into_any()
 }
 
-/// A column header that sorts by its column; a second click reverses the order.
+/// A column header that sorts by its column; a second click reverses the order. Below `md` it is
+/// a button-like link above the cards.
 #[component]
-fn SortHeader(label: &'static str, sort: TokenSort, query: TokenQuery) -> impl IntoView {
+fn SortHeader(
+    label: &'static str,
+    sort: TokenSort,
+    query: TokenQuery,
+    /// The name column stays in view when the table scrolls sideways.
+    #[prop(optional)]
+    sticky: bool,
+) -> impl IntoView {
     let active = query.sort == sort;
     let target = TokenQuery {
         sort,
@@ -233,60 +246,113 @@ fn SortHeader(label: &'static str, sort: TokenSort, query: TokenQuery) -> impl I
         (true, true) => (" ↑", "ascending"),
         (true, false) => (" ↓", "descending"),
     };
+    let chip = if active {
+        "border-slate-700 bg-slate-800 text-white md:bg-transparent md:text-slate-900"
+    } else {
+        "border-slate-300 bg-white"
+    };
+    let class = format!(
+        "block rounded-full border {chip} md:table-cell md:rounded-none md:border-0 md:bg-slate-100 md:px-2.5 md:py-3 {}",
+        if sticky {
+            "sticky-edge md:sticky md:left-0 md:z-10"
+        } else {
+            ""
+        }
+    );
     view! {
-        <th scope="col" class="px-4 py-3" aria-sort=aria>
-            <a class="hover:text-slate-900" href=format!("/?{}", target.to_query_string())>{label}{arrow}</a>
+        <th scope="col" class=class aria-sort=aria>
+            <a class="block px-3 py-1.5 hover:text-slate-900 md:inline md:p-0" href=format!("/?{}", target.to_query_string())>{label}{arrow}</a>
         </th>
     }
 }
 
+/// A cell: a table cell from `md`, a labelled field of the card below it.
+const CELL: &str = "block md:table-cell md:px-2.5 md:py-3 md:align-top";
+/// A cell's label on a card (the column header says it from `md`).
+const CARD_LABEL: &str = "block text-xs font-semibold uppercase tracking-wide text-slate-600 md:hidden";
+
 #[component]
 fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
     let status = token.status(today);
-    let scopes = token.scopes.join(", ");
+    let scopes = token.scopes.clone();
     let owner_name = token.owner_team.as_ref().map(|t| t.name.clone()).unwrap_or_default();
     let account = token.account_username.clone().unwrap_or_default();
     let account_title = account.clone();
+    let deploy = token.kind == TokenKind::Deploy;
     view! {
-        <tr class="hover:bg-slate-50" data-kind=token.kind.as_str()>
-            <td class="px-4 py-3"><KindBadge kind=token.kind /></td>
-            <td class="px-4 py-3">
-                <a class="font-medium text-slate-900 hover:text-sky-700 hover:underline" href=format!("/tokens/{}", token.id)>{token.name}</a>
-                <div class="max-w-56 truncate font-mono text-xs text-slate-500" title=account_title>{account}</div>
+        // On a card: the name, the kind and status badges, where it lives, then the rest in
+        // labelled pairs (`order` only moves grid items: the table keeps its columns).
+        <tr class="group grid grid-cols-2 gap-x-4 gap-y-2 rounded-xl bg-white p-4 shadow-sm md:table-row md:rounded-none md:p-0 md:shadow-none md:hover:bg-slate-50" data-kind=token.kind.as_str()>
+            <td class=format!("{CELL} order-2")><KindBadge kind=token.kind /></td>
+            <td class=format!("{CELL} order-1 col-span-2 sticky-edge md:sticky md:left-0 md:z-10 md:bg-white md:group-hover:bg-slate-50")>
+                <a class="font-medium text-slate-900 underline decoration-slate-300 underline-offset-2 hover:text-sky-700 md:no-underline md:hover:underline" href=format!("/tokens/{}", token.id)>{token.name}</a>
+                <div class="max-w-48 truncate font-mono text-xs text-slate-600" title=account_title>{account}</div>
             </td>
-            <td class="px-4 py-3 font-mono text-xs text-slate-700">{if token.container_path.is_empty() { "(instance)".to_owned() } else { token.container_path }}</td>
-            <td class="px-4 py-3 text-slate-700" data-owner=owner_name>
+            <td class=format!("{CELL} order-3 col-span-2 mb-1 md:mb-0")>
+                <span class="sr-only md:hidden">"Where: "</span>
+                <span class="break-words font-mono text-xs text-slate-700">{path_with_breaks(&token.container_path)}</span>
+            </td>
+            <td class=format!("{CELL} order-4 text-slate-700") data-owner=owner_name>
+                <span class=CARD_LABEL>"Owner"</span>
                 {match token.owner_team {
                     Some(team) => view! {
                         <span>{team.name}</span>
-                        {token.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-400" title="Worked out from the group path (or its service account's team); nobody has confirmed it">"inferred"</span> })}
+                        {token.owner_inferred.then(|| view! { " "<span class="text-xs text-slate-500" title="Worked out from the group path (or its service account's team); nobody has confirmed it">"inferred"</span> })}
                     }.into_any(),
                     None => view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }.into_any(),
                 }}
             </td>
-            <td class="max-w-64 px-4 py-3 text-slate-700">
+            <td class=format!("{CELL} order-5 text-slate-700 md:max-w-48")>
+                <span class=CARD_LABEL>"Purpose"</span>
                 {match token.purpose {
                     Some(purpose) => view! { <span class="line-clamp-2">{purpose}</span> }.into_any(),
-                    None => view! { <span class="text-xs text-slate-400">"not said"</span> }.into_any(),
+                    None => view! { <NoValue reason="not said yet" /> }.into_any(),
                 }}
             </td>
-            <td class="px-4 py-3 text-slate-700">{scopes}</td>
-            <td class="px-4 py-3 text-slate-700">{token.access_level.map(|level| level.label())}</td>
-            <td class="px-4 py-3 whitespace-nowrap">
-                {match token.expires_on {
-                    Some(date) => view! { <RelativeDate date today urgent=status == crate::domain::TokenStatus::Active /> }.into_any(),
-                    None => view! { <span class="font-medium text-red-700" title="This token never expires">"never"</span> }.into_any(),
+            <td class=format!("{CELL} order-6 text-slate-700")>
+                <span class=CARD_LABEL>"Scopes"</span>
+                <ul class="text-xs leading-5">{scopes.into_iter().map(|scope| view! { <li>{scope}</li> }).collect_view()}</ul>
+            </td>
+            <td class=format!("{CELL} order-7 text-slate-700")>
+                <span class=CARD_LABEL>"Role"</span>
+                {match token.access_level {
+                    Some(level) => view! { <span>{level.label()}</span> }.into_any(),
+                    None if deploy => view! { <NoValue reason="deploy tokens have none" /> }.into_any(),
+                    None if token.kind == TokenKind::Personal => view! { <NoValue reason="its account's memberships" /> }.into_any(),
+                    None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
                 }}
             </td>
-            <td class="px-4 py-3 whitespace-nowrap">
+            <td class=format!("{CELL} order-8")>
+                <span class=CARD_LABEL>"Expires"</span>
+                <ExpiryDate expires_on=token.expires_on today active=status == TokenStatus::Active />
+            </td>
+            <td class=format!("{CELL} order-9")>
+                <span class=CARD_LABEL>"Last used"</span>
                 {match token.last_used_at {
                     Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
-                    None => view! { <span class="text-slate-400">"never used"</span> }.into_any(),
+                    None if deploy => view! { <NoValue reason="GitLab does not say" /> }.into_any(),
+                    None => view! { <span class="whitespace-nowrap text-slate-600">"never used"</span> }.into_any(),
                 }}
             </td>
-            <td class="px-4 py-3"><StatusBadge status /></td>
+            <td class=format!("{CELL} order-2 text-right md:text-left")><StatusBadge status /></td>
         </tr>
     }
+}
+
+/// A group path that may wrap after each `/` (a long path would otherwise widen its column).
+fn path_with_breaks(path: &str) -> impl IntoView + use<> {
+    if path.is_empty() {
+        return view! { <span>"(instance)"</span> }.into_any();
+    }
+    let last = path.split('/').count() - 1;
+    path.split('/')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.to_owned();
+            view! { {part}{(i < last).then(|| view! { "/"<wbr /> })} }
+        })
+        .collect_view()
+        .into_any()
 }
 
 #[component]

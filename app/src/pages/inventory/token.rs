@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate, StatusBadge, TextArea},
+    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, StatusBadge, TextArea},
     domain::{ContainerKind, TokenKind, TokenStatus},
     error::AppError,
     server::inventory::{TokenView, get_token},
@@ -75,43 +75,58 @@ fn TokenDetail(view: TokenView) -> impl IntoView {
         summary.container_kind,
         &summary.container_path,
     );
-    let term = "text-xs font-semibold uppercase tracking-wide text-slate-500";
+    let term = "text-xs font-semibold uppercase tracking-wide text-slate-600";
+    let deploy = summary.kind == TokenKind::Deploy;
     view! {
         <PageTitle text=summary.name.clone() />
-        <nav class="text-sm text-slate-500"><a class="hover:underline" href="/">"Inventory"</a>" / "{summary.name.clone()}</nav>
+        <nav class="break-all text-sm text-slate-600" aria-label="Breadcrumb"><a class="underline hover:text-slate-900" href="/">"Inventory"</a>" / "<span aria-current="page">{summary.name.clone()}</span></nav>
         <div class="mt-2 flex flex-wrap items-center gap-3">
-            <h1 class="text-2xl font-semibold">{summary.name.clone()}</h1>
+            <h1 class="break-all text-2xl font-semibold">{summary.name.clone()}</h1>
             <KindBadge kind=summary.kind />
             <StatusBadge status />
         </div>
         {detail.description.clone().map(|d| view! { <p class="mt-1 text-slate-600">{d}</p> })}
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
-            <section class="rounded-xl bg-white p-6 shadow-sm lg:col-span-2" aria-labelledby="facts">
+            <section class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6 lg:col-span-2" aria-labelledby="facts">
                 <h2 id="facts" class="text-lg font-semibold">"What GitLab says"</h2>
                 <dl class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
-                    <div><dt class=term>"Where it lives"</dt><dd class="font-mono text-sm">
+                    <div><dt class=term>"Where it lives"</dt><dd class="break-all font-mono text-sm">
                         {match link {
                             Some(href) => view! { <a class="text-sky-700 hover:underline" href=href rel="external noopener">{summary.container_path.clone()}</a> }.into_any(),
                             None => view! { <span>{if summary.container_path.is_empty() { "(instance)".to_owned() } else { summary.container_path.clone() }}</span> }.into_any(),
                         }}
                     </dd></div>
-                    <div><dt class=term>"Account"</dt><dd class="font-mono text-sm">{summary.account_username.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
-                    <div><dt class=term>"Scopes"</dt><dd class="text-sm">{summary.scopes.join(", ")}</dd></div>
-                    <div><dt class=term>"Role"</dt><dd class="text-sm">{summary.access_level.map(|l| l.label()).unwrap_or("—")}</dd></div>
-                    <div><dt class=term>"Expires"</dt><dd class="text-sm">
-                        {match summary.expires_on {
-                            Some(date) => view! { <RelativeDate date today urgent=status == TokenStatus::Active /> }.into_any(),
-                            None => view! { <span class="font-medium text-red-700">"never"</span> }.into_any(),
+                    <div><dt class=term>"Account"</dt><dd class="break-all font-mono text-sm">
+                        {match summary.account_username.clone() {
+                            Some(account) => view! { <span>{account}</span> }.into_any(),
+                            None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
                         }}
+                    </dd></div>
+                    <div><dt class=term>"Scopes"</dt><dd class="text-sm">{summary.scopes.join(", ")}</dd></div>
+                    <div><dt class=term>"Role"</dt><dd class="text-sm">
+                        {match summary.access_level {
+                            Some(level) => view! { <span>{level.label()}</span> }.into_any(),
+                            None if deploy => view! { <NoValue reason="deploy tokens have no role" /> }.into_any(),
+                            None if summary.kind == TokenKind::Personal => view! { <NoValue reason="a service account's token has the roles of its account's memberships" /> }.into_any(),
+                            None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
+                        }}
+                    </dd></div>
+                    <div><dt class=term>"Expires"</dt><dd class="text-sm">
+                        <ExpiryDate expires_on=summary.expires_on today active=status == TokenStatus::Active />
                     </dd></div>
                     <div><dt class=term>"Last used"</dt><dd class="text-sm">
                         {match summary.last_used_at {
                             Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
-                            None => view! { <span class="text-slate-500">"never used"</span> }.into_any(),
+                            None if deploy => view! { <NoValue reason="GitLab does not say when a deploy token was last used" /> }.into_any(),
+                            None => view! { <span class="text-slate-600">"never used"</span> }.into_any(),
                         }}
                     </dd></div>
                     <div><dt class=term>"Created"</dt><dd class="text-sm">
-                        {summary.created_at.map(|at| view! { <RelativeDate date=at.date_naive() today /> })}
+                        {match summary.created_at {
+                            Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
+                            None if deploy => view! { <NoValue reason="GitLab does not say when a deploy token was created" /> }.into_any(),
+                            None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
+                        }}
                     </dd></div>
                     <div><dt class=term>"GitLab id"</dt><dd class="font-mono text-sm">{summary.gitlab_id}</dd></div>
                     <div><dt class=term>"First seen by sync"</dt><dd class="text-sm"><RelativeDate date=detail.first_seen_at.date_naive() today /></dd></div>
@@ -161,10 +176,10 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
         error(name)
             .map(|m| view! { <p class="mt-1 text-sm text-red-700" id=format!("error-{name}") role="alert">{m}</p> })
     };
-    let term = "text-xs font-semibold uppercase tracking-wide text-slate-500";
+    let term = "text-xs font-semibold uppercase tracking-wide text-slate-600";
     let summary = detail.summary.clone();
     view! {
-        <section id="ownership" class="rounded-xl bg-white p-6 shadow-sm" aria-labelledby="ownership-title">
+        <section id="ownership" class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="ownership-title">
             <h2 id="ownership-title" class="text-lg font-semibold">"Who owns it, and why"</h2>
             {saved.then(|| view! { <p id="ownership-saved" class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800" role="status">"Saved."</p> })}
             <dl class="mt-4 space-y-3">
@@ -172,19 +187,19 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
                     {match summary.owner_team.clone() {
                         Some(team) => view! {
                             <span>{team.name}</span>
-                            {summary.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-500">{format!("(inferred from {inferred_from})")}</span> })}
+                            {summary.owner_inferred.then(|| view! { <span class="ml-1 text-xs text-slate-600">{format!("(inferred from {inferred_from})")}</span> })}
                         }.into_any(),
                         None => view! { <span class="font-medium text-amber-700">"No owner"</span> }.into_any(),
                     }}
                 </dd></div>
-                <div><dt class=term>"Purpose"</dt><dd class="text-sm" id="purpose">{own.purpose.clone().unwrap_or_else(|| "Not said yet".to_owned())}</dd></div>
-                <div><dt class=term>"Automation"</dt><dd class="text-sm">{own.automation.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
-                <div><dt class=term>"Secret kept in"</dt><dd class="text-sm">{own.secret_location.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
-                <div><dt class=term>"Notes"</dt><dd class="whitespace-pre-line text-sm">{own.notes.clone().unwrap_or_else(|| "—".to_owned())}</dd></div>
-                {own.updated_by.clone().map(|by| view! {
-                    <p class="text-xs text-slate-500">{format!("Last changed by {by}{}", own.updated_at.map(|at| format!(" on {}", at.format("%Y-%m-%d"))).unwrap_or_default())}</p>
-                })}
+                <div><dt class=term>"Purpose"</dt><dd class="break-words text-sm" id="purpose">{said(own.purpose.clone())}</dd></div>
+                <div><dt class=term>"Automation"</dt><dd class="break-words text-sm">{said(own.automation.clone())}</dd></div>
+                <div><dt class=term>"Secret kept in"</dt><dd class="break-words text-sm">{said(own.secret_location.clone())}</dd></div>
+                <div><dt class=term>"Notes"</dt><dd class="whitespace-pre-line break-words text-sm">{said(own.notes.clone())}</dd></div>
             </dl>
+            {own.updated_by.clone().map(|by| view! {
+                <p class="mt-3 text-xs text-slate-600">{format!("Last changed by {by}{}", own.updated_at.map(|at| format!(" on {}", at.format("%Y-%m-%d"))).unwrap_or_default())}</p>
+            })}
             {can_edit.then(|| view! {
                 <form method="post" action=format!("/tokens/{}/ownership", summary.id) class="mt-6 space-y-4 border-t border-slate-100 pt-4" aria-label="Edit ownership">
                     <label class="block text-sm font-medium text-slate-700">"Owner team"
@@ -222,10 +237,18 @@ fn Ownership(detail: crate::domain::TokenDetail, teams: Vec<crate::domain::TeamR
     .into_any()
 }
 
+/// What a person wrote, or a dash saying nobody has yet.
+fn said(text: Option<String>) -> impl IntoView {
+    match text {
+        Some(text) => view! { <span>{text}</span> }.into_any(),
+        None => view! { <NoValue reason="not said yet" /> }.into_any(),
+    }
+}
+
 #[component]
 fn History(history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>, today: chrono::NaiveDate) -> impl IntoView {
     view! {
-        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="history-title">
+        <section class="mt-6 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="history-title">
             <h2 id="history-title" class="text-lg font-semibold">"History"</h2>
             {if history.is_empty() {
                 view! { <p class="mt-2 text-sm text-slate-600">"Nothing has changed since sync first saw it."</p> }.into_any()
@@ -236,10 +259,10 @@ fn History(history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>, today:
                             let words = event.replace('_', " ");
                             let detail = if detail == "{}" { String::new() } else { detail };
                             view! {
-                                <li class="flex gap-3" data-event=event>
+                                <li class="flex flex-wrap gap-x-3 gap-y-1" data-event=event>
                                     <span class="w-28 shrink-0"><RelativeDate date=at.date_naive() today /></span>
                                     <span class="font-medium">{words}</span>
-                                    <span class="font-mono text-xs text-slate-500">{detail}</span>
+                                    <span class="min-w-0 break-all font-mono text-xs text-slate-600">{detail}</span>
                                 </li>
                             }
                         }).collect_view()}

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{ErrorPanel, PageTitle},
+    components::{ErrorPanel, NoValue, PageTitle, ScrollBox},
     domain::{SyncProgress, SyncRun, SyncStatus},
     server::sync::{StartSync, SyncOverview, list_sync_runs},
 };
@@ -106,7 +106,8 @@ fn LiveProgress(progress: SyncProgress) -> impl IntoView {
 #[component]
 fn RunTable(runs: Vec<SyncRun>) -> impl IntoView {
     view! {
-        <table id="sync-runs" class="mt-6 w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm">
+        <ScrollBox label="Sync runs" class="mt-6 rounded-xl bg-white shadow-sm">
+        <table id="sync-runs" class="w-full text-left text-sm">
             <thead class="bg-slate-100 text-slate-600">
                 <tr>
                     <th class="px-4 py-2">"Started"</th>
@@ -125,6 +126,7 @@ fn RunTable(runs: Vec<SyncRun>) -> impl IntoView {
                 {runs.into_iter().map(|run| view! { <RunRow run /> }).collect_view()}
             </tbody>
         </table>
+        </ScrollBox>
     }
     .into_any()
 }
@@ -148,7 +150,12 @@ fn RunRow(run: SyncRun) -> impl IntoView {
         <tr class="border-t border-slate-100 align-top" data-run=run.id data-status=run.status.to_string()>
             <td class="px-4 py-2 whitespace-nowrap">{started}</td>
             <td class="px-4 py-2">{run.trigger.as_str().replace('_', " ")}</td>
-            <td class="px-4 py-2">{run.strategy.unwrap_or_default().replace('_', " ")}</td>
+            <td class="px-4 py-2">
+                {match run.strategy {
+                    Some(strategy) => view! { <span>{strategy.replace('_', " ")}</span> }.into_any(),
+                    None => view! { <NoValue reason="not chosen yet" /> }.into_any(),
+                }}
+            </td>
             <td class="px-4 py-2">
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {colour}")>{run.status.to_string()}</span>
                 {(!errors.is_empty()).then(|| view! {

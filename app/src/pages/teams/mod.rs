@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{ErrorPanel, KindBadge, PageTitle, RelativeDate},
+    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, ScrollBox},
     server::teams::{ServiceAccountsView, TeamSummary, team_overview},
 };
 
@@ -57,7 +57,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600">{format!("{total} tokens owned by the team (set by a person, or inferred from its group paths).")}</p>
             </div>
             {(my_teams.len() > 1).then(|| view! {
-                <nav class="flex gap-2 text-sm" aria-label="Your teams">
+                <nav class="flex flex-wrap gap-2 text-sm" aria-label="Your teams">
                     {my_teams.into_iter().map(|t| view! {
                         <a class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href=format!("/my-team?team={}", t.id)>{t.name}</a>
                     }).collect_view()}
@@ -85,7 +85,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
             </div>
         </section>
         <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
-            <div class="flex items-baseline justify-between">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
                 <a class="text-sm text-sky-700 underline" href=format!("/?team={team_id}")>{format!("All {} tokens", team.name)}</a>
             </div>
@@ -97,9 +97,9 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
                         {attention.into_iter().map(|(token, reasons)| view! {
                             <li class="flex flex-wrap items-center gap-3 py-2 text-sm">
                                 <KindBadge kind=token.kind />
-                                <a class="font-medium hover:underline" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
-                                <span class="font-mono text-xs text-slate-500">{token.container_path.clone()}</span>
-                                {token.expires_on.map(|date| view! { <RelativeDate date today urgent=true /> })}
+                                <a class="font-medium text-sky-700 underline hover:text-sky-900" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
+                                <span class="break-all font-mono text-xs text-slate-600">{token.container_path.clone()}</span>
+                                <ExpiryDate expires_on=token.expires_on today active=true />
                                 {reasons.into_iter().map(|r| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-800">{r}</span> }).collect_view()}
                             </li>
                         }).collect_view()}
@@ -124,10 +124,11 @@ pub fn TeamsPage() -> impl IntoView {
                 match teams.await {
                     Ok(teams) if teams.is_empty() => view! { <p class="mt-6 text-slate-600">"No teams yet: configure them in the teams file (see the README)."</p> }.into_any(),
                     Ok(teams) => view! {
-                        <table id="teams" class="mt-6 w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm">
+                        <ScrollBox label="Teams" class="mt-6 rounded-xl bg-white shadow-sm">
+                        <table id="teams" class="w-full text-left text-sm">
                             <thead class="bg-slate-100 text-xs font-semibold uppercase tracking-wide text-slate-600">
                                 <tr>
-                                    <th class="px-4 py-3">"Team"</th>
+                                    <th scope="col" class="sticky left-0 z-10 bg-slate-100 px-4 py-3">"Team"</th>
                                     <th class="px-4 py-3">"Group paths"</th>
                                     <th class="px-4 py-3">"Leads"</th>
                                     <th class="px-4 py-3 text-right">"Tokens"</th>
@@ -140,13 +141,19 @@ pub fn TeamsPage() -> impl IntoView {
                             <tbody class="divide-y divide-slate-100">
                                 {teams.into_iter().map(|t| {
                                     let id = t.id;
-                                    let warn = |n: u64| if n > 0 { "px-4 py-3 text-right font-medium text-amber-700" } else { "px-4 py-3 text-right text-slate-500" };
+                                    let warn = |n: u64| if n > 0 { "px-4 py-3 text-right font-semibold text-amber-800" } else { "px-4 py-3 text-right text-slate-600" };
                                     view! {
                                         <tr data-team=t.name.clone()>
-                                            <td class="px-4 py-3 font-medium"><a class="hover:underline" href=format!("/my-team?team={id}")>{t.name.clone()}</a></td>
+                                            <th scope="row" class="sticky left-0 z-10 bg-white px-4 py-3 font-medium"><a class="text-sky-700 underline hover:text-sky-900" href=format!("/my-team?team={id}")>{t.name.clone()}</a></th>
                                             <td class="px-4 py-3 font-mono text-xs">{t.group_paths.join(", ")}</td>
-                                            <td class="px-4 py-3">{if t.leads.is_empty() { "—".to_owned() } else { t.leads.join(", ") }}</td>
-                                            <td class="px-4 py-3 text-right"><a class="hover:underline" href=format!("/?team={id}")>{t.tokens}</a></td>
+                                            <td class="px-4 py-3">
+                                                {if t.leads.is_empty() {
+                                                    view! { <NoValue reason="none known yet" /> }.into_any()
+                                                } else {
+                                                    view! { <span>{t.leads.join(", ")}</span> }.into_any()
+                                                }}
+                                            </td>
+                                            <td class="px-4 py-3 text-right"><a class="underline" href=format!("/?team={id}")>{t.tokens}</a></td>
                                             <td class=warn(t.expired)><a href=format!("/?team={id}&expiry=expired")>{t.expired}</a></td>
                                             <td class=warn(t.expiring_30_days)><a href=format!("/?team={id}&expiry=30d")>{t.expiring_30_days}</a></td>
                                             <td class=warn(t.never_expiring)><a href=format!("/?team={id}&expiry=never")>{t.never_expiring}</a></td>
@@ -156,6 +163,7 @@ pub fn TeamsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </ScrollBox>
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
@@ -225,13 +233,13 @@ fn AccountCard(
         <section class="rounded-xl bg-white p-5 shadow-sm" id=format!("account-{}", account.username) data-account=account.username.clone()>
             <div class="flex flex-wrap items-baseline gap-3">
                 <h2 class="text-lg font-semibold">{account.name.clone()}</h2>
-                <span class="font-mono text-xs text-slate-500">{account.username.clone()}</span>
+                <span class="break-all font-mono text-xs text-slate-600">{account.username.clone()}</span>
                 <span class="text-sm text-slate-600">{account.group_path.clone().map(|p| format!("in {p}")).unwrap_or_else(|| "instance-wide".to_owned())}</span>
                 <span class="text-sm" data-owner=account.owner.as_ref().map(|o| o.team.name.clone()).unwrap_or_default()>
                     {match account.owner.clone() {
                         Some(owner) => view! {
                             <span>"Owner: "<span class="font-medium">{owner.team.name}</span></span>
-                            <span class="ml-1 text-xs text-slate-500" data-owner-source="">{format!("({})", owner.source.describe())}</span>
+                            <span class="ml-1 text-xs text-slate-600" data-owner-source="">{format!("({})", owner.source.describe())}</span>
                         }.into_any(),
                         None => view! { <span class="font-medium text-amber-700">"No owner team"</span> }.into_any(),
                     }}
@@ -246,13 +254,10 @@ fn AccountCard(
                     let status = token.status(today);
                     view! {
                         <li class="flex flex-wrap items-center gap-3 py-2">
-                            <a class="font-medium hover:underline" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
+                            <a class="font-medium text-sky-700 underline hover:text-sky-900" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
                             <span class="text-slate-600">{token.scopes.join(", ")}</span>
                             <span class="text-slate-600">{token.access_level.map(|l| l.label())}</span>
-                            {match token.expires_on {
-                                Some(date) => view! { <RelativeDate date today urgent=status == crate::domain::TokenStatus::Active /> }.into_any(),
-                                None => view! { <span class="font-medium text-red-700">"never expires"</span> }.into_any(),
-                            }}
+                            <ExpiryDate expires_on=token.expires_on today active=status == crate::domain::TokenStatus::Active />
                             <crate::components::StatusBadge status />
                         </li>
                     }
@@ -302,9 +307,9 @@ fn OwnerForm(
 fn CanReach(memberships: Vec<crate::domain::AccountMembership>, gitlab_url: Option<String>) -> impl IntoView {
     view! {
         <div class="mt-3 flex flex-wrap items-baseline gap-x-3 gap-y-1 text-sm" data-can-reach="">
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Can reach"</h3>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-600">"Can reach"</h3>
             {if memberships.is_empty() {
-                view! { <p class="text-slate-500">"no group or project membership known"</p> }.into_any()
+                view! { <NoValue reason="no group or project membership known" /> }.into_any()
             } else {
                 view! {
                     <ul class="flex flex-wrap gap-2">
@@ -313,12 +318,12 @@ fn CanReach(memberships: Vec<crate::domain::AccountMembership>, gitlab_url: Opti
                             let role = membership.access_level.label();
                             let path = membership.source_path.clone();
                             let link = match &gitlab_url {
-                                Some(base) => view! { <a class="font-mono text-xs text-sky-700 hover:underline" href=membership.web_url(base) rel="external noopener">{path.clone()}</a> }.into_any(),
+                                Some(base) => view! { <a class="break-all font-mono text-xs text-sky-700 underline" href=membership.web_url(base) rel="external noopener">{path.clone()}</a> }.into_any(),
                                 None => view! { <span class="font-mono text-xs">{path.clone()}</span> }.into_any(),
                             };
                             view! {
-                                <li class="flex items-center gap-1.5 rounded-md border border-slate-200 px-2 py-0.5" data-membership=path data-kind=kind data-role=role>
-                                    <span class="text-xs text-slate-500">{kind}</span>
+                                <li class="flex min-w-0 flex-wrap items-center gap-1.5 rounded-md border border-slate-200 px-2 py-0.5" data-membership=path data-kind=kind data-role=role>
+                                    <span class="text-xs text-slate-600">{kind}</span>
                                     {link}
                                     <span class="rounded-full bg-slate-100 px-2 text-xs text-slate-700">{role}</span>
                                 </li>

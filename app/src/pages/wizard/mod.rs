@@ -246,24 +246,24 @@ fn Progress(answers: WizardAnswers, current: Option<Question>) -> impl IntoView 
                 <rect width="100%" height="100%" rx="4" class="fill-slate-200"></rect>
                 <rect width=format!("{percent}%") height="100%" rx="4" class="fill-sky-600"></rect>
             </svg>
-            <ol class="mt-3 flex max-w-3xl flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600">
+            <ol class="mt-2 flex max-w-3xl flex-wrap items-center gap-x-4 text-xs text-slate-600">
                 {steps
                     .iter()
                     .enumerate()
                     .map(|(i, step)| {
                         let label = format!("{}. {}", i + 1, step_name(*step));
                         if Some(*step) == current {
-                            view! { <li class="font-semibold text-sky-800" aria-current="step">{label}</li> }.into_any()
+                            view! { <li class="inline-flex min-h-6 items-center font-semibold text-sky-800" aria-current="step">{label}</li> }.into_any()
                         } else {
                             let href = wizard_href(&answers, Some(*step));
-                            view! { <li><a class="underline hover:text-slate-900" href=href>{label}</a></li> }.into_any()
+                            view! { <li><a class="inline-flex min-h-6 items-center underline hover:text-slate-900" href=href>{label}</a></li> }.into_any()
                         }
                     })
                     .collect_view()}
                 {if current.is_none() {
-                    view! { <li class="font-semibold text-sky-800" aria-current="step">{format!("{total}. Recommendation")}</li> }.into_any()
+                    view! { <li class="inline-flex min-h-6 items-center font-semibold text-sky-800" aria-current="step">{format!("{total}. Recommendation")}</li> }.into_any()
                 } else {
-                    view! { <li>{format!("{total}. Recommendation")}</li> }.into_any()
+                    view! { <li class="inline-flex min-h-6 items-center">{format!("{total}. Recommendation")}</li> }.into_any()
                 }}
             </ol>
         </nav>
@@ -333,7 +333,7 @@ fn StepForm(
         }
     };
     view! {
-        <Form method="GET" action="/wizard" attr:class="mt-6 max-w-3xl rounded-xl bg-white p-6 shadow-sm" attr:data-step=question.as_str()>
+        <Form method="GET" action="/wizard" attr:class="mt-6 max-w-3xl rounded-xl bg-white p-4 shadow-sm sm:p-6" attr:data-step=question.as_str()>
             <fieldset>
                 <legend class="text-lg font-semibold text-slate-900">{question.label()}</legend>
                 <p class="mt-1 text-sm text-slate-600">{question.help()}</p>
@@ -357,36 +357,41 @@ fn StepForm(
 #[component]
 fn TouchesInputs(answers: WizardAnswers, errors: Vec<WizardError>) -> impl IntoView {
     view! {
-        <table class="w-full text-left text-sm">
-            <thead class="text-xs uppercase tracking-wide text-slate-500">
+        // A grid of radio buttons from `md`; below, each part of GitLab with its choices under it,
+        // each choice labelled.
+        <table class="block w-full text-left text-sm md:table">
+            <thead class="hidden text-xs uppercase tracking-wide text-slate-600 md:table-header-group">
                 <tr>
-                    <th class="py-2 pr-4"></th>
+                    <th class="py-2 pr-4"><span class="sr-only">"Part of GitLab"</span></th>
                     {Usage::ALL.into_iter().map(|usage| view! { <th class="px-3 py-2 text-center">{usage.label()}</th> }).collect_view()}
                 </tr>
             </thead>
-            <tbody class="divide-y divide-slate-100">
+            <tbody class="block divide-y divide-slate-100 md:table-row-group">
                 {Resource::ALL
                     .into_iter()
                     .map(|resource| {
                         let chosen = answers.usage(resource);
                         view! {
-                            <tr>
-                                <th scope="row" class="py-3 pr-4 font-medium text-slate-800">
+                            <tr class="block py-3 md:table-row md:py-0">
+                                <th scope="row" class="block pb-2 font-medium text-slate-800 md:table-cell md:py-3 md:pr-4">
                                     {resource.label()}
-                                    <span class="block text-xs font-normal text-slate-500">{resource.help()}</span>
+                                    <span class="block text-xs font-normal text-slate-600">{resource.help()}</span>
                                 </th>
                                 {Usage::ALL
                                     .into_iter()
                                     .map(|usage| view! {
-                                        <td class="px-3 py-3 text-center">
-                                            <input
-                                                type="radio"
-                                                name=resource.as_str()
-                                                value=usage.as_str()
-                                                checked=chosen == usage
-                                                aria-label=format!("{}: {}", resource.label(), usage.label())
-                                                class="h-4 w-4"
-                                            />
+                                        <td class="inline-block pr-4 md:table-cell md:px-3 md:py-3 md:text-center">
+                                            <label class="inline-flex cursor-pointer items-center gap-2 py-1">
+                                                <input
+                                                    type="radio"
+                                                    name=resource.as_str()
+                                                    value=usage.as_str()
+                                                    checked=chosen == usage
+                                                    aria-label=format!("{}: {}", resource.label(), usage.label())
+                                                    class="h-4 w-4"
+                                                />
+                                                <span class="md:hidden" aria-hidden="true">{usage.label()}</span>
+                                            </label>
                                         </td>
                                     })
                                     .collect_view()}
@@ -500,13 +505,13 @@ fn Summary(recommendation: Recommendation, answers: WizardAnswers, today: chrono
     };
     view! {
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
-            <section class="rounded-xl bg-white p-6 shadow-sm lg:col-span-2" data-testid="recommendation" data-kind=kind.as_str()>
+            <section class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6 lg:col-span-2" data-testid="recommendation" data-kind=kind.as_str()>
                 <p class="text-xs font-semibold uppercase tracking-wide text-sky-700">"Recommendation"</p>
                 <h2 class="mt-1 text-xl font-semibold text-slate-900" data-testid="recommended-kind">{heading}</h2>
                 <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
                     <div>
                         <dt class="text-slate-500">"Name"</dt>
-                        <dd class="font-mono text-slate-900" data-testid="recommended-name">{recommendation.name.clone()}</dd>
+                        <dd class="break-all font-mono text-slate-900" data-testid="recommended-name">{recommendation.name.clone()}</dd>
                     </div>
                     <div>
                         <dt class="text-slate-500">"Role"</dt>
@@ -582,9 +587,9 @@ fn NextStepView(step: NextStep) -> impl IntoView {
         NextStep::CreateToken(creation) => view! {
             <section class="mt-6 rounded-lg border border-sky-100 bg-sky-50 p-4" data-testid="next-step">
                 <h3 class="text-sm font-semibold text-slate-900">"Next: create it"</h3>
-                <p class="mt-1 text-sm text-slate-700">{creation.instructions.clone()}</p>
+                <p class="mt-1 break-words text-sm text-slate-700">{creation.instructions.clone()}</p>
                 <p class="mt-2 text-sm">
-                    <a class="text-sky-700 underline" href=creation.settings_url.clone() rel="noopener" target="_blank">{creation.settings_url.clone()}</a>
+                    <a class="break-all text-sky-700 underline" href=creation.settings_url.clone() rel="noopener" target="_blank">{creation.settings_url.clone()}</a>
                 </p>
                 <p class="mt-3 text-xs font-medium text-slate-600">"With curl (your own token in $GITLAB_TOKEN)"</p>
                 <pre class=pre data-testid="next-step-curl">{creation.curl.clone()}</pre>
@@ -596,12 +601,12 @@ fn NextStepView(step: NextStep) -> impl IntoView {
         NextStep::RequestServiceAccount(request) => view! {
             <section class="mt-6 rounded-lg border border-amber-200 bg-amber-50 p-4" data-testid="next-step">
                 <h3 class="text-sm font-semibold text-slate-900">"Next: ask for it"</h3>
-                <p class="mt-1 text-sm text-slate-700">{request.ask.clone()}</p>
-                <p class="mt-1 text-sm text-slate-700">{request.instructions.clone()}</p>
+                <p class="mt-1 break-words text-sm text-slate-700">{request.ask.clone()}</p>
+                <p class="mt-1 break-words text-sm text-slate-700">{request.instructions.clone()}</p>
                 <dl class="mt-3 grid grid-cols-1 gap-2 text-sm sm:grid-cols-2">
-                    <div><dt class="text-slate-500">"Account name"</dt><dd class="font-mono">{request.account_name.clone()}</dd></div>
+                    <div><dt class="text-slate-500">"Account name"</dt><dd class="break-all font-mono">{request.account_name.clone()}</dd></div>
                     <div><dt class="text-slate-500">"Owner team"</dt><dd>{request.owner_team.clone()}</dd></div>
-                    <div class="sm:col-span-2"><dt class="text-slate-500">"Memberships"</dt><dd class="font-mono text-xs">{request.memberships.join(", ")}</dd></div>
+                    <div class="sm:col-span-2"><dt class="text-slate-500">"Memberships"</dt><dd class="break-all font-mono text-xs">{request.memberships.join(", ")}</dd></div>
                 </dl>
                 <p class="mt-3 text-sm">
                     <a class="text-sky-700 underline" href=request.guideline_url.clone() rel="noopener" target="_blank">"How to request a service account"</a>
@@ -687,7 +692,7 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <aside class="h-fit rounded-xl bg-white p-6 shadow-sm">
+        <aside class="h-fit min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6">
             <h2 class="text-sm font-semibold text-slate-900">"Your answers"</h2>
             <p class="mt-1 text-xs text-slate-500">"Change one and the recommendation follows."</p>
             <Form method="GET" action="/wizard" attr:class="mt-4 flex flex-col gap-3" attr:data-testid="wizard-answers">
