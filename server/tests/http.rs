@@ -2,7 +2,7 @@
 //! through gitlab-sim.
 
 use app::{
-    domain::{ContainerKind, TokenKind, TokenRecord},
+    domain::{TokenKind, TokenRecord},
     server::inventory::ListTokens,
 };
 use leptos::server_fn::ServerFn;
@@ -15,21 +15,7 @@ use common::TestApp;
 fn token(kind: TokenKind, id: i64, name: &str) -> TokenRecord {
     TokenRecord {
         kind,
-        gitlab_id: id,
-        name: name.to_owned(),
-        description: None,
-        container_kind: ContainerKind::Project,
-        container_gitlab_id: Some(1),
-        container_path: "acme/app".to_owned(),
-        account_gitlab_id: None,
-        account_username: None,
-        scopes: vec!["read_api".to_owned()],
-        access_level: None,
-        created_at: None,
-        expires_on: None,
-        last_used_at: None,
-        revoked: false,
-        active: true,
+        ..common::project_token(id, name, "acme/app")
     }
 }
 
