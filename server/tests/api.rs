@@ -3,29 +3,17 @@
 
 mod common;
 
-use app::domain::{ContainerKind, TokenKind, TokenRecord};
+use app::domain::{TokenKind, TokenRecord};
 use common::{TestApp, header};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 fn token(id: i64, name: &str, path: &str) -> TokenRecord {
     TokenRecord {
-        kind: TokenKind::ProjectAccess,
-        gitlab_id: id,
-        name: name.to_owned(),
-        description: None,
-        container_kind: ContainerKind::Project,
         container_gitlab_id: Some(id),
-        container_path: path.to_owned(),
-        account_gitlab_id: None,
         account_username: Some(format!("project_{id}_bot_x")),
         scopes: vec!["api".to_owned()],
-        access_level: None,
-        created_at: None,
-        expires_on: None,
-        last_used_at: None,
-        revoked: false,
-        active: true,
+        ..common::project_token(id, name, path)
     }
 }
 
