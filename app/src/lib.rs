@@ -11,12 +11,18 @@ compile_error!(
      (`cargo test`/`cargo clippy` without `--workspace`; `cargo xtask build`)"
 );
 
-pub mod components;
 pub mod domain;
 pub mod error;
-pub mod pages;
-pub mod routes;
+pub mod islands;
 pub mod server;
+
+// The pages are rendered on the server only: the browser gets their HTML and runs the islands.
+#[cfg(feature = "ssr")]
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod routes;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -25,16 +31,18 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod state;
 
+#[cfg(feature = "ssr")]
 pub use routes::{App, shell};
 
 /// The name of the wasm bundle and stylesheet under `/pkg/`.
 pub const BUNDLE_NAME: &str = "token-inventory";
 
-/// Called by the `frontend` crate once the wasm module is loaded.
+/// Called by the `frontend` crate once the wasm module is loaded; the islands on the page then
+/// hydrate themselves.
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
 }
 
 /// `name=value&…` for a URL's query, encoded as a browser encodes a GET form.

@@ -11,6 +11,7 @@ use crate::{
     BUNDLE_NAME,
     components::TitleSuffix,
     domain::Role,
+    islands::Enhancements,
     pages::{
         NotBuiltYet, NotFound,
         account::ApiKeysPage,
@@ -34,10 +35,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="bg-slate-50 text-slate-900 antialiased">
+                <Enhancements />
                 <App />
             </body>
         </html>
@@ -75,12 +77,6 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets browser tests (and people) tell a hydrated page from a server-rendered one.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="app-css" href=format!("/pkg/{BUNDLE_NAME}.css") />
@@ -125,33 +121,11 @@ pub const NAV_LINKS: [(&str, &str); 8] = [
     ("/sync", "Sync"),
 ];
 
-/// Closes a `<details>` menu (hydrated only: without JavaScript every link loads a new page, whose
-/// menus start closed) and, when asked, gives the focus back to its button.
-fn close_menu(menu: NodeRef<leptos::html::Details>, refocus: bool) {
-    if let Some(details) = menu.get_untracked() {
-        details.set_open(false);
-        if refocus && let Some(summary) = details.first_element_child() {
-            use leptos::wasm_bindgen::JsCast;
-            if let Ok(summary) = summary.dyn_into::<leptos::web_sys::HtmlElement>() {
-                let _ = summary.focus();
-            }
-        }
-    }
-}
-
-/// Escape closes an open menu and puts the focus back on its button.
-fn close_on_escape(menu: NodeRef<leptos::html::Details>) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
-    move |ev| {
-        if ev.key() == "Escape" && menu.get_untracked().is_some_and(|details| details.open()) {
-            close_menu(menu, true);
-        }
-    }
-}
-
 /// The header: the product's name, its areas and who is signed in. From `xl` (1280 px) the areas
 /// are links in the bar; below, they are in a menu behind a button (a `<details>`: it opens and
-/// closes without JavaScript). The person's name opens their own menu (roles, API keys, sign-out)
-/// at every width, so the bar never wraps, whatever their roles.
+/// closes without JavaScript; with it, Escape closes it too: `islands::Enhancements`). The
+/// person's name opens their own menu (roles, API keys, sign-out) at every width, so the bar
+/// never wraps, whatever their roles.
 #[component]
 fn Header() -> impl IntoView {
     let link = "rounded-md px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
@@ -163,7 +137,6 @@ fn Header() -> impl IntoView {
             .map(|(href, label)| view! { <A href=href exact=href == "/" attr:class=class>{label}</A> })
             .collect_view()
     };
-    let menu = NodeRef::<leptos::html::Details>::new();
     view! {
         // `rel="external"`: the browser, not the router, follows it, so the focus moves to `main`.
         <a href="#main" rel="external" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50">
@@ -178,7 +151,7 @@ fn Header() -> impl IntoView {
                 <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(link)}</nav>
                 <div class="ml-auto flex items-center gap-2">
                     <UserMenu />
-                    <details node_ref=menu class="group xl:hidden" data-menu="main" on:keydown=close_on_escape(menu)>
+                    <details class="group xl:hidden" data-menu="main">
                         <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md border border-slate-600 px-3 py-2 text-sm font-medium text-slate-100 hover:bg-slate-700 hover:text-white">
                             <svg class="h-5 w-5" viewBox="0 0 20 20" aria-hidden="true">
                                 <path class="group-open:hidden" d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
@@ -186,7 +159,7 @@ fn Header() -> impl IntoView {
                             </svg>
                             <span class="sr-only sm:not-sr-only">"Menu"</span>
                         </summary>
-                        <nav class="absolute inset-x-0 top-full z-30 border-t border-slate-700 bg-slate-800 px-4 pb-4 pt-2 shadow-lg sm:px-6" aria-label="Main" on:click=move |_| close_menu(menu, false)>
+                        <nav class="absolute inset-x-0 top-full z-30 border-t border-slate-700 bg-slate-800 px-4 pb-4 pt-2 shadow-lg sm:px-6" aria-label="Main">
                             <div class="mx-auto grid max-w-screen-2xl gap-1 sm:grid-cols-2 md:grid-cols-4">{links(menu_link)}</div>
                         </nav>
                     </details>
@@ -202,7 +175,6 @@ fn Header() -> impl IntoView {
 #[component]
 fn UserMenu() -> impl IntoView {
     let viewer = OnceResource::new(current_user());
-    let menu = NodeRef::<leptos::html::Details>::new();
     view! {
         <Suspense>
             {move || Suspend::new(async move {
@@ -223,7 +195,7 @@ fn UserMenu() -> impl IntoView {
                             .collect::<String>()
                             .to_uppercase();
                         view! {
-                            <details node_ref=menu class="relative" data-menu="user" on:keydown=close_on_escape(menu)>
+                            <details class="relative" data-menu="user">
                                 <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1.5 text-sm text-slate-100 hover:bg-slate-700 hover:text-white">
                                     <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-slate-600 text-xs font-semibold text-white" aria-hidden="true">{initials}</span>
                                     <span id="signed-in-as" class="sr-only max-w-48 truncate sm:not-sr-only" data-username=viewer.username.clone()>{viewer.name.clone()}</span>
@@ -231,7 +203,7 @@ fn UserMenu() -> impl IntoView {
                                         <path d="M5 8l5 5 5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
                                     </svg>
                                 </summary>
-                                <div class="absolute right-0 z-40 mt-2 w-64 rounded-xl bg-white p-4 text-sm text-slate-800 shadow-lg ring-1 ring-slate-200" on:click=move |_| close_menu(menu, false)>
+                                <div class="absolute right-0 z-40 mt-2 w-64 rounded-xl bg-white p-4 text-sm text-slate-800 shadow-lg ring-1 ring-slate-200">
                                     <p class="font-medium">{viewer.name.clone()}</p>
                                     <p class="font-mono text-xs text-slate-600">{viewer.username.clone()}</p>
                                     {(!roles.is_empty()).then(|| view! {

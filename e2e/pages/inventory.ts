@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { live } from './project';
 
 /** The inventory page, as a person uses it. */
 export class InventoryPage {
@@ -36,6 +37,7 @@ export class InventoryPage {
 
   /** Chooses a kind: applied at once when hydrated, with the Apply button otherwise. */
   async filterByKind(kind: string) {
+    await live(this.page);
     await this.kind.selectOption(kind);
     if (!this.hydrated) {
       await this.apply.click();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { hydrated, project } from '../pages/project';
+import { hydrated, live, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 type Walk = {
@@ -146,19 +146,14 @@ test('changing an answer on the summary changes the recommendation', async ({ pa
   await walk(page, journeys[0].answers);
   await expect(page.getByTestId('recommended-scopes')).toHaveText('read_repository');
   const answers = page.getByTestId('wizard-answers');
-  if (hydrated()) {
-    // Live: no page load, the decision runs in the browser.
-    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
-    await answers.getByLabel('The Git repository').selectOption('writes');
-    await expect(page.getByTestId('recommended-scopes')).toHaveText('write_repository');
-    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
-    await expect(page).toHaveURL(/repository=writes/);
-  } else {
-    await answers.getByLabel('The Git repository').selectOption('writes');
-    await answers.getByRole('button', { name: 'Update' }).click();
-    await expect(page.getByTestId('recommended-scopes')).toHaveText('write_repository');
-  }
+  // With JavaScript a change applies at once (the form submits itself); without, Update does.
+  await live(page);
+  await answers.getByLabel('The Git repository').selectOption('writes');
+  if (!hydrated()) await answers.getByRole('button', { name: 'Update' }).click();
+  await expect(page.getByTestId('recommended-scopes')).toHaveText('write_repository');
+  await expect(page).toHaveURL(/repository=writes/);
   // Reaching across groups needs a service account (owned by Eli's team, suggested at the last step).
+  await live(page);
   await answers.getByLabel('Where').selectOption('several_groups');
   if (!hydrated()) await answers.getByRole('button', { name: 'Update' }).click();
   await expect(page.getByTestId('recommendation')).toHaveAttribute('data-kind', 'service_account');

@@ -100,38 +100,50 @@ pub fn release_bundle() -> anyhow::Result<()> {
     check_budget(&sizes, &budget)
 }
 
-/// The demo's build, from cold as fast as two cores allow: the server with gitlab-sim, and the
-/// wasm bundle in a target folder of its own (`target/demo-wasm`, so neither cargo waits for the
-/// other's lock), side by side, then the stylesheet; each step says when it starts and how long it
-/// took. Returns the server binary's path.
-pub fn demo() -> anyhow::Result<PathBuf> {
-    let started = Instant::now();
-    println!(
-        "demo: building the server and gitlab-sim (profile `demo`) and the wasm bundle (`wasm-demo`) side by side"
-    );
-    let wasm = std::thread::spawn(|| {
+/// The demo's wasm bundle, built in the background at the lowest CPU priority (`nice -n 19`,
+/// where there is a `nice`) in a target folder of its own (`target/demo-wasm`, so neither cargo
+/// waits for the other's lock): it takes the cores only when the server's build leaves one idle,
+/// and the demo's pages answer before it is done (they work without JavaScript; once the bundle
+/// is there, each page load hydrates).
+pub struct BackgroundBundle {
+    started: Instant,
+    build: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl BackgroundBundle {
+    pub fn start() -> Self {
         let started = Instant::now();
-        let built = wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), true);
-        (built, started.elapsed())
-    });
-    let server_started = Instant::now();
-    let server = server(Profile::Demo);
-    println!(
-        "demo: server and gitlab-sim built in {:.0} s{}",
-        server_started.elapsed().as_secs_f64(),
-        if wasm.is_finished() {
-            ""
-        } else {
-            "; the wasm bundle is still building"
-        }
-    );
-    let (bundle, took) = wasm.join().map_err(|_| anyhow::anyhow!("the wasm build panicked"))?;
-    bundle?;
-    println!("demo: wasm bundle built in {:.0} s", took.as_secs_f64());
-    let server = server?;
+        let build =
+            std::thread::spawn(|| wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), Build::Background));
+        println!("demo: building the wasm bundle in the background (profile `wasm-demo`, lowest priority)");
+        BackgroundBundle { started, build }
+    }
+
+    /// Waits for the bundle; says how long it took.
+    pub fn wait(self) -> anyhow::Result<()> {
+        self.build
+            .join()
+            .map_err(|_| anyhow::anyhow!("the wasm build panicked"))??;
+        println!(
+            "demo: the wasm bundle is ready after {:.0} s: pages hydrate from their next load",
+            self.started.elapsed().as_secs_f64()
+        );
+        print!("{}", size_table(&bundle_sizes()?, None));
+        Ok(())
+    }
+}
+
+/// The demo's server and gitlab-sim (`[profile.demo]`, one cargo run) and the stylesheet, in the
+/// foreground with cargo's progress; says how long they took. Returns the server binary's path.
+pub fn demo_server() -> anyhow::Result<PathBuf> {
+    let started = Instant::now();
+    println!("demo: building the server and gitlab-sim (profile `demo`)");
+    let server = server(Profile::Demo)?;
     stylesheet()?;
-    print!("{}", size_table(&bundle_sizes()?, None));
-    println!("demo: everything built in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "demo: the server and gitlab-sim built in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(server)
 }
 
@@ -158,12 +170,20 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
-    wasm_bundle_in(profile, Path::new("target"), false)
+    wasm_bundle_in(profile, Path::new("target"), Build::Foreground)
 }
 
-/// Builds the wasm bundle with `target_dir` as cargo's target folder (`quiet`: without cargo's
-/// progress, for a build that runs beside another).
-fn wasm_bundle_in(profile: Profile, target_dir: &Path, quiet: bool) -> anyhow::Result<()> {
+/// How a cargo build runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// With cargo's progress, at normal priority.
+    Foreground,
+    /// Quiet, at the lowest priority, beside a foreground build.
+    Background,
+}
+
+/// Builds the wasm bundle with `target_dir` as cargo's target folder.
+fn wasm_bundle_in(profile: Profile, target_dir: &Path, how: Build) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     let (name, dir) = profile.wasm_profile();
     let started = Instant::now();
@@ -180,10 +200,12 @@ fn wasm_bundle_in(profile: Profile, target_dir: &Path, quiet: bool) -> anyhow::R
         "--target-dir",
         &target_arg,
     ];
-    if quiet {
+    if how == Build::Background {
         args.push("--quiet");
+        process::run(&mut process::lowest_priority(process::cargo_command(&args)))?;
+    } else {
+        process::cargo(&args)?;
     }
-    process::cargo(&args)?;
     let input = target_dir.join(WASM_TARGET).join(dir).join("frontend.wasm");
     let out = Path::new(SITE_PKG);
     fs::create_dir_all(out)?;

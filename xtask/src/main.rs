@@ -91,11 +91,15 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// The demo, built with the quick `demo` profiles: gitlab-sim's `demo` world on port 3100 (GitLab and its sign-in), and the app on port
-/// 3000 signing people in through it and syncing it at start (then every 10 minutes) into
-/// `data/demo.db`.
+/// The demo, built with the quick `demo` profiles: gitlab-sim's `demo` world on port 3100 (GitLab
+/// and its sign-in), and the app on port 3000 signing people in through it and syncing it at
+/// start (then every 10 minutes) into `data/demo.db`. The server starts as soon as it is built;
+/// the wasm bundle goes on building behind it (the pages work without it, and hydrate once it is
+/// there).
 fn demo() -> anyhow::Result<()> {
-    let server = build::demo()?;
+    let started = std::time::Instant::now();
+    let bundle = build::BackgroundBundle::start();
+    let server = build::demo_server()?;
     let public_url = "http://127.0.0.1:3000";
     let (sim, credentials) = sim::start(
         &build::gitlab_sim_binary(build::Profile::Demo),
@@ -104,16 +108,40 @@ fn demo() -> anyhow::Result<()> {
         &PathBuf::from("target/demo/gitlab-sim.json"),
     )?;
     println!("gitlab-sim (the demo's GitLab) is running at {}", credentials.url);
-    println!("open {public_url}/ and sign in as anyone of the demo organisation");
-    let served = process::run(
+    let mut served = process::KillOnDrop(
         std::process::Command::new(&server)
             .arg("serve")
             .envs(sim::sign_in_env(&credentials, public_url))
             .envs(sim::sync_env(&credentials, "10m"))
-            .env("DATABASE_URL", "sqlite://data/demo.db"),
+            .env("DATABASE_URL", "sqlite://data/demo.db")
+            .spawn()
+            .with_context(|| format!("cannot start {}", server.display()))?,
     );
+    wait_until_listening("127.0.0.1:3000", &mut served.0)?;
+    println!(
+        "demo: Token Inventory answers at {public_url}/ {:.0} s after this command started: open it and sign in as anyone of the demo organisation",
+        started.elapsed().as_secs_f64()
+    );
+    bundle.wait()?;
+    let status = served.0.wait()?;
     drop(sim);
-    served
+    if !status.success() {
+        bail!("the server stopped ({status})");
+    }
+    Ok(())
+}
+
+/// Waits until something listens at `address`, failing when `child` exits first.
+fn wait_until_listening(address: &str, child: &mut std::process::Child) -> anyhow::Result<()> {
+    loop {
+        if std::net::TcpStream::connect(address).is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the server stopped before it listened at {address} ({status})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// A Python with python-gitlab for gitlab-sim's independent-client test: a virtual environment

@@ -19,6 +19,32 @@ pub fn cargo_command(args: &[&str]) -> Command {
     command
 }
 
+/// The same command at the lowest CPU priority (`nice -n 19`) where `nice` exists, as it is.
+pub fn lowest_priority(command: Command) -> Command {
+    let has_nice = Command::new("nice")
+        .arg("true")
+        .status()
+        .is_ok_and(|status| status.success());
+    if !has_nice {
+        return command;
+    }
+    let mut niced = Command::new("nice");
+    niced
+        .args(["-n", "19"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => niced.env(name, value),
+            None => niced.env_remove(name),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        niced.current_dir(dir);
+    }
+    niced
+}
+
 pub fn run(command: &mut Command) -> anyhow::Result<()> {
     let shown = shown(command);
     let status = command.status().with_context(|| format!("cannot start {shown}"))?;

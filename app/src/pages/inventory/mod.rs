@@ -3,7 +3,7 @@
 pub mod token;
 
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, components::Form, hooks::use_navigate, hooks::use_query_map};
+use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, ScrollBox, StatusBadge},
@@ -54,31 +54,10 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so it works without JavaScript; hydrated, choosing a kind or an
-/// expiry window applies it at once, without a full page load.
+/// The filter form: a GET form, so it works without JavaScript; with it, choosing a kind or an
+/// expiry window applies it at once (`data-submit-on-change`, see `islands::Enhancements`).
 #[component]
 fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
-    let navigate = use_navigate();
-    let apply = {
-        let query = query.clone();
-        move |change: &dyn Fn(&mut TokenQuery)| {
-            let mut next = query.clone();
-            change(&mut next);
-            next.page = 1;
-            navigate(&format!("/?{}", next.to_query_string()), NavigateOptions::default());
-        }
-    };
-    let apply_kind = {
-        let apply = apply.clone();
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            apply(&|q: &mut TokenQuery| q.kind = value.parse().ok());
-        }
-    };
-    let apply_expiry = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        apply(&|q: &mut TokenQuery| q.expiry = value.parse().ok());
-    };
     let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
 
     view! {
@@ -89,7 +68,7 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
             </label>
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
                 "Kind"
-                <select name="kind" class=field on:change=apply_kind>
+                <select name="kind" class=field data-submit-on-change="">
                     <option value="" selected=query.kind.is_none()>"Any kind"</option>
                     {TokenKind::ALL
                         .into_iter()
@@ -99,7 +78,7 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
             </label>
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
                 "Expires"
-                <select name="expiry" class=field on:change=apply_expiry>
+                <select name="expiry" class=field data-submit-on-change="">
                     <option value="" selected=query.expiry.is_none()>"Any time"</option>
                     {ExpiryWindow::ALL
                         .into_iter()

@@ -1,31 +1,20 @@
 //! The Sync page: the recent runs with their figures and errors, the run under way with its
-//! progress by phase, and "Sync now" for security. Hydrated, it refreshes every two seconds while
-//! a run is under way; without JavaScript, reloading shows the latest figures.
+//! progress by phase, and "Sync now" for security (an island). With JavaScript the page loads
+//! itself again every two seconds while a run is under way; without, reloading shows the latest
+//! figures.
 
 use leptos::prelude::*;
 
 use crate::{
     components::{ErrorPanel, NoValue, PageTitle, ScrollBox},
     domain::{SyncProgress, SyncRun, SyncStatus},
-    server::sync::{StartSync, SyncOverview, list_sync_runs},
+    islands::SyncNow,
+    server::sync::{SyncOverview, list_sync_runs},
 };
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
-    let start = ServerAction::<StartSync>::new();
-    let refresh = RwSignal::new(0u32);
-    let overview = Resource::new(move || (refresh.get(), start.version().get()), |_| list_sync_runs());
-    // While a run is under way, look again every two seconds (hydrated only).
-    Effect::new(move |_| {
-        let running = overview
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|o| o.live.is_some() || o.runs.first().is_some_and(|r| r.status == SyncStatus::Running));
-        if running || start.pending().get() {
-            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(2));
-        }
-    });
-
+    let overview = OnceResource::new(list_sync_runs());
     view! {
         <PageTitle text="Sync" />
         <div class="flex flex-wrap items-end justify-between gap-4">
@@ -37,7 +26,7 @@ pub fn SyncPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview start /> }.into_any(),
+                    Ok(overview) => view! { <Overview overview /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -46,31 +35,23 @@ pub fn SyncPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(overview: SyncOverview, start: ServerAction<StartSync>) -> impl IntoView {
+fn Overview(overview: SyncOverview) -> impl IntoView {
     let SyncOverview {
         runs,
         live,
         configured,
         can_start,
     } = overview;
-    let failed = move || {
-        start.value().get().and_then(Result::err).map(|error| {
-            view! { <p class="text-sm text-red-700" role="alert">{error.to_string()}</p> }
-        })
-    };
+    // While a run is under way the page looks again every two seconds (with JavaScript).
+    let running = live.is_some() || runs.first().is_some_and(|run| run.status == SyncStatus::Running);
     view! {
-        <div class="mt-6 flex flex-wrap items-center gap-4 rounded-xl bg-white p-4 shadow-sm">
+        <div class="mt-6 flex flex-wrap items-center gap-4 rounded-xl bg-white p-4 shadow-sm" data-refresh-seconds=running.then_some("2")>
             {if !can_start {
                 view! { <p id="sync-for-security" class="text-sm text-slate-600">"The server syncs on its schedule; security and admins can also start a run."</p> }.into_any()
             } else if !configured {
                 view! { <p id="sync-not-configured" class="text-sm text-slate-600">"This server is not set up to sync: set SYNC_GITLAB_URL and a read_api token (see the README)."</p> }.into_any()
             } else {
-                view! {
-                    <ActionForm action=start>
-                        <button id="sync-now" type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Sync now"</button>
-                    </ActionForm>
-                    {failed}
-                }.into_any()
+                view! { <SyncNow /> }.into_any()
             }}
             {live.map(|progress| view! { <LiveProgress progress /> })}
         </div>

@@ -1,14 +1,11 @@
 //! The token wizard: short steps, the answers in the URL (each step is a GET form carrying the
 //! earlier answers, so it works without JavaScript and a link resumes it), a progress list, a
-//! back link, and a summary card with the recommendation. Hydrated, the summary's answers can be
-//! changed in place and the recommendation follows at once: the decision runs in the browser.
+//! back link, and a summary card with the recommendation. With JavaScript, a change to the
+//! summary's answers applies at once (`islands::Enhancements` submits the form); the decision
+//! runs on the server, so the guidelines' texts never reach the browser.
 
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    components::Form,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     components::{ErrorPanel, PageTitle, RelativeDate},
@@ -617,46 +614,18 @@ fn NextStepView(step: NextStep) -> impl IntoView {
     }
 }
 
-/// The answers, each changeable. A GET form with an Update button; hydrated, a change applies
-/// at once (the address is replaced, the recommendation recomputed in the browser).
+/// The answers, each changeable. A GET form with an Update button; with JavaScript, a change
+/// submits it at once.
 #[component]
 fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
-    let navigate = use_navigate();
-    let change = {
-        let answers = answers.clone();
-        move |name: &'static str| {
-            let answers = answers.clone();
-            let navigate = navigate.clone();
-            move |ev: leptos::ev::Event| {
-                let value = event_target_value(&ev);
-                let pairs = answers.to_query_pairs();
-                let (next, _) = WizardAnswers::from_query(|key| {
-                    if key == name {
-                        Some(value.as_str())
-                    } else {
-                        pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
-                    }
-                });
-                navigate(
-                    &wizard_href(&next, None),
-                    NavigateOptions {
-                        replace: true,
-                        scroll: false,
-                        ..NavigateOptions::default()
-                    },
-                );
-            }
-        }
-    };
     let choice = |name: &'static str,
                   label: &'static str,
                   chosen: Option<&'static str>,
-                  options: Vec<(&'static str, &'static str)>,
-                  on_change: Box<dyn Fn(leptos::ev::Event) + Send + Sync>| {
+                  options: Vec<(&'static str, &'static str)>| {
         view! {
             <label class="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 text-sm text-slate-700">
                 {label}
-                <select name=name class=format!("{SMALL} max-w-full") on:change=on_change>
+                <select name=name class=format!("{SMALL} max-w-full")>
                     {options
                         .into_iter()
                         .map(|(value, text)| view! { <option value=value selected=chosen == Some(value)>{text}</option> })
@@ -667,14 +636,11 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
     };
     let usage_options: Vec<(&'static str, &'static str)> = Usage::ALL.map(|u| (u.as_str(), u.label())).to_vec();
     let yes_no: Vec<(&'static str, &'static str)> = YesNo::ALL.map(|a| (a.as_str(), a.label())).to_vec();
-    let text = |name: &'static str,
-                label: &'static str,
-                value: String,
-                on_change: Box<dyn Fn(leptos::ev::Event) + Send + Sync>| {
+    let text = |name: &'static str, label: &'static str, value: String| {
         view! {
             <label class="flex flex-col gap-1 text-sm text-slate-700">
                 {label}
-                <input name=name value=value class=SMALL on:change=on_change />
+                <input name=name value=value class=SMALL />
             </label>
         }
     };
@@ -687,7 +653,6 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
                 resource.label(),
                 Some(answers.usage(resource).as_str()),
                 usage_options.clone(),
-                Box::new(change(resource.as_str())),
             )
         })
         .collect_view();
@@ -695,15 +660,15 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
         <aside class="h-fit min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6">
             <h2 class="text-sm font-semibold text-slate-900">"Your answers"</h2>
             <p class="mt-1 text-xs text-slate-500">"Change one and the recommendation follows."</p>
-            <Form method="GET" action="/wizard" attr:class="mt-4 flex flex-col gap-3" attr:data-testid="wizard-answers">
+            <Form method="GET" action="/wizard" attr:class="mt-4 flex flex-col gap-3" attr:data-testid="wizard-answers" attr:data-submit-on-change="">
                 {usages}
-                {choice("reach", "Where", answers.reach.map(Reach::as_str), Reach::ALL.map(|r| (r.as_str(), r.label())).to_vec(), Box::new(change("reach")))}
-                {choice("maintainer_actions", "Maintainer actions", answers.maintainer_actions.map(YesNo::as_str), yes_no.clone(), Box::new(change("maintainer_actions")))}
-                {answers.api.is_used().then(|| choice("confidential_issues", "Confidential issues", answers.confidential_issues.map(YesNo::as_str), yes_no.clone(), Box::new(change("confidential_issues"))))}
-                {choice("temporary", "Temporary", answers.temporary.map(YesNo::as_str), yes_no.clone(), Box::new(change("temporary")))}
-                {text("purpose", "Purpose", shown(&answers.purpose), Box::new(change("purpose")))}
-                {text("owner_team", "Owner team", shown(&answers.owner_team), Box::new(change("owner_team")))}
-                {text("path", "Path", shown(&answers.path), Box::new(change("path")))}
+                {choice("reach", "Where", answers.reach.map(Reach::as_str), Reach::ALL.map(|r| (r.as_str(), r.label())).to_vec())}
+                {choice("maintainer_actions", "Maintainer actions", answers.maintainer_actions.map(YesNo::as_str), yes_no.clone())}
+                {answers.api.is_used().then(|| choice("confidential_issues", "Confidential issues", answers.confidential_issues.map(YesNo::as_str), yes_no.clone()))}
+                {choice("temporary", "Temporary", answers.temporary.map(YesNo::as_str), yes_no.clone())}
+                {text("purpose", "Purpose", shown(&answers.purpose))}
+                {text("owner_team", "Owner team", shown(&answers.owner_team))}
+                {text("path", "Path", shown(&answers.path))}
                 <button type="submit" class="mt-2 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Update"</button>
             </Form>
             <p class="mt-4 text-xs text-slate-500">
