@@ -100,11 +100,10 @@ pub fn release_bundle() -> anyhow::Result<()> {
     check_budget(&sizes, &budget)
 }
 
-/// The demo's wasm bundle, built in the background at the lowest CPU priority (`nice -n 19`,
-/// where there is a `nice`) in a target folder of its own (`target/demo-wasm`, so neither cargo
-/// waits for the other's lock): it takes the cores only when the server's build leaves one idle,
-/// and the demo's pages answer before it is done (they work without JavaScript; once the bundle
-/// is there, each page load hydrates).
+/// The demo's wasm bundle, built in the background once the server answers, at the lowest CPU
+/// priority (`nice -n 19`, where there is a `nice`) so the pages stay quick, in a target folder of
+/// its own (`target/demo-wasm`). The pages work without it; once it is there, each page load
+/// hydrates.
 pub struct BackgroundBundle {
     started: Instant,
     build: std::thread::JoinHandle<anyhow::Result<()>>,

@@ -94,11 +94,10 @@ fn run() -> anyhow::Result<()> {
 /// The demo, built with the quick `demo` profiles: gitlab-sim's `demo` world on port 3100 (GitLab
 /// and its sign-in), and the app on port 3000 signing people in through it and syncing it at
 /// start (then every 10 minutes) into `data/demo.db`. The server starts as soon as it is built;
-/// the wasm bundle goes on building behind it (the pages work without it, and hydrate once it is
-/// there).
+/// the wasm bundle builds after, at the lowest priority (the pages work without it, and hydrate
+/// once it is there).
 fn demo() -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let bundle = build::BackgroundBundle::start();
     let server = build::demo_server()?;
     let public_url = "http://127.0.0.1:3000";
     let (sim, credentials) = sim::start(
@@ -119,10 +118,12 @@ fn demo() -> anyhow::Result<()> {
     );
     wait_until_listening("127.0.0.1:3000", &mut served.0)?;
     println!(
-        "demo: Token Inventory answers at {public_url}/ {:.0} s after this command started: open it and sign in as anyone of the demo organisation",
+        "demo: Token Inventory answers at {public_url}/, {:.0} s after xtask started: open it and sign in as anyone of the demo organisation",
         started.elapsed().as_secs_f64()
     );
-    bundle.wait()?;
+    // Only now: beside the server's build it slowed it by a minute on two cores, even at the
+    // lowest priority.
+    build::BackgroundBundle::start().wait()?;
     let status = served.0.wait()?;
     drop(sim);
     if !status.success() {
