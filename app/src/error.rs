@@ -70,6 +70,15 @@ impl FromServerFnError for AppError {
     }
 }
 
+impl From<crate::domain::QueryError> for AppError {
+    fn from(error: crate::domain::QueryError) -> Self {
+        AppError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<crate::db::DbError> for AppError {
     fn from(error: crate::db::DbError) -> Self {

@@ -11,7 +11,8 @@ compile_error!(
      (`cargo test`/`cargo clippy` without `--workspace`; `cargo xtask build`)"
 );
 
-pub mod domain;
+/// The domain crate, as `app::domain` (and `crate::domain` here).
+pub use domain;
 pub mod error;
 pub mod islands;
 pub mod server;
@@ -26,8 +27,9 @@ pub mod routes;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
+/// The repository crate, as `app::db` (and `crate::db` here).
 #[cfg(feature = "ssr")]
-pub mod db;
+pub use db;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -45,9 +47,4 @@ pub fn hydrate() {
     leptos::mount::hydrate_islands();
 }
 
-/// `name=value&…` for a URL's query, encoded as a browser encodes a GET form.
-pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
+pub use domain::query_string;

@@ -255,7 +255,7 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
     repo.apply_configured_teams(
         &teams
             .iter()
-            .map(|(name, path)| app::db::ConfiguredTeam {
+            .map(|(name, path)| db::ConfiguredTeam {
                 name: (*name).to_owned(),
                 group_paths: vec![(*path).to_owned()],
                 leads: vec![],
@@ -269,7 +269,7 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
     let outcome = server::sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None).await?;
     let sync = started.elapsed();
     anyhow::ensure!(
-        outcome.status == app::domain::SyncStatus::Succeeded,
+        outcome.status == domain::SyncStatus::Succeeded,
         "sync {:?}",
         outcome.errors
     );

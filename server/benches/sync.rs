@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::domain::SyncTrigger;
+use domain::SyncTrigger;
 use gitlab_sim::{
     Scenario, SimConfig,
     faults::Faults,

@@ -87,6 +87,7 @@ fn parse_query(raw: Option<&str>) -> Result<TokenQuery, AppError> {
         .into_owned()
         .collect();
     TokenQuery::from_params(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
+        .map_err(AppError::from)
 }
 
 fn signed_in(viewer: MaybeViewer) -> Result<Viewer, AppError> {
@@ -272,12 +273,12 @@ async fn recommend(
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     signed_in(viewer)?;
-    let answers: app::domain::WizardAnswers = serde_json::from_slice(&body)
+    let answers: domain::WizardAnswers = serde_json::from_slice(&body)
         .map_err(|error| AppError::invalid("answers", format!("not the wizard's answers as JSON: {error}")))?;
     let today = chrono::Utc::now().date_naive();
-    match app::domain::recommend_token_kind(&answers, &app.wizard, today) {
+    match domain::recommend_token_kind(&answers, &app.wizard, today) {
         Ok(recommendation) => Ok(Json(recommendation).into_response()),
-        Err(app::domain::WizardError::Policy { message }) => {
+        Err(domain::WizardError::Policy { message }) => {
             tracing::error!(error.message = %message, "the wizard's settings are wrong");
             Err(AppError::Internal)
         }

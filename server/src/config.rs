@@ -88,7 +88,7 @@ pub struct WizardArgs {
     /// How suggested token names are built: literal text and `{team}`, `{purpose}` (required),
     /// `{path}` (the project's or group's last path segment).
     #[arg(long = "token-naming", env = "TOKEN_NAMING", default_value = "{team}-{purpose}")]
-    pub naming: app::domain::NamingConvention,
+    pub naming: domain::NamingConvention,
     /// The longest lifetime the wizard recommends, in days (GitLab allows up to 400).
     #[arg(
         long = "token-max-lifetime-days",
@@ -110,9 +110,9 @@ pub struct WizardArgs {
 
 impl WizardArgs {
     /// The wizard's policy, checked: a bad setting stops the server before it listens.
-    pub fn policy(&self, gitlab_url: Option<&str>) -> anyhow::Result<app::domain::WizardPolicy> {
-        let defaults = app::domain::WizardPolicy::default();
-        let policy = app::domain::WizardPolicy {
+    pub fn policy(&self, gitlab_url: Option<&str>) -> anyhow::Result<domain::WizardPolicy> {
+        let defaults = domain::WizardPolicy::default();
+        let policy = domain::WizardPolicy {
             max_lifetime_days: self.max_lifetime_days,
             default_lifetime_days: self.lifetime_days,
             temporary_lifetime_days: self.temporary_lifetime_days,
@@ -128,7 +128,7 @@ impl WizardArgs {
 
 impl Default for WizardArgs {
     fn default() -> Self {
-        let policy = app::domain::WizardPolicy::default();
+        let policy = domain::WizardPolicy::default();
         WizardArgs {
             naming: policy.naming,
             max_lifetime_days: policy.max_lifetime_days,

@@ -137,7 +137,7 @@ async fn save_ownership(
                 ("notes", &edit.notes),
             ] {
                 // A pasted secret is not sent back into a URL (nor kept in the browser's history).
-                if !app::domain::ownership::looks_like_a_secret(value) {
+                if !domain::ownership::looks_like_a_secret(value) {
                     query.append_pair(field, value);
                 }
             }

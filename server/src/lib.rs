@@ -30,9 +30,7 @@ use crate::{
 
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(database_url: &str) -> anyhow::Result<Repo> {
-    let repo = app::db::connect(database_url)
-        .await
-        .context("cannot open the database")?;
+    let repo = db::connect(database_url).await.context("cannot open the database")?;
     repo.migrate().await.context("cannot migrate the database")?;
     tracing::info!(db.backend = ?repo.backend(), "database ready");
     Ok(repo)

@@ -3,8 +3,8 @@
 
 mod common;
 
-use app::domain::{TokenKind, TokenRecord};
 use common::{TestApp, header};
+use domain::{TokenKind, TokenRecord};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -205,11 +205,11 @@ async fn the_openapi_document_describes_every_route_and_filter() {
     let query = app::server::inventory::TokenQuery {
         search: Some("x".into()),
         kind: Some(TokenKind::Deploy),
-        expiry: Some(app::domain::ExpiryWindow::Days7),
+        expiry: Some(domain::ExpiryWindow::Days7),
         team: Some(1),
         scope: Some("api".into()),
-        role: Some(app::domain::AccessLevel::Developer),
-        status: Some(app::domain::TokenStatus::Active),
+        role: Some(domain::AccessLevel::Developer),
+        status: Some(domain::TokenStatus::Active),
         no_owner: true,
         no_purpose: true,
         sort: app::server::inventory::TokenSort::Owner,

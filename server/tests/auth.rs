@@ -722,7 +722,7 @@ async fn sync_now(app: &TestApp, token: &str, strategy: server::sync::StrategyCh
     server::sync::run(
         app.repo.clone(),
         &sync_settings(app, token, strategy),
-        app::domain::SyncTrigger::CommandLine,
+        domain::SyncTrigger::CommandLine,
         None,
     )
     .await
@@ -748,7 +748,7 @@ async fn in_gitlab(app: &TestApp, mutations: Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_stops_working_once_sync_finds_its_owner_blocked_or_gone_in_gitlab() {
-    use app::domain::SyncStatus;
+    use domain::SyncStatus;
     use server::sync::StrategyChoice;
     let app = TestApp::spawn().await;
     let mut keys = std::collections::BTreeMap::new();

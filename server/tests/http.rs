@@ -155,7 +155,7 @@ async fn the_list_tokens_server_function_answers_json() {
 }
 
 /// Waits until `count` sync runs have finished.
-async fn finished_runs(app: &TestApp, count: usize) -> Vec<app::domain::SyncRun> {
+async fn finished_runs(app: &TestApp, count: usize) -> Vec<domain::SyncRun> {
     for _ in 0..200 {
         let runs = app.repo.list_sync_runs(10).await.expect("runs");
         if runs.iter().filter(|r| r.finished_at.is_some()).count() >= count {
@@ -182,13 +182,8 @@ async fn serve_syncs_at_start_and_when_security_asks() {
     })
     .await;
     let runs = finished_runs(&app, 1).await;
-    assert_eq!(runs[0].trigger, app::domain::SyncTrigger::Startup);
-    assert_eq!(
-        runs[0].status,
-        app::domain::SyncStatus::Succeeded,
-        "{:?}",
-        runs[0].errors
-    );
+    assert_eq!(runs[0].trigger, domain::SyncTrigger::Startup);
+    assert_eq!(runs[0].status, domain::SyncStatus::Succeeded, "{:?}", runs[0].errors);
 
     let browser = app.signed_in("sam.security").await;
     let (status, page) = browser.get("/").await;
@@ -205,8 +200,8 @@ async fn serve_syncs_at_start_and_when_security_asks() {
     let response = browser.post_form(app::server::sync::StartSync::PATH, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let runs = finished_runs(&app, 2).await;
-    assert_eq!(runs[0].trigger, app::domain::SyncTrigger::Manual);
-    assert_eq!(runs[0].status, app::domain::SyncStatus::Succeeded);
+    assert_eq!(runs[0].trigger, domain::SyncTrigger::Manual);
+    assert_eq!(runs[0].status, domain::SyncStatus::Succeeded);
 
     let engineer = app.signed_in("eli.eng").await;
     let (status, page) = engineer.get("/sync").await;
@@ -237,15 +232,10 @@ async fn serve_syncs_at_start_and_when_security_asks() {
 /// Sync as `token` against the app's own simulated GitLab.
 async fn sync_with(app: &TestApp, token: &str) {
     let settings = server::sync::SyncSettings::new(app.sim.url.clone(), secrecy::SecretString::from(token.to_owned()));
-    let outcome = server::sync::run(app.repo.clone(), &settings, app::domain::SyncTrigger::CommandLine, None)
+    let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
         .await
         .expect("sync");
-    assert_eq!(
-        outcome.status,
-        app::domain::SyncStatus::Succeeded,
-        "{:?}",
-        outcome.errors
-    );
+    assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
 }
 
 /// The part of the service accounts page about the account whose username ends with `suffix`.

@@ -16,7 +16,7 @@ use server::sync::{self, StrategyChoice, SyncSettings, SyncStartError};
 
 /// One fresh database per test on SQLite, and on PostgreSQL when `TEST_POSTGRES_URL` is set:
 /// the repository tests' own helper.
-#[path = "../../app/tests/support/mod.rs"]
+#[path = "../../db/tests/support/mod.rs"]
 mod support;
 
 /// What the product and the simulator must agree on, per token.

@@ -124,7 +124,7 @@ pub enum SyncStartError {
     #[error("another sync is running")]
     AlreadyRunning,
     #[error(transparent)]
-    Database(#[from] app::db::DbError),
+    Database(#[from] db::DbError),
 }
 
 /// The figures of the run under way, shared by the collectors, the writer and whoever watches.
@@ -332,7 +332,7 @@ async fn collect_and_write(
         let batch_size = settings.batch_size.max(1);
         tokio::spawn(async move {
             let mut pending = SyncBatch::default();
-            let flush = async |pending: &mut SyncBatch| -> Result<(), app::db::DbError> {
+            let flush = async |pending: &mut SyncBatch| -> Result<(), db::DbError> {
                 if pending.is_empty() {
                     return Ok(());
                 }
@@ -429,7 +429,7 @@ async fn account_states(client: &GitLabClient, tally: &Tally, owners: Vec<(i64, 
                     None
                 }
                 Err(ClientError::Refused { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => {
-                    Some(app::db::GITLAB_STATE_GONE.to_owned())
+                    Some(db::GITLAB_STATE_GONE.to_owned())
                 }
                 Err(error) => {
                     tally.failed(format!("{username} (account state)"), &error);

@@ -21,7 +21,7 @@ pub fn InventoryPage() -> impl IntoView {
         |query| async move {
             match query {
                 Ok(query) => list_tokens(query).await,
-                Err(error) => Err(error),
+                Err(error) => Err(error.into()),
             }
         },
     );

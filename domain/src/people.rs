@@ -6,7 +6,7 @@ use std::{collections::BTreeSet, fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccessLevel, ParseError};
+use crate::{AccessLevel, ParseError};
 
 /// What a person may do. Everyone signed in is an engineer; the others add to that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -147,7 +147,7 @@ pub struct ServiceAccount {
     /// points to one team.
     pub owner: Option<AccountOwner>,
     /// Its personal access tokens still in GitLab.
-    pub tokens: Vec<super::TokenSummary>,
+    pub tokens: Vec<crate::TokenSummary>,
     /// What it can reach: its direct memberships, groups first, then by path. Empty until a sync
     /// with an administrator's credential read them.
     pub memberships: Vec<AccountMembership>,
@@ -156,7 +156,7 @@ pub struct ServiceAccount {
 /// The team owning a service account, and how that is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountOwner {
-    pub team: super::TeamRef,
+    pub team: crate::TeamRef,
     pub source: OwnerSource,
 }
 
@@ -212,7 +212,7 @@ pub fn infer_account_team<'a>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountMembership {
     /// `Group` or `Project`.
-    pub source_kind: super::ContainerKind,
+    pub source_kind: crate::ContainerKind,
     pub source_gitlab_id: i64,
     /// The group's full path or the project's path with namespace.
     pub source_path: String,
@@ -223,7 +223,7 @@ impl AccountMembership {
     /// Its page in GitLab (`gitlab_url` without a trailing slash): `/groups/<path>` for a group,
     /// `/<path>` for a project.
     pub fn web_url(&self, gitlab_url: &str) -> String {
-        let prefix = if self.source_kind == super::ContainerKind::Group {
+        let prefix = if self.source_kind == crate::ContainerKind::Group {
             "/groups"
         } else {
             ""
@@ -260,9 +260,9 @@ pub struct TeamRule {
     pub leads: Vec<String>,
 }
 
-impl From<&TeamRule> for super::TeamRef {
+impl From<&TeamRule> for crate::TeamRef {
     fn from(team: &TeamRule) -> Self {
-        super::TeamRef {
+        crate::TeamRef {
             id: team.team_id,
             name: team.name.clone(),
         }
@@ -359,11 +359,11 @@ mod tests {
         };
         let base = "https://gitlab.example.com";
         assert_eq!(
-            membership(super::super::ContainerKind::Group, "acme/delivery").web_url(base),
+            membership(crate::ContainerKind::Group, "acme/delivery").web_url(base),
             "https://gitlab.example.com/groups/acme/delivery"
         );
         assert_eq!(
-            membership(super::super::ContainerKind::Project, "acme/delivery/runner").web_url(base),
+            membership(crate::ContainerKind::Project, "acme/delivery/runner").web_url(base),
             "https://gitlab.example.com/acme/delivery/runner"
         );
     }
@@ -394,9 +394,9 @@ mod tests {
 
     #[test]
     fn a_service_accounts_team_comes_from_its_group_else_from_all_it_can_reach() {
-        use super::super::ContainerKind::{Group, Project};
+        use crate::ContainerKind::{Group, Project};
         let teams = teams();
-        let reach = |items: &[(super::super::ContainerKind, &str)]| -> Vec<AccountMembership> {
+        let reach = |items: &[(crate::ContainerKind, &str)]| -> Vec<AccountMembership> {
             items
                 .iter()
                 .map(|(kind, path)| AccountMembership {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
-use super::{ParseError, TokenKind};
+use crate::{ParseError, TokenKind};
 
 /// A GitLab token scope, spelled as GitLab spells it (`read_api`, `write_repository`, …).
 ///

@@ -1,15 +1,12 @@
 //! What sign-in keeps (sessions, people, teams, API keys), the same on SQLite and PostgreSQL.
-#![cfg(feature = "ssr")]
 
 mod support;
 
 use std::collections::BTreeSet;
 
-use app::{
-    db::{ApiKeyScope, ConfiguredTeam, DbError, NewApiKey, UserProfile},
-    domain::{Role, TeamMembership},
-};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use db::{ApiKeyScope, ConfiguredTeam, DbError, NewApiKey, UserProfile};
+use domain::{Role, TeamMembership};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("time")

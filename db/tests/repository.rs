@@ -1,14 +1,13 @@
 //! The repository layer's behaviour, the same on SQLite and PostgreSQL.
-#![cfg(feature = "ssr")]
 
 mod support;
 
-use app::{
-    db::{DbError, NewTeam, SyncBatch, UpsertCounts},
-    domain::{AccessLevel, AccountMembership, ContainerKind, ExpiryWindow, TokenKind, TokenRecord},
-    server::inventory::{PER_PAGE, TokenQuery, TokenSort},
-};
 use chrono::{DateTime, NaiveDate, Utc};
+use db::{DbError, NewTeam, SyncBatch, UpsertCounts};
+use domain::{
+    AccessLevel, AccountMembership, ContainerKind, ExpiryWindow, PER_PAGE, TokenKind, TokenQuery, TokenRecord,
+    TokenSort,
+};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -353,7 +352,7 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
             assert_eq!(total as usize, tokens.len());
             tokens
         };
-        let names = |tokens: Vec<app::domain::TokenSummary>| tokens.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        let names = |tokens: Vec<domain::TokenSummary>| tokens.into_iter().map(|t| t.name).collect::<Vec<_>>();
         let all = list(query()).await;
         let owner = |name: &str| {
             all.iter()
@@ -396,7 +395,7 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
         let pull = all.iter().find(|t| t.name == "pull").expect("pull").id;
         repo.set_ownership(
             pull,
-            &app::domain::ValidOwnership {
+            &domain::ValidOwnership {
                 owner_team_id: Some(platform.id),
                 purpose: Some("Pulls images for the old platform".to_owned()),
                 ..Default::default()
@@ -445,12 +444,12 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
         };
         assert_eq!(names(list(role).await), ["gateway-bot"], "{}", db.name);
         let revoked = TokenQuery {
-            status: Some(app::domain::TokenStatus::Revoked),
+            status: Some(domain::TokenStatus::Revoked),
             ..query()
         };
         assert_eq!(names(list(revoked).await), ["old"], "{}", db.name);
         let active = TokenQuery {
-            status: Some(app::domain::TokenStatus::Active),
+            status: Some(domain::TokenStatus::Active),
             ..query()
         };
         assert_eq!(
@@ -508,7 +507,7 @@ async fn team_stats_count_the_health_of_each_teams_tokens() {
         repo.upsert_tokens(&[expired, soon, never, revoked, elsewhere], Utc::now())
             .await
             .expect("upsert");
-        repo.apply_configured_teams(&[app::db::ConfiguredTeam {
+        repo.apply_configured_teams(&[db::ConfiguredTeam {
             name: "Delivery".to_owned(),
             group_paths: vec!["acme/delivery".to_owned()],
             leads: vec!["dana.lead".to_owned()],
@@ -543,7 +542,7 @@ async fn team_stats_count_the_health_of_each_teams_tokens() {
 async fn counts_follow_every_write_from_any_replica() {
     let today = day("2026-11-25");
     for db in support::backends().await {
-        let other = app::db::connect(&db.url).await.expect("a second replica");
+        let other = db::connect(&db.url).await.expect("a second replica");
         let count = |query: TokenQuery| {
             let repo = db.repo.clone();
             async move { repo.list_tokens(&query, today).await.expect("list").1 }
@@ -569,7 +568,7 @@ async fn counts_follow_every_write_from_any_replica() {
         other
             .set_ownership(
                 a,
-                &app::domain::ValidOwnership {
+                &domain::ValidOwnership {
                     purpose: Some("mirrors x".to_owned()),
                     ..Default::default()
                 },
@@ -615,12 +614,12 @@ async fn counts_follow_every_write_from_any_replica() {
     }
 }
 
-fn service_account(gitlab_id: i64, username: &str, group: i64) -> app::domain::AccountRecord {
-    app::domain::AccountRecord {
+fn service_account(gitlab_id: i64, username: &str, group: i64) -> domain::AccountRecord {
+    domain::AccountRecord {
         gitlab_id,
         username: username.to_owned(),
         name: username.to_owned(),
-        kind: app::domain::AccountKind::ServiceAccount,
+        kind: domain::AccountKind::ServiceAccount,
         container_kind: ContainerKind::Group,
         container_gitlab_id: Some(group),
         state: "active".to_owned(),
@@ -645,7 +644,7 @@ async fn an_accounts_memberships_are_replaced_whole_and_listed_with_it() {
                 service_account(501, "service_account_group_1_release", 1),
                 service_account(502, "service_account_group_1_mirror", 1),
             ],
-            groups: vec![app::domain::GroupRecord {
+            groups: vec![domain::GroupRecord {
                 gitlab_id: 1,
                 full_path: "acme".to_owned(),
                 parent_gitlab_id: None,
@@ -671,7 +670,7 @@ async fn an_accounts_memberships_are_replaced_whole_and_listed_with_it() {
         repo.replace_account_memberships(502, &other, Utc::now())
             .await
             .expect("memberships of another account");
-        let reach = |accounts: &[app::domain::ServiceAccount], id: i64| {
+        let reach = |accounts: &[domain::ServiceAccount], id: i64| {
             accounts
                 .iter()
                 .find(|a| a.gitlab_id == id)
@@ -765,7 +764,7 @@ async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
                 service_account(501, "service_account_group_1_release", 1),
                 service_account(502, "service_account_group_1_legacy", 1),
             ],
-            groups: vec![app::domain::GroupRecord {
+            groups: vec![domain::GroupRecord {
                 gitlab_id: 1,
                 full_path: "acme".to_owned(),
                 parent_gitlab_id: None,
@@ -820,7 +819,7 @@ async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
             };
             (account(501), account(502), token("runner-release"), token("gitlab-bot"))
         };
-        use app::domain::OwnerSource;
+        use domain::OwnerSource;
         // Everything the release account reaches is Delivery's; the legacy one reaches `acme`.
         let (release, legacy, release_token, legacy_token) = owners().await;
         assert_eq!(

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ContainerKind, ParseError, TokenKind};
+use crate::{ContainerKind, ParseError, TokenKind};
 
 /// A bot user (the account behind a project or group access token) or a service account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use app::db::{Repo, connect};
+use db::{Repo, connect};
 use sqlx::{Connection, Executor, PgConnection};
 
 pub struct TestDb {

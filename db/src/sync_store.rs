@@ -1,6 +1,6 @@
 //! What sync writes: batches of tokens, accounts, groups and projects (with the history of what
 //! changed), gone-marking, runs and the lease that keeps runs one at a time. One SQL text for both
-//! backends, like [`super::sql`].
+//! backends, like [`crate::sql`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use super::{DbError, PostgresRepository, SqliteRepository, join_scopes};
-use crate::domain::{
+use crate::{DbError, PostgresRepository, SqliteRepository, join_scopes};
+use domain::{
     AccountMembership, AccountRecord, ContainerKind, GroupRecord, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, TokenKind, TokenRecord, UnknownScope,
 };
@@ -509,7 +509,7 @@ macro_rules! sync_store {
                     if !rows.is_empty() {
                         let mut refresh = QueryBuilder::<$db>::new(format!(
                             "UPDATE tokens SET search_text = {} WHERE id IN (",
-                            super::sql::SEARCH_TEXT
+                            crate::sql::SEARCH_TEXT
                         ));
                         let mut list = refresh.separated(", ");
                         for (id, ..) in &rows {
@@ -597,7 +597,7 @@ macro_rules! sync_store {
                             .push_bind(seen_at);
                     });
                     builder.build().execute(&mut *tx).await.map_err(|error| {
-                        if super::unique_violation(&error) {
+                        if crate::unique_violation(&error) {
                             DbError::Conflict("the same group or project is listed twice".to_owned())
                         } else {
                             DbError::Sqlx(error)

@@ -1,6 +1,6 @@
 //! What sign-in keeps: people, the teams they belong to, sessions and API keys. Sessions and API
 //! keys are found by the SHA-256 hash of their secret part; the secret itself is never stored.
-//! One SQL text for both backends, like [`super::sql`].
+//! One SQL text for both backends, like [`crate::sql`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DbError, PostgresRepository, SqliteRepository, unique_violation};
-use crate::domain::{Role, TeamMembership, TeamRule, Viewer};
+use crate::{DbError, PostgresRepository, SqliteRepository, unique_violation};
+use domain::{Role, TeamMembership, TeamRule, Viewer};
 
 /// Who GitLab says signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,7 +302,7 @@ macro_rules! auth_store {
                     }
                 }
                 tx.commit().await?;
-                super::Repository::refresh_inferred_teams(self).await?;
+                crate::Repository::refresh_inferred_teams(self).await?;
                 Ok(())
             }
 

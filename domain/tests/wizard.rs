@@ -2,11 +2,11 @@
 //! answers: never an empty scope set, never an expiry beyond the maximum, never a kind broader
 //! than another kind that also fits.
 
-use app::domain::{
+use chrono::{Days, NaiveDate};
+use domain::{
     AccessLevel, Field, NextStep, Reach, RecommendedKind, Resource, RuleId, Scope, Usage, WizardAnswers, WizardError,
     WizardPolicy, YesNo, fits, recommend_token_kind,
 };
-use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 
 const GUIDELINES: &str = include_str!("fixtures/token-guidelines.md");
@@ -263,7 +263,7 @@ fn a_partly_answered_wizard_reads_from_a_query() {
             ..WizardAnswers::default()
         }
     );
-    assert_eq!(answers.next_question(), Some(app::domain::Question::MaintainerActions));
+    assert_eq!(answers.next_question(), Some(domain::Question::MaintainerActions));
     let empty: WizardAnswers = serde_urlencoded::from_str("").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(empty, WizardAnswers::default());
     assert_eq!(serde_urlencoded::to_string(&empty).ok().as_deref(), Some(""));
@@ -580,7 +580,7 @@ fn every_quote_is_word_for_word_in_the_guidelines() {
             rule.section()
         );
     }
-    assert!(GUIDELINES.contains(app::domain::wizard::SERVICE_ACCOUNT_REQUEST_URL));
+    assert!(GUIDELINES.contains(domain::wizard::SERVICE_ACCOUNT_REQUEST_URL));
 }
 
 #[test]
@@ -606,9 +606,9 @@ proptest! {
         };
         prop_assert_eq!(back, trimmed);
         let steps = answers.steps();
-        prop_assert_eq!(steps.contains(&app::domain::Question::ConfidentialIssues), answers.api.is_used());
-        prop_assert_eq!(steps.first(), Some(&app::domain::Question::Touches));
-        prop_assert_eq!(steps.last(), Some(&app::domain::Question::Details));
+        prop_assert_eq!(steps.contains(&domain::Question::ConfidentialIssues), answers.api.is_used());
+        prop_assert_eq!(steps.first(), Some(&domain::Question::Touches));
+        prop_assert_eq!(steps.last(), Some(&domain::Question::Details));
     }
 }
 

@@ -2,8 +2,8 @@
 //! from the same SQL (see [`sql_repository`]). Everything that reads or writes the database goes
 //! through [`Repository`].
 //!
-//! It lives in `app` (behind `ssr`) rather than in its own crate because server functions, which
-//! are in `app`, call it with `app`'s domain types.
+//! It depends on `domain` alone (no Leptos): `app`'s commands and server functions call it, and its
+//! tests build without the web stack.
 
 mod auth_store;
 mod sql;
@@ -19,11 +19,9 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
 };
 
-use crate::{
-    domain::{
-        AccessLevel, ContainerKind, ParseError, TokenDetail, TokenKind, TokenRecord, TokenSummary, ValidOwnership,
-    },
-    server::inventory::TokenQuery,
+use domain::{
+    AccessLevel, ContainerKind, ParseError, TokenDetail, TokenKind, TokenQuery, TokenRecord, TokenSummary,
+    ValidOwnership,
 };
 
 pub use auth_store::{
@@ -33,7 +31,7 @@ pub use auth_store::{
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 
-pub use crate::domain::TeamStats;
+pub use domain::TeamStats;
 
 pub type Repo = Arc<dyn Repository>;
 
@@ -78,9 +76,9 @@ pub struct Team {
     pub group_paths: Vec<String>,
 }
 
-impl From<Team> for crate::domain::TeamRef {
+impl From<Team> for domain::TeamRef {
     fn from(team: Team) -> Self {
-        crate::domain::TeamRef {
+        domain::TeamRef {
             id: team.id,
             name: team.name,
         }
@@ -118,7 +116,7 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
     async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError>;
 
     /// Service accounts still in GitLab, with their group, owner team, tokens and memberships.
-    async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError>;
+    async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError>;
 
     /// How many tokens match `query`.
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;
@@ -246,8 +244,7 @@ struct DetailRow {
 
 impl DetailRow {
     fn into_detail(self, summary: TokenSummary) -> TokenDetail {
-        let team =
-            |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| crate::domain::TeamRef { id, name });
+        let team = |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| domain::TeamRef { id, name });
         TokenDetail {
             summary,
             description: self.description,
@@ -257,7 +254,7 @@ impl DetailRow {
             last_seen_at: self.last_seen_at,
             inferred_team: team(self.inferred_team_id, self.inferred_team_name),
             inferred_from_account: self.inferred_from_account,
-            ownership: crate::domain::Ownership {
+            ownership: domain::Ownership {
                 owner_team: team(self.set_team_id, self.set_team_name),
                 purpose: self.purpose,
                 automation: self.automation,
@@ -315,7 +312,7 @@ impl TryFrom<TokenRow> for TokenSummary {
             owner_team: row
                 .owner_team_id
                 .zip(row.owner_team_name)
-                .map(|(id, name)| crate::domain::TeamRef { id, name }),
+                .map(|(id, name)| domain::TeamRef { id, name }),
             purpose: row.purpose.filter(|p| !p.is_empty()),
         })
     }

@@ -303,7 +303,7 @@ pub struct TokenDetail {
     pub inferred_team: Option<TeamRef>,
     /// The inferred team is its service account's (set or inferred there), not its group path's.
     pub inferred_from_account: bool,
-    pub ownership: super::Ownership,
+    pub ownership: crate::Ownership,
 }
 
 impl TokenSummary {

@@ -18,7 +18,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::{fmt, str::FromStr};
 
-use super::{AccessLevel, ContainerKind, ParseError, Scope, TokenKind, ownership::looks_like_a_secret};
+use crate::{AccessLevel, ContainerKind, ParseError, Scope, TokenKind, ownership::looks_like_a_secret};
 
 // ---------------------------------------------------------------------------------------------
 // The answers

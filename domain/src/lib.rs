@@ -1,10 +1,11 @@
-//! The rules of the domain: token kinds, scopes, access levels, expiry, and (later) the policy
-//! findings and the wizard. Pure functions over plain data: no I/O, no clock (`today` is passed in),
-//! compiled for the server and the browser alike.
+//! The rules of the domain: token kinds, scopes, access levels, expiry, people and teams, the
+//! inventory's query, and the wizard. Pure functions over plain data: no I/O, no clock (`today`
+//! is passed in), no Leptos, no sqlx; `db` and `app` build on it.
 
 pub mod expiry;
 pub mod ownership;
 pub mod people;
+pub mod query;
 pub mod scope;
 pub mod sync;
 pub mod token;
@@ -16,6 +17,7 @@ pub use people::{
     AccountMembership, AccountOwner, GroupMembership, OwnerSource, Role, RolePolicy, ServiceAccount, TeamMembership,
     TeamRule, TeamStats, Viewer, infer_account_team,
 };
+pub use query::{MAX_PER_PAGE, MAX_SEARCH_CHARS, PER_PAGE, QueryError, TokenPage, TokenQuery, TokenSort, query_string};
 pub use scope::Scope;
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,

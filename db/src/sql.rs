@@ -6,16 +6,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
-use super::{
+use crate::{
     AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
     contains_pattern, team_not_found, unique_violation,
 };
-use crate::{
-    domain::{
-        AccessLevel, AccountMembership, ExpiryWindow, TokenDetail, TokenRecord, TokenStatus, TokenSummary,
-        ValidOwnership,
-    },
-    server::inventory::{TokenQuery, TokenSort},
+use domain::{
+    AccessLevel, AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus,
+    TokenSummary, ValidOwnership,
 };
 
 const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
@@ -32,7 +29,7 @@ pub(super) const SEARCH_TEXT: &str = "LOWER(name || ' ' || container_path || ' '
      || COALESCE((SELECT o.purpose FROM ownership o WHERE o.token_id = tokens.id), ''))";
 
 /// A token's inferred team: for a service account's personal access token, the account's team
-/// (set by a person, else inferred: see [`crate::domain::infer_account_team`]); else the team
+/// (set by a person, else inferred: see [`domain::infer_account_team`]); else the team
 /// owning the longest group path that is the token's path or above it.
 macro_rules! inferred_team {
     () => {
@@ -343,7 +340,7 @@ macro_rules! sql_repository {
                 })
             }
 
-            async fn list_service_accounts(&self) -> Result<Vec<crate::domain::ServiceAccount>, DbError> {
+            async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError> {
                 type AccountRow = (
                     i64,
                     String,
@@ -378,10 +375,10 @@ macro_rules! sql_repository {
                         let set = set_team
                             .and_then(|id| rules.iter().find(|team| team.team_id == id))
                             .zip(set_by.zip(set_at))
-                            .map(|(team, (by, at))| (team, crate::domain::OwnerSource::Set { by, at }));
+                            .map(|(team, (by, at))| (team, domain::OwnerSource::Set { by, at }));
                         let owner = set
-                            .or_else(|| crate::domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
-                            .map(|(team, source)| crate::domain::AccountOwner {
+                            .or_else(|| domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
+                            .map(|(team, source)| domain::AccountOwner {
                                 team: team.into(),
                                 source,
                             });
@@ -390,7 +387,7 @@ macro_rules! sql_repository {
                             .filter(|t| t.account_username.as_deref() == Some(username.as_str()))
                             .cloned()
                             .collect();
-                        crate::domain::ServiceAccount {
+                        domain::ServiceAccount {
                             memberships,
                             gitlab_id,
                             username,
@@ -682,7 +679,7 @@ macro_rules! sql_repository {
                 let memberships = self.service_account_memberships().await?;
                 for (gitlab_id, group_path, stored) in accounts {
                     let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
-                    let inferred = crate::domain::infer_account_team(group_path.as_deref(), reach, &rules)
+                    let inferred = domain::infer_account_team(group_path.as_deref(), reach, &rules)
                         .map(|(team, _)| team.team_id);
                     if inferred != stored {
                         sqlx::query("UPDATE accounts SET inferred_team_id = $1 WHERE gitlab_id = $2")

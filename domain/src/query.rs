@@ -1,0 +1,455 @@
+//! The inventory's view: filters, sort and page as they read and write in the URL, held to the
+//! limits every entry point shares, and the page of tokens that answers them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{AccessLevel, ExpiryWindow, TokenKind, TokenStatus, TokenSummary};
+
+/// A parameter of the inventory's view that cannot be read or is out of its limits: which one,
+/// and why (the app answers it with a 422 naming the parameter).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct QueryError {
+    pub field: String,
+    pub message: String,
+}
+
+impl QueryError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        QueryError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `name=value&…` for a URL's query, encoded as a browser encodes a GET form.
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// Rows per page of the inventory.
+pub const PER_PAGE: u32 = 50;
+
+/// Which column the inventory is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSort {
+    #[default]
+    Name,
+    Kind,
+    Path,
+    Account,
+    Owner,
+    Purpose,
+    Role,
+    Expires,
+    LastUsed,
+}
+
+impl TokenSort {
+    pub const ALL: [TokenSort; 9] = [
+        TokenSort::Name,
+        TokenSort::Kind,
+        TokenSort::Path,
+        TokenSort::Account,
+        TokenSort::Owner,
+        TokenSort::Purpose,
+        TokenSort::Role,
+        TokenSort::Expires,
+        TokenSort::LastUsed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenSort::Name => "name",
+            TokenSort::Kind => "kind",
+            TokenSort::Path => "path",
+            TokenSort::Account => "account",
+            TokenSort::Owner => "owner",
+            TokenSort::Purpose => "purpose",
+            TokenSort::Role => "role",
+            TokenSort::Expires => "expires",
+            TokenSort::LastUsed => "last_used",
+        }
+    }
+}
+
+/// At most this many rows a page (the JSON API's and GitLab's limit).
+pub const MAX_PER_PAGE: u32 = 100;
+/// Search words are at most this long.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// What the inventory shows: filters, sort and page, exactly as they stand in the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    /// Words to find in the name, path, account or purpose.
+    pub search: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub expiry: Option<ExpiryWindow>,
+    /// The owner team (set by a person, or inferred from the group path).
+    pub team: Option<i64>,
+    /// Tokens that have this scope.
+    pub scope: Option<String>,
+    pub role: Option<AccessLevel>,
+    pub status: Option<TokenStatus>,
+    /// Only tokens no team owns.
+    pub no_owner: bool,
+    /// Only tokens nobody has said the purpose of.
+    pub no_purpose: bool,
+    pub sort: TokenSort,
+    pub descending: bool,
+    /// 1-based.
+    pub page: u32,
+    /// Rows per page; the inventory's 50 when left out (the JSON API takes 1 to 100).
+    pub per_page: Option<u32>,
+}
+
+impl TokenQuery {
+    /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `team`, `scope`, `role`,
+    /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`); an empty parameter means "any".
+    /// Unknown values are refused with the parameter's name.
+    pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, QueryError> {
+        let param = |name: &str| get(name).map(str::trim).filter(|value| !value.is_empty());
+        let kind = param("kind")
+            .map(|value| value.parse::<TokenKind>())
+            .transpose()
+            .map_err(|e| QueryError::new("kind", e.to_string()))?;
+        let expiry = param("expiry")
+            .map(|value| value.parse::<ExpiryWindow>())
+            .transpose()
+            .map_err(|e| QueryError::new("expiry", e.to_string()))?;
+        let team = param("team")
+            .map(|value| {
+                value
+                    .parse::<i64>()
+                    .map_err(|_| QueryError::new("team", format!("{value:?} is not a team")))
+            })
+            .transpose()?;
+        let scope = param("scope").map(str::to_owned);
+        let role = param("role")
+            .map(|value| {
+                value
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|level| AccessLevel::try_from(level).ok())
+                    .ok_or_else(|| QueryError::new("role", format!("{value:?} is not a GitLab role")))
+            })
+            .transpose()?;
+        let status = param("status")
+            .map(|value| value.parse::<TokenStatus>())
+            .transpose()
+            .map_err(|e| QueryError::new("status", e.to_string()))?;
+        let flag = |name: &str| -> Result<bool, QueryError> {
+            match param(name) {
+                None | Some("0" | "false" | "off") => Ok(false),
+                Some("1" | "true" | "on") => Ok(true),
+                Some(value) => Err(QueryError::new(name, format!("{value:?} is neither 1 nor 0"))),
+            }
+        };
+        let no_owner = flag("no_owner")?;
+        let no_purpose = flag("no_purpose")?;
+        let sort = match param("sort") {
+            None => TokenSort::default(),
+            Some(value) => TokenSort::ALL
+                .into_iter()
+                .find(|sort| sort.as_str() == value)
+                .ok_or_else(|| QueryError::new("sort", format!("{value:?} is not a column to sort by")))?,
+        };
+        let descending = match param("dir") {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(value) => {
+                return Err(QueryError::new("dir", format!("{value:?} is neither asc nor desc")));
+            }
+        };
+        let page = match param("page") {
+            None => 1,
+            Some(value) => value
+                .parse::<u32>()
+                .ok()
+                .filter(|page| *page >= 1)
+                .ok_or_else(|| QueryError::new("page", format!("{value:?} is not a page number")))?,
+        };
+        let per_page = param("per_page")
+            .map(|value| {
+                value
+                    .parse::<u32>()
+                    .map_err(|_| QueryError::new("per_page", format!("{value:?} is not 1 to {MAX_PER_PAGE}")))
+            })
+            .transpose()?;
+        let search = param("q").map(str::to_owned);
+        let query = TokenQuery {
+            search,
+            kind,
+            expiry,
+            team,
+            scope,
+            role,
+            status,
+            no_owner,
+            no_purpose,
+            sort,
+            descending,
+            page,
+            per_page,
+        };
+        query.validate()?;
+        Ok(query)
+    }
+
+    /// The limits every entry point holds a query to, whether it came from the URL
+    /// ([`from_params`](Self::from_params): pages and the JSON API) or as a server function's
+    /// argument (`list_tokens`, which a script can call with any JSON): 1 to 100 rows a page,
+    /// search words of at most 200 characters and no control characters, a scope that is a
+    /// GitLab scope name. A refusal is a 422 naming the parameter.
+    pub fn validate(&self) -> Result<(), QueryError> {
+        if let Some(per_page) = self.per_page
+            && !(1..=MAX_PER_PAGE).contains(&per_page)
+        {
+            return Err(QueryError::new(
+                "per_page",
+                format!("{per_page} is not 1 to {MAX_PER_PAGE}"),
+            ));
+        }
+        if let Some(search) = &self.search {
+            if search.chars().count() > MAX_SEARCH_CHARS {
+                return Err(QueryError::new(
+                    "q",
+                    format!("search words are limited to {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            if search.chars().any(char::is_control) {
+                return Err(QueryError::new("q", "search words cannot hold control characters"));
+            }
+        }
+        if self
+            .scope
+            .as_ref()
+            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        {
+            return Err(QueryError::new(
+                "scope",
+                "a scope is a GitLab scope name such as read_api",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL query string (without `?`) that reproduces this view; defaults are left out.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(search) = &self.search {
+            pairs.push(("q", search.clone()));
+        }
+        if let Some(kind) = self.kind {
+            pairs.push(("kind", kind.as_str().to_owned()));
+        }
+        if let Some(expiry) = self.expiry {
+            pairs.push(("expiry", expiry.as_str().to_owned()));
+        }
+        if let Some(team) = self.team {
+            pairs.push(("team", team.to_string()));
+        }
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope.clone()));
+        }
+        if let Some(role) = self.role {
+            pairs.push(("role", (role as i32).to_string()));
+        }
+        if let Some(status) = self.status {
+            pairs.push(("status", status.label().to_owned()));
+        }
+        if self.no_owner {
+            pairs.push(("no_owner", "1".to_owned()));
+        }
+        if self.no_purpose {
+            pairs.push(("no_purpose", "1".to_owned()));
+        }
+        if self.sort != TokenSort::default() {
+            pairs.push(("sort", self.sort.as_str().to_owned()));
+        }
+        if self.descending {
+            pairs.push(("dir", "desc".to_owned()));
+        }
+        if self.page > 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        if let Some(per_page) = self.per_page {
+            pairs.push(("per_page", per_page.to_string()));
+        }
+        query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
+    }
+
+    /// Rows per page.
+    pub fn limit(&self) -> u32 {
+        self.per_page.unwrap_or(PER_PAGE).max(1)
+    }
+
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.max(1) - 1) * u64::from(self.limit())
+    }
+}
+
+/// One page of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPage {
+    pub tokens: Vec<TokenSummary>,
+    /// Tokens matching the filters, on every page.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    /// The server's date, so relative dates read the same on the server and in the browser.
+    pub today: NaiveDate,
+    /// The query string of this view for the export links, when the caller may export it
+    /// (security, or the lead of the team the view is filtered to).
+    #[serde(default)]
+    pub export: Option<String>,
+}
+
+impl TokenPage {
+    pub fn page_count(&self) -> u32 {
+        let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
+        u32::try_from(pages).unwrap_or(u32::MAX).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<TokenQuery, QueryError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TokenQuery::from_params(|name| map.get(name).map(String::as_str))
+    }
+
+    #[test]
+    fn an_empty_url_is_the_default_view() {
+        assert_eq!(
+            parse(&[]),
+            Ok(TokenQuery {
+                page: 1,
+                ..TokenQuery::default()
+            })
+        );
+        assert_eq!(
+            parse(&[("kind", ""), ("q", "  ")]).map(|q| (q.kind, q.search)),
+            Ok((None, None))
+        );
+    }
+
+    #[test]
+    fn every_parameter_round_trips_through_the_url() {
+        let query = parse(&[
+            ("q", "triage bot & co"),
+            ("kind", "group_access"),
+            ("expiry", "30d"),
+            ("sort", "expires"),
+            ("dir", "desc"),
+            ("page", "3"),
+        ])
+        .expect("valid query");
+        assert_eq!(query.kind, Some(TokenKind::GroupAccess));
+        assert_eq!(query.expiry, Some(ExpiryWindow::Days30));
+        assert_eq!(query.offset(), 100);
+        let url = query.to_query_string();
+        assert_eq!(
+            url,
+            "q=triage+bot+%26+co&kind=group_access&expiry=30d&sort=expires&dir=desc&page=3"
+        );
+        let decoded: Vec<(String, String)> = url
+            .split('&')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').expect("pair");
+                let v = v.replace('+', " ").replace("%26", "&");
+                (k.to_owned(), v)
+            })
+            .collect();
+        let again = parse(
+            &decoded
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(again, Ok(query));
+    }
+
+    #[test]
+    fn the_ownership_and_gitlab_filters_read_and_write_back() {
+        let query = parse(&[
+            ("team", "4"),
+            ("scope", "read_api"),
+            ("role", "40"),
+            ("status", "expired"),
+            ("no_owner", "1"),
+            ("no_purpose", "on"),
+            ("sort", "owner"),
+            ("per_page", "100"),
+        ])
+        .expect("valid query");
+        assert_eq!(query.team, Some(4));
+        assert_eq!(query.scope.as_deref(), Some("read_api"));
+        assert_eq!(query.role, Some(crate::AccessLevel::Maintainer));
+        assert_eq!(query.status, Some(TokenStatus::Expired));
+        assert!(query.no_owner && query.no_purpose);
+        assert_eq!(query.limit(), 100);
+        let url = query.to_query_string();
+        assert_eq!(
+            url,
+            "team=4&scope=read_api&role=40&status=expired&no_owner=1&no_purpose=1&sort=owner&per_page=100"
+        );
+        let pairs: Vec<(&str, &str)> = url.split('&').filter_map(|pair| pair.split_once('=')).collect();
+        assert_eq!(parse(&pairs), Ok(query));
+        assert_eq!(parse(&[]).map(|q| q.limit()), Ok(PER_PAGE));
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_by_name() {
+        let cases = [
+            ("kind", "pat", "kind"),
+            ("expiry", "8d", "expiry"),
+            ("sort", "secret", "sort"),
+            ("dir", "up", "dir"),
+            ("page", "0", "page"),
+            ("page", "-1", "page"),
+            ("page", "two", "page"),
+            ("team", "platform", "team"),
+            ("scope", "read api", "scope"),
+            ("scope", "API", "scope"),
+            ("role", "35", "role"),
+            ("role", "maintainer", "role"),
+            ("status", "dormant", "status"),
+            ("no_owner", "yes", "no_owner"),
+            ("no_purpose", "2", "no_purpose"),
+            ("per_page", "0", "per_page"),
+            ("per_page", "101", "per_page"),
+        ];
+        for (name, value, field) in cases {
+            match parse(&[(name, value)]) {
+                Err(QueryError { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{name}={value}: expected an invalid-{field} error, got {other:?}"),
+            }
+        }
+        assert!(parse(&[("q", &"x".repeat(201))]).is_err());
+    }
+
+    #[test]
+    fn page_count_rounds_up_and_is_at_least_one() {
+        let page = |total| TokenPage {
+            tokens: vec![],
+            total,
+            page: 1,
+            per_page: 50,
+            today: NaiveDate::MIN,
+            export: None,
+        };
+        assert_eq!(page(0).page_count(), 1);
+        assert_eq!(page(50).page_count(), 1);
+        assert_eq!(page(51).page_count(), 2);
+    }
+}
