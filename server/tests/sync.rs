@@ -694,3 +694,161 @@ async fn a_refused_credential_fails_the_run_and_writes_nothing() {
     );
     assert!(stored(&repo).await.is_empty());
 }
+
+/// A second database connection on the test's SQLite file, as another replica or an operator.
+async fn connection(dir: &tempfile::TempDir) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.path().join("sync.db").display()))
+        .await
+        .expect("a second connection")
+}
+
+/// The requests a whole run makes against seed `seed`'s world, with an administrator's token.
+async fn requests_of_a_whole_run(seed: u64) -> u64 {
+    let sim = simulator(seed).await;
+    let (repo, _dir) = database().await;
+    let outcome = sync::run(
+        repo,
+        &settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto),
+        SyncTrigger::CommandLine,
+        None,
+    )
+    .await
+    .expect("a whole run");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    outcome.requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_loses_its_lease_stops_and_marks_nothing_gone() {
+    let whole = requests_of_a_whole_run(19).await;
+    let sim = simulator(19).await;
+    let (repo, dir) = database().await;
+    let settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    // What a first run stored; then GitLab loses a token, which a whole second run would mark
+    // gone.
+    let first = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("first run");
+    assert_eq!(first.status, SyncStatus::Succeeded);
+    let before = stored(&repo).await;
+    assert!(before.values().all(|seen| !seen.gone));
+    let to_delete = {
+        let world = sim.state.world.read().expect("world");
+        world
+            .personal_access_tokens
+            .values()
+            .filter(|t| !t.revoked)
+            .find(|t| {
+                world
+                    .users
+                    .get(&t.user_id)
+                    .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
+            })
+            .map(|t| t.id)
+            .expect("a project access token")
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}/-/sim/mutations", sim.url))
+        .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
+        .json(&serde_json::json!([{"op": "delete_token", "token_id": to_delete}]))
+        .send()
+        .await
+        .expect("mutations");
+    assert!(response.status().is_success(), "mutations: {}", response.status());
+
+    // Slow enough that the run is still reading when another replica takes the lease (as it
+    // may once a renewal came too late); the run's heartbeat sees it within a quarter of the
+    // lease's time.
+    sim.state.faults.set(Faults {
+        latency_ms: 100,
+        ..Faults::default()
+    });
+    let second = tokio::spawn({
+        let repo = repo.clone();
+        let settings = settings.clone();
+        async move { sync::run(repo, &settings, SyncTrigger::Schedule, None).await }
+    });
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let mut other = connection(&dir).await;
+    let taken = sqlx::query("UPDATE sync_lease SET holder = 'replica-b', expires_at = $1 WHERE id = 1")
+        .bind(chrono::Utc::now() + chrono::Duration::minutes(5))
+        .execute(&mut other)
+        .await
+        .expect("the other replica takes the lease");
+    assert_eq!(taken.rows_affected(), 1);
+
+    let outcome = tokio::time::timeout(Duration::from_secs(20), second)
+        .await
+        .expect("the run stops")
+        .expect("join")
+        .expect("the run is recorded");
+    assert_eq!(outcome.status, SyncStatus::Failed);
+    assert!(
+        outcome
+            .errors
+            .iter()
+            .any(|e| e.message.contains("another replica holds the sync lease")),
+        "{:?}",
+        outcome.errors
+    );
+    assert!(
+        outcome.requests < whole / 2,
+        "the run went on asking GitLab: {} requests, a whole run makes {whole}",
+        outcome.requests
+    );
+    assert_eq!(
+        stored(&repo).await,
+        before,
+        "a stopped run changes nothing and marks nothing gone"
+    );
+    let runs = repo.list_sync_runs(10).await.expect("runs");
+    assert_eq!(runs[0].status, SyncStatus::Failed);
+    // The lease is the other replica's still: the stopped run did not release it.
+    let holder: (Option<String>,) = sqlx::query_as("SELECT holder FROM sync_lease WHERE id = 1")
+        .fetch_one(&mut other)
+        .await
+        .expect("the lease");
+    assert_eq!(holder.0.as_deref(), Some("replica-b"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_writer_fails_stops_asking_gitlab() {
+    let whole = requests_of_a_whole_run(20).await;
+    let sim = simulator(20).await;
+    let (repo, dir) = database().await;
+    // The database refuses every token from now on, as a full disk would.
+    let mut other = connection(&dir).await;
+    sqlx::query(
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
+    )
+    .execute(&mut other)
+    .await
+    .expect("the trigger");
+    sim.state.faults.set(Faults {
+        latency_ms: 20,
+        ..Faults::default()
+    });
+    let mut settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Auto);
+    // Every listing's tokens are written as they come, so the first write fails early.
+    settings.batch_size = 1;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None),
+    )
+    .await
+    .expect("the run stops")
+    .expect("the run is recorded");
+    assert_eq!(outcome.status, SyncStatus::Failed);
+    assert!(
+        outcome.errors.iter().any(|e| e.message.contains("the disk is full")),
+        "{:?}",
+        outcome.errors
+    );
+    assert!(
+        outcome.requests < whole / 2,
+        "the listings went on after the writer failed: {} requests, a whole run makes {whole}",
+        outcome.requests
+    );
+    assert!(stored(&repo).await.is_empty());
+}

@@ -6,15 +6,17 @@
 //!   precompressed (brotli and gzip) under `target/site/pkg/`.
 //! - `css`: only the stylesheet.
 //! - `bundle`: only the release wasm bundle and the stylesheet, their table, and the budget check.
-//! - `demo`: build in release, start gitlab-sim's demo world and the app syncing it.
+//! - `demo`: build with the quick `demo` profile, start gitlab-sim's demo world and the app
+//!   syncing it, then build the wasm bundle behind it.
 //! - `serve [--release] [-- ARGS]`: build and run `token-inventory serve ARGS`.
 //! - `test`: every test: the Rust suites (PostgreSQL too when `TEST_POSTGRES_URL` is set) and the
 //!   browser tests (`e2e`).
 //! - `e2e`: the browser tests alone, against a fresh server and database.
-//! - `lint`: `cargo fmt --check` and clippy, host and wasm.
+//! - `lint`: the crates' layers (`layers.rs`), `cargo fmt --check` and clippy, host and wasm.
 
 mod build;
 mod e2e;
+mod layers;
 mod process;
 mod sim;
 
@@ -63,6 +65,7 @@ fn run() -> anyhow::Result<()> {
         }
         "e2e" => e2e::run(),
         "lint" => {
+            layers::check()?;
             process::cargo(&["fmt", "--all", "--check"])?;
             process::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
             build::ensure_wasm_target()?;

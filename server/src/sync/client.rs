@@ -73,6 +73,9 @@ pub enum ClientError {
     /// outside its `/api/v4`: not asked.
     #[error("{path}: a link outside GitLab's API (another origin, or not under /api/v4), which sync does not follow")]
     Elsewhere { path: String },
+    /// The run was stopped ([`GitLabClient::stop`]): no request is sent any more.
+    #[error("{path}: not asked, the run was stopped: {reason}")]
+    Stopped { path: String, reason: String },
 }
 
 /// A page and where the next one is.
@@ -99,6 +102,9 @@ pub struct GitLabClient {
     paused_until: Mutex<Option<Instant>>,
     /// At most `concurrency` requests in flight, however many listings run side by side.
     in_flight: tokio::sync::Semaphore,
+    /// Why the run stopped (it lost its lease, or its writer failed): set once, then every
+    /// request fails at once without being sent.
+    stopped: std::sync::OnceLock<String>,
 }
 
 impl GitLabClient {
@@ -122,12 +128,27 @@ impl GitLabClient {
             requests: AtomicU64::new(0),
             paused_until: Mutex::new(None),
             in_flight: tokio::sync::Semaphore::new(options.concurrency.max(1)),
+            stopped: std::sync::OnceLock::new(),
             options,
         }))
     }
 
     pub fn concurrency(&self) -> usize {
         self.options.concurrency.max(1)
+    }
+
+    /// Stops the run: from now on no request is sent (those in flight finish). The first reason
+    /// given is kept.
+    pub fn stop(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if self.stopped.set(reason.clone()).is_ok() {
+            tracing::warn!(sync.stop_reason = %reason, "sync stops: no further request to GitLab");
+        }
+    }
+
+    /// Why the run was stopped, when it was.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.get().map(String::as_str)
     }
 
     /// HTTP requests sent so far, retries included.
@@ -208,6 +229,12 @@ impl GitLabClient {
             let Ok(_permit) = self.in_flight.acquire().await else {
                 break;
             };
+            if let Some(reason) = self.stopped() {
+                return Err(ClientError::Stopped {
+                    path: path_only(path),
+                    reason: reason.to_owned(),
+                });
+            }
             self.requests.fetch_add(1, Ordering::Relaxed);
             let response = self
                 .http

@@ -33,7 +33,7 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use app::{
     db::{GoneRule, Repo, SyncBatch},
     domain::{
@@ -199,7 +199,7 @@ pub async fn run(
     let run_id = match repo.start_sync_run(trigger, seen_at).await {
         Ok(id) => id,
         Err(error) => {
-            let _ = repo.release_sync_lease(&holder).await;
+            release_lease(&repo, &holder).await;
             return Err(error.into());
         }
     };
@@ -213,7 +213,9 @@ pub async fn run(
         watcher,
     });
 
-    // Heartbeat: renews the lease and saves the figures while the run goes on.
+    // Heartbeat: renews the lease and saves the figures while the run goes on. When the lease is
+    // lost (another replica holds it, or it could not be renewed before it ran out), the run
+    // stops: no further request to GitLab, and it ends failed with nothing marked gone.
     let client = GitLabClient::new(&settings.gitlab_url, settings.token.clone(), settings.client.clone());
     let (stop_heartbeat, mut stopped) = watch::channel(false);
     let heartbeat = {
@@ -224,15 +226,35 @@ pub async fn run(
         // Often enough for the Sync page's live figures, well within the lease.
         let every = (settings.lease_ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(2));
         tokio::spawn(async move {
+            let mut renewed = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stopped.changed() => return,
                 }
-                let _ = repo.acquire_sync_lease(&holder, Utc::now() + ttl).await;
+                let lost = match repo.acquire_sync_lease(&holder, Utc::now() + ttl).await {
+                    Ok(true) => {
+                        renewed = tokio::time::Instant::now();
+                        None
+                    }
+                    Ok(false) => Some("another replica holds the sync lease".to_owned()),
+                    Err(error) => {
+                        tracing::warn!(sync.run = run_id, error.message = %error, "sync could not renew its lease");
+                        (renewed.elapsed() >= ttl.to_std().unwrap_or(Duration::from_secs(120)))
+                            .then(|| format!("the sync lease could not be renewed before it ran out: {error}"))
+                    }
+                };
+                if let Some(reason) = lost {
+                    if let Some(client) = &client {
+                        client.stop(reason);
+                    }
+                    return;
+                }
                 let (progress, errors) = tally.snapshot();
                 let requests = client.as_ref().map(|c| c.requests()).unwrap_or(0);
-                let _ = repo.update_sync_run(run_id, None, requests, &progress, &errors).await;
+                if let Err(error) = repo.update_sync_run(run_id, None, requests, &progress, &errors).await {
+                    tracing::warn!(sync.run = run_id, error.message = %error, "sync could not save its figures");
+                }
             }
         })
     };
@@ -243,12 +265,21 @@ pub async fn run(
             let result =
                 collect_and_write(repo.clone(), client.clone(), settings, run_id, seen_at, tally.clone()).await;
             requests = client.requests();
-            result
+            // A stopped run fails with the reason it stopped, whatever its listings said.
+            match client.stopped() {
+                Some(reason) => Err(anyhow::anyhow!("the run stopped: {reason}")),
+                None => result,
+            }
         }
         Err(error) => Err(error),
     };
-    let _ = stop_heartbeat.send(true);
-    let _ = heartbeat.await;
+    // The heartbeat ends when told to, or has already ended by itself (it lost the lease).
+    if stop_heartbeat.send(true).is_err() {
+        tracing::debug!(sync.run = run_id, "the sync heartbeat had already stopped");
+    }
+    if let Err(error) = heartbeat.await {
+        tracing::error!(sync.run = run_id, error.message = %error, "the sync heartbeat panicked");
+    }
 
     let (strategy, status) = match result {
         Ok(strategy) => {
@@ -277,7 +308,7 @@ pub async fn run(
             repo.finish_sync_run(run_id, status, requests, &progress, &errors, Utc::now())
                 .await,
         );
-    let _ = repo.release_sync_lease(&holder).await;
+    release_lease(&repo, &holder).await;
     finished?;
     tracing::info!(
         sync.run = run_id,
@@ -298,6 +329,21 @@ pub async fn run(
     })
 }
 
+/// Hands a write to the writer; when the writer has stopped (it failed), stops the run.
+async fn send(batches: &mpsc::Sender<Write>, client: &GitLabClient, write: Write) {
+    if batches.send(write).await.is_err() {
+        client.stop("the database writer stopped");
+    }
+}
+
+/// Gives the lease back (a lease another replica took is not touched); a failure is logged, and
+/// the lease then runs out by itself.
+async fn release_lease(repo: &Repo, holder: &str) {
+    if let Err(error) = repo.release_sync_lease(holder).await {
+        tracing::warn!(error.message = %error, "sync could not release its lease; it runs out by itself");
+    }
+}
+
 /// Reads GitLab with the right strategy, writes through the writer task, then marks gone.
 async fn collect_and_write(
     repo: Repo,
@@ -315,7 +361,7 @@ async fn collect_and_write(
         StrategyChoice::Auto => Strategy::GroupOwner,
     };
     tracing::info!(sync.run = run_id, sync.strategy = strategy.as_str(), gitlab.user = %me.username, "sync strategy");
-    let _ = repo
+    if let Err(error) = repo
         .update_sync_run(
             run_id,
             Some(strategy.as_str()),
@@ -323,14 +369,18 @@ async fn collect_and_write(
             &SyncProgress::default(),
             &[],
         )
-        .await;
+        .await
+    {
+        tracing::warn!(sync.run = run_id, error.message = %error, "sync could not record its strategy");
+    }
 
     let (batches, mut receiver) = mpsc::channel::<Write>(64);
     let writer = {
         let repo = repo.clone();
         let tally = tally.clone();
+        let client = client.clone();
         let batch_size = settings.batch_size.max(1);
-        tokio::spawn(async move {
+        let write_all = async move {
             let mut pending = SyncBatch::default();
             let flush = async |pending: &mut SyncBatch| -> Result<(), db::DbError> {
                 if pending.is_empty() {
@@ -371,6 +421,15 @@ async fn collect_and_write(
                 }
             }
             flush(&mut pending).await
+        };
+        // A writer that fails stops the run at once: the listings would only read GitLab for
+        // nothing.
+        tokio::spawn(async move {
+            let written = write_all.await;
+            if let Err(error) = &written {
+                client.stop(format!("writing to the database failed: {error}"));
+            }
+            written
         })
     };
 
@@ -386,6 +445,9 @@ async fn collect_and_write(
     drop(batches);
     writer.await.context("the sync writer stopped")??;
     collected?;
+    if let Some(reason) = client.stopped() {
+        bail!("the run stopped: {reason}");
+    }
     repo.record_gitlab_states(&owner_states, checked_at).await?;
 
     let complete = *Tally::lock(&tally.discovery_complete);
@@ -714,12 +776,15 @@ async fn fetch_work(
                     {
                         Ok(found) => {
                             let memberships = membership_records(&found, paths);
-                            let _ = batches
-                                .send(Write::Memberships {
+                            send(
+                                batches,
+                                client,
+                                Write::Memberships {
                                     account_gitlab_id: *user_id,
                                     memberships,
-                                })
-                                .await;
+                                },
+                            )
+                            .await;
                         }
                         Err(error) => tally.failed(format!("{username} memberships"), &error),
                     }
@@ -728,12 +793,15 @@ async fn fetch_work(
             };
             tally.phase(phase, 1, None);
             if let Some(tokens) = tokens.filter(|t| !t.is_empty()) {
-                let _ = batches
-                    .send(Write::Batch(SyncBatch {
+                send(
+                    batches,
+                    client,
+                    Write::Batch(SyncBatch {
                         tokens,
                         ..SyncBatch::default()
-                    }))
-                    .await;
+                    }),
+                )
+                .await;
             }
         })
         .await;
@@ -790,19 +858,26 @@ async fn administrator(
             .collect();
         tally.phase("groups", groups.len() as u64, Some(groups.len() as u64));
         tally.phase("projects", projects.len() as u64, Some(projects.len() as u64));
-        let _ = batches
-            .send(Write::Batch(SyncBatch {
+        send(
+            batches,
+            client,
+            Write::Batch(SyncBatch {
                 groups: groups.iter().map(group_record).collect(),
                 projects: projects.iter().map(project_record).collect(),
                 ..SyncBatch::default()
-            }))
-            .await;
+            }),
+        )
+        .await;
         let work: Vec<Work> = projects
             .iter()
             .map(|p| Work::Deploy(project_container(p)))
             .chain(groups.iter().map(|g| Work::Deploy(group_container(g))))
             .collect();
-        let _ = structure_sender.send((groups, projects));
+        // The access branch waits for the structure; it only stops waiting when it returned early
+        // (a refused credential), and then nothing needs it.
+        if structure_sender.send((groups, projects)).is_err() {
+            tracing::debug!("the access listings ended before the structure was read");
+        }
         fetch_work(client, tally, batches, work, &HashMap::new()).await;
     };
 
@@ -863,12 +938,15 @@ async fn administrator(
         }
         tally.phase("accounts", accounts.len() as u64, Some(accounts.len() as u64));
         let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
-        let _ = batches
-            .send(Write::Batch(SyncBatch {
+        send(
+            batches,
+            client,
+            Write::Batch(SyncBatch {
                 accounts,
                 ..SyncBatch::default()
-            }))
-            .await;
+            }),
+        )
+        .await;
 
         let mut work = Vec::new();
         for project in &projects {
@@ -1056,14 +1134,17 @@ async fn group_owner(
         .iter()
         .map(|(user, _)| (user.id, user.username.clone()))
         .collect();
-    let _ = batches
-        .send(Write::Batch(SyncBatch {
+    send(
+        batches,
+        client,
+        Write::Batch(SyncBatch {
             accounts,
             groups: groups.iter().map(group_record).collect(),
             projects: projects.iter().map(project_record).collect(),
             tokens: Vec::new(),
-        }))
-        .await;
+        }),
+    )
+    .await;
 
     let mut work = Vec::new();
     for project in &projects {
