@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { own, project } from '../pages/project';
+import { live, own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // A second server syncs gitlab-sim's demo world at start (`cargo xtask e2e`): what sync brings in
@@ -77,4 +77,26 @@ test('security gives a service account its owner team, and its tokens go to that
   await card.getByRole('button', { name: 'Save owner' }).click();
   await expect(card.getByRole('status')).toHaveText('Owner saved');
   await unset();
+});
+
+test('security starts a sync from the Sync page, and the page shows it through to the end', async ({ page }) => {
+  test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  await signIn(page, 'sam.security', '/sync');
+  await live(page);
+  // The projects press it at once on one server: each sees a manual run (the scheduler queues
+  // a run asked for while one is under way).
+  await page.evaluate(() => ((window as unknown as { before: boolean }).before = true));
+  await page.locator('#sync-now').click();
+  // With JavaScript the island starts the run in place, then loads the page again to show it;
+  // without, the form posts and the server sends the browser back here.
+  await expect(async () => {
+    expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before ?? null)).toBeNull();
+  }).toPass({ timeout: 10_000 });
+  // (Without JavaScript the server function sends the browser back with an empty query: `/sync?`.)
+  await expect(page).toHaveURL(/\/sync\??$/);
+  const manual = page.locator('#sync-runs tr[data-run]').filter({ hasText: 'manual' }).first();
+  await expect(async () => {
+    await page.reload();
+    await expect(manual).toHaveAttribute('data-status', 'succeeded', { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
 });
