@@ -62,6 +62,18 @@ fn settings(sim: &SimHandle, token: &str, strategy: StrategyChoice) -> SyncSetti
     settings
 }
 
+/// Changes gitlab-sim's world as GitLab would change (`/-/sim/mutations`).
+async fn mutate(sim: &SimHandle, mutations: &serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/-/sim/mutations", sim.url))
+        .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
+        .json(mutations)
+        .send()
+        .await
+        .expect("mutations");
+    assert!(response.status().is_success(), "mutations: {}", response.status());
+}
+
 /// Every token in the database, through the repository's own listing.
 async fn stored(repo: &Repo) -> BTreeMap<(TokenKind, i64), Seen> {
     let today = chrono::Utc::now().date_naive();
@@ -397,14 +409,7 @@ async fn next_sync(sim: &SimHandle, repo: Repo) {
         {"op": "set_expiry", "token_id": to_expire, "expires_at": "2027-01-15"},
         {"op": "move_project", "project_id": project, "group_id": other_group},
     ]);
-    let response = reqwest::Client::new()
-        .post(format!("{}/-/sim/mutations", sim.url))
-        .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
-        .json(&mutations)
-        .send()
-        .await
-        .expect("mutations");
-    assert!(response.status().is_success(), "mutations: {}", response.status());
+    mutate(sim, &mutations).await;
 
     let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
         .await
@@ -748,14 +753,11 @@ async fn a_run_that_loses_its_lease_stops_and_marks_nothing_gone() {
             .map(|t| t.id)
             .expect("a project access token")
     };
-    let response = reqwest::Client::new()
-        .post(format!("{}/-/sim/mutations", sim.url))
-        .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
-        .json(&serde_json::json!([{"op": "delete_token", "token_id": to_delete}]))
-        .send()
-        .await
-        .expect("mutations");
-    assert!(response.status().is_success(), "mutations: {}", response.status());
+    mutate(
+        &sim,
+        &serde_json::json!([{"op": "delete_token", "token_id": to_delete}]),
+    )
+    .await;
 
     // Slow enough that the run is still reading when another replica takes the lease (as it
     // may once a renewal came too late); the run's heartbeat sees it within a quarter of the

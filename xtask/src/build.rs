@@ -55,18 +55,16 @@ pub fn all(profile: Profile) -> anyhow::Result<PathBuf> {
     let server = server(profile)?;
     wasm_bundle(profile)?;
     stylesheet()?;
-    let sizes = bundle_sizes()?;
-    print!(
-        "{}",
-        size_table(
-            &sizes,
-            (profile == Profile::Release).then(read_budget).transpose()?.as_ref()
-        )
-    );
-    if profile == Profile::Release {
-        check_budget(&sizes, &read_budget()?)?;
-    }
+    report_bundle((profile == Profile::Release).then(read_budget).transpose()?.as_ref())?;
     Ok(server)
+}
+
+/// Prints the bundle's table (the README's) and, given a budget, shows it beside each file and
+/// fails when a file is over it.
+fn report_bundle(budget: Option<&Budget>) -> anyhow::Result<()> {
+    let sizes = bundle_sizes()?;
+    print!("{}", size_table(&sizes, budget));
+    budget.map_or(Ok(()), |budget| check_budget(&sizes, budget))
 }
 
 /// Builds the server and gitlab-sim (one cargo call, so they share their dependencies' builds);
@@ -94,42 +92,22 @@ pub fn server(profile: Profile) -> anyhow::Result<PathBuf> {
 pub fn release_bundle() -> anyhow::Result<()> {
     wasm_bundle(Profile::Release)?;
     stylesheet()?;
-    let sizes = bundle_sizes()?;
-    let budget = read_budget()?;
-    print!("{}", size_table(&sizes, Some(&budget)));
-    check_budget(&sizes, &budget)
+    report_bundle(Some(&read_budget()?))
 }
 
-/// The demo's wasm bundle, built in the background once the server answers, at the lowest CPU
-/// priority (`nice -n 19`, where there is a `nice`) so the pages stay quick, in a target folder of
-/// its own (`target/demo-wasm`). The pages work without it; once it is there, each page load
-/// hydrates.
-pub struct BackgroundBundle {
-    started: Instant,
-    build: std::thread::JoinHandle<anyhow::Result<()>>,
-}
-
-impl BackgroundBundle {
-    pub fn start() -> Self {
-        let started = Instant::now();
-        let build =
-            std::thread::spawn(|| wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), Build::Background));
-        println!("demo: building the wasm bundle in the background (profile `wasm-demo`, lowest priority)");
-        BackgroundBundle { started, build }
-    }
-
-    /// Waits for the bundle; says how long it took.
-    pub fn wait(self) -> anyhow::Result<()> {
-        self.build
-            .join()
-            .map_err(|_| anyhow::anyhow!("the wasm build panicked"))??;
-        println!(
-            "demo: the wasm bundle is ready after {:.0} s: pages hydrate from their next load",
-            self.started.elapsed().as_secs_f64()
-        );
-        print!("{}", size_table(&bundle_sizes()?, None));
-        Ok(())
-    }
+/// The demo's wasm bundle, built once the server answers, at the lowest CPU priority (`nice -n
+/// 19`, where there is a `nice`) so the pages stay quick, in a target folder of its own
+/// (`target/demo-wasm`); says how long it took. The pages work without it; once it is there, each
+/// page load hydrates.
+pub fn demo_bundle() -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!("demo: building the wasm bundle behind the running demo (profile `wasm-demo`, lowest priority)");
+    wasm_bundle_in(Profile::Demo, Path::new("target/demo-wasm"), Build::Background)?;
+    println!(
+        "demo: the wasm bundle is ready after {:.0} s: pages hydrate from their next load",
+        started.elapsed().as_secs_f64()
+    );
+    report_bundle(None)
 }
 
 /// The demo's server and gitlab-sim (`[profile.demo]`, one cargo run) and the stylesheet, in the
@@ -177,7 +155,7 @@ pub fn wasm_bundle(profile: Profile) -> anyhow::Result<()> {
 enum Build {
     /// With cargo's progress, at normal priority.
     Foreground,
-    /// Quiet, at the lowest priority, beside a foreground build.
+    /// Quiet, at the lowest priority, behind a running demo.
     Background,
 }
 

@@ -2,12 +2,10 @@
 //! demo world for signing in, the server on a free port, and Playwright driving Debian's
 //! Chromium, hydrated and with JavaScript off.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::mpsc,
     time::Duration,
 };
 
@@ -82,30 +80,19 @@ pub fn run() -> anyhow::Result<()> {
 
 /// Starts `token-inventory serve --port PORT` and waits until it says it listens.
 fn start_server(binary: &Path, database_url: &str, port: u16, env: &[(&str, String)]) -> anyhow::Result<KillOnDrop> {
-    let mut child = Command::new(binary)
-        .args(["serve", "--port", &port.to_string()])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("DATABASE_URL", database_url)
-        .env("SITE_ROOT", "target/site")
-        .env("RUST_LOG", "warn")
-        // Every journey signs in, all from 127.0.0.1: more than a person starts in a minute.
-        .env("SIGN_IN_RATE_LIMIT", "0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot start the server")?;
-    let stdout = child.stdout.take().context("no stdout from the server")?;
-    let guard = KillOnDrop(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("Token Inventory is running at ") {
-                let _ = tx.send(url.trim_end_matches('/').to_owned());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .context("the server did not say where it listens within 30 s")?;
-    Ok(guard)
+    let (server, _) = process::start_server(
+        Command::new(binary)
+            .args(["serve", "--port", &port.to_string()])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("DATABASE_URL", database_url)
+            .env("SITE_ROOT", "target/site")
+            .env("RUST_LOG", "warn")
+            // Every journey signs in, all from 127.0.0.1: more than a person starts in a minute.
+            .env("SIGN_IN_RATE_LIMIT", "0"),
+        false,
+        Duration::from_secs(30),
+    )?;
+    Ok(server)
 }
 
 /// Debian's Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`), installed with apt-get when

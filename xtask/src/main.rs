@@ -110,42 +110,28 @@ fn demo() -> anyhow::Result<()> {
         &PathBuf::from("target/demo/gitlab-sim.json"),
     )?;
     println!("gitlab-sim (the demo's GitLab) is running at {}", credentials.url);
-    let mut served = process::KillOnDrop(
+    let (mut served, _) = process::start_server(
         std::process::Command::new(&server)
             .arg("serve")
             .envs(sim::sign_in_env(&credentials, public_url))
             .envs(sim::sync_env(&credentials, "10m"))
-            .env("DATABASE_URL", "sqlite://data/demo.db")
-            .spawn()
-            .with_context(|| format!("cannot start {}", server.display()))?,
-    );
-    wait_until_listening("127.0.0.1:3000", &mut served.0)?;
+            .env("DATABASE_URL", "sqlite://data/demo.db"),
+        true,
+        std::time::Duration::from_secs(120),
+    )?;
     println!(
         "demo: Token Inventory answers at {public_url}/, {:.0} s after xtask started: open it and sign in as anyone of the demo organisation",
         started.elapsed().as_secs_f64()
     );
     // Only now: beside the server's build it slowed it by a minute on two cores, even at the
     // lowest priority.
-    build::BackgroundBundle::start().wait()?;
+    build::demo_bundle()?;
     let status = served.0.wait()?;
     drop(sim);
     if !status.success() {
         bail!("the server stopped ({status})");
     }
     Ok(())
-}
-
-/// Waits until something listens at `address`, failing when `child` exits first.
-fn wait_until_listening(address: &str, child: &mut std::process::Child) -> anyhow::Result<()> {
-    loop {
-        if std::net::TcpStream::connect(address).is_ok() {
-            return Ok(());
-        }
-        if let Some(status) = child.try_wait()? {
-            bail!("the server stopped before it listened at {address} ({status})");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 /// A Python with python-gitlab for gitlab-sim's independent-client test: a virtual environment

@@ -2,8 +2,11 @@
 
 use anyhow::{Context, bail};
 use std::{
+    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
 };
 
 /// Runs `cargo ARGS` in the workspace and fails when it does.
@@ -67,6 +70,33 @@ pub fn shown(command: &Command) -> String {
 /// Runs the server in the foreground until it exits (Ctrl-C stops both).
 pub fn run_foreground(binary: &Path, args: &[String]) -> anyhow::Result<()> {
     run(Command::new(binary).args(args))
+}
+
+/// Starts a `token-inventory serve` and waits until it prints where it listens ("Token Inventory
+/// is running at URL"); its output is read here for its whole life (printed when `echo`). Returns
+/// the server (killed when dropped) and that URL.
+pub fn start_server(command: &mut Command, echo: bool, within: Duration) -> anyhow::Result<(KillOnDrop, String)> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", shown(command)))?;
+    let stdout = child.stdout.take().context("no stdout from the server")?;
+    let guard = KillOnDrop(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if echo {
+                println!("{line}");
+            }
+            if let Some(url) = line.strip_prefix("Token Inventory is running at ") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(within)
+        .with_context(|| format!("the server did not say where it listens within {} s", within.as_secs()))?;
+    Ok((guard, url))
 }
 
 /// A child process that is killed when dropped, so a failed step never leaves a server behind.

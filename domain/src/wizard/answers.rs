@@ -1,6 +1,5 @@
 //! The answers: what the automation needs, read from and written to JSON and a URL query.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------

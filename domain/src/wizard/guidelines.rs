@@ -1,6 +1,5 @@
 //! The guidelines, quoted: the sentences each recommendation rests on.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------

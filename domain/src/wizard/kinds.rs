@@ -1,6 +1,5 @@
 //! The kinds and how they fit: each kind's conditions, from the narrowest to the broadest.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 //! The settings: lifetimes, the naming convention, GitLab's address.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------

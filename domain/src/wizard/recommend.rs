@@ -1,6 +1,5 @@
 //! The recommendation: the narrowest kind that fits, its scopes, role, expiry, name and next step.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------

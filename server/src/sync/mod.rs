@@ -224,6 +224,7 @@ pub async fn run(
         let holder = holder.clone();
         let client = client.as_ref().ok().cloned();
         // Often enough for the Sync page's live figures, well within the lease.
+        let lease_ttl = settings.lease_ttl;
         let every = (settings.lease_ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(2));
         tokio::spawn(async move {
             let mut renewed = tokio::time::Instant::now();
@@ -240,7 +241,7 @@ pub async fn run(
                     Ok(false) => Some("another replica holds the sync lease".to_owned()),
                     Err(error) => {
                         tracing::warn!(sync.run = run_id, error.message = %error, "sync could not renew its lease");
-                        (renewed.elapsed() >= ttl.to_std().unwrap_or(Duration::from_secs(120)))
+                        (renewed.elapsed() >= lease_ttl)
                             .then(|| format!("the sync lease could not be renewed before it ran out: {error}"))
                     }
                 };
