@@ -69,5 +69,8 @@ mod tests {
         assert_round_trips(ContainerKind::as_str, "container kind", SameAsIdentifier);
         assert_round_trips(TokenStatus::label, "token status", SameAsIdentifier);
         assert_round_trips(ExpiryWindow::as_str, "expiry window", Own);
+        assert_round_trips(Scope::as_str, "token scope", SameAsIdentifier);
+        assert_round_trips(Role::as_str, "role", SameAsIdentifier);
+        assert_round_trips(TokenSort::as_str, "column to sort by", SameAsIdentifier);
     }
 }
