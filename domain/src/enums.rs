@@ -72,5 +72,9 @@ mod tests {
         assert_round_trips(Scope::as_str, "token scope", SameAsIdentifier);
         assert_round_trips(Role::as_str, "role", SameAsIdentifier);
         assert_round_trips(TokenSort::as_str, "column to sort by", SameAsIdentifier);
+        assert_round_trips(AccountKind::as_str, "account kind", SameAsIdentifier);
+        assert_round_trips(SyncTrigger::as_str, "sync trigger", SameAsIdentifier);
+        assert_round_trips(SyncStatus::as_str, "sync status", SameAsIdentifier);
+        assert_round_trips(TokenEventKind::as_str, "token event", SameAsIdentifier);
     }
 }
