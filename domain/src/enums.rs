@@ -76,5 +76,13 @@ mod tests {
         assert_round_trips(SyncTrigger::as_str, "sync trigger", SameAsIdentifier);
         assert_round_trips(SyncStatus::as_str, "sync status", SameAsIdentifier);
         assert_round_trips(TokenEventKind::as_str, "token event", SameAsIdentifier);
+        assert_round_trips(Resource::as_str, "part of GitLab", SameAsIdentifier);
+        assert_round_trips(Usage::as_str, "usage", SameAsIdentifier);
+        assert_round_trips(Reach::as_str, "reach", SameAsIdentifier);
+        assert_round_trips(YesNo::as_str, "yes or no", SameAsIdentifier);
+        assert_round_trips(Question::as_str, "wizard question", SameAsIdentifier);
+        assert_round_trips(Field::as_str, "wizard field", SameAsIdentifier);
+        assert_round_trips(RecommendedKind::as_str, "recommended kind", SameAsIdentifier);
+        assert_round_trips(RuleId::as_str, "guideline rule", SameAsIdentifier);
     }
 }
