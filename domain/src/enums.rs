@@ -17,7 +17,7 @@ pub(crate) const fn all<T: Copy, const N: usize>(variants: &[T]) -> [T; N] {
 mod tests {
     use std::{collections::BTreeSet, fmt::Debug, str::FromStr};
 
-    use serde::Serialize;
+    use serde::{Serialize, de::DeserializeOwned};
     use strum::VariantArray;
 
     use crate::*;
@@ -31,12 +31,14 @@ mod tests {
         Own,
     }
 
-    /// Every variant of `T` reads back from its identifier (`as_str`), displays as it, and
-    /// identifiers are unique and not blank; an unknown identifier is refused with a message that
-    /// names `what` was expected.
+    /// Every variant of `T` reads back from its identifier (`as_str`), displays as it, and, where
+    /// serde spells it the same, serialises as it and reads back from that; identifiers are unique
+    /// and not blank, and case matters; an unknown identifier is refused with a message that names
+    /// `what` was expected.
     fn assert_round_trips<T>(as_str: fn(T) -> &'static str, what: &'static str, serde: Serde)
     where
-        T: VariantArray + Copy + Debug + PartialEq + std::fmt::Display + FromStr<Err = ParseError> + Serialize,
+        T: VariantArray + Copy + Debug + PartialEq + std::fmt::Display + FromStr<Err = ParseError>,
+        T: Serialize + DeserializeOwned,
     {
         let mut seen = BTreeSet::new();
         for &variant in T::VARIANTS {
@@ -49,12 +51,15 @@ mod tests {
                 identifier,
                 "{variant:?} displays as its identifier"
             );
+            let shouted = identifier.to_uppercase();
+            assert!(shouted.parse::<T>().is_err(), "{shouted:?} is not an identifier");
             if let Serde::SameAsIdentifier = serde {
                 assert_eq!(
                     serde_json::to_value(variant).ok(),
                     Some(identifier.into()),
                     "{variant:?} serialises as its identifier"
                 );
+                assert_eq!(serde_json::from_value::<T>(identifier.into()).ok(), Some(variant));
             }
         }
         let error = "no such thing".parse::<T>().expect_err("not an identifier");

@@ -534,12 +534,4 @@ mod tests {
         assert_eq!(owning_team("acme/platform/web", &rules).map(|t| t.team_id), Some(1));
         assert_eq!(owning_team("acme/platformer", &rules).map(|t| t.team_id), None);
     }
-
-    #[test]
-    fn roles_read_back_from_their_names() {
-        for role in Role::ALL {
-            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
-        }
-        assert!("root".parse::<Role>().is_err());
-    }
 }

@@ -138,15 +138,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scopes_round_trip_through_gitlabs_spelling() {
-        for scope in Scope::ALL {
-            assert_eq!(scope.as_str().parse::<Scope>(), Ok(scope));
-            assert_eq!(scope.to_string(), scope.as_str());
-            let json = serde_json::to_string(&scope).expect("serialises");
-            assert_eq!(json, format!("\"{}\"", scope.as_str()));
-            assert_eq!(serde_json::from_str::<Scope>(&json).ok(), Some(scope));
-            assert!(!scope.label().is_empty());
-        }
+    fn scopes_are_spelled_as_gitlab_spells_them() {
+        // Reading back every identifier: `enums::tests`.
+        assert!(Scope::ALL.iter().all(|scope| !scope.label().is_empty()));
         let err = "write_api".parse::<Scope>().expect_err("not a scope");
         assert_eq!(err.to_string(), "\"write_api\" is not a known token scope");
         assert!("API".parse::<Scope>().is_err(), "GitLab's spelling is lower case");

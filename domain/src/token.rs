@@ -270,15 +270,6 @@ mod tests {
     }
 
     #[test]
-    fn token_kinds_round_trip_through_their_identifier() {
-        for kind in TokenKind::ALL {
-            assert_eq!(kind.as_str().parse::<TokenKind>(), Ok(kind));
-        }
-        let err = "personal_access".parse::<TokenKind>().expect_err("not a kind");
-        assert_eq!(err.to_string(), "\"personal_access\" is not a known token kind");
-    }
-
-    #[test]
     fn access_levels_are_gitlabs_numbers() {
         let table = [
             (10, "Guest"),
