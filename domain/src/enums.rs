@@ -1,7 +1,9 @@
 //! What the domain's named enums share. Each derives its identifier (`as_str`), `Display`,
 //! `FromStr` and list of variants from strum, spelled by `#[strum(...)]` next to serde's
 //! `#[serde(...)]`; an unknown identifier is a [`ParseError`](crate::ParseError) naming what was
-//! expected ("token kind"), made by the enum's own `unknown` function.
+//! expected ("token kind"), made by the enum's own `unknown` function. The strum derive stands on
+//! a line of its own after `#[serde(...)]`, so that rustfmt keeps it apart from the first derive
+//! instead of merging both into one list a line per trait.
 
 /// An enum's variants (strum's `VariantArray::VARIANTS`, in the order they are declared) as the
 /// array its `ALL` is, so that callers can iterate it by value and `map` it. Evaluated when the
