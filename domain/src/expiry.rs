@@ -2,43 +2,41 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-use crate::ParseError;
+use crate::{ParseError, enums::all};
 
 /// The expiry windows people filter and count by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum ExpiryWindow {
     /// Already expired.
     Expired,
     /// Expires within the next 7 days.
+    #[strum(serialize = "7d")]
     Days7,
     /// Within the next 30 days.
+    #[strum(serialize = "30d")]
     Days30,
     /// Within the next 90 days.
+    #[strum(serialize = "90d")]
     Days90,
     /// Never expires.
     Never,
 }
 
 impl ExpiryWindow {
-    pub const ALL: [ExpiryWindow; 5] = [
-        ExpiryWindow::Expired,
-        ExpiryWindow::Days7,
-        ExpiryWindow::Days30,
-        ExpiryWindow::Days90,
-        ExpiryWindow::Never,
-    ];
+    pub const ALL: [ExpiryWindow; 5] = all(Self::VARIANTS);
 
+    /// Its identifier in URLs ("7d"); serde spells it otherwise ("days7").
     pub fn as_str(self) -> &'static str {
-        match self {
-            ExpiryWindow::Expired => "expired",
-            ExpiryWindow::Days7 => "7d",
-            ExpiryWindow::Days30 => "30d",
-            ExpiryWindow::Days90 => "90d",
-            ExpiryWindow::Never => "never",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("expiry window", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -63,20 +61,6 @@ impl ExpiryWindow {
             ExpiryWindow::Days90 => Some((Some(today), days(90))),
             ExpiryWindow::Never => None,
         }
-    }
-}
-
-impl FromStr for ExpiryWindow {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ExpiryWindow::ALL
-            .into_iter()
-            .find(|window| window.as_str() == s)
-            .ok_or_else(|| ParseError {
-                what: "expiry window",
-                value: s.to_owned(),
-            })
     }
 }
 
@@ -140,10 +124,8 @@ mod tests {
     #[test]
     fn windows_parse_from_their_url_form_and_bound_dates() {
         let today = day("2026-11-25");
-        for window in ExpiryWindow::ALL {
-            assert_eq!(window.as_str().parse::<ExpiryWindow>(), Ok(window));
-        }
         assert!("8d".parse::<ExpiryWindow>().is_err());
+        assert_eq!(serde_json::to_value(ExpiryWindow::Days7).ok(), Some("days7".into()));
         assert_eq!(ExpiryWindow::Expired.date_bounds(today), Some((None, Some(today))));
         assert_eq!(
             ExpiryWindow::Days7.date_bounds(today),

@@ -3,8 +3,9 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-use crate::{AccessLevel, ExpiryWindow, TokenKind, TokenStatus, TokenSummary};
+use crate::{AccessLevel, ExpiryWindow, ParseError, TokenKind, TokenStatus, TokenSummary, enums::all};
 
 /// A parameter of the inventory's view that cannot be read or is out of its limits: which one,
 /// and why (the app answers it with a 422 naming the parameter).
@@ -37,6 +38,8 @@ pub const PER_PAGE: u32 = 50;
 /// Which column the inventory is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum TokenSort {
     #[default]
     Name,
@@ -51,30 +54,14 @@ pub enum TokenSort {
 }
 
 impl TokenSort {
-    pub const ALL: [TokenSort; 9] = [
-        TokenSort::Name,
-        TokenSort::Kind,
-        TokenSort::Path,
-        TokenSort::Account,
-        TokenSort::Owner,
-        TokenSort::Purpose,
-        TokenSort::Role,
-        TokenSort::Expires,
-        TokenSort::LastUsed,
-    ];
+    pub const ALL: [TokenSort; 9] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            TokenSort::Name => "name",
-            TokenSort::Kind => "kind",
-            TokenSort::Path => "path",
-            TokenSort::Account => "account",
-            TokenSort::Owner => "owner",
-            TokenSort::Purpose => "purpose",
-            TokenSort::Role => "role",
-            TokenSort::Expires => "expires",
-            TokenSort::LastUsed => "last_used",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("column to sort by", value)
     }
 }
 
@@ -155,10 +142,9 @@ impl TokenQuery {
         let no_purpose = flag("no_purpose")?;
         let sort = match param("sort") {
             None => TokenSort::default(),
-            Some(value) => TokenSort::ALL
-                .into_iter()
-                .find(|sort| sort.as_str() == value)
-                .ok_or_else(|| QueryError::new("sort", format!("{value:?} is not a column to sort by")))?,
+            Some(value) => value
+                .parse()
+                .map_err(|_| QueryError::new("sort", format!("{value:?} is not a column to sort by")))?,
         };
         let descending = match param("dir") {
             None | Some("asc") => false,

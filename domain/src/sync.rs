@@ -1,16 +1,19 @@
 //! What sync records: the accounts, groups and projects it found, its runs and their progress,
 //! and the changes it saw in tokens. Plain data shared by the sync engine and the Sync page.
 
-use std::{collections::BTreeMap, fmt, str::FromStr};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 use crate::{ContainerKind, ParseError, TokenKind};
 
 /// A bot user (the account behind a project or group access token) or a service account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum AccountKind {
     ProjectBot,
     GroupBot,
@@ -19,11 +22,11 @@ pub enum AccountKind {
 
 impl AccountKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::ProjectBot => "project_bot",
-            AccountKind::GroupBot => "group_bot",
-            AccountKind::ServiceAccount => "service_account",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("account kind", value)
     }
 
     /// What a username says about its account, as GitLab forms them: `project_{id}_bot_{hex}`,
@@ -48,21 +51,6 @@ impl AccountKind {
         username
             .starts_with("service_account_")
             .then_some((AccountKind::ServiceAccount, None))
-    }
-}
-
-impl FromStr for AccountKind {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            AccountKind::ProjectBot,
-            AccountKind::GroupBot,
-            AccountKind::ServiceAccount,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == s)
-        .ok_or_else(|| ParseError::new("account kind", s))
     }
 }
 
@@ -98,6 +86,8 @@ pub struct ProjectRecord {
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum SyncTrigger {
     CommandLine,
     Schedule,
@@ -107,34 +97,19 @@ pub enum SyncTrigger {
 
 impl SyncTrigger {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncTrigger::CommandLine => "command_line",
-            SyncTrigger::Schedule => "schedule",
-            SyncTrigger::Manual => "manual",
-            SyncTrigger::Startup => "startup",
-        }
+        self.into()
     }
-}
 
-impl FromStr for SyncTrigger {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            SyncTrigger::CommandLine,
-            SyncTrigger::Schedule,
-            SyncTrigger::Manual,
-            SyncTrigger::Startup,
-        ]
-        .into_iter()
-        .find(|trigger| trigger.as_str() == s)
-        .ok_or_else(|| ParseError::new("sync trigger", s))
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("sync trigger", value)
     }
 }
 
 /// How a run ended (or that it still runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum SyncStatus {
     Running,
     /// Everything was read and written.
@@ -150,36 +125,11 @@ pub enum SyncStatus {
 
 impl SyncStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncStatus::Running => "running",
-            SyncStatus::Succeeded => "succeeded",
-            SyncStatus::Partial => "partial",
-            SyncStatus::Failed => "failed",
-            SyncStatus::Abandoned => "abandoned",
-        }
+        self.into()
     }
-}
 
-impl fmt::Display for SyncStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SyncStatus {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            SyncStatus::Running,
-            SyncStatus::Succeeded,
-            SyncStatus::Partial,
-            SyncStatus::Failed,
-            SyncStatus::Abandoned,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| ParseError::new("sync status", s))
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("sync status", value)
     }
 }
 
@@ -226,6 +176,8 @@ pub struct SyncRun {
 /// A change sync saw in a token, kept in its history and the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum TokenEventKind {
     Revoked,
     /// A new token that replaces a revoked one of the same account and name.
@@ -240,15 +192,11 @@ pub enum TokenEventKind {
 
 impl TokenEventKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            TokenEventKind::Revoked => "revoked",
-            TokenEventKind::Rotated => "rotated",
-            TokenEventKind::ExpiryChanged => "expiry_changed",
-            TokenEventKind::ScopesChanged => "scopes_changed",
-            TokenEventKind::Moved => "moved",
-            TokenEventKind::Gone => "gone",
-            TokenEventKind::Returned => "returned",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("token event", value)
     }
 }
 

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
+
+use crate::enums::all;
 
 /// A value from outside (a URL, a form, the database) that is not one the domain knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +30,8 @@ impl ParseError {
 /// project or group access token could not be told apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum TokenKind {
     ProjectAccess,
     GroupAccess,
@@ -36,21 +40,15 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 4] = [
-        TokenKind::ProjectAccess,
-        TokenKind::GroupAccess,
-        TokenKind::Deploy,
-        TokenKind::Personal,
-    ];
+    pub const ALL: [TokenKind; 4] = all(Self::VARIANTS);
 
     /// The stable identifier used in URLs, the API and the database.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::ProjectAccess => "project_access",
-            TokenKind::GroupAccess => "group_access",
-            TokenKind::Deploy => "deploy",
-            TokenKind::Personal => "personal",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("token kind", value)
     }
 
     /// How people call it.
@@ -64,26 +62,11 @@ impl TokenKind {
     }
 }
 
-impl fmt::Display for TokenKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TokenKind {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TokenKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| ParseError::new("token kind", s))
-    }
-}
-
 /// Where a token lives in GitLab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum ContainerKind {
     Project,
     Group,
@@ -92,29 +75,16 @@ pub enum ContainerKind {
 
 impl ContainerKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ContainerKind::Project => "project",
-            ContainerKind::Group => "group",
-            ContainerKind::Instance => "instance",
-        }
+        self.into()
     }
-}
 
-impl FromStr for ContainerKind {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "project" => Ok(ContainerKind::Project),
-            "group" => Ok(ContainerKind::Group),
-            "instance" => Ok(ContainerKind::Instance),
-            _ => Err(ParseError::new("container kind", s)),
-        }
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("container kind", value)
     }
 }
 
 /// GitLab's roles, by their numeric access level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, VariantArray)]
 #[serde(try_from = "i32", into = "i32")]
 pub enum AccessLevel {
     Guest = 10,
@@ -126,14 +96,7 @@ pub enum AccessLevel {
 }
 
 impl AccessLevel {
-    pub const ALL: [AccessLevel; 6] = [
-        AccessLevel::Guest,
-        AccessLevel::Planner,
-        AccessLevel::Reporter,
-        AccessLevel::Developer,
-        AccessLevel::Maintainer,
-        AccessLevel::Owner,
-    ];
+    pub const ALL: [AccessLevel; 6] = all(Self::VARIANTS);
 
     pub fn label(self) -> &'static str {
         match self {
@@ -167,6 +130,8 @@ impl From<AccessLevel> for i32 {
 /// A token's state as people see it, derived from what GitLab says and what sync saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum TokenStatus {
     Active,
     Expired,
@@ -191,31 +156,15 @@ impl TokenStatus {
         }
     }
 
-    pub const ALL: [TokenStatus; 4] = [
-        TokenStatus::Active,
-        TokenStatus::Expired,
-        TokenStatus::Revoked,
-        TokenStatus::Gone,
-    ];
+    pub const ALL: [TokenStatus; 4] = all(Self::VARIANTS);
 
+    /// Its identifier, in URLs and the database; also how the inventory shows it.
     pub fn label(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Expired => "expired",
-            TokenStatus::Revoked => "revoked",
-            TokenStatus::Gone => "gone",
-        }
+        self.into()
     }
-}
 
-impl FromStr for TokenStatus {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TokenStatus::ALL
-            .into_iter()
-            .find(|status| status.label() == s)
-            .ok_or_else(|| ParseError::new("token status", s))
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("token status", value)
     }
 }
 
@@ -318,15 +267,6 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("test date")
-    }
-
-    #[test]
-    fn token_kinds_round_trip_through_their_identifier() {
-        for kind in TokenKind::ALL {
-            assert_eq!(kind.as_str().parse::<TokenKind>(), Ok(kind));
-        }
-        let err = "personal_access".parse::<TokenKind>().expect_err("not a kind");
-        assert_eq!(err.to_string(), "\"personal_access\" is not a known token kind");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use super::*;
 /// A part of GitLab an automation can touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Resource {
     Repository,
     PackageRegistry,
@@ -17,21 +19,15 @@ pub enum Resource {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 4] = [
-        Resource::Repository,
-        Resource::PackageRegistry,
-        Resource::ContainerRegistry,
-        Resource::Api,
-    ];
+    pub const ALL: [Resource; 4] = all(Self::VARIANTS);
 
     /// The answer's field name, in forms and URLs.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Resource::Repository => "repository",
-            Resource::PackageRegistry => "package_registry",
-            Resource::ContainerRegistry => "container_registry",
-            Resource::Api => "api",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("part of GitLab", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -57,23 +53,14 @@ impl Resource {
     }
 }
 
-impl FromStr for Resource {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Resource::ALL
-            .into_iter()
-            .find(|resource| resource.as_str() == s)
-            .ok_or_else(|| ParseError::new("part of GitLab", s))
-    }
-}
-
 /// How an automation uses one part of GitLab: not at all, only reading, or reading and writing.
 ///
 /// Ordered by what it needs, so the larger of two usages is the one a scope must cover.
 /// A blank value (an unanswered radio group) reads as "not used".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", try_from = "String")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Usage {
     #[default]
     Unused,
@@ -82,14 +69,14 @@ pub enum Usage {
 }
 
 impl Usage {
-    pub const ALL: [Usage; 3] = [Usage::Unused, Usage::Reads, Usage::Writes];
+    pub const ALL: [Usage; 3] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Usage::Unused => "unused",
-            Usage::Reads => "reads",
-            Usage::Writes => "writes",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("usage", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -109,17 +96,6 @@ fn is_unused(usage: &Usage) -> bool {
     !usage.is_used()
 }
 
-impl FromStr for Usage {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Usage::ALL
-            .into_iter()
-            .find(|usage| usage.as_str() == s)
-            .ok_or_else(|| ParseError::new("usage", s))
-    }
-}
-
 impl TryFrom<String> for Usage {
     type Error = ParseError;
 
@@ -134,6 +110,8 @@ impl TryFrom<String> for Usage {
 /// Where an automation works. Ordered from the narrowest to the broadest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Reach {
     /// One project.
     OneProject,
@@ -146,20 +124,14 @@ pub enum Reach {
 }
 
 impl Reach {
-    pub const ALL: [Reach; 4] = [
-        Reach::OneProject,
-        Reach::OneGroup,
-        Reach::SeveralGroups,
-        Reach::Instance,
-    ];
+    pub const ALL: [Reach; 4] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reach::OneProject => "one_project",
-            Reach::OneGroup => "one_group",
-            Reach::SeveralGroups => "several_groups",
-            Reach::Instance => "instance",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("reach", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -172,34 +144,26 @@ impl Reach {
     }
 }
 
-impl FromStr for Reach {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Reach::ALL
-            .into_iter()
-            .find(|reach| reach.as_str() == s)
-            .ok_or_else(|| ParseError::new("reach", s))
-    }
-}
-
 /// The answer to a yes-or-no question. An enum rather than a `bool` so that "not answered yet"
 /// (`None`) stays apart from "no", in a URL as in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum YesNo {
     Yes,
     No,
 }
 
 impl YesNo {
-    pub const ALL: [YesNo; 2] = [YesNo::Yes, YesNo::No];
+    pub const ALL: [YesNo; 2] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            YesNo::Yes => "yes",
-            YesNo::No => "no",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("yes or no", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -220,20 +184,11 @@ impl From<bool> for YesNo {
     }
 }
 
-impl FromStr for YesNo {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        YesNo::ALL
-            .into_iter()
-            .find(|answer| answer.as_str() == s)
-            .ok_or_else(|| ParseError::new("yes or no", s))
-    }
-}
-
 /// The wizard's steps, in the order it asks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Question {
     /// What it touches (repository, package registry, container registry, API), and whether it
     /// only reads there or also writes.
@@ -251,24 +206,14 @@ pub enum Question {
 }
 
 impl Question {
-    pub const ALL: [Question; 6] = [
-        Question::Touches,
-        Question::Reach,
-        Question::MaintainerActions,
-        Question::ConfidentialIssues,
-        Question::Temporary,
-        Question::Details,
-    ];
+    pub const ALL: [Question; 6] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Question::Touches => "touches",
-            Question::Reach => "reach",
-            Question::MaintainerActions => "maintainer_actions",
-            Question::ConfidentialIssues => "confidential_issues",
-            Question::Temporary => "temporary",
-            Question::Details => "details",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("wizard question", value)
     }
 
     /// The question as the wizard asks it.
@@ -311,26 +256,11 @@ impl Question {
     }
 }
 
-impl fmt::Display for Question {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Question {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Question::ALL
-            .into_iter()
-            .find(|question| question.as_str() == s)
-            .ok_or_else(|| ParseError::new("wizard question", s))
-    }
-}
-
 /// A field of the wizard's form, so that a message shows next to the field it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Field {
     /// The group of four usage fields (`repository`, `package_registry`, `container_registry`,
     /// `api`).
@@ -345,28 +275,14 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
-        Field::Touches,
-        Field::Reach,
-        Field::MaintainerActions,
-        Field::ConfidentialIssues,
-        Field::Temporary,
-        Field::Path,
-        Field::OwnerTeam,
-        Field::Purpose,
-    ];
+    pub const ALL: [Field; 8] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Touches => "touches",
-            Field::Reach => "reach",
-            Field::MaintainerActions => "maintainer_actions",
-            Field::ConfidentialIssues => "confidential_issues",
-            Field::Temporary => "temporary",
-            Field::Path => "path",
-            Field::OwnerTeam => "owner_team",
-            Field::Purpose => "purpose",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("wizard field", value)
     }
 
     /// The wizard step that asks for it.
@@ -393,23 +309,6 @@ impl Field {
             Field::OwnerTeam => "a service account is owned by a specific team: name the team",
             Field::Purpose => "say in a few words what it is for: it becomes the token's name",
         }
-    }
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Field {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Field::ALL
-            .into_iter()
-            .find(|field| field.as_str() == s)
-            .ok_or_else(|| ParseError::new("wizard field", s))
     }
 }
 

@@ -9,6 +9,8 @@ use super::*;
 /// A rule of the "Guidelines for automation and access tokens", by a stable id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "kebab-case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum RuleId {
     ProjectDeployTokenSufficient,
     ProjectAccessTokenSufficient,
@@ -38,38 +40,14 @@ const SECTION_BACKGROUND: &str = "Background on the single @gitlab-bot service a
 pub const SERVICE_ACCOUNT_REQUEST_URL: &str = "https://internal.gitlab.com/handbook/security/access-management-standard/#requesting-gitlabcom-service-account-for-automation";
 
 impl RuleId {
-    pub const ALL: [RuleId; 13] = [
-        RuleId::ProjectDeployTokenSufficient,
-        RuleId::ProjectAccessTokenSufficient,
-        RuleId::GroupAccessTokenSufficient,
-        RuleId::LeastPrivilege,
-        RuleId::DontReuse,
-        RuleId::ProjectAccessTokenByDefault,
-        RuleId::SuitableName,
-        RuleId::AlwaysExpire,
-        RuleId::MinimumScopes,
-        RuleId::ProjectDeployToken,
-        RuleId::ServiceAccount,
-        RuleId::RetrospectiveConfidentialIssues,
-        RuleId::ReuseDisruptsRotation,
-    ];
+    pub const ALL: [RuleId; 13] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            RuleId::ProjectDeployTokenSufficient => "project-deploy-token-sufficient",
-            RuleId::ProjectAccessTokenSufficient => "project-access-token-sufficient",
-            RuleId::GroupAccessTokenSufficient => "group-access-token-sufficient",
-            RuleId::LeastPrivilege => "least-privilege",
-            RuleId::DontReuse => "dont-reuse",
-            RuleId::ProjectAccessTokenByDefault => "project-access-token-by-default",
-            RuleId::SuitableName => "suitable-name",
-            RuleId::AlwaysExpire => "always-expire",
-            RuleId::MinimumScopes => "minimum-scopes",
-            RuleId::ProjectDeployToken => "project-deploy-token",
-            RuleId::ServiceAccount => "service-account",
-            RuleId::RetrospectiveConfidentialIssues => "retrospective-confidential-issues",
-            RuleId::ReuseDisruptsRotation => "reuse-disrupts-rotation",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("guideline rule", value)
     }
 
     /// The heading of the guidelines' section the rule is in.
@@ -145,17 +123,6 @@ impl RuleId {
                  be rotated."
             }
         }
-    }
-}
-
-impl FromStr for RuleId {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RuleId::ALL
-            .into_iter()
-            .find(|rule| rule.as_str() == s)
-            .ok_or_else(|| ParseError::new("guideline rule", s))
     }
 }
 

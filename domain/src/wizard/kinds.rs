@@ -15,6 +15,8 @@ use super::*;
 /// more), but whenever both fit, a project deploy token fits too, so their order never decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum RecommendedKind {
     ProjectDeployToken,
     GroupDeployToken,
@@ -26,22 +28,14 @@ pub enum RecommendedKind {
 
 impl RecommendedKind {
     /// Narrowest first.
-    pub const ALL: [RecommendedKind; 5] = [
-        RecommendedKind::ProjectDeployToken,
-        RecommendedKind::GroupDeployToken,
-        RecommendedKind::ProjectAccessToken,
-        RecommendedKind::GroupAccessToken,
-        RecommendedKind::ServiceAccount,
-    ];
+    pub const ALL: [RecommendedKind; 5] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            RecommendedKind::ProjectDeployToken => "project_deploy_token",
-            RecommendedKind::GroupDeployToken => "group_deploy_token",
-            RecommendedKind::ProjectAccessToken => "project_access_token",
-            RecommendedKind::GroupAccessToken => "group_access_token",
-            RecommendedKind::ServiceAccount => "service_account",
-        }
+        self.into()
+    }
+
+    fn unknown(value: &str) -> ParseError {
+        ParseError::new("recommended kind", value)
     }
 
     pub fn label(self) -> &'static str {
@@ -153,23 +147,6 @@ impl RecommendedKind {
     /// which have none.
     pub fn role(self, needs: &Needs) -> Option<AccessLevel> {
         (!self.is_deploy_token()).then(|| lowest_role(needs))
-    }
-}
-
-impl fmt::Display for RecommendedKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RecommendedKind {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RecommendedKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| ParseError::new("recommended kind", s))
     }
 }
 

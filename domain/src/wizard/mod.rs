@@ -17,8 +17,9 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::{fmt, str::FromStr};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-use crate::{AccessLevel, ContainerKind, ParseError, Scope, TokenKind, ownership::looks_like_a_secret};
+use crate::{AccessLevel, ContainerKind, ParseError, Scope, TokenKind, enums::all, ownership::looks_like_a_secret};
 
 mod answers;
 mod guidelines;

@@ -944,48 +944,21 @@ fn shell_words_are_quoted_only_when_needed() {
 }
 
 #[test]
-fn enums_round_trip_through_their_identifiers() {
-    for usage in Usage::ALL {
-        assert_eq!(usage.as_str().parse::<Usage>(), Ok(usage));
-        assert_eq!(serde_json::to_value(usage).ok(), Some(usage.as_str().into()));
-        assert!(!usage.label().is_empty());
-    }
+fn answers_have_labels_and_a_blank_usage_is_unused() {
+    // Reading back every identifier: `enums::tests`.
+    assert!(Usage::ALL.iter().all(|usage| !usage.label().is_empty()));
     assert_eq!(Usage::try_from(String::new()), Ok(Usage::Unused));
-    for reach in Reach::ALL {
-        assert_eq!(reach.as_str().parse::<Reach>(), Ok(reach));
-        assert_eq!(serde_json::to_value(reach).ok(), Some(reach.as_str().into()));
-        assert!(!reach.label().is_empty());
-    }
-    for answer in YesNo::ALL {
-        assert_eq!(answer.as_str().parse::<YesNo>(), Ok(answer));
-        assert_eq!(serde_json::to_value(answer).ok(), Some(answer.as_str().into()));
-        assert!(!answer.label().is_empty());
-    }
+    assert!(Reach::ALL.iter().all(|reach| !reach.label().is_empty()));
+    assert!(YesNo::ALL.iter().all(|answer| !answer.label().is_empty()));
     for question in Question::ALL {
-        assert_eq!(question.as_str().parse::<Question>(), Ok(question));
-        assert_eq!(serde_json::to_value(question).ok(), Some(question.as_str().into()));
         assert!(question.label().ends_with('?'));
         assert!(!question.help().is_empty());
     }
-    for field in Field::ALL {
-        assert_eq!(field.as_str().parse::<Field>(), Ok(field));
-        assert_eq!(serde_json::to_value(field).ok(), Some(field.as_str().into()));
-    }
     for resource in Resource::ALL {
-        assert_eq!(resource.as_str().parse::<Resource>(), Ok(resource));
-        assert_eq!(serde_json::to_value(resource).ok(), Some(resource.as_str().into()));
         assert!(!resource.label().is_empty() && !resource.help().is_empty());
         let mut answers = WizardAnswers::default();
         answers.set_usage(resource, Usage::Writes);
         assert_eq!(answers.usage(resource), Usage::Writes);
-    }
-    for kind in RecommendedKind::ALL {
-        assert_eq!(kind.as_str().parse::<RecommendedKind>(), Ok(kind));
-        assert_eq!(serde_json::to_value(kind).ok(), Some(kind.as_str().into()));
-    }
-    for rule in RuleId::ALL {
-        assert_eq!(rule.as_str().parse::<RuleId>(), Ok(rule));
-        assert_eq!(serde_json::to_value(rule).ok(), Some(rule.as_str().into()));
     }
     assert!("several".parse::<Reach>().is_err());
 }
