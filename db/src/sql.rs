@@ -271,10 +271,10 @@ macro_rules! sql_repository {
                 if query.no_purpose {
                     builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
                 }
-                if let Some(scope) = &query.scope {
+                if let Some(scope) = query.scope {
                     builder
                         .push(" AND (' ' || t.scopes || ' ') LIKE ")
-                        .push_bind(contains_pattern(&format!(" {scope} ")))
+                        .push_bind(contains_pattern(&format!(" {} ", scope.as_str())))
                         .push(" ESCAPE '\\'");
                 }
                 if let Some(role) = query.role {

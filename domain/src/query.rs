@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-use crate::{AccessLevel, ExpiryWindow, ParseError, TokenKind, TokenStatus, TokenSummary, enums::all};
+use crate::{AccessLevel, ExpiryWindow, ParseError, Scope, TokenKind, TokenStatus, TokenSummary, enums::all};
 
 /// A parameter of the inventory's view that cannot be read or is out of its limits: which one,
 /// and why (the app answers it with a 422 naming the parameter).
@@ -81,7 +81,7 @@ pub struct TokenQuery {
     /// The owner team (set by a person, or inferred from the group path).
     pub team: Option<i64>,
     /// Tokens that have this scope.
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     pub role: Option<AccessLevel>,
     pub status: Option<TokenStatus>,
     /// Only tokens no team owns.
@@ -96,93 +96,106 @@ pub struct TokenQuery {
     pub per_page: Option<u32>,
 }
 
+/// URL parameters as the query reads them: trimmed, an empty one left out, and a value that
+/// does not parse refused with the parameter's name.
+struct Params<F>(F);
+
+impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        (self.0)(name).map(str::trim).filter(|value| !value.is_empty())
+    }
+
+    /// A value read by `parse`; `refusal` says why one that does not parse is refused.
+    fn read<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        refusal: impl Fn(&str) -> String,
+    ) -> Result<Option<T>, QueryError> {
+        self.get(name)
+            .map(|value| parse(value).ok_or_else(|| QueryError::new(name, refusal(value))))
+            .transpose()
+    }
+
+    /// A value of one of the domain's named enums, refused with its own message.
+    fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, QueryError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(name)
+            .map(|value| value.parse::<T>().map_err(|e| QueryError::new(name, e.to_string())))
+            .transpose()
+    }
+
+    /// A yes-or-no parameter: `1`, `true`, `on` or `0`, `false`, `off`.
+    fn flag(&self, name: &str) -> Result<bool, QueryError> {
+        self.read(
+            name,
+            |value| match value {
+                "0" | "false" | "off" => Some(false),
+                "1" | "true" | "on" => Some(true),
+                _ => None,
+            },
+            |value| format!("{value:?} is neither 1 nor 0"),
+        )
+        .map(|flag| flag.unwrap_or(false))
+    }
+}
+
 impl TokenQuery {
     /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `team`, `scope`, `role`,
     /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`); an empty parameter means "any".
     /// Unknown values are refused with the parameter's name.
     pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, QueryError> {
-        let param = |name: &str| get(name).map(str::trim).filter(|value| !value.is_empty());
-        let kind = param("kind")
-            .map(|value| value.parse::<TokenKind>())
-            .transpose()
-            .map_err(|e| QueryError::new("kind", e.to_string()))?;
-        let expiry = param("expiry")
-            .map(|value| value.parse::<ExpiryWindow>())
-            .transpose()
-            .map_err(|e| QueryError::new("expiry", e.to_string()))?;
-        let team = param("team")
-            .map(|value| {
-                value
-                    .parse::<i64>()
-                    .map_err(|_| QueryError::new("team", format!("{value:?} is not a team")))
-            })
-            .transpose()?;
-        let scope = param("scope").map(str::to_owned);
-        let role = param("role")
-            .map(|value| {
-                value
-                    .parse::<i32>()
-                    .ok()
-                    .and_then(|level| AccessLevel::try_from(level).ok())
-                    .ok_or_else(|| QueryError::new("role", format!("{value:?} is not a GitLab role")))
-            })
-            .transpose()?;
-        let status = param("status")
-            .map(|value| value.parse::<TokenStatus>())
-            .transpose()
-            .map_err(|e| QueryError::new("status", e.to_string()))?;
-        let flag = |name: &str| -> Result<bool, QueryError> {
-            match param(name) {
-                None | Some("0" | "false" | "off") => Ok(false),
-                Some("1" | "true" | "on") => Ok(true),
-                Some(value) => Err(QueryError::new(name, format!("{value:?} is neither 1 nor 0"))),
-            }
-        };
-        let no_owner = flag("no_owner")?;
-        let no_purpose = flag("no_purpose")?;
-        let sort = match param("sort") {
-            None => TokenSort::default(),
-            Some(value) => value
-                .parse()
-                .map_err(|_| QueryError::new("sort", format!("{value:?} is not a column to sort by")))?,
-        };
-        let descending = match param("dir") {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(value) => {
-                return Err(QueryError::new("dir", format!("{value:?} is neither asc nor desc")));
-            }
-        };
-        let page = match param("page") {
-            None => 1,
-            Some(value) => value
-                .parse::<u32>()
-                .ok()
-                .filter(|page| *page >= 1)
-                .ok_or_else(|| QueryError::new("page", format!("{value:?} is not a page number")))?,
-        };
-        let per_page = param("per_page")
-            .map(|value| {
-                value
-                    .parse::<u32>()
-                    .map_err(|_| QueryError::new("per_page", format!("{value:?} is not 1 to {MAX_PER_PAGE}")))
-            })
-            .transpose()?;
-        let search = param("q").map(str::to_owned);
+        let params = Params(get);
         let query = TokenQuery {
-            search,
-            kind,
-            expiry,
-            team,
-            scope,
-            role,
-            status,
-            no_owner,
-            no_purpose,
-            sort,
-            descending,
-            page,
-            per_page,
+            search: params.get("q").map(str::to_owned),
+            kind: params.parsed("kind")?,
+            expiry: params.parsed("expiry")?,
+            team: params.read(
+                "team",
+                |value| value.parse::<i64>().ok(),
+                |value| format!("{value:?} is not a team"),
+            )?,
+            scope: params.parsed("scope")?,
+            role: params.read(
+                "role",
+                |value| AccessLevel::try_from(value.parse::<i32>().ok()?).ok(),
+                |value| format!("{value:?} is not a GitLab role"),
+            )?,
+            status: params.parsed("status")?,
+            no_owner: params.flag("no_owner")?,
+            no_purpose: params.flag("no_purpose")?,
+            sort: params
+                .read(
+                    "sort",
+                    |value| value.parse().ok(),
+                    |value| format!("{value:?} is not a column to sort by"),
+                )?
+                .unwrap_or_default(),
+            descending: params
+                .read(
+                    "dir",
+                    |value| match value {
+                        "asc" => Some(false),
+                        "desc" => Some(true),
+                        _ => None,
+                    },
+                    |value| format!("{value:?} is neither asc nor desc"),
+                )?
+                .unwrap_or(false),
+            page: params
+                .read(
+                    "page",
+                    |value| value.parse::<u32>().ok().filter(|page| *page >= 1),
+                    |value| format!("{value:?} is not a page number"),
+                )?
+                .unwrap_or(1),
+            per_page: params.read(
+                "per_page",
+                |value| value.parse::<u32>().ok(),
+                |value| format!("{value:?} is not 1 to {MAX_PER_PAGE}"),
+            )?,
         };
         query.validate()?;
         Ok(query)
@@ -191,8 +204,8 @@ impl TokenQuery {
     /// The limits every entry point holds a query to, whether it came from the URL
     /// ([`from_params`](Self::from_params): pages and the JSON API) or as a server function's
     /// argument (`list_tokens`, which a script can call with any JSON): 1 to 100 rows a page,
-    /// search words of at most 200 characters and no control characters, a scope that is a
-    /// GitLab scope name. A refusal is a 422 naming the parameter.
+    /// search words of at most 200 characters and no control characters (the scope is one of
+    /// GitLab's by its type). A refusal is a 422 naming the parameter.
     pub fn validate(&self) -> Result<(), QueryError> {
         if let Some(per_page) = self.per_page
             && !(1..=MAX_PER_PAGE).contains(&per_page)
@@ -213,16 +226,6 @@ impl TokenQuery {
                 return Err(QueryError::new("q", "search words cannot hold control characters"));
             }
         }
-        if self
-            .scope
-            .as_ref()
-            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        {
-            return Err(QueryError::new(
-                "scope",
-                "a scope is a GitLab scope name such as read_api",
-            ));
-        }
         Ok(())
     }
 
@@ -241,8 +244,8 @@ impl TokenQuery {
         if let Some(team) = self.team {
             pairs.push(("team", team.to_string()));
         }
-        if let Some(scope) = &self.scope {
-            pairs.push(("scope", scope.clone()));
+        if let Some(scope) = self.scope {
+            pairs.push(("scope", scope.as_str().to_owned()));
         }
         if let Some(role) = self.role {
             pairs.push(("role", (role as i32).to_string()));
@@ -379,7 +382,7 @@ mod tests {
         ])
         .expect("valid query");
         assert_eq!(query.team, Some(4));
-        assert_eq!(query.scope.as_deref(), Some("read_api"));
+        assert_eq!(query.scope, Some(crate::Scope::ReadApi));
         assert_eq!(query.role, Some(crate::AccessLevel::Maintainer));
         assert_eq!(query.status, Some(TokenStatus::Expired));
         assert!(query.no_owner && query.no_purpose);

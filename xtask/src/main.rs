@@ -12,11 +12,12 @@
 //! - `test`: every test: the Rust suites (PostgreSQL too when `TEST_POSTGRES_URL` is set) and the
 //!   browser tests (`e2e`).
 //! - `e2e`: the browser tests alone, against a fresh server and database.
-//! - `lint`: the crates' layers (`layers.rs`), `cargo fmt --check` and clippy, host and wasm.
+//! - `lint`: the crates' layers (`layers.rs`), no function over 80 lines (`lengths.rs`), `cargo fmt --check` and clippy, host and wasm.
 
 mod build;
 mod e2e;
 mod layers;
+mod lengths;
 mod process;
 mod sim;
 
@@ -66,6 +67,7 @@ fn run() -> anyhow::Result<()> {
         "e2e" => e2e::run(),
         "lint" => {
             layers::check()?;
+            lengths::check()?;
             process::cargo(&["fmt", "--all", "--check"])?;
             process::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
             build::ensure_wasm_target()?;

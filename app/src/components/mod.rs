@@ -188,3 +188,36 @@ pub fn ErrorPanel(error: crate::error::AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// The class strings the pages share, named once (the stylesheet is generated from the sources,
+/// so each class is still spelled out in full here).
+pub mod class {
+    /// A form field: text input, select or text area.
+    pub const FIELD: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    /// A form field that takes the whole width of its form, below its label.
+    pub const WIDE_FIELD: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    /// A small field inside a line of text or a table row.
+    pub const SMALL_FIELD: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
+    /// A secondary action: a bordered link or button (pages, "Update", a team's link).
+    pub const SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50";
+    /// The term of a fact (`dt`), and a small heading above a list.
+    pub const TERM: &str = "text-xs font-semibold uppercase tracking-wide text-slate-600";
+    /// A label above its field.
+    pub const LABEL: &str = "block text-sm font-medium text-slate-700";
+}
+
+/// One fact of a description list: its term, and what it is (`class` for the `dd`).
+#[component]
+pub fn Fact(
+    term: &'static str,
+    #[prop(default = "text-sm")] class: &'static str,
+    #[prop(optional)] id: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div>
+            <dt class=class::TERM>{term}</dt>
+            <dd class=class id=id>{children()}</dd>
+        </div>
+    }
+}

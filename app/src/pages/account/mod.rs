@@ -5,14 +5,14 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{ErrorPanel, PageTitle, RelativeDate, ScrollBox},
+    components::{ErrorPanel, PageTitle, RelativeDate, ScrollBox, class},
     server::account::{API_KEY_MAX_DAYS, ApiKeyView, list_api_keys},
 };
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |_| list_api_keys());
-    let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    let field = class::FIELD;
     view! {
         <PageTitle text="API keys" />
         <h1 class="text-2xl font-semibold">"API keys"</h1>

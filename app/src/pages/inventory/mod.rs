@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, ScrollBox, StatusBadge},
-    domain::{AccessLevel, ExpiryWindow, TeamRef, TokenKind, TokenStatus, TokenSummary},
+    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, ScrollBox, StatusBadge, class},
+    domain::{AccessLevel, ExpiryWindow, Scope, TeamRef, TokenKind, TokenStatus, TokenSummary},
     server::inventory::{TokenPage, TokenQuery, TokenSort, list_team_refs, list_tokens},
 };
 
@@ -58,7 +58,7 @@ pub fn InventoryPage() -> impl IntoView {
 /// expiry window applies it at once (`data-submit-on-change`, see `islands::Enhancements`).
 #[component]
 fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
-    let field = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
+    let field = class::FIELD;
 
     view! {
         <Form method="GET" action="/" attr:class="mt-6 grid grid-cols-2 items-end gap-3 rounded-xl bg-white p-4 shadow-sm sm:flex sm:flex-wrap" attr:role="search" attr:aria-label="Filter tokens">
@@ -118,7 +118,13 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
             </label>
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
                 "Scope"
-                <input name="scope" class=field size="12" placeholder="e.g. api" value=query.scope.clone().unwrap_or_default() />
+                <select name="scope" class=field>
+                    <option value="" selected=query.scope.is_none()>"Any scope"</option>
+                    {Scope::ALL
+                        .into_iter()
+                        .map(|scope| view! { <option value=scope.as_str() selected=query.scope == Some(scope)>{scope.as_str()}</option> })
+                        .collect_view()}
+                </select>
             </label>
             <fieldset class="col-span-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700 sm:flex-col">
                 <label class="flex items-center gap-2"><input type="checkbox" name="no_owner" value="1" checked=query.no_owner />"No owner"</label>
@@ -189,12 +195,12 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
             <div class="flex gap-2">
                 {(page.page > 1).then(|| {
                     let previous = TokenQuery { page: page.page - 1, ..query.clone() };
-                    view! { <a class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" rel="prev" href=format!("/?{}", previous.to_query_string())>"Previous"</a> }
+                    view! { <a class=class::SECONDARY rel="prev" href=format!("/?{}", previous.to_query_string())>"Previous"</a> }
                 })}
                 <span class="px-2 py-1.5">{format!("Page {} of {page_count}", page.page)}</span>
                 {(page.page < page_count).then(|| {
                     let next = TokenQuery { page: page.page + 1, ..query.clone() };
-                    view! { <a class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" rel="next" href=format!("/?{}", next.to_query_string())>"Next"</a> }
+                    view! { <a class=class::SECONDARY rel="next" href=format!("/?{}", next.to_query_string())>"Next"</a> }
                 })}
             </div>
         </nav>

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, ScrollBox},
+    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, ScrollBox, class},
+    domain::{ExpiryWindow, TokenStatus, TokenSummary},
     server::teams::{ServiceAccountsView, TeamSummary, team_overview},
 };
 
@@ -48,7 +49,6 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
         }
         .into_any();
     };
-    let card = "rounded-xl bg-white p-4 shadow-sm hover:ring-2 hover:ring-sky-200";
     let team_id = team.id;
     view! {
         <div class="flex flex-wrap items-end justify-between gap-4">
@@ -59,11 +59,28 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
             {(my_teams.len() > 1).then(|| view! {
                 <nav class="flex flex-wrap gap-2 text-sm" aria-label="Your teams">
                     {my_teams.into_iter().map(|t| view! {
-                        <a class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href=format!("/my-team?team={}", t.id)>{t.name}</a>
+                        <a class=class::SECONDARY href=format!("/my-team?team={}", t.id)>{t.name}</a>
                     }).collect_view()}
                 </nav>
             })}
         </div>
+        <Counts team_id by_status by_expiry />
+        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
+                <a class="text-sm text-sky-700 underline" href=format!("/?team={team_id}")>{format!("All {} tokens", team.name)}</a>
+            </div>
+            <Attention attention today />
+        </section>
+    }
+    .into_any()
+}
+
+/// The team's tokens by status and by expiry window, each count a link to them in the inventory.
+#[component]
+fn Counts(team_id: i64, by_status: Vec<(TokenStatus, u64)>, by_expiry: Vec<(ExpiryWindow, u64)>) -> impl IntoView {
+    let card = "rounded-xl bg-white p-4 shadow-sm hover:ring-2 hover:ring-sky-200";
+    view! {
         <section class="mt-6" aria-label="By status">
             <div class="grid grid-cols-2 gap-3 sm:grid-cols-4">
                 {by_status.into_iter().map(|(status, n)| view! {
@@ -84,29 +101,27 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
                 }).collect_view()}
             </div>
         </section>
-        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
-            <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
-                <a class="text-sm text-sky-700 underline" href=format!("/?team={team_id}")>{format!("All {} tokens", team.name)}</a>
-            </div>
-            {if attention.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">"Nothing: every active token has a purpose, a confirmed owner and more than 30 days to go."</p> }.into_any()
-            } else {
-                view! {
-                    <ul id="attention" class="mt-4 divide-y divide-slate-100">
-                        {attention.into_iter().map(|(token, reasons)| view! {
-                            <li class="flex flex-wrap items-center gap-3 py-2 text-sm">
-                                <KindBadge kind=token.kind />
-                                <a class="font-medium text-sky-700 underline hover:text-sky-900" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
-                                <span class="break-all font-mono text-xs text-slate-600">{token.container_path.clone()}</span>
-                                <ExpiryDate expires_on=token.expires_on today active=true />
-                                {reasons.into_iter().map(|r| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-800">{r}</span> }).collect_view()}
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section>
+    }
+}
+
+/// The active tokens that need the team: each with the reasons.
+#[component]
+fn Attention(attention: Vec<(TokenSummary, Vec<String>)>, today: chrono::NaiveDate) -> impl IntoView {
+    if attention.is_empty() {
+        return view! { <p class="mt-2 text-sm text-slate-600">"Nothing: every active token has a purpose, a confirmed owner and more than 30 days to go."</p> }.into_any();
+    }
+    view! {
+        <ul id="attention" class="mt-4 divide-y divide-slate-100">
+            {attention.into_iter().map(|(token, reasons)| view! {
+                <li class="flex flex-wrap items-center gap-3 py-2 text-sm">
+                    <KindBadge kind=token.kind />
+                    <a class="font-medium text-sky-700 underline hover:text-sky-900" href=format!("/tokens/{}", token.id)>{token.name.clone()}</a>
+                    <span class="break-all font-mono text-xs text-slate-600">{token.container_path.clone()}</span>
+                    <ExpiryDate expires_on=token.expires_on today active=true />
+                    {reasons.into_iter().map(|r| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-800">{r}</span> }).collect_view()}
+                </li>
+            }).collect_view()}
+        </ul>
     }
     .into_any()
 }
@@ -289,14 +304,14 @@ fn OwnerForm(
         <form method="post" action=format!("/service-accounts/{account_id}/owner") class="mt-3 flex flex-wrap items-center gap-2 text-sm" data-owner-form="">
             <label class="flex items-center gap-2 text-slate-700">
                 "Owner team"
-                <select name="owner_team" class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+                <select name="owner_team" class=class::SMALL_FIELD>
                     <option value="" selected=set.is_none()>{unset_label}</option>
                     {teams.into_iter().map(|team| view! {
                         <option value=team.id.to_string() selected=set == Some(team.id)>{team.name}</option>
                     }).collect_view()}
                 </select>
             </label>
-            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1 font-medium text-slate-800 hover:bg-slate-50">"Save owner"</button>
+            <button type="submit" class=format!("{} font-medium text-slate-800", class::SECONDARY)>"Save owner"</button>
         </form>
     }
 }

@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, PageTitle, RelativeDate},
+    components::{
+        ErrorPanel, PageTitle, RelativeDate,
+        class::{FIELD, SECONDARY, SMALL_FIELD},
+    },
     domain::{
         Field, NextStep, Question, Reach, Recommendation, Resource, Usage, WizardAnswers, WizardError, YesNo,
         recommend_token_kind,
@@ -16,8 +19,6 @@ use crate::{
     server::wizard::{WizardContext, load_wizard},
 };
 
-const FIELD: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500";
-const SMALL: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
 const PRIMARY: &str = "rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-800";
 
 /// What the URL asks for: the answers, values that could not be read, and the step asked for
@@ -505,76 +506,93 @@ fn Summary(recommendation: Recommendation, answers: WizardAnswers, today: chrono
             <section class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6 lg:col-span-2" data-testid="recommendation" data-kind=kind.as_str()>
                 <p class="text-xs font-semibold uppercase tracking-wide text-sky-700">"Recommendation"</p>
                 <h2 class="mt-1 text-xl font-semibold text-slate-900" data-testid="recommended-kind">{heading}</h2>
-                <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
-                    <div>
-                        <dt class="text-slate-500">"Name"</dt>
-                        <dd class="break-all font-mono text-slate-900" data-testid="recommended-name">{recommendation.name.clone()}</dd>
-                    </div>
-                    <div>
-                        <dt class="text-slate-500">"Role"</dt>
-                        <dd class="text-slate-900" data-testid="recommended-role">
-                            {recommendation.role.map_or("None: deploy tokens have no role", |role| role.label())}
-                        </dd>
-                    </div>
-                    <div class="sm:col-span-2">
-                        <dt class="text-slate-500">"Scopes"</dt>
-                        <dd class="mt-1 flex flex-wrap gap-2" data-testid="recommended-scopes">
-                            {recommendation
-                                .scopes
-                                .iter()
-                                .map(|scope| view! {
-                                    <span class="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-800" title=scope.label()>{scope.as_str()}</span>
-                                })
-                                .collect_view()}
-                        </dd>
-                    </div>
-                    <div class="sm:col-span-2">
-                        <dt class="text-slate-500">"Expires"</dt>
-                        <dd class="text-slate-900" data-testid="recommended-expiry">
-                            {recommendation.expires_on.format("%Y-%m-%d").to_string()}" ("
-                            <RelativeDate date=recommendation.expires_on today />
-                            {format!(", {} days)", recommendation.lifetime_days)}
-                        </dd>
-                    </div>
-                </dl>
+                <RecommendedToken recommendation=recommendation.clone() today />
                 <NextStepView step=recommendation.next_step.clone() />
-                <h3 class="mt-6 text-sm font-semibold text-slate-900">"Why: the token guidelines"</h3>
-                <ul class="mt-2 flex flex-col gap-3" data-testid="recommendation-rules">
-                    {recommendation
-                        .rules
-                        .iter()
-                        .map(|rule| view! {
-                            <li>
-                                <blockquote class="border-l-4 border-sky-200 pl-3 text-sm italic text-slate-700">{format!("“{}”", rule.quote)}</blockquote>
-                                <p class="mt-1 pl-4 text-xs text-slate-500">{format!("— {}", rule.section)}</p>
-                            </li>
-                        })
-                        .collect_view()}
-                </ul>
-                {(!recommendation.assumptions.is_empty()).then(|| view! {
-                    <h3 class="mt-6 text-sm font-semibold text-slate-900">"Where the guidelines are silent"</h3>
-                    <ul class="mt-2 list-disc pl-5 text-sm text-slate-700">
-                        {recommendation.assumptions.iter().map(|a| view! { <li>{a.explanation.clone()}</li> }).collect_view()}
-                    </ul>
-                })}
-                <h3 class="mt-6 text-sm font-semibold text-slate-900">"Considered and not chosen"</h3>
-                <ul class="mt-2 flex flex-col gap-2 text-sm" data-testid="recommendation-alternatives">
-                    {recommendation
-                        .alternatives
-                        .iter()
-                        .map(|alternative| view! {
-                            <li>
-                                <span class="font-medium text-slate-800">{alternative.label.clone()}": "</span>
-                                <span class="text-slate-600">{alternative.why_not.clone()}</span>
-                            </li>
-                        })
-                        .collect_view()}
-                </ul>
+                <Reasons recommendation />
             </section>
             <AnswersPanel answers />
         </div>
     }
     .into_any()
+}
+
+/// What to create: name, role, scopes and expiry.
+#[component]
+fn RecommendedToken(recommendation: Recommendation, today: chrono::NaiveDate) -> impl IntoView {
+    view! {
+        <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
+            <div>
+                <dt class="text-slate-500">"Name"</dt>
+                <dd class="break-all font-mono text-slate-900" data-testid="recommended-name">{recommendation.name.clone()}</dd>
+            </div>
+            <div>
+                <dt class="text-slate-500">"Role"</dt>
+                <dd class="text-slate-900" data-testid="recommended-role">
+                    {recommendation.role.map_or("None: deploy tokens have no role", |role| role.label())}
+                </dd>
+            </div>
+            <div class="sm:col-span-2">
+                <dt class="text-slate-500">"Scopes"</dt>
+                <dd class="mt-1 flex flex-wrap gap-2" data-testid="recommended-scopes">
+                    {recommendation
+                        .scopes
+                        .iter()
+                        .map(|scope| view! {
+                            <span class="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-800" title=scope.label()>{scope.as_str()}</span>
+                        })
+                        .collect_view()}
+                </dd>
+            </div>
+            <div class="sm:col-span-2">
+                <dt class="text-slate-500">"Expires"</dt>
+                <dd class="text-slate-900" data-testid="recommended-expiry">
+                    {recommendation.expires_on.format("%Y-%m-%d").to_string()}" ("
+                    <RelativeDate date=recommendation.expires_on today />
+                    {format!(", {} days)", recommendation.lifetime_days)}
+                </dd>
+            </div>
+        </dl>
+    }
+}
+
+/// Why: the guidelines' sentences the recommendation follows, the assumptions where they are
+/// silent, and the kinds considered and not chosen.
+#[component]
+fn Reasons(recommendation: Recommendation) -> impl IntoView {
+    view! {
+        <h3 class="mt-6 text-sm font-semibold text-slate-900">"Why: the token guidelines"</h3>
+        <ul class="mt-2 flex flex-col gap-3" data-testid="recommendation-rules">
+            {recommendation
+                .rules
+                .iter()
+                .map(|rule| view! {
+                    <li>
+                        <blockquote class="border-l-4 border-sky-200 pl-3 text-sm italic text-slate-700">{format!("“{}”", rule.quote)}</blockquote>
+                        <p class="mt-1 pl-4 text-xs text-slate-500">{format!("— {}", rule.section)}</p>
+                    </li>
+                })
+                .collect_view()}
+        </ul>
+        {(!recommendation.assumptions.is_empty()).then(|| view! {
+            <h3 class="mt-6 text-sm font-semibold text-slate-900">"Where the guidelines are silent"</h3>
+            <ul class="mt-2 list-disc pl-5 text-sm text-slate-700">
+                {recommendation.assumptions.iter().map(|a| view! { <li>{a.explanation.clone()}</li> }).collect_view()}
+            </ul>
+        })}
+        <h3 class="mt-6 text-sm font-semibold text-slate-900">"Considered and not chosen"</h3>
+        <ul class="mt-2 flex flex-col gap-2 text-sm" data-testid="recommendation-alternatives">
+            {recommendation
+                .alternatives
+                .iter()
+                .map(|alternative| view! {
+                    <li>
+                        <span class="font-medium text-slate-800">{alternative.label.clone()}": "</span>
+                        <span class="text-slate-600">{alternative.why_not.clone()}</span>
+                    </li>
+                })
+                .collect_view()}
+        </ul>
+    }
 }
 
 #[component]
@@ -625,7 +643,7 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
         view! {
             <label class="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 text-sm text-slate-700">
                 {label}
-                <select name=name class=format!("{SMALL} max-w-full")>
+                <select name=name class=format!("{SMALL_FIELD} max-w-full")>
                     {options
                         .into_iter()
                         .map(|(value, text)| view! { <option value=value selected=chosen == Some(value)>{text}</option> })
@@ -640,7 +658,7 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
         view! {
             <label class="flex flex-col gap-1 text-sm text-slate-700">
                 {label}
-                <input name=name value=value class=SMALL />
+                <input name=name value=value class=SMALL_FIELD />
             </label>
         }
     };
@@ -669,7 +687,7 @@ fn AnswersPanel(answers: WizardAnswers) -> impl IntoView {
                 {text("purpose", "Purpose", shown(&answers.purpose))}
                 {text("owner_team", "Owner team", shown(&answers.owner_team))}
                 {text("path", "Path", shown(&answers.path))}
-                <button type="submit" class="mt-2 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Update"</button>
+                <button type="submit" class=format!("mt-2 {SECONDARY} text-sm font-medium text-slate-800")>"Update"</button>
             </Form>
             <p class="mt-4 text-xs text-slate-500">
                 <a class="underline" href=again>"Walk through the steps again"</a>
