@@ -2,12 +2,13 @@
 //! keys are found by the SHA-256 hash of their secret part; the secret itself is never stored.
 //! One SQL text for both backends, like [`crate::sql`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::rows::{GitlabUserRow, SessionRow, TeamLeadRow, TeamPathRow, TeamRow, UserRow, UserTeamRow};
 use crate::{DbError, PostgresRepository, SqliteRepository, unique_violation};
 use domain::{Role, TeamMembership, TeamRule, Viewer};
 
@@ -232,13 +233,13 @@ macro_rules! auth_store {
                 id_hash: &str,
                 now: DateTime<Utc>,
             ) -> Result<Option<(String, DateTime<Utc>)>, DbError> {
-                let row: Option<(String, DateTime<Utc>)> =
+                let row: Option<SessionRow> =
                     sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                         .bind(id_hash)
                         .bind(now)
                         .fetch_optional(self.pool())
                         .await?;
-                Ok(row)
+                Ok(row.map(Into::into))
             }
 
             async fn delete_session(&self, id_hash: &str) -> Result<(), DbError> {
@@ -260,20 +261,18 @@ macro_rules! auth_store {
             async fn apply_configured_teams(&self, teams: &[ConfiguredTeam]) -> Result<(), DbError> {
                 let mut tx = self.pool().begin_with($begin).await?;
                 for team in teams {
-                    let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM teams WHERE name = $1")
+                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE name = $1")
                         .bind(&team.name)
                         .fetch_optional(&mut *tx)
                         .await?;
                     let id = match existing {
-                        Some((id,)) => id,
+                        Some(id) => id,
                         None => {
-                            let (id,): (i64,) =
-                                sqlx::query_as("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
-                                    .bind(&team.name)
-                                    .bind(Utc::now())
-                                    .fetch_one(&mut *tx)
-                                    .await?;
-                            id
+                            sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
+                                .bind(&team.name)
+                                .bind(Utc::now())
+                                .fetch_one(&mut *tx)
+                                .await?
                         }
                     };
                     sqlx::query("DELETE FROM team_group_paths WHERE team_id = $1")
@@ -307,40 +306,16 @@ macro_rules! auth_store {
             }
 
             async fn team_rules(&self) -> Result<Vec<TeamRule>, DbError> {
-                let teams: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
+                let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
                     .fetch_all(self.pool())
                     .await?;
-                let paths: Vec<(i64, String)> = sqlx::query_as("SELECT team_id, group_path FROM team_group_paths")
+                let paths: Vec<TeamPathRow> = sqlx::query_as("SELECT team_id, group_path FROM team_group_paths")
                     .fetch_all(self.pool())
                     .await?;
-                let leads: Vec<(i64, String)> = sqlx::query_as("SELECT team_id, username FROM team_leads")
+                let leads: Vec<TeamLeadRow> = sqlx::query_as("SELECT team_id, username FROM team_leads")
                     .fetch_all(self.pool())
                     .await?;
-                let mut rules: BTreeMap<i64, TeamRule> = teams
-                    .into_iter()
-                    .map(|(id, name)| {
-                        (
-                            id,
-                            TeamRule {
-                                team_id: id,
-                                name,
-                                group_paths: Vec::new(),
-                                leads: Vec::new(),
-                            },
-                        )
-                    })
-                    .collect();
-                for (id, path) in paths {
-                    if let Some(rule) = rules.get_mut(&id) {
-                        rule.group_paths.push(path);
-                    }
-                }
-                for (id, lead) in leads {
-                    if let Some(rule) = rules.get_mut(&id) {
-                        rule.leads.push(lead);
-                    }
-                }
-                let mut rules: Vec<TeamRule> = rules.into_values().collect();
+                let mut rules: Vec<TeamRule> = teams.into_iter().map(|team| team.into_rule(&paths, &leads)).collect();
                 rules.sort_by(|a, b| a.name.cmp(&b.name));
                 Ok(rules)
             }
@@ -353,7 +328,7 @@ macro_rules! auth_store {
                 at: DateTime<Utc>,
             ) -> Result<i64, DbError> {
                 let mut tx = self.pool().begin_with($begin).await?;
-                let (id,): (i64,) = sqlx::query_as(
+                let id: i64 = sqlx::query_scalar(
                     "INSERT INTO users (gitlab_id, username, name, email, roles, created_at, last_signed_in_at, \
                      gitlab_state, gitlab_state_checked_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $6) \
@@ -389,16 +364,16 @@ macro_rules! auth_store {
             }
 
             async fn viewer(&self, user_id: i64) -> Result<Option<Viewer>, DbError> {
-                let user: Option<(i64, i64, String, String, String)> =
+                let user: Option<UserRow> =
                     sqlx::query_as("SELECT id, gitlab_id, username, name, roles FROM users WHERE id = $1")
                         .bind(user_id)
                         .fetch_optional(self.pool())
                         .await?;
-                let Some((id, gitlab_id, username, name, roles)) = user else {
+                let Some(UserRow { id, gitlab_id, username, name, roles }) = user else {
                     return Ok(None);
                 };
-                let teams: Vec<(i64, String, bool)> = sqlx::query_as(
-                    "SELECT t.id, t.name, ut.is_lead FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
+                let teams: Vec<UserTeamRow> = sqlx::query_as(
+                    "SELECT t.id AS team_id, t.name AS team_name, ut.is_lead FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
                      WHERE ut.user_id = $1 ORDER BY t.name",
                 )
                 .bind(id)
@@ -410,21 +385,14 @@ macro_rules! auth_store {
                     username,
                     name,
                     roles: split_roles(&roles)?,
-                    teams: teams
-                        .into_iter()
-                        .map(|(team_id, team_name, is_lead)| TeamMembership {
-                            team_id,
-                            team_name,
-                            is_lead,
-                        })
-                        .collect(),
+                    teams: teams.into_iter().map(TeamMembership::from).collect(),
                     read_only: false,
                     api_key_id: None,
                 }))
             }
 
             async fn create_api_key(&self, key: &NewApiKey, at: DateTime<Utc>) -> Result<ApiKey, DbError> {
-                let (id,): (i64,) = sqlx::query_as(
+                let id: i64 = sqlx::query_scalar(
                     "INSERT INTO api_keys (user_id, name, prefix, secret_hash, scope, created_at, expires_on) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
@@ -501,7 +469,7 @@ macro_rules! auth_store {
             }
 
             async fn api_key_owners(&self, today: NaiveDate) -> Result<Vec<(i64, String)>, DbError> {
-                let rows: Vec<(i64, String)> = sqlx::query_as(
+                let rows: Vec<GitlabUserRow> = sqlx::query_as(
                     "SELECT u.gitlab_id, u.username FROM users u \
                      WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL \
                      AND k.expires_on > $1) ORDER BY u.gitlab_id",
@@ -509,7 +477,7 @@ macro_rules! auth_store {
                 .bind(today)
                 .fetch_all(self.pool())
                 .await?;
-                Ok(rows)
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn record_gitlab_states(

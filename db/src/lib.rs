@@ -6,6 +6,7 @@
 //! tests build without the web stack.
 
 mod auth_store;
+mod rows;
 mod sql;
 mod sync_store;
 

@@ -6,13 +6,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
 
+use crate::rows::{
+    AccountTeamRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow, TeamPathRow, TeamRow,
+    TokenKeyRow, VersionedCountRow,
+};
 use crate::{
     AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
     contains_pattern, team_not_found, unique_violation,
 };
 use domain::{
-    AccessLevel, AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus,
-    TokenSummary, ValidOwnership,
+    AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
+    ValidOwnership,
 };
 
 const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
@@ -201,7 +205,7 @@ macro_rules! sql_repository {
             async fn service_account_memberships(
                 &self,
             ) -> Result<std::collections::HashMap<i64, Vec<AccountMembership>>, DbError> {
-                let rows: Vec<(i64, String, i64, String, i32)> = sqlx::query_as(
+                let rows: Vec<MembershipRow> = sqlx::query_as(
                     "SELECT m.account_gitlab_id, m.source_kind, m.source_gitlab_id, m.source_path, m.access_level \
                      FROM account_memberships m JOIN accounts a ON a.gitlab_id = m.account_gitlab_id \
                      WHERE a.kind = 'service_account' AND a.gone_since IS NULL \
@@ -210,13 +214,8 @@ macro_rules! sql_repository {
                 .fetch_all(&self.pool)
                 .await?;
                 let mut found: std::collections::HashMap<i64, Vec<AccountMembership>> = std::collections::HashMap::new();
-                for (account, kind, source_gitlab_id, source_path, level) in rows {
-                    found.entry(account).or_default().push(AccountMembership {
-                        source_kind: kind.parse()?,
-                        source_gitlab_id,
-                        source_path,
-                        access_level: AccessLevel::try_from(level)?,
-                    });
+                for row in rows {
+                    found.entry(row.account_gitlab_id).or_default().push(AccountMembership::try_from(row)?);
                 }
                 Ok(found)
             }
@@ -328,9 +327,9 @@ macro_rules! sql_repository {
                 if matches!($backend, Backend::Postgres) {
                     sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
                 }
-                let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
+                let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
-                let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
+                let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
                 sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
                 tx.commit().await?;
                 let inserted = u64::try_from(after - before).unwrap_or(0);
@@ -341,18 +340,8 @@ macro_rules! sql_repository {
             }
 
             async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError> {
-                type AccountRow = (
-                    i64,
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                    Option<i64>,
-                    Option<String>,
-                    Option<DateTime<Utc>>,
-                );
-                let accounts: Vec<AccountRow> = sqlx::query_as(
-                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path, \
+                let accounts: Vec<ServiceAccountRow> = sqlx::query_as(
+                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path AS group_path, \
                      ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
                      LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
                      LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
@@ -370,11 +359,12 @@ macro_rules! sql_repository {
                 let rules = self.team_rules().await?;
                 Ok(accounts
                     .into_iter()
-                    .map(|(gitlab_id, username, name, state, group_path, set_team, set_by, set_at)| {
+                    .map(|row| {
+                        let ServiceAccountRow { gitlab_id, username, name, state, group_path, owner_team_id, updated_by, updated_at } = row;
                         let memberships = memberships.remove(&gitlab_id).unwrap_or_default();
-                        let set = set_team
+                        let set = owner_team_id
                             .and_then(|id| rules.iter().find(|team| team.team_id == id))
-                            .zip(set_by.zip(set_at))
+                            .zip(updated_by.zip(updated_at))
                             .map(|(team, (by, at))| (team, domain::OwnerSource::Set { by, at }));
                         let owner = set
                             .or_else(|| domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
@@ -403,13 +393,13 @@ macro_rules! sql_repository {
 
             async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {
                 let soon = today + chrono::Days::new(30);
-                let counts: Vec<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT COALESCE(o.owner_team_id, t.inferred_team_id) AS team, COUNT(*), \
-                     SUM(CASE WHEN NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > $1) THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on <= $1 THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on > $1 AND t.expires_on <= $2 THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on IS NULL THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN o.purpose IS NULL OR o.purpose = '' THEN 1 ELSE 0 END) \
+                let counts: Vec<TeamCountsRow> = sqlx::query_as(
+                    "SELECT COALESCE(o.owner_team_id, t.inferred_team_id) AS team_id, COUNT(*) AS tokens, \
+                     SUM(CASE WHEN NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > $1) THEN 1 ELSE 0 END) AS active, \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on <= $1 THEN 1 ELSE 0 END) AS expired, \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on > $1 AND t.expires_on <= $2 THEN 1 ELSE 0 END) AS expiring_30_days, \
+                     SUM(CASE WHEN NOT t.revoked AND t.expires_on IS NULL THEN 1 ELSE 0 END) AS never_expiring, \
+                     SUM(CASE WHEN o.purpose IS NULL OR o.purpose = '' THEN 1 ELSE 0 END) AS without_purpose \
                      FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
                      WHERE t.gone_since IS NULL AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NOT NULL \
                      GROUP BY COALESCE(o.owner_team_id, t.inferred_team_id)",
@@ -418,7 +408,7 @@ macro_rules! sql_repository {
                 .bind(soon)
                 .fetch_all(&self.pool)
                 .await?;
-                let leads: Vec<(i64, String)> = sqlx::query_as(
+                let leads: Vec<TeamLeadRow> = sqlx::query_as(
                     "SELECT team_id, username FROM team_leads UNION \
                      SELECT ut.team_id, u.username FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.is_lead",
                 )
@@ -430,9 +420,9 @@ macro_rules! sql_repository {
                     .await?
                     .into_iter()
                     .map(|team| {
-                        let c = counts.iter().find(|c| c.0 == team.id).copied().unwrap_or((team.id, 0, 0, 0, 0, 0, 0));
+                        let c = counts.iter().find(|c| c.team_id == team.id).copied().unwrap_or_default();
                         let mut team_leads: Vec<String> =
-                            leads.iter().filter(|(id, _)| *id == team.id).map(|(_, u)| u.clone()).collect();
+                            leads.iter().filter(|lead| lead.team_id == team.id).map(|lead| lead.username.clone()).collect();
                         team_leads.sort();
                         team_leads.dedup();
                         TeamStats {
@@ -440,12 +430,12 @@ macro_rules! sql_repository {
                             name: team.name,
                             group_paths: team.group_paths,
                             leads: team_leads,
-                            tokens: n(c.1),
-                            active: n(c.2),
-                            expired: n(c.3),
-                            expiring_30_days: n(c.4),
-                            never_expiring: n(c.5),
-                            without_purpose: n(c.6),
+                            tokens: n(c.tokens),
+                            active: n(c.active),
+                            expired: n(c.expired),
+                            expiring_30_days: n(c.expiring_30_days),
+                            never_expiring: n(c.never_expiring),
+                            without_purpose: n(c.without_purpose),
                         }
                     })
                     .collect())
@@ -462,16 +452,16 @@ macro_rules! sql_repository {
                         return Ok(total);
                     }
                     let mut count =
-                        QueryBuilder::<$db>::new(format!("SELECT COUNT(*), ({DATA_VERSION}){from}"));
+                        QueryBuilder::<$db>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
                     Self::push_filters(&mut count, query, today);
-                    let (total, version): (i64, i64) = count.build_query_as().fetch_one(&self.pool).await?;
+                    let VersionedCountRow { total, version } = count.build_query_as().fetch_one(&self.pool).await?;
                     let total = u64::try_from(total).unwrap_or(0);
                     self.counts.put(key, version, total);
                     return Ok(total);
                 }
                 let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
                 Self::push_filters(&mut count, query, today);
-                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 Ok(u64::try_from(total).unwrap_or(0))
             }
 
@@ -498,8 +488,8 @@ macro_rules! sql_repository {
                 select.push_bind(i64::from(query.limit()));
                 select.push(" OFFSET ");
                 select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
-                let ids: Vec<(i64, i64)> = select.build_query_as().fetch_all(&self.pool).await?;
-                let Some((_, window_total)) = ids.first().copied() else {
+                let ids: Vec<PageIdRow> = select.build_query_as().fetch_all(&self.pool).await?;
+                let Some(PageIdRow { total: window_total, .. }) = ids.first().copied() else {
                     // No rows, or a page past the end: say how many there are.
                     let total = match counted {
                         Some(total) => total,
@@ -510,8 +500,8 @@ macro_rules! sql_repository {
                 let total = counted.unwrap_or(u64::try_from(window_total).unwrap_or(0));
                 let mut rows = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
                 let mut list = rows.separated(", ");
-                for (id, _) in &ids {
-                    list.push_bind(*id);
+                for row in &ids {
+                    list.push_bind(row.id);
                 }
                 rows.push(")");
                 let mut found: std::collections::HashMap<i64, TokenRow> = rows
@@ -523,7 +513,7 @@ macro_rules! sql_repository {
                     .collect();
                 let tokens = ids
                     .iter()
-                    .filter_map(|(id, _)| found.remove(id))
+                    .filter_map(|row| found.remove(&row.id))
                     .map(TokenSummary::try_from)
                     .collect::<Result<_, _>>()?;
                 Ok((tokens, total))
@@ -538,7 +528,7 @@ macro_rules! sql_repository {
                     }
                 };
                 let mut tx = self.pool.begin_with($begin).await?;
-                let (id,): (i64,) = sqlx::query_as("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
                     .bind(&team.name)
                     .bind(Utc::now())
                     .fetch_one(&mut *tx)
@@ -600,11 +590,11 @@ macro_rules! sql_repository {
                 at: DateTime<Utc>,
             ) -> Result<(), DbError> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let token: Option<(String, i64)> = sqlx::query_as("SELECT kind, gitlab_id FROM tokens WHERE id = $1")
+                let token: Option<TokenKeyRow> = sqlx::query_as("SELECT kind, gitlab_id FROM tokens WHERE id = $1")
                     .bind(token_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                let Some((kind, gitlab_id)) = token else {
+                let Some(TokenKeyRow { kind, gitlab_id }) = token else {
                     return Err(DbError::NotFound(format!("token {token_id}")));
                 };
                 let before: Option<OwnershipRow> = sqlx::query_as(
@@ -669,15 +659,15 @@ macro_rules! sql_repository {
                 }
                 // Read once the lock is held: what any earlier change committed is seen.
                 let rules = self.team_rules().await?;
-                let accounts: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-                    "SELECT a.gitlab_id, g.full_path, a.inferred_team_id FROM accounts a \
+                let accounts: Vec<AccountTeamRow> = sqlx::query_as(
+                    "SELECT a.gitlab_id, g.full_path AS group_path, a.inferred_team_id FROM accounts a \
                      LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
                      WHERE a.kind = 'service_account'",
                 )
                 .fetch_all(&self.pool)
                 .await?;
                 let memberships = self.service_account_memberships().await?;
-                for (gitlab_id, group_path, stored) in accounts {
+                for AccountTeamRow { gitlab_id, group_path, inferred_team_id: stored } in accounts {
                     let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
                     let inferred = domain::infer_account_team(group_path.as_deref(), reach, &rules)
                         .map(|(team, _)| team.team_id);
@@ -705,17 +695,17 @@ macro_rules! sql_repository {
                 if matches!($backend, Backend::Postgres) {
                     sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
                 }
-                let account: Option<(String,)> = sqlx::query_as(
+                let account: Option<String> = sqlx::query_scalar(
                     "SELECT username FROM accounts WHERE gitlab_id = $1 AND kind = 'service_account' AND gone_since IS NULL",
                 )
                 .bind(account_gitlab_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((username,)) = account else {
+                let Some(username) = account else {
                     return Err(DbError::NotFound(format!("service account {account_gitlab_id}")));
                 };
-                let before: Option<(i64,)> =
-                    sqlx::query_as("SELECT owner_team_id FROM account_ownership WHERE account_gitlab_id = $1")
+                let before: Option<i64> =
+                    sqlx::query_scalar("SELECT owner_team_id FROM account_ownership WHERE account_gitlab_id = $1")
                         .bind(account_gitlab_id)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -744,7 +734,7 @@ macro_rules! sql_repository {
                 }
                 let detail = serde_json::json!({
                     "username": username,
-                    "before": before.map(|(team,)| team),
+                    "before": before,
                     "after": team_id,
                 });
                 Self::audit(
@@ -766,25 +756,14 @@ macro_rules! sql_repository {
             }
 
             async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
-                let teams: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
+                let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
                     .fetch_all(&self.pool)
                     .await?;
-                let paths: Vec<(i64, String)> =
+                let paths: Vec<TeamPathRow> =
                     sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
                         .fetch_all(&self.pool)
                         .await?;
-                Ok(teams
-                    .into_iter()
-                    .map(|(id, name)| Team {
-                        id,
-                        name,
-                        group_paths: paths
-                            .iter()
-                            .filter(|(team_id, _)| *team_id == id)
-                            .map(|(_, path)| path.clone())
-                            .collect(),
-                    })
-                    .collect())
+                Ok(teams.into_iter().map(|team| team.into_team(&paths)).collect())
             }
         }
     };

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+use crate::rows::{TokenEventRow, UpsertedTokenRow};
 use crate::{DbError, PostgresRepository, SqliteRepository, join_scopes};
 use domain::{
     AccountMembership, AccountRecord, ContainerKind, GroupRecord, ProjectRecord, SyncError, SyncProgress, SyncRun,
@@ -505,23 +506,20 @@ macro_rules! sync_store {
                          last_seen_at = excluded.last_seen_at, gone_since = NULL \
                          RETURNING id, kind, gitlab_id",
                     );
-                    let rows: Vec<(i64, String, i64)> = builder.build_query_as().fetch_all(&mut **tx).await?;
+                    let rows: Vec<UpsertedTokenRow> = builder.build_query_as().fetch_all(&mut **tx).await?;
                     if !rows.is_empty() {
                         let mut refresh = QueryBuilder::<$db>::new(format!(
                             "UPDATE tokens SET search_text = {} WHERE id IN (",
                             crate::sql::SEARCH_TEXT
                         ));
                         let mut list = refresh.separated(", ");
-                        for (id, ..) in &rows {
-                            list.push_bind(*id);
+                        for row in &rows {
+                            list.push_bind(row.id);
                         }
                         refresh.push(")");
                         refresh.build().execute(&mut **tx).await?;
                     }
-                    ids.extend(
-                        rows.into_iter()
-                            .map(|(id, kind, gitlab_id)| ((kind, gitlab_id), id)),
-                    );
+                    ids.extend(rows.into_iter().map(|row| ((row.kind, row.gitlab_id), row.id)));
                 }
                 Ok(ids)
             }
@@ -695,7 +693,7 @@ macro_rules! sync_store {
             }
 
             async fn start_sync_run(&self, trigger: SyncTrigger, at: DateTime<Utc>) -> Result<i64, DbError> {
-                let (id,): (i64,) = sqlx::query_as(
+                let id: i64 = sqlx::query_scalar(
                     "INSERT INTO sync_runs (trigger, status, started_at, heartbeat_at) VALUES ($1, 'running', $2, $2) \
                      RETURNING id",
                 )
@@ -788,14 +786,15 @@ macro_rules! sync_store {
                 kind: TokenKind,
                 gitlab_id: i64,
             ) -> Result<Vec<(DateTime<Utc>, String, String)>, DbError> {
-                Ok(sqlx::query_as(
+                let rows: Vec<TokenEventRow> = sqlx::query_as(
                     "SELECT e.at, e.event, e.detail FROM token_events e JOIN tokens t ON t.id = e.token_id \
                      WHERE t.kind = $1 AND t.gitlab_id = $2 ORDER BY e.at, e.id",
                 )
                 .bind(kind.as_str())
                 .bind(gitlab_id)
                 .fetch_all(self.pool())
-                .await?)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
         }
     };
