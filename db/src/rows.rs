@@ -4,8 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{DbError, Team};
-use domain::{AccessLevel, AccountMembership, TeamMembership, TeamRule};
+use crate::{DbError, Team, TeamOverview};
+use domain::{
+    AccessLevel, AccountMembership, AccountOwner, ExpiryWindow, OwnerSource, ServiceAccount, TeamMembership, TeamRule,
+    TokenStatus, TokenSummary,
+};
 
 /// A team's id and name.
 #[derive(sqlx::FromRow)]
@@ -96,6 +99,44 @@ pub(crate) struct ServiceAccountRow {
     pub owner_team_id: Option<i64>,
     pub updated_by: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl ServiceAccountRow {
+    /// The account with what it can reach, its owner (the team a person set, else the one
+    /// inferred by `rules`) and its tokens (those of `tokens` it holds).
+    pub fn into_service_account(
+        self,
+        memberships: Vec<AccountMembership>,
+        rules: &[TeamRule],
+        tokens: &[TokenSummary],
+    ) -> ServiceAccount {
+        let set = self
+            .owner_team_id
+            .and_then(|id| rules.iter().find(|team| team.team_id == id))
+            .zip(self.updated_by.zip(self.updated_at))
+            .map(|(team, (by, at))| (team, OwnerSource::Set { by, at }));
+        let owner = set
+            .or_else(|| domain::infer_account_team(self.group_path.as_deref(), &memberships, rules))
+            .map(|(team, source)| AccountOwner {
+                team: team.into(),
+                source,
+            });
+        let own = tokens
+            .iter()
+            .filter(|t| t.account_username.as_deref() == Some(self.username.as_str()))
+            .cloned()
+            .collect();
+        ServiceAccount {
+            memberships,
+            gitlab_id: self.gitlab_id,
+            username: self.username,
+            name: self.name,
+            state: self.state,
+            group_path: self.group_path,
+            owner,
+            tokens: own,
+        }
+    }
 }
 
 /// A service account's group and the team last inferred for it.
@@ -212,5 +253,76 @@ pub(crate) struct TokenEventRow {
 impl From<TokenEventRow> for (DateTime<Utc>, String, String) {
     fn from(row: TokenEventRow) -> Self {
         (row.at, row.event, row.detail)
+    }
+}
+
+/// A team's tokens counted in all, by status and by expiry window (see
+/// [`crate::Repository::team_overview`]); a column per status and per window.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TeamOverviewRow {
+    pub total: i64,
+    pub status_active: i64,
+    pub status_expired: i64,
+    pub status_revoked: i64,
+    pub status_gone: i64,
+    pub expiry_expired: i64,
+    pub expiry_7_days: i64,
+    pub expiry_30_days: i64,
+    pub expiry_90_days: i64,
+    pub expiry_never: i64,
+}
+
+impl TeamOverviewRow {
+    /// The column counting the tokens of `status`.
+    pub fn status_column(status: TokenStatus) -> &'static str {
+        match status {
+            TokenStatus::Active => "status_active",
+            TokenStatus::Expired => "status_expired",
+            TokenStatus::Revoked => "status_revoked",
+            TokenStatus::Gone => "status_gone",
+        }
+    }
+
+    /// The column counting the tokens of `window`.
+    pub fn window_column(window: ExpiryWindow) -> &'static str {
+        match window {
+            ExpiryWindow::Expired => "expiry_expired",
+            ExpiryWindow::Days7 => "expiry_7_days",
+            ExpiryWindow::Days30 => "expiry_30_days",
+            ExpiryWindow::Days90 => "expiry_90_days",
+            ExpiryWindow::Never => "expiry_never",
+        }
+    }
+
+    fn status(&self, status: TokenStatus) -> i64 {
+        match status {
+            TokenStatus::Active => self.status_active,
+            TokenStatus::Expired => self.status_expired,
+            TokenStatus::Revoked => self.status_revoked,
+            TokenStatus::Gone => self.status_gone,
+        }
+    }
+
+    fn window(&self, window: ExpiryWindow) -> i64 {
+        match window {
+            ExpiryWindow::Expired => self.expiry_expired,
+            ExpiryWindow::Days7 => self.expiry_7_days,
+            ExpiryWindow::Days30 => self.expiry_30_days,
+            ExpiryWindow::Days90 => self.expiry_90_days,
+            ExpiryWindow::Never => self.expiry_never,
+        }
+    }
+
+    /// The overview, with the team's active tokens.
+    pub fn into_overview(self, active: Vec<TokenSummary>) -> TeamOverview {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        TeamOverview {
+            total: n(self.total),
+            by_status: TokenStatus::ALL.map(|status| (status, n(self.status(status)))).to_vec(),
+            by_expiry: ExpiryWindow::ALL
+                .map(|window| (window, n(self.window(window))))
+                .to_vec(),
+            active,
+        }
     }
 }

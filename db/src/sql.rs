@@ -4,15 +4,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Database, Encode, PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool, Type};
 
 use crate::rows::{
-    AccountTeamRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow, TeamPathRow, TeamRow,
-    TokenKeyRow, VersionedCountRow,
+    AccountTeamRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow, TeamOverviewRow,
+    TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
 };
 use crate::{
-    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
-    contains_pattern, team_not_found, unique_violation,
+    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats, TokenRow,
+    UpsertCounts, contains_pattern, team_not_found, unique_violation,
 };
 use domain::{
     AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
@@ -62,6 +62,14 @@ const REFRESH_ACCOUNT_TOKEN_TEAMS: &str = concat!(
     " WHERE tokens.account_gitlab_id = $1 AND inferred_team_id IS DISTINCT FROM ",
     inferred_team!()
 );
+
+/// Service accounts still in GitLab, with their group and the owner a person set (the caller adds
+/// a filter and the order).
+const SERVICE_ACCOUNTS: &str = "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path AS group_path, \
+     ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
+     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
+     WHERE a.kind = 'service_account' AND a.gone_since IS NULL";
 
 /// PostgreSQL: one writer of inferred teams at a time (an advisory lock held to the end of the
 /// transaction), so a refresh that read older owners never commits after a newer change. SQLite's
@@ -158,6 +166,165 @@ fn sort_column(sort: TokenSort) -> &'static str {
     }
 }
 
+/// Adds the `WHERE` clause of `query` (everything but sort and page).
+fn push_filters<'a, DB: Database>(
+    builder: &mut QueryBuilder<'a, DB>,
+    backend: Backend,
+    query: &TokenQuery,
+    today: NaiveDate,
+) where
+    &'static str: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    NaiveDate: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    builder.push(" WHERE 1 = 1");
+    if let Some(kind) = query.kind {
+        builder.push(" AND t.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(words) = &query.search {
+        push_search(builder, backend, words);
+    }
+    if let Some(window) = query.expiry {
+        push_expiry(builder, window, today);
+    }
+    if let Some(team) = query.team {
+        builder
+            .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
+            .push_bind(team);
+    }
+    if query.no_owner {
+        builder.push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NULL");
+    }
+    if query.no_purpose {
+        builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
+    }
+    if let Some(scope) = &query.scope {
+        builder
+            .push(" AND (' ' || t.scopes || ' ') LIKE ")
+            .push_bind(contains_pattern(&format!(" {scope} ")))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(role) = query.role {
+        builder.push(" AND t.access_level = ").push_bind(role as i32);
+    }
+    if let Some(status) = query.status {
+        push_status(builder, status, today);
+    }
+}
+
+/// ` AND` the search words: SQLite: three characters or more are a phrase of the trigram index (a
+/// phrase of trigrams matches where the words appear as they are written); else `search_text`
+/// contains them.
+fn push_search<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, backend: Backend, words: &str)
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    match (backend, fts_phrase(words)) {
+        (Backend::Sqlite, Some(phrase)) => {
+            builder
+                .push(" AND t.id IN (SELECT rowid FROM tokens_search WHERE tokens_search MATCH ")
+                .push_bind(phrase)
+                .push(")");
+        }
+        _ => {
+            builder
+                .push(" AND t.search_text LIKE ")
+                .push_bind(contains_pattern(words))
+                .push(" ESCAPE '\\'");
+        }
+    }
+}
+
+/// ` AND` the token expires in `window` (as of `today`).
+fn push_expiry<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, window: ExpiryWindow, today: NaiveDate)
+where
+    NaiveDate: Encode<'a, DB> + Type<DB>,
+{
+    match (window, window.date_bounds(today)) {
+        (ExpiryWindow::Never, _) | (_, None) => {
+            builder.push(" AND t.expires_on IS NULL");
+        }
+        (_, Some((after, until))) => {
+            builder.push(" AND t.expires_on IS NOT NULL");
+            if let Some(after) = after {
+                builder.push(" AND t.expires_on > ").push_bind(after);
+            }
+            if let Some(until) = until {
+                builder.push(" AND t.expires_on <= ").push_bind(until);
+            }
+        }
+    }
+}
+
+/// ` AND` the token has `status` (as of `today`).
+fn push_status<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, status: TokenStatus, today: NaiveDate)
+where
+    NaiveDate: Encode<'a, DB> + Type<DB>,
+{
+    match status {
+        TokenStatus::Gone => {
+            builder.push(" AND t.gone_since IS NOT NULL");
+        }
+        TokenStatus::Revoked => {
+            builder.push(" AND t.gone_since IS NULL AND t.revoked");
+        }
+        TokenStatus::Expired => {
+            builder
+                .push(" AND t.gone_since IS NULL AND NOT t.revoked AND t.expires_on <= ")
+                .push_bind(today);
+        }
+        TokenStatus::Active => {
+            builder
+                .push(" AND t.gone_since IS NULL AND NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > ")
+                .push_bind(today)
+                .push(")");
+        }
+    }
+}
+
+/// The team's figures of [`TeamOverview`] in one query: a `CASE` sum per status and per expiry
+/// window, each testing what the same filter of [`push_filters`] tests (so each equals
+/// `count_tokens` of that filter).
+fn team_counts_query<'a, DB: Database>(backend: Backend, team_id: i64, today: NaiveDate) -> QueryBuilder<'a, DB>
+where
+    &'static str: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+    NaiveDate: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+{
+    let mut builder = QueryBuilder::new("SELECT COUNT(*) AS total");
+    for status in TokenStatus::ALL {
+        builder.push(", COALESCE(SUM(CASE WHEN 1 = 1");
+        push_status(&mut builder, status, today);
+        builder.push(format!(
+            " THEN 1 ELSE 0 END), 0) AS {}",
+            TeamOverviewRow::status_column(status)
+        ));
+    }
+    for window in ExpiryWindow::ALL {
+        builder.push(", COALESCE(SUM(CASE WHEN 1 = 1");
+        // Expired counts what has run out while still in GitLab; the others what is live.
+        if window != ExpiryWindow::Expired {
+            push_status(&mut builder, TokenStatus::Active, today);
+        }
+        push_expiry(&mut builder, window, today);
+        builder.push(format!(
+            " THEN 1 ELSE 0 END), 0) AS {}",
+            TeamOverviewRow::window_column(window)
+        ));
+    }
+    builder.push(TOKEN_FROM);
+    let team = TokenQuery {
+        team: Some(team_id),
+        ..TokenQuery::default()
+    };
+    push_filters(&mut builder, backend, &team, today);
+    builder
+}
+
 macro_rules! sql_repository {
     ($(#[$doc:meta])* $name:ident, $db:ty, $pool:ty, $backend:expr, $migrations:literal, $begin:literal) => {
         $(#[$doc])*
@@ -200,19 +367,22 @@ macro_rules! sql_repository {
                 Ok(())
             }
 
-            /// What each service account still in GitLab can reach, by account: groups first,
-            /// then by path.
+            /// What each service account still in GitLab can reach (`only` that one, when given),
+            /// by account: groups first, then by path.
             async fn service_account_memberships(
                 &self,
+                only: Option<i64>,
             ) -> Result<std::collections::HashMap<i64, Vec<AccountMembership>>, DbError> {
-                let rows: Vec<MembershipRow> = sqlx::query_as(
+                let mut select = QueryBuilder::<$db>::new(
                     "SELECT m.account_gitlab_id, m.source_kind, m.source_gitlab_id, m.source_path, m.access_level \
                      FROM account_memberships m JOIN accounts a ON a.gitlab_id = m.account_gitlab_id \
-                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL \
-                     ORDER BY m.account_gitlab_id, m.source_kind, m.source_path",
-                )
-                .fetch_all(&self.pool)
-                .await?;
+                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL",
+                );
+                if let Some(account) = only {
+                    select.push(" AND m.account_gitlab_id = ").push_bind(account);
+                }
+                select.push(" ORDER BY m.account_gitlab_id, m.source_kind, m.source_path");
+                let rows: Vec<MembershipRow> = select.build_query_as().fetch_all(&self.pool).await?;
                 let mut found: std::collections::HashMap<i64, Vec<AccountMembership>> = std::collections::HashMap::new();
                 for row in rows {
                     found.entry(row.account_gitlab_id).or_default().push(AccountMembership::try_from(row)?);
@@ -220,85 +390,35 @@ macro_rules! sql_repository {
                 Ok(found)
             }
 
-            /// Adds the `WHERE` clause of `query` (everything but sort and page).
-            fn push_filters(builder: &mut QueryBuilder<'_, $db>, query: &TokenQuery, today: NaiveDate) {
-                builder.push(" WHERE 1 = 1");
-                if let Some(kind) = query.kind {
-                    builder.push(" AND t.kind = ").push_bind(kind.as_str());
+            /// Service accounts still in GitLab (`only` that one, when given), by username.
+            async fn service_accounts(&self, only: Option<i64>) -> Result<Vec<domain::ServiceAccount>, DbError> {
+                let mut select = QueryBuilder::<$db>::new(SERVICE_ACCOUNTS);
+                if let Some(account) = only {
+                    select.push(" AND a.gitlab_id = ").push_bind(account);
                 }
-                if let Some(words) = &query.search {
-                    // SQLite: three characters or more are a phrase of the trigram index (a
-                    // phrase of trigrams matches where the words appear as they are written).
-                    match ($backend, fts_phrase(words)) {
-                        (Backend::Sqlite, Some(phrase)) => {
-                            builder
-                                .push(" AND t.id IN (SELECT rowid FROM tokens_search WHERE tokens_search MATCH ")
-                                .push_bind(phrase)
-                                .push(")");
-                        }
-                        _ => {
-                            builder
-                                .push(" AND t.search_text LIKE ")
-                                .push_bind(contains_pattern(words))
-                                .push(" ESCAPE '\\'");
-                        }
-                    }
+                select.push(" ORDER BY a.username");
+                let accounts: Vec<ServiceAccountRow> = select.build_query_as().fetch_all(&self.pool).await?;
+                if accounts.is_empty() {
+                    return Ok(Vec::new());
                 }
-                match query.expiry.map(|window| (window, window.date_bounds(today))) {
-                    None => {}
-                    Some((ExpiryWindow::Never, _)) | Some((_, None)) => {
-                        builder.push(" AND t.expires_on IS NULL");
-                    }
-                    Some((_, Some((after, until)))) => {
-                        builder.push(" AND t.expires_on IS NOT NULL");
-                        if let Some(after) = after {
-                            builder.push(" AND t.expires_on > ").push_bind(after);
-                        }
-                        if let Some(until) = until {
-                            builder.push(" AND t.expires_on <= ").push_bind(until);
-                        }
-                    }
+                let mut select = QueryBuilder::<$db>::new(format!(
+                    "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.kind = 'personal' AND t.gone_since IS NULL"
+                ));
+                if let (Some(_), [account]) = (only, accounts.as_slice()) {
+                    select.push(" AND t.account_username = ").push_bind(account.username.clone());
                 }
-                if let Some(team) = query.team {
-                    builder
-                        .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
-                        .push_bind(team);
-                }
-                if query.no_owner {
-                    builder.push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NULL");
-                }
-                if query.no_purpose {
-                    builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
-                }
-                if let Some(scope) = &query.scope {
-                    builder
-                        .push(" AND (' ' || t.scopes || ' ') LIKE ")
-                        .push_bind(contains_pattern(&format!(" {scope} ")))
-                        .push(" ESCAPE '\\'");
-                }
-                if let Some(role) = query.role {
-                    builder.push(" AND t.access_level = ").push_bind(role as i32);
-                }
-                match query.status {
-                    None => {}
-                    Some(TokenStatus::Gone) => {
-                        builder.push(" AND t.gone_since IS NOT NULL");
-                    }
-                    Some(TokenStatus::Revoked) => {
-                        builder.push(" AND t.gone_since IS NULL AND t.revoked");
-                    }
-                    Some(TokenStatus::Expired) => {
-                        builder
-                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND t.expires_on <= ")
-                            .push_bind(today);
-                    }
-                    Some(TokenStatus::Active) => {
-                        builder
-                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > ")
-                            .push_bind(today)
-                            .push(")");
-                    }
-                }
+                select.push(" ORDER BY t.name");
+                let rows: Vec<TokenRow> = select.build_query_as().fetch_all(&self.pool).await?;
+                let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+                let mut memberships = self.service_account_memberships(only).await?;
+                let rules = self.team_rules().await?;
+                Ok(accounts
+                    .into_iter()
+                    .map(|row| {
+                        let reach = memberships.remove(&row.gitlab_id).unwrap_or_default();
+                        row.into_service_account(reach, &rules, &tokens)
+                    })
+                    .collect())
             }
         }
 
@@ -340,55 +460,32 @@ macro_rules! sql_repository {
             }
 
             async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError> {
-                let accounts: Vec<ServiceAccountRow> = sqlx::query_as(
-                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path AS group_path, \
-                     ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
-                     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
-                     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
-                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL ORDER BY a.username",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-                    "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.kind = 'personal' AND t.gone_since IS NULL ORDER BY t.name"
-                ))
-                .fetch_all(&self.pool)
-                .await?;
-                let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
-                let mut memberships = self.service_account_memberships().await?;
-                let rules = self.team_rules().await?;
-                Ok(accounts
-                    .into_iter()
-                    .map(|row| {
-                        let ServiceAccountRow { gitlab_id, username, name, state, group_path, owner_team_id, updated_by, updated_at } = row;
-                        let memberships = memberships.remove(&gitlab_id).unwrap_or_default();
-                        let set = owner_team_id
-                            .and_then(|id| rules.iter().find(|team| team.team_id == id))
-                            .zip(updated_by.zip(updated_at))
-                            .map(|(team, (by, at))| (team, domain::OwnerSource::Set { by, at }));
-                        let owner = set
-                            .or_else(|| domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
-                            .map(|(team, source)| domain::AccountOwner {
-                                team: team.into(),
-                                source,
-                            });
-                        let own = tokens
-                            .iter()
-                            .filter(|t| t.account_username.as_deref() == Some(username.as_str()))
-                            .cloned()
-                            .collect();
-                        domain::ServiceAccount {
-                            memberships,
-                            gitlab_id,
-                            username,
-                            name,
-                            state,
-                            group_path,
-                            owner,
-                            tokens: own,
-                        }
-                    })
-                    .collect())
+                self.service_accounts(None).await
+            }
+
+            async fn service_account(&self, gitlab_id: i64) -> Result<Option<domain::ServiceAccount>, DbError> {
+                Ok(self.service_accounts(Some(gitlab_id)).await?.pop())
+            }
+
+            async fn team_overview(&self, team_id: i64, today: NaiveDate) -> Result<TeamOverview, DbError> {
+                let counts: TeamOverviewRow = team_counts_query::<$db>($backend, team_id, today)
+                    .build_query_as()
+                    .fetch_one(&self.pool)
+                    .await?;
+                let active = TokenQuery {
+                    team: Some(team_id),
+                    status: Some(TokenStatus::Active),
+                    sort: TokenSort::Expires,
+                    page: 1,
+                    ..TokenQuery::default()
+                };
+                let mut select = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM}"));
+                push_filters(&mut select, $backend, &active, today);
+                select.push(order_by(&active));
+                select.push(" LIMIT ").push_bind(i64::from(active.limit()));
+                let rows: Vec<TokenRow> = select.build_query_as().fetch_all(&self.pool).await?;
+                let active = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+                Ok(counts.into_overview(active))
             }
 
             async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {
@@ -453,14 +550,14 @@ macro_rules! sql_repository {
                     }
                     let mut count =
                         QueryBuilder::<$db>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
-                    Self::push_filters(&mut count, query, today);
+                    push_filters(&mut count, $backend, query, today);
                     let VersionedCountRow { total, version } = count.build_query_as().fetch_one(&self.pool).await?;
                     let total = u64::try_from(total).unwrap_or(0);
                     self.counts.put(key, version, total);
                     return Ok(total);
                 }
                 let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
-                Self::push_filters(&mut count, query, today);
+                push_filters(&mut count, $backend, query, today);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 Ok(u64::try_from(total).unwrap_or(0))
             }
@@ -482,7 +579,7 @@ macro_rules! sql_repository {
                 };
                 let total_column = if counted.is_some() { "CAST(0 AS BIGINT)" } else { "COUNT(*) OVER ()" };
                 let mut select = QueryBuilder::<$db>::new(format!("SELECT t.id, {total_column} AS total{from}"));
-                Self::push_filters(&mut select, query, today);
+                push_filters(&mut select, $backend, query, today);
                 select.push(order_by(query));
                 select.push(" LIMIT ");
                 select.push_bind(i64::from(query.limit()));
@@ -666,7 +763,7 @@ macro_rules! sql_repository {
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                let memberships = self.service_account_memberships().await?;
+                let memberships = self.service_account_memberships(None).await?;
                 for AccountTeamRow { gitlab_id, group_path, inferred_team_id: stored } in accounts {
                     let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
                     let inferred = domain::infer_account_team(group_path.as_deref(), reach, &rules)
