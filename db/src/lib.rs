@@ -1,5 +1,5 @@
-//! The one repository layer: a trait, with a SQLite and a PostgreSQL implementation generated
-//! from the same SQL (see [`sql_repository`]). Everything that reads or writes the database goes
+//! The one repository layer: a trait, with a SQLite and a PostgreSQL implementation from the same
+//! SQL (one generic `SqlRepository`, see `sql`). Everything that reads or writes the database goes
 //! through [`Repository`].
 //!
 //! It depends on `domain` alone (no Leptos): `app`'s commands and server functions call it, and its

@@ -326,3 +326,9 @@ impl TeamOverviewRow {
         }
     }
 }
+
+/// How many rows matched.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CountRow {
+    pub total: i64,
+}
