@@ -402,72 +402,87 @@ where
         seen_at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         for chunk in batch.groups.chunks(BATCH) {
-            let mut builder = QueryBuilder::<DB>::new(
-                "INSERT INTO gitlab_groups (gitlab_id, full_path, parent_gitlab_id, web_url, last_seen_at, \
-                 gone_since) ",
-            );
-            builder.push_values(chunk, |mut row, group| {
-                row.push_bind(group.gitlab_id)
-                    .push_bind(group.full_path.clone())
-                    .push_bind(group.parent_gitlab_id)
-                    .push_bind(group.web_url.clone())
-                    .push_bind(seen_at)
-                    .push_bind(None::<DateTime<Utc>>);
-            });
-            builder.push(
-                " ON CONFLICT (gitlab_id) DO UPDATE SET full_path = excluded.full_path, \
-                 parent_gitlab_id = excluded.parent_gitlab_id, web_url = excluded.web_url, \
-                 last_seen_at = excluded.last_seen_at, gone_since = NULL",
-            );
-            DB::execute(&mut builder, &mut **tx).await?;
+            DB::execute(&mut Self::upsert_groups(chunk, seen_at), &mut **tx).await?;
         }
         for chunk in batch.projects.chunks(BATCH) {
-            let mut builder = QueryBuilder::<DB>::new(
-                "INSERT INTO gitlab_projects (gitlab_id, path_with_namespace, namespace_gitlab_id, web_url, \
-                 archived, last_seen_at, gone_since) ",
-            );
-            builder.push_values(chunk, |mut row, project| {
-                row.push_bind(project.gitlab_id)
-                    .push_bind(project.path_with_namespace.clone())
-                    .push_bind(project.namespace_gitlab_id)
-                    .push_bind(project.web_url.clone())
-                    .push_bind(project.archived)
-                    .push_bind(seen_at)
-                    .push_bind(None::<DateTime<Utc>>);
-            });
-            builder.push(
-                " ON CONFLICT (gitlab_id) DO UPDATE SET path_with_namespace = excluded.path_with_namespace, \
-                 namespace_gitlab_id = excluded.namespace_gitlab_id, web_url = excluded.web_url, \
-                 archived = excluded.archived, last_seen_at = excluded.last_seen_at, gone_since = NULL",
-            );
-            DB::execute(&mut builder, &mut **tx).await?;
+            DB::execute(&mut Self::upsert_projects(chunk, seen_at), &mut **tx).await?;
         }
         for chunk in batch.accounts.chunks(BATCH) {
-            let mut builder = QueryBuilder::<DB>::new(
-                "INSERT INTO accounts (gitlab_id, username, name, kind, container_kind, container_gitlab_id, \
-                 state, first_seen_at, last_seen_at, gone_since) ",
-            );
-            builder.push_values(chunk, |mut row, account| {
-                row.push_bind(account.gitlab_id)
-                    .push_bind(account.username.clone())
-                    .push_bind(account.name.clone())
-                    .push_bind(account.kind.as_str())
-                    .push_bind(account.container_kind.as_str())
-                    .push_bind(account.container_gitlab_id)
-                    .push_bind(account.state.clone())
-                    .push_bind(seen_at)
-                    .push_bind(seen_at)
-                    .push_bind(None::<DateTime<Utc>>);
-            });
-            builder.push(
-                " ON CONFLICT (gitlab_id) DO UPDATE SET username = excluded.username, name = excluded.name, \
-                 kind = excluded.kind, container_kind = excluded.container_kind, \
-                 container_gitlab_id = excluded.container_gitlab_id, state = excluded.state, \
-                 last_seen_at = excluded.last_seen_at, gone_since = NULL",
-            );
-            DB::execute(&mut builder, &mut **tx).await?;
+            DB::execute(&mut Self::upsert_accounts(chunk, seen_at), &mut **tx).await?;
         }
         Ok(())
+    }
+
+    /// Inserts or updates groups keyed by GitLab id; seen at `seen_at`, so not gone.
+    fn upsert_groups<'a>(groups: &[GroupRecord], seen_at: DateTime<Utc>) -> QueryBuilder<'a, DB> {
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO gitlab_groups (gitlab_id, full_path, parent_gitlab_id, web_url, last_seen_at, \
+             gone_since) ",
+        );
+        builder.push_values(groups, |mut row, group| {
+            row.push_bind(group.gitlab_id)
+                .push_bind(group.full_path.clone())
+                .push_bind(group.parent_gitlab_id)
+                .push_bind(group.web_url.clone())
+                .push_bind(seen_at)
+                .push_bind(None::<DateTime<Utc>>);
+        });
+        builder.push(
+            " ON CONFLICT (gitlab_id) DO UPDATE SET full_path = excluded.full_path, \
+             parent_gitlab_id = excluded.parent_gitlab_id, web_url = excluded.web_url, \
+             last_seen_at = excluded.last_seen_at, gone_since = NULL",
+        );
+        builder
+    }
+
+    /// Inserts or updates projects keyed by GitLab id; seen at `seen_at`, so not gone.
+    fn upsert_projects<'a>(projects: &[ProjectRecord], seen_at: DateTime<Utc>) -> QueryBuilder<'a, DB> {
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO gitlab_projects (gitlab_id, path_with_namespace, namespace_gitlab_id, web_url, \
+             archived, last_seen_at, gone_since) ",
+        );
+        builder.push_values(projects, |mut row, project| {
+            row.push_bind(project.gitlab_id)
+                .push_bind(project.path_with_namespace.clone())
+                .push_bind(project.namespace_gitlab_id)
+                .push_bind(project.web_url.clone())
+                .push_bind(project.archived)
+                .push_bind(seen_at)
+                .push_bind(None::<DateTime<Utc>>);
+        });
+        builder.push(
+            " ON CONFLICT (gitlab_id) DO UPDATE SET path_with_namespace = excluded.path_with_namespace, \
+             namespace_gitlab_id = excluded.namespace_gitlab_id, web_url = excluded.web_url, \
+             archived = excluded.archived, last_seen_at = excluded.last_seen_at, gone_since = NULL",
+        );
+        builder
+    }
+
+    /// Inserts or updates accounts keyed by GitLab id; seen at `seen_at`, so not gone.
+    fn upsert_accounts<'a>(accounts: &[AccountRecord], seen_at: DateTime<Utc>) -> QueryBuilder<'a, DB> {
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO accounts (gitlab_id, username, name, kind, container_kind, container_gitlab_id, \
+             state, first_seen_at, last_seen_at, gone_since) ",
+        );
+        builder.push_values(accounts, |mut row, account| {
+            row.push_bind(account.gitlab_id)
+                .push_bind(account.username.clone())
+                .push_bind(account.name.clone())
+                .push_bind(account.kind.as_str())
+                .push_bind(account.container_kind.as_str())
+                .push_bind(account.container_gitlab_id)
+                .push_bind(account.state.clone())
+                .push_bind(seen_at)
+                .push_bind(seen_at)
+                .push_bind(None::<DateTime<Utc>>);
+        });
+        builder.push(
+            " ON CONFLICT (gitlab_id) DO UPDATE SET username = excluded.username, name = excluded.name, \
+             kind = excluded.kind, container_kind = excluded.container_kind, \
+             container_gitlab_id = excluded.container_gitlab_id, state = excluded.state, \
+             last_seen_at = excluded.last_seen_at, gone_since = NULL",
+        );
+        builder
     }
 
     /// Inserts or updates tokens keyed by (kind, GitLab id); their row ids by key.
@@ -478,50 +493,7 @@ where
     ) -> Result<HashMap<(String, i64), i64>, DbError> {
         let mut ids = HashMap::with_capacity(tokens.len());
         for chunk in tokens.chunks(BATCH) {
-            let mut builder = QueryBuilder::<DB>::new(
-                "INSERT INTO tokens (kind, gitlab_id, name, description, container_kind, \
-                 container_gitlab_id, container_path, account_gitlab_id, account_username, scopes, \
-                 access_level, created_at, expires_on, last_used_at, revoked, active, first_seen_at, \
-                 last_seen_at, gone_since) ",
-            );
-            builder.push_values(chunk, |mut row, token| {
-                row.push_bind(token.kind.as_str())
-                    .push_bind(token.gitlab_id)
-                    .push_bind(token.name.clone())
-                    .push_bind(token.description.clone())
-                    .push_bind(token.container_kind.as_str())
-                    .push_bind(token.container_gitlab_id)
-                    .push_bind(token.container_path.clone())
-                    .push_bind(token.account_gitlab_id)
-                    .push_bind(token.account_username.clone())
-                    .push_bind(join_scopes(&token.scopes))
-                    .push_bind(token.access_level.map(i32::from))
-                    .push_bind(token.created_at)
-                    .push_bind(token.expires_on)
-                    .push_bind(token.last_used_at)
-                    .push_bind(token.revoked)
-                    .push_bind(token.active)
-                    .push_bind(seen_at)
-                    .push_bind(seen_at)
-                    .push_bind(None::<DateTime<Utc>>);
-            });
-            // A listing that lacks a field (the administrator's personal access token
-            // listing has no access level) keeps what a fuller listing stored.
-            builder.push(
-                " ON CONFLICT (kind, gitlab_id) DO UPDATE SET name = excluded.name, \
-                 description = excluded.description, container_kind = excluded.container_kind, \
-                 container_gitlab_id = excluded.container_gitlab_id, \
-                 container_path = excluded.container_path, \
-                 account_gitlab_id = COALESCE(excluded.account_gitlab_id, tokens.account_gitlab_id), \
-                 account_username = COALESCE(excluded.account_username, tokens.account_username), \
-                 scopes = excluded.scopes, \
-                 access_level = COALESCE(excluded.access_level, tokens.access_level), \
-                 created_at = excluded.created_at, \
-                 expires_on = excluded.expires_on, last_used_at = excluded.last_used_at, \
-                 revoked = excluded.revoked, active = excluded.active, \
-                 last_seen_at = excluded.last_seen_at, gone_since = NULL \
-                 RETURNING id, kind, gitlab_id",
-            );
+            let mut builder = Self::upsert_tokens_query(chunk, seen_at);
             let rows: Vec<UpsertedTokenRow> = DB::fetch_all(&mut builder, &mut **tx).await?;
             if !rows.is_empty() {
                 let mut refresh = QueryBuilder::<DB>::new(format!(
@@ -538,6 +510,56 @@ where
             ids.extend(rows.into_iter().map(|row| ((row.kind, row.gitlab_id), row.id)));
         }
         Ok(ids)
+    }
+
+    /// Inserts or updates `tokens` keyed by (kind, GitLab id), seen at `seen_at` (so not gone);
+    /// returns their row ids and keys.
+    fn upsert_tokens_query<'a>(tokens: &[TokenRecord], seen_at: DateTime<Utc>) -> QueryBuilder<'a, DB> {
+        let mut builder = QueryBuilder::new(
+            "INSERT INTO tokens (kind, gitlab_id, name, description, container_kind, \
+             container_gitlab_id, container_path, account_gitlab_id, account_username, scopes, \
+             access_level, created_at, expires_on, last_used_at, revoked, active, first_seen_at, \
+             last_seen_at, gone_since) ",
+        );
+        builder.push_values(tokens, |mut row, token| {
+            row.push_bind(token.kind.as_str())
+                .push_bind(token.gitlab_id)
+                .push_bind(token.name.clone())
+                .push_bind(token.description.clone())
+                .push_bind(token.container_kind.as_str())
+                .push_bind(token.container_gitlab_id)
+                .push_bind(token.container_path.clone())
+                .push_bind(token.account_gitlab_id)
+                .push_bind(token.account_username.clone())
+                .push_bind(join_scopes(&token.scopes))
+                .push_bind(token.access_level.map(i32::from))
+                .push_bind(token.created_at)
+                .push_bind(token.expires_on)
+                .push_bind(token.last_used_at)
+                .push_bind(token.revoked)
+                .push_bind(token.active)
+                .push_bind(seen_at)
+                .push_bind(seen_at)
+                .push_bind(None::<DateTime<Utc>>);
+        });
+        // A listing that lacks a field (the administrator's personal access token
+        // listing has no access level) keeps what a fuller listing stored.
+        builder.push(
+            " ON CONFLICT (kind, gitlab_id) DO UPDATE SET name = excluded.name, \
+             description = excluded.description, container_kind = excluded.container_kind, \
+             container_gitlab_id = excluded.container_gitlab_id, \
+             container_path = excluded.container_path, \
+             account_gitlab_id = COALESCE(excluded.account_gitlab_id, tokens.account_gitlab_id), \
+             account_username = COALESCE(excluded.account_username, tokens.account_username), \
+             scopes = excluded.scopes, \
+             access_level = COALESCE(excluded.access_level, tokens.access_level), \
+             created_at = excluded.created_at, \
+             expires_on = excluded.expires_on, last_used_at = excluded.last_used_at, \
+             revoked = excluded.revoked, active = excluded.active, \
+             last_seen_at = excluded.last_seen_at, gone_since = NULL \
+             RETURNING id, kind, gitlab_id",
+        );
+        builder
     }
 }
 
