@@ -2,14 +2,17 @@
 //! keys are found by the SHA-256 hash of their secret part; the secret itself is never stored.
 //! One SQL text for both backends, like [`crate::sql`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DbError, PostgresRepository, SqliteRepository, unique_violation};
+use crate::rows::{GitlabUserRow, SessionRow, TeamLeadRow, TeamPathRow, TeamRow, UserRow, UserTeamRow};
+use crate::sql::{Db, SqlRepository};
+use crate::{DbError, unique_violation};
 use domain::{Role, TeamMembership, TeamRule, Viewer};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 /// Who GitLab says signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,331 +213,312 @@ fn split_roles(stored: &str) -> Result<BTreeSet<Role>, DbError> {
         .collect()
 }
 
-macro_rules! auth_store {
-    ($name:ident, $begin:literal) => {
-        #[async_trait]
-        impl AuthStore for $name {
-            async fn save_session(&self, id_hash: &str, data: &str, expires_at: DateTime<Utc>) -> Result<(), DbError> {
-                sqlx::query(
-                    "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                )
+#[async_trait]
+impl<DB: Db> AuthStore for SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<i32>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
+{
+    async fn save_session(&self, id_hash: &str, data: &str, expires_at: DateTime<Utc>) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(id_hash)
+        .bind(data)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn load_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, DateTime<Utc>)>, DbError> {
+        let row: Option<SessionRow> =
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                 .bind(id_hash)
-                .bind(data)
-                .bind(expires_at)
-                .execute(self.pool())
+                .bind(now)
+                .fetch_optional(self.pool())
                 .await?;
-                Ok(())
-            }
+        Ok(row.map(Into::into))
+    }
 
-            async fn load_session(
-                &self,
-                id_hash: &str,
-                now: DateTime<Utc>,
-            ) -> Result<Option<(String, DateTime<Utc>)>, DbError> {
-                let row: Option<(String, DateTime<Utc>)> =
-                    sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-                        .bind(id_hash)
-                        .bind(now)
-                        .fetch_optional(self.pool())
-                        .await?;
-                Ok(row)
-            }
+    async fn delete_session(&self, id_hash: &str) -> Result<(), DbError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 
-            async fn delete_session(&self, id_hash: &str) -> Result<(), DbError> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-                    .bind(id_hash)
-                    .execute(self.pool())
-                    .await?;
-                Ok(())
-            }
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, DbError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(DB::rows_affected(&done))
+    }
 
-            async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, DbError> {
-                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                    .bind(now)
-                    .execute(self.pool())
-                    .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn apply_configured_teams(&self, teams: &[ConfiguredTeam]) -> Result<(), DbError> {
-                let mut tx = self.pool().begin_with($begin).await?;
-                for team in teams {
-                    let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM teams WHERE name = $1")
+    async fn apply_configured_teams(&self, teams: &[ConfiguredTeam]) -> Result<(), DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        for team in teams {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE name = $1")
+                .bind(&team.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
                         .bind(&team.name)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let id = match existing {
-                        Some((id,)) => id,
-                        None => {
-                            let (id,): (i64,) =
-                                sqlx::query_as("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
-                                    .bind(&team.name)
-                                    .bind(Utc::now())
-                                    .fetch_one(&mut *tx)
-                                    .await?;
-                            id
-                        }
-                    };
-                    sqlx::query("DELETE FROM team_group_paths WHERE team_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM team_leads WHERE team_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    let paths: BTreeSet<&str> = team.group_paths.iter().map(|p| p.trim_matches('/')).collect();
-                    for path in paths.into_iter().filter(|p| !p.is_empty()) {
-                        sqlx::query("INSERT INTO team_group_paths (team_id, group_path) VALUES ($1, $2)")
-                            .bind(id)
-                            .bind(path)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    let leads: BTreeSet<String> = team.leads.iter().map(|l| l.trim().to_lowercase()).collect();
-                    for lead in leads.into_iter().filter(|l| !l.is_empty()) {
-                        sqlx::query("INSERT INTO team_leads (team_id, username) VALUES ($1, $2)")
-                            .bind(id)
-                            .bind(lead)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                        .bind(Utc::now())
+                        .fetch_one(&mut *tx)
+                        .await?
                 }
-                tx.commit().await?;
-                crate::Repository::refresh_inferred_teams(self).await?;
-                Ok(())
-            }
-
-            async fn team_rules(&self) -> Result<Vec<TeamRule>, DbError> {
-                let teams: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
-                    .fetch_all(self.pool())
-                    .await?;
-                let paths: Vec<(i64, String)> = sqlx::query_as("SELECT team_id, group_path FROM team_group_paths")
-                    .fetch_all(self.pool())
-                    .await?;
-                let leads: Vec<(i64, String)> = sqlx::query_as("SELECT team_id, username FROM team_leads")
-                    .fetch_all(self.pool())
-                    .await?;
-                let mut rules: BTreeMap<i64, TeamRule> = teams
-                    .into_iter()
-                    .map(|(id, name)| {
-                        (
-                            id,
-                            TeamRule {
-                                team_id: id,
-                                name,
-                                group_paths: Vec::new(),
-                                leads: Vec::new(),
-                            },
-                        )
-                    })
-                    .collect();
-                for (id, path) in paths {
-                    if let Some(rule) = rules.get_mut(&id) {
-                        rule.group_paths.push(path);
-                    }
-                }
-                for (id, lead) in leads {
-                    if let Some(rule) = rules.get_mut(&id) {
-                        rule.leads.push(lead);
-                    }
-                }
-                let mut rules: Vec<TeamRule> = rules.into_values().collect();
-                rules.sort_by(|a, b| a.name.cmp(&b.name));
-                Ok(rules)
-            }
-
-            async fn record_sign_in(
-                &self,
-                profile: &UserProfile,
-                roles: &BTreeSet<Role>,
-                teams: &[TeamMembership],
-                at: DateTime<Utc>,
-            ) -> Result<i64, DbError> {
-                let mut tx = self.pool().begin_with($begin).await?;
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO users (gitlab_id, username, name, email, roles, created_at, last_signed_in_at, \
-                     gitlab_state, gitlab_state_checked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $6) \
-                     ON CONFLICT (gitlab_id) DO UPDATE SET username = excluded.username, name = excluded.name, \
-                     email = excluded.email, roles = excluded.roles, last_signed_in_at = excluded.last_signed_in_at, \
-                     gitlab_state = excluded.gitlab_state, gitlab_state_checked_at = excluded.gitlab_state_checked_at \
-                     RETURNING id",
-                )
-                .bind(profile.gitlab_id)
-                .bind(&profile.username)
-                .bind(&profile.name)
-                .bind(&profile.email)
-                .bind(join_roles(roles))
-                .bind(at)
-                // GitLab signs in active accounts only (and reactivates a deactivated one).
-                .bind(GITLAB_STATE_ACTIVE)
-                .fetch_one(&mut *tx)
+            };
+            sqlx::query("DELETE FROM team_group_paths WHERE team_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
                 .await?;
-                sqlx::query("DELETE FROM user_teams WHERE user_id = $1")
+            sqlx::query("DELETE FROM team_leads WHERE team_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let paths: BTreeSet<&str> = team.group_paths.iter().map(|p| p.trim_matches('/')).collect();
+            for path in paths.into_iter().filter(|p| !p.is_empty()) {
+                sqlx::query("INSERT INTO team_group_paths (team_id, group_path) VALUES ($1, $2)")
                     .bind(id)
+                    .bind(path)
                     .execute(&mut *tx)
                     .await?;
-                for team in teams {
-                    sqlx::query("INSERT INTO user_teams (user_id, team_id, is_lead) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(team.team_id)
-                        .bind(team.is_lead)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(id)
             }
+            let leads: BTreeSet<String> = team.leads.iter().map(|l| l.trim().to_lowercase()).collect();
+            for lead in leads.into_iter().filter(|l| !l.is_empty()) {
+                sqlx::query("INSERT INTO team_leads (team_id, username) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(lead)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        crate::Repository::refresh_inferred_teams(self).await?;
+        Ok(())
+    }
 
-            async fn viewer(&self, user_id: i64) -> Result<Option<Viewer>, DbError> {
-                let user: Option<(i64, i64, String, String, String)> =
-                    sqlx::query_as("SELECT id, gitlab_id, username, name, roles FROM users WHERE id = $1")
-                        .bind(user_id)
-                        .fetch_optional(self.pool())
-                        .await?;
-                let Some((id, gitlab_id, username, name, roles)) = user else {
-                    return Ok(None);
-                };
-                let teams: Vec<(i64, String, bool)> = sqlx::query_as(
-                    "SELECT t.id, t.name, ut.is_lead FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
-                     WHERE ut.user_id = $1 ORDER BY t.name",
-                )
+    async fn team_rules(&self) -> Result<Vec<TeamRule>, DbError> {
+        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
+        let paths: Vec<TeamPathRow> = sqlx::query_as("SELECT team_id, group_path FROM team_group_paths")
+            .fetch_all(self.pool())
+            .await?;
+        let leads: Vec<TeamLeadRow> = sqlx::query_as("SELECT team_id, username FROM team_leads")
+            .fetch_all(self.pool())
+            .await?;
+        let mut rules: Vec<TeamRule> = teams.into_iter().map(|team| team.into_rule(&paths, &leads)).collect();
+        rules.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rules)
+    }
+
+    async fn record_sign_in(
+        &self,
+        profile: &UserProfile,
+        roles: &BTreeSet<Role>,
+        teams: &[TeamMembership],
+        at: DateTime<Utc>,
+    ) -> Result<i64, DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (gitlab_id, username, name, email, roles, created_at, last_signed_in_at, \
+             gitlab_state, gitlab_state_checked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $6) \
+             ON CONFLICT (gitlab_id) DO UPDATE SET username = excluded.username, name = excluded.name, \
+             email = excluded.email, roles = excluded.roles, last_signed_in_at = excluded.last_signed_in_at, \
+             gitlab_state = excluded.gitlab_state, gitlab_state_checked_at = excluded.gitlab_state_checked_at \
+             RETURNING id",
+        )
+        .bind(profile.gitlab_id)
+        .bind(&profile.username)
+        .bind(&profile.name)
+        .bind(&profile.email)
+        .bind(join_roles(roles))
+        .bind(at)
+        // GitLab signs in active accounts only (and reactivates a deactivated one).
+        .bind(GITLAB_STATE_ACTIVE)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM user_teams WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for team in teams {
+            sqlx::query("INSERT INTO user_teams (user_id, team_id, is_lead) VALUES ($1, $2, $3)")
                 .bind(id)
-                .fetch_all(self.pool())
+                .bind(team.team_id)
+                .bind(team.is_lead)
+                .execute(&mut *tx)
                 .await?;
-                Ok(Some(Viewer {
-                    id,
-                    gitlab_id,
-                    username,
-                    name,
-                    roles: split_roles(&roles)?,
-                    teams: teams
-                        .into_iter()
-                        .map(|(team_id, team_name, is_lead)| TeamMembership {
-                            team_id,
-                            team_name,
-                            is_lead,
-                        })
-                        .collect(),
-                    read_only: false,
-                    api_key_id: None,
-                }))
-            }
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
 
-            async fn create_api_key(&self, key: &NewApiKey, at: DateTime<Utc>) -> Result<ApiKey, DbError> {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO api_keys (user_id, name, prefix, secret_hash, scope, created_at, expires_on) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(key.user_id)
-                .bind(&key.name)
-                .bind(&key.prefix)
-                .bind(&key.secret_hash)
-                .bind(key.scope.as_str())
-                .bind(at)
-                .bind(key.expires_on)
-                .fetch_one(self.pool())
-                .await
-                .map_err(|error| {
-                    if unique_violation(&error) {
-                        DbError::Conflict("that key prefix is taken; try again".to_owned())
-                    } else {
-                        DbError::Sqlx(error)
-                    }
-                })?;
-                Ok(ApiKey {
-                    id,
-                    name: key.name.clone(),
-                    prefix: key.prefix.clone(),
-                    scope: key.scope,
-                    created_at: at,
-                    expires_on: key.expires_on,
-                    last_used_at: None,
-                    revoked_at: None,
-                })
-            }
-
-            async fn list_api_keys(&self, user_id: i64) -> Result<Vec<ApiKey>, DbError> {
-                let rows: Vec<ApiKeyRow> = sqlx::query_as(&format!(
-                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
-                ))
+    async fn viewer(&self, user_id: i64) -> Result<Option<Viewer>, DbError> {
+        let user: Option<UserRow> =
+            sqlx::query_as("SELECT id, gitlab_id, username, name, roles FROM users WHERE id = $1")
                 .bind(user_id)
-                .fetch_all(self.pool())
+                .fetch_optional(self.pool())
                 .await?;
-                rows.into_iter().map(ApiKey::try_from).collect()
-            }
+        let Some(UserRow {
+            id,
+            gitlab_id,
+            username,
+            name,
+            roles,
+        }) = user
+        else {
+            return Ok(None);
+        };
+        let teams: Vec<UserTeamRow> = sqlx::query_as(
+            "SELECT t.id AS team_id, t.name AS team_name, ut.is_lead FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
+             WHERE ut.user_id = $1 ORDER BY t.name",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(Some(Viewer {
+            id,
+            gitlab_id,
+            username,
+            name,
+            roles: split_roles(&roles)?,
+            teams: teams.into_iter().map(TeamMembership::from).collect(),
+            read_only: false,
+            api_key_id: None,
+        }))
+    }
 
-            async fn revoke_api_key(&self, user_id: i64, key_id: i64, at: DateTime<Utc>) -> Result<bool, DbError> {
-                let done = sqlx::query(
-                    "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
-                )
+    async fn create_api_key(&self, key: &NewApiKey, at: DateTime<Utc>) -> Result<ApiKey, DbError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (user_id, name, prefix, secret_hash, scope, created_at, expires_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(key.user_id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.secret_hash)
+        .bind(key.scope.as_str())
+        .bind(at)
+        .bind(key.expires_on)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|error| {
+            if unique_violation(&error) {
+                DbError::Conflict("that key prefix is taken; try again".to_owned())
+            } else {
+                DbError::Sqlx(error)
+            }
+        })?;
+        Ok(ApiKey {
+            id,
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            scope: key.scope,
+            created_at: at,
+            expires_on: key.expires_on,
+            last_used_at: None,
+            revoked_at: None,
+        })
+    }
+
+    async fn list_api_keys(&self, user_id: i64) -> Result<Vec<ApiKey>, DbError> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(ApiKey::try_from).collect()
+    }
+
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64, at: DateTime<Utc>) -> Result<bool, DbError> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
                 .bind(at)
                 .bind(key_id)
                 .bind(user_id)
                 .execute(self.pool())
                 .await?;
-                Ok(done.rows_affected() == 1)
-            }
+        Ok(DB::rows_affected(&done) == 1)
+    }
 
-            async fn find_api_key(&self, prefix: &str) -> Result<Option<StoredApiKey>, DbError> {
-                let row: Option<FoundApiKeyRow> = sqlx::query_as(
-                    "SELECT k.id, k.user_id, k.name, k.prefix, k.secret_hash, k.scope, k.created_at, k.expires_on, \
-                     k.last_used_at, k.revoked_at, u.last_signed_in_at AS owner_signed_in_at, \
-                     u.gitlab_state AS owner_gitlab_state \
-                     FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
-                )
-                .bind(prefix)
-                .fetch_optional(self.pool())
-                .await?;
-                row.map(StoredApiKey::try_from).transpose()
-            }
+    async fn find_api_key(&self, prefix: &str) -> Result<Option<StoredApiKey>, DbError> {
+        let row: Option<FoundApiKeyRow> = sqlx::query_as(
+            "SELECT k.id, k.user_id, k.name, k.prefix, k.secret_hash, k.scope, k.created_at, k.expires_on, \
+             k.last_used_at, k.revoked_at, u.last_signed_in_at AS owner_signed_in_at, \
+             u.gitlab_state AS owner_gitlab_state \
+             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
+        )
+        .bind(prefix)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(StoredApiKey::try_from).transpose()
+    }
 
-            async fn touch_api_key(&self, key_id: i64, at: DateTime<Utc>) -> Result<(), DbError> {
-                sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(key_id)
-                    .execute(self.pool())
-                    .await?;
-                Ok(())
-            }
+    async fn touch_api_key(&self, key_id: i64, at: DateTime<Utc>) -> Result<(), DbError> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(key_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 
-            async fn api_key_owners(&self, today: NaiveDate) -> Result<Vec<(i64, String)>, DbError> {
-                let rows: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT u.gitlab_id, u.username FROM users u \
-                     WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL \
-                     AND k.expires_on > $1) ORDER BY u.gitlab_id",
-                )
-                .bind(today)
-                .fetch_all(self.pool())
-                .await?;
-                Ok(rows)
-            }
+    async fn api_key_owners(&self, today: NaiveDate) -> Result<Vec<(i64, String)>, DbError> {
+        let rows: Vec<GitlabUserRow> = sqlx::query_as(
+            "SELECT u.gitlab_id, u.username FROM users u \
+             WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL \
+             AND k.expires_on > $1) ORDER BY u.gitlab_id",
+        )
+        .bind(today)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 
-            async fn record_gitlab_states(
-                &self,
-                states: &[(i64, String)],
-                checked_at: DateTime<Utc>,
-            ) -> Result<(), DbError> {
-                let mut tx = self.pool().begin_with($begin).await?;
-                for (gitlab_id, state) in states {
-                    sqlx::query(
-                        "UPDATE users SET gitlab_state = $1, gitlab_state_checked_at = $2 WHERE gitlab_id = $3 \
-                         AND (gitlab_state_checked_at IS NULL OR gitlab_state_checked_at <= $2)",
-                    )
-                    .bind(state)
-                    .bind(checked_at)
-                    .bind(gitlab_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
+    async fn record_gitlab_states(&self, states: &[(i64, String)], checked_at: DateTime<Utc>) -> Result<(), DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        for (gitlab_id, state) in states {
+            sqlx::query(
+                "UPDATE users SET gitlab_state = $1, gitlab_state_checked_at = $2 WHERE gitlab_id = $3 \
+                 AND (gitlab_state_checked_at IS NULL OR gitlab_state_checked_at <= $2)",
+            )
+            .bind(state)
+            .bind(checked_at)
+            .bind(gitlab_id)
+            .execute(&mut *tx)
+            .await?;
         }
-    };
+        tx.commit().await?;
+        Ok(())
+    }
 }
-
-auth_store!(SqliteRepository, "BEGIN IMMEDIATE");
-auth_store!(PostgresRepository, "BEGIN");

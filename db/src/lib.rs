@@ -1,11 +1,12 @@
-//! The one repository layer: a trait, with a SQLite and a PostgreSQL implementation generated
-//! from the same SQL (see [`sql_repository`]). Everything that reads or writes the database goes
+//! The one repository layer: a trait, with a SQLite and a PostgreSQL implementation from the same
+//! SQL (one generic `SqlRepository`, see `sql`). Everything that reads or writes the database goes
 //! through [`Repository`].
 //!
 //! It depends on `domain` alone (no Leptos): `app`'s commands and server functions call it, and its
 //! tests build without the web stack.
 
 mod auth_store;
+mod rows;
 mod sql;
 mod sync_store;
 
@@ -20,8 +21,8 @@ use sqlx::{
 };
 
 use domain::{
-    AccessLevel, ContainerKind, ParseError, TokenDetail, TokenKind, TokenQuery, TokenRecord, TokenSummary,
-    ValidOwnership,
+    AccessLevel, ContainerKind, ExpiryWindow, ParseError, TokenDetail, TokenKind, TokenQuery, TokenRecord, TokenStatus,
+    TokenSummary, ValidOwnership,
 };
 
 pub use auth_store::{
@@ -91,6 +92,21 @@ pub struct NewTeam {
     pub group_paths: Vec<String>,
 }
 
+/// A team's tokens at a glance (the "My team" page), from [`Repository::team_overview`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamOverview {
+    /// The tokens the team owns (set or inferred), gone ones too.
+    pub total: u64,
+    /// How many have each status, in [`TokenStatus::ALL`]'s order.
+    pub by_status: Vec<(TokenStatus, u64)>,
+    /// How many fall in each expiry window, in [`ExpiryWindow::ALL`]'s order: expired counts
+    /// what has run out while still in GitLab, the other windows active tokens.
+    pub by_expiry: Vec<(ExpiryWindow, u64)>,
+    /// The first page (the default page size) of its active tokens, soonest expiry first: what
+    /// [`Repository::list_tokens`] gives for them.
+    pub active: Vec<TokenSummary>,
+}
+
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UpsertCounts {
@@ -117,6 +133,14 @@ pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
 
     /// Service accounts still in GitLab, with their group, owner team, tokens and memberships.
     async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError>;
+
+    /// One service account still in GitLab, as [`Repository::list_service_accounts`] gives it;
+    /// `None` when there is none with that GitLab id.
+    async fn service_account(&self, gitlab_id: i64) -> Result<Option<domain::ServiceAccount>, DbError>;
+
+    /// A team's token counts (each what [`Repository::count_tokens`] gives for that filter) in
+    /// one query, and its first page of active tokens in a second.
+    async fn team_overview(&self, team_id: i64, today: NaiveDate) -> Result<TeamOverview, DbError>;
 
     /// How many tokens match `query`.
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;

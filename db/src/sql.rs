@@ -1,18 +1,34 @@
 //! The SQL behind [`Repository`], written once and compiled for SQLite and for PostgreSQL.
 //! Both accept the same statements here (`ON CONFLICT … excluded.`, `RETURNING`, `ESCAPE`);
 //! `QueryBuilder` writes each backend's own placeholders.
+//!
+//! [`SqlRepository`] is generic over the backend ([`Db`]); [`SqliteRepository`] and
+//! [`PostgresRepository`] are it on each. Its impls (here, in `sync_store` and in `auth_store`)
+//! share one where clause: the sqlx capabilities the SQL uses (executing on a connection,
+//! binding and reading `i64`, `i32`, `bool`, text, times and dates, reading columns by name),
+//! which both backends have.
+
+use std::{future::Future, pin::Pin};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Postgres, QueryBuilder, Sqlite,
+    Type,
+    migrate::{MigrateError, Migrator},
+};
 
+use crate::rows::{
+    AccountTeamRow, CountRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow, TeamOverviewRow,
+    TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
+};
 use crate::{
-    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamStats, TokenRow, UpsertCounts,
-    contains_pattern, team_not_found, unique_violation,
+    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats, TokenRow,
+    UpsertCounts, contains_pattern, team_not_found, unique_violation,
 };
 use domain::{
-    AccessLevel, AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus,
-    TokenSummary, ValidOwnership,
+    AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
+    ValidOwnership,
 };
 
 const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
@@ -58,6 +74,14 @@ const REFRESH_ACCOUNT_TOKEN_TEAMS: &str = concat!(
     " WHERE tokens.account_gitlab_id = $1 AND inferred_team_id IS DISTINCT FROM ",
     inferred_team!()
 );
+
+/// Service accounts still in GitLab, with their group and the owner a person set (the caller adds
+/// a filter and the order).
+const SERVICE_ACCOUNTS: &str = "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path AS group_path, \
+     ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
+     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
+     WHERE a.kind = 'service_account' AND a.gone_since IS NULL";
 
 /// PostgreSQL: one writer of inferred teams at a time (an advisory lock held to the end of the
 /// transaction), so a refresh that read older owners never commits after a newer change. SQLite's
@@ -154,660 +178,899 @@ fn sort_column(sort: TokenSort) -> &'static str {
     }
 }
 
-macro_rules! sql_repository {
-    ($(#[$doc:meta])* $name:ident, $db:ty, $pool:ty, $backend:expr, $migrations:literal, $begin:literal) => {
-        $(#[$doc])*
-        #[derive(Clone)]
-        pub struct $name {
-            pool: $pool,
-            /// Counts of filtered views per data version (PostgreSQL; SQLite counts fast enough).
-            counts: std::sync::Arc<CountCache>,
+/// Adds the `WHERE` clause of `query` (everything but sort and page).
+fn push_filters<'a, DB: Database>(
+    builder: &mut QueryBuilder<'a, DB>,
+    backend: Backend,
+    query: &TokenQuery,
+    today: NaiveDate,
+) where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+{
+    builder.push(" WHERE 1 = 1");
+    if let Some(kind) = query.kind {
+        builder.push(" AND t.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(words) = &query.search {
+        push_search(builder, backend, words);
+    }
+    if let Some(window) = query.expiry {
+        push_expiry(builder, window, today);
+    }
+    if let Some(team) = query.team {
+        builder
+            .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
+            .push_bind(team);
+    }
+    if query.no_owner {
+        builder.push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NULL");
+    }
+    if query.no_purpose {
+        builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
+    }
+    if let Some(scope) = query.scope {
+        builder
+            .push(" AND (' ' || t.scopes || ' ') LIKE ")
+            .push_bind(contains_pattern(&format!(" {} ", scope.as_str())))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(role) = query.role {
+        builder.push(" AND t.access_level = ").push_bind(role as i32);
+    }
+    if let Some(status) = query.status {
+        push_status(builder, status, today);
+    }
+}
+
+/// ` AND` the search words: SQLite: three characters or more are a phrase of the trigram index (a
+/// phrase of trigrams matches where the words appear as they are written); else `search_text`
+/// contains them.
+fn push_search<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, backend: Backend, words: &str)
+where
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    match (backend, fts_phrase(words)) {
+        (Backend::Sqlite, Some(phrase)) => {
+            builder
+                .push(" AND t.id IN (SELECT rowid FROM tokens_search WHERE tokens_search MATCH ")
+                .push_bind(phrase)
+                .push(")");
         }
+        _ => {
+            builder
+                .push(" AND t.search_text LIKE ")
+                .push_bind(contains_pattern(words))
+                .push(" ESCAPE '\\'");
+        }
+    }
+}
 
-        impl $name {
-            pub fn new(pool: $pool) -> Self {
-                Self {
-                    pool,
-                    counts: std::sync::Arc::default(),
-                }
+/// ` AND` the token expires in `window` (as of `today`).
+fn push_expiry<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, window: ExpiryWindow, today: NaiveDate)
+where
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    match (window, window.date_bounds(today)) {
+        (ExpiryWindow::Never, _) | (_, None) => {
+            builder.push(" AND t.expires_on IS NULL");
+        }
+        (_, Some((after, until))) => {
+            builder.push(" AND t.expires_on IS NOT NULL");
+            if let Some(after) = after {
+                builder.push(" AND t.expires_on > ").push_bind(after);
             }
-
-            pub fn pool(&self) -> &$pool {
-                &self.pool
-            }
-
-            /// Records a person's change in the audit log, in the change's transaction.
-            async fn audit(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                at: DateTime<Utc>,
-                by: &str,
-                action: &str,
-                subject: &str,
-                detail: &serde_json::Value,
-            ) -> Result<(), DbError> {
-                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(at)
-                    .bind(by)
-                    .bind(action)
-                    .bind(subject)
-                    .bind(detail.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(())
-            }
-
-            /// What each service account still in GitLab can reach, by account: groups first,
-            /// then by path.
-            async fn service_account_memberships(
-                &self,
-            ) -> Result<std::collections::HashMap<i64, Vec<AccountMembership>>, DbError> {
-                let rows: Vec<(i64, String, i64, String, i32)> = sqlx::query_as(
-                    "SELECT m.account_gitlab_id, m.source_kind, m.source_gitlab_id, m.source_path, m.access_level \
-                     FROM account_memberships m JOIN accounts a ON a.gitlab_id = m.account_gitlab_id \
-                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL \
-                     ORDER BY m.account_gitlab_id, m.source_kind, m.source_path",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let mut found: std::collections::HashMap<i64, Vec<AccountMembership>> = std::collections::HashMap::new();
-                for (account, kind, source_gitlab_id, source_path, level) in rows {
-                    found.entry(account).or_default().push(AccountMembership {
-                        source_kind: kind.parse()?,
-                        source_gitlab_id,
-                        source_path,
-                        access_level: AccessLevel::try_from(level)?,
-                    });
-                }
-                Ok(found)
-            }
-
-            /// Adds the `WHERE` clause of `query` (everything but sort and page).
-            fn push_filters(builder: &mut QueryBuilder<'_, $db>, query: &TokenQuery, today: NaiveDate) {
-                builder.push(" WHERE 1 = 1");
-                if let Some(kind) = query.kind {
-                    builder.push(" AND t.kind = ").push_bind(kind.as_str());
-                }
-                if let Some(words) = &query.search {
-                    // SQLite: three characters or more are a phrase of the trigram index (a
-                    // phrase of trigrams matches where the words appear as they are written).
-                    match ($backend, fts_phrase(words)) {
-                        (Backend::Sqlite, Some(phrase)) => {
-                            builder
-                                .push(" AND t.id IN (SELECT rowid FROM tokens_search WHERE tokens_search MATCH ")
-                                .push_bind(phrase)
-                                .push(")");
-                        }
-                        _ => {
-                            builder
-                                .push(" AND t.search_text LIKE ")
-                                .push_bind(contains_pattern(words))
-                                .push(" ESCAPE '\\'");
-                        }
-                    }
-                }
-                match query.expiry.map(|window| (window, window.date_bounds(today))) {
-                    None => {}
-                    Some((ExpiryWindow::Never, _)) | Some((_, None)) => {
-                        builder.push(" AND t.expires_on IS NULL");
-                    }
-                    Some((_, Some((after, until)))) => {
-                        builder.push(" AND t.expires_on IS NOT NULL");
-                        if let Some(after) = after {
-                            builder.push(" AND t.expires_on > ").push_bind(after);
-                        }
-                        if let Some(until) = until {
-                            builder.push(" AND t.expires_on <= ").push_bind(until);
-                        }
-                    }
-                }
-                if let Some(team) = query.team {
-                    builder
-                        .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
-                        .push_bind(team);
-                }
-                if query.no_owner {
-                    builder.push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NULL");
-                }
-                if query.no_purpose {
-                    builder.push(" AND (o.purpose IS NULL OR o.purpose = '')");
-                }
-                if let Some(scope) = query.scope {
-                    builder
-                        .push(" AND (' ' || t.scopes || ' ') LIKE ")
-                        .push_bind(contains_pattern(&format!(" {} ", scope.as_str())))
-                        .push(" ESCAPE '\\'");
-                }
-                if let Some(role) = query.role {
-                    builder.push(" AND t.access_level = ").push_bind(role as i32);
-                }
-                match query.status {
-                    None => {}
-                    Some(TokenStatus::Gone) => {
-                        builder.push(" AND t.gone_since IS NOT NULL");
-                    }
-                    Some(TokenStatus::Revoked) => {
-                        builder.push(" AND t.gone_since IS NULL AND t.revoked");
-                    }
-                    Some(TokenStatus::Expired) => {
-                        builder
-                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND t.expires_on <= ")
-                            .push_bind(today);
-                    }
-                    Some(TokenStatus::Active) => {
-                        builder
-                            .push(" AND t.gone_since IS NULL AND NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > ")
-                            .push_bind(today)
-                            .push(")");
-                    }
-                }
+            if let Some(until) = until {
+                builder.push(" AND t.expires_on <= ").push_bind(until);
             }
         }
+    }
+}
 
-        #[async_trait]
-        impl Repository for $name {
-            fn backend(&self) -> Backend {
-                $backend
-            }
+/// ` AND` the token has `status` (as of `today`).
+fn push_status<'a, DB: Database>(builder: &mut QueryBuilder<'a, DB>, status: TokenStatus, today: NaiveDate)
+where
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    match status {
+        TokenStatus::Gone => {
+            builder.push(" AND t.gone_since IS NOT NULL");
+        }
+        TokenStatus::Revoked => {
+            builder.push(" AND t.gone_since IS NULL AND t.revoked");
+        }
+        TokenStatus::Expired => {
+            builder
+                .push(" AND t.gone_since IS NULL AND NOT t.revoked AND t.expires_on <= ")
+                .push_bind(today);
+        }
+        TokenStatus::Active => {
+            builder
+                .push(" AND t.gone_since IS NULL AND NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > ")
+                .push_bind(today)
+                .push(")");
+        }
+    }
+}
 
-            async fn migrate(&self) -> Result<(), DbError> {
-                sqlx::migrate!($migrations).run(&self.pool).await?;
-                Ok(())
-            }
+/// The team's figures of [`TeamOverview`] in one query: a `CASE` sum per status and per expiry
+/// window, each testing what the same filter of [`push_filters`] tests (so each equals
+/// `count_tokens` of that filter).
+fn team_counts_query<'a, DB: Database>(backend: Backend, team_id: i64, today: NaiveDate) -> QueryBuilder<'a, DB>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+{
+    let mut builder = QueryBuilder::new("SELECT COUNT(*) AS total");
+    for status in TokenStatus::ALL {
+        builder.push(", COALESCE(SUM(CASE WHEN 1 = 1");
+        push_status(&mut builder, status, today);
+        builder.push(format!(
+            " THEN 1 ELSE 0 END), 0) AS {}",
+            TeamOverviewRow::status_column(status)
+        ));
+    }
+    for window in ExpiryWindow::ALL {
+        builder.push(", COALESCE(SUM(CASE WHEN 1 = 1");
+        // Expired counts what has run out while still in GitLab; the others what is live.
+        if window != ExpiryWindow::Expired {
+            push_status(&mut builder, TokenStatus::Active, today);
+        }
+        push_expiry(&mut builder, window, today);
+        builder.push(format!(
+            " THEN 1 ELSE 0 END), 0) AS {}",
+            TeamOverviewRow::window_column(window)
+        ));
+    }
+    builder.push(TOKEN_FROM);
+    let team = TokenQuery {
+        team: Some(team_id),
+        ..TokenQuery::default()
+    };
+    push_filters(&mut builder, backend, &team, today);
+    builder
+}
 
-            async fn ping(&self) -> Result<(), DbError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
+/// The repository on one backend: [`SqliteRepository`] or [`PostgresRepository`], from the same
+/// SQL.
+pub struct SqlRepository<DB: Database> {
+    pool: Pool<DB>,
+    /// Counts of filtered views per data version (PostgreSQL; SQLite counts fast enough).
+    counts: std::sync::Arc<CountCache>,
+}
 
-            async fn upsert_tokens(
-                &self,
-                tokens: &[TokenRecord],
-                seen_at: DateTime<Utc>,
-            ) -> Result<UpsertCounts, DbError> {
-                let mut tx = self.pool.begin_with($begin).await?;
-                if matches!($backend, Backend::Postgres) {
-                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
-                }
-                let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
-                Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
-                let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tokens").fetch_one(&mut *tx).await?;
-                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
-                tx.commit().await?;
-                let inserted = u64::try_from(after - before).unwrap_or(0);
-                Ok(UpsertCounts {
-                    inserted,
-                    updated: (tokens.len() as u64).saturating_sub(inserted),
-                })
-            }
+/// The embedded default: one file, no server.
+pub type SqliteRepository = SqlRepository<Sqlite>;
 
-            async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError> {
-                type AccountRow = (
-                    i64,
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                    Option<i64>,
-                    Option<String>,
-                    Option<DateTime<Utc>>,
-                );
-                let accounts: Vec<AccountRow> = sqlx::query_as(
-                    "SELECT a.gitlab_id, a.username, a.name, a.state, g.full_path, \
-                     ao.owner_team_id, ao.updated_by, ao.updated_at FROM accounts a \
-                     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
-                     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
-                     WHERE a.kind = 'service_account' AND a.gone_since IS NULL ORDER BY a.username",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-                    "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.kind = 'personal' AND t.gone_since IS NULL ORDER BY t.name"
-                ))
-                .fetch_all(&self.pool)
-                .await?;
-                let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
-                let mut memberships = self.service_account_memberships().await?;
-                let rules = self.team_rules().await?;
-                Ok(accounts
-                    .into_iter()
-                    .map(|(gitlab_id, username, name, state, group_path, set_team, set_by, set_at)| {
-                        let memberships = memberships.remove(&gitlab_id).unwrap_or_default();
-                        let set = set_team
-                            .and_then(|id| rules.iter().find(|team| team.team_id == id))
-                            .zip(set_by.zip(set_at))
-                            .map(|(team, (by, at))| (team, domain::OwnerSource::Set { by, at }));
-                        let owner = set
-                            .or_else(|| domain::infer_account_team(group_path.as_deref(), &memberships, &rules))
-                            .map(|(team, source)| domain::AccountOwner {
-                                team: team.into(),
-                                source,
-                            });
-                        let own = tokens
-                            .iter()
-                            .filter(|t| t.account_username.as_deref() == Some(username.as_str()))
-                            .cloned()
-                            .collect();
-                        domain::ServiceAccount {
-                            memberships,
-                            gitlab_id,
-                            username,
-                            name,
-                            state,
-                            group_path,
-                            owner,
-                            tokens: own,
-                        }
-                    })
-                    .collect())
-            }
+/// For production, and for several replicas on one database.
+pub type PostgresRepository = SqlRepository<Postgres>;
 
-            async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {
-                let soon = today + chrono::Days::new(30);
-                let counts: Vec<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT COALESCE(o.owner_team_id, t.inferred_team_id) AS team, COUNT(*), \
-                     SUM(CASE WHEN NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > $1) THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on <= $1 THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on > $1 AND t.expires_on <= $2 THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN NOT t.revoked AND t.expires_on IS NULL THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN o.purpose IS NULL OR o.purpose = '' THEN 1 ELSE 0 END) \
-                     FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
-                     WHERE t.gone_since IS NULL AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NOT NULL \
-                     GROUP BY COALESCE(o.owner_team_id, t.inferred_team_id)",
-                )
-                .bind(today)
-                .bind(soon)
-                .fetch_all(&self.pool)
-                .await?;
-                let leads: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT team_id, username FROM team_leads UNION \
-                     SELECT ut.team_id, u.username FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.is_lead",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let n = |v: i64| u64::try_from(v).unwrap_or(0);
-                Ok(self
-                    .list_teams()
-                    .await?
-                    .into_iter()
-                    .map(|team| {
-                        let c = counts.iter().find(|c| c.0 == team.id).copied().unwrap_or((team.id, 0, 0, 0, 0, 0, 0));
-                        let mut team_leads: Vec<String> =
-                            leads.iter().filter(|(id, _)| *id == team.id).map(|(_, u)| u.clone()).collect();
-                        team_leads.sort();
-                        team_leads.dedup();
-                        TeamStats {
-                            id: team.id,
-                            name: team.name,
-                            group_paths: team.group_paths,
-                            leads: team_leads,
-                            tokens: n(c.1),
-                            active: n(c.2),
-                            expired: n(c.3),
-                            expiring_30_days: n(c.4),
-                            never_expiring: n(c.5),
-                            without_purpose: n(c.6),
-                        }
-                    })
-                    .collect())
-            }
+impl<DB: Database> Clone for SqlRepository<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            counts: self.counts.clone(),
+        }
+    }
+}
 
-            async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
-                let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
-                if $backend == Backend::Postgres {
-                    // A count holds as long as the data's version (see the migration
-                    // `search_index`): one look-up instead of counting every matching row.
-                    let key = CountCache::key(query, today);
-                    let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
-                    if let Some(total) = self.counts.get(&key, version) {
-                        return Ok(total);
-                    }
-                    let mut count =
-                        QueryBuilder::<$db>::new(format!("SELECT COUNT(*), ({DATA_VERSION}){from}"));
-                    Self::push_filters(&mut count, query, today);
-                    let (total, version): (i64, i64) = count.build_query_as().fetch_one(&self.pool).await?;
-                    let total = u64::try_from(total).unwrap_or(0);
-                    self.counts.put(key, version, total);
-                    return Ok(total);
-                }
-                let mut count = QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
-                Self::push_filters(&mut count, query, today);
-                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
-                Ok(u64::try_from(total).unwrap_or(0))
-            }
+impl<DB: Database> SqlRepository<DB> {
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            counts: std::sync::Arc::default(),
+        }
+    }
 
-            async fn list_tokens(
-                &self,
-                query: &TokenQuery,
-                today: NaiveDate,
-            ) -> Result<(Vec<TokenSummary>, u64), DbError> {
-                // First the page's ids, from `tokens` alone when the filters and the sort allow (an
-                // index walk for the default sort), then those rows with their owners. A search
-                // reads every row anyway, so it counts in the same pass (a window count); other
-                // queries count apart, which lets the page stop after its rows.
-                let from = if needs_ownership(query) { TOKEN_FROM } else { " FROM tokens t" };
-                let counted = if query.search.is_some() {
-                    None
-                } else {
-                    Some(self.count_tokens(query, today).await?)
-                };
-                let total_column = if counted.is_some() { "CAST(0 AS BIGINT)" } else { "COUNT(*) OVER ()" };
-                let mut select = QueryBuilder::<$db>::new(format!("SELECT t.id, {total_column} AS total{from}"));
-                Self::push_filters(&mut select, query, today);
-                select.push(order_by(query));
-                select.push(" LIMIT ");
-                select.push_bind(i64::from(query.limit()));
-                select.push(" OFFSET ");
-                select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
-                let ids: Vec<(i64, i64)> = select.build_query_as().fetch_all(&self.pool).await?;
-                let Some((_, window_total)) = ids.first().copied() else {
-                    // No rows, or a page past the end: say how many there are.
-                    let total = match counted {
-                        Some(total) => total,
-                        None => self.count_tokens(query, today).await?,
-                    };
-                    return Ok((Vec::new(), total));
-                };
-                let total = counted.unwrap_or(u64::try_from(window_total).unwrap_or(0));
-                let mut rows = QueryBuilder::<$db>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
-                let mut list = rows.separated(", ");
-                for (id, _) in &ids {
-                    list.push_bind(*id);
-                }
-                rows.push(")");
-                let mut found: std::collections::HashMap<i64, TokenRow> = rows
-                    .build_query_as::<TokenRow>()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|row| (row.id, row))
-                    .collect();
-                let tokens = ids
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+/// What running a query gives, later.
+pub type Running<'e, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'e>>;
+
+/// A backend the SQL runs on: which one, how its write transactions begin, its migrations, and
+/// how a built query runs. The where clauses of the repository's impls say what else the SQL
+/// needs of it (the types it binds and reads); both backends have all of it.
+///
+/// A `QueryBuilder`'s query runs here, on the concrete backend: code generic over the backend
+/// cannot run it and drop the builder afterwards (the builder's arguments would have to be
+/// borrowed for their own lifetime, which the generic arguments type cannot shorten).
+pub trait Db: Database {
+    const BACKEND: Backend;
+    /// The statement that begins a write transaction.
+    const BEGIN: &'static str;
+
+    /// Applies the migrations this binary carries for the backend.
+    fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>>;
+
+    /// How many rows a statement changed.
+    fn rows_affected(done: &Self::QueryResult) -> u64;
+
+    /// Runs a built query; its rows.
+    fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, Vec<T>>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>;
+
+    /// Runs a built query; its one row.
+    fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>;
+
+    /// Runs a built statement; how many rows it changed.
+    fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
+    where
+        E: 'e + Executor<'c, Database = Self>;
+}
+
+impl Db for Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+    // Take the write lock at the start: a transaction that reads before it writes cannot then
+    // fail with SQLITE_BUSY_SNAPSHOT.
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>> {
+        static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+        Box::pin(MIGRATOR.run(pool))
+    }
+
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, Vec<T>>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        Box::pin(query.build_query_as().fetch_all(executor))
+    }
+
+    fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        Box::pin(query.build_query_as().fetch_one(executor))
+    }
+
+    fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
+    where
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        let run = query.build().execute(executor);
+        Box::pin(async move { Ok(run.await?.rows_affected()) })
+    }
+}
+
+impl Db for Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+    const BEGIN: &'static str = "BEGIN";
+
+    fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>> {
+        static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+        Box::pin(MIGRATOR.run(pool))
+    }
+
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, Vec<T>>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        Box::pin(query.build_query_as().fetch_all(executor))
+    }
+
+    fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        Box::pin(query.build_query_as().fetch_one(executor))
+    }
+
+    fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
+    where
+        E: 'e + Executor<'c, Database = Self>,
+    {
+        let run = query.build().execute(executor);
+        Box::pin(async move { Ok(run.await?.rows_affected()) })
+    }
+}
+
+/// Helpers of the repository's methods.
+impl<DB: Db> SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<i32>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
+{
+    /// Records a person's change in the audit log, in the change's transaction.
+    async fn audit(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        at: DateTime<Utc>,
+        by: &str,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(at)
+            .bind(by)
+            .bind(action)
+            .bind(subject)
+            .bind(detail.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// What each service account still in GitLab can reach (`only` that one, when given),
+    /// by account: groups first, then by path.
+    async fn service_account_memberships(
+        &self,
+        only: Option<i64>,
+    ) -> Result<std::collections::HashMap<i64, Vec<AccountMembership>>, DbError> {
+        let mut select = QueryBuilder::<DB>::new(
+            "SELECT m.account_gitlab_id, m.source_kind, m.source_gitlab_id, m.source_path, m.access_level \
+             FROM account_memberships m JOIN accounts a ON a.gitlab_id = m.account_gitlab_id \
+             WHERE a.kind = 'service_account' AND a.gone_since IS NULL",
+        );
+        if let Some(account) = only {
+            select.push(" AND m.account_gitlab_id = ").push_bind(account);
+        }
+        select.push(" ORDER BY m.account_gitlab_id, m.source_kind, m.source_path");
+        let rows: Vec<MembershipRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        let mut found: std::collections::HashMap<i64, Vec<AccountMembership>> = std::collections::HashMap::new();
+        for row in rows {
+            found
+                .entry(row.account_gitlab_id)
+                .or_default()
+                .push(AccountMembership::try_from(row)?);
+        }
+        Ok(found)
+    }
+
+    /// Service accounts still in GitLab (`only` that one, when given), by username.
+    async fn service_accounts(&self, only: Option<i64>) -> Result<Vec<domain::ServiceAccount>, DbError> {
+        let mut select = QueryBuilder::<DB>::new(SERVICE_ACCOUNTS);
+        if let Some(account) = only {
+            select.push(" AND a.gitlab_id = ").push_bind(account);
+        }
+        select.push(" ORDER BY a.username");
+        let accounts: Vec<ServiceAccountRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut select = QueryBuilder::<DB>::new(format!(
+            "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.kind = 'personal' AND t.gone_since IS NULL"
+        ));
+        if let (Some(_), [account]) = (only, accounts.as_slice()) {
+            select
+                .push(" AND t.account_username = ")
+                .push_bind(account.username.clone());
+        }
+        select.push(" ORDER BY t.name");
+        let rows: Vec<TokenRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        let tokens: Vec<TokenSummary> = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+        let mut memberships = self.service_account_memberships(only).await?;
+        let rules = self.team_rules().await?;
+        Ok(accounts
+            .into_iter()
+            .map(|row| {
+                let reach = memberships.remove(&row.gitlab_id).unwrap_or_default();
+                row.into_service_account(reach, &rules, &tokens)
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl<DB: Db> Repository for SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<i32>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
+{
+    fn backend(&self) -> Backend {
+        DB::BACKEND
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        DB::migrate(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_tokens(&self, tokens: &[TokenRecord], seen_at: DateTime<Utc>) -> Result<UpsertCounts, DbError> {
+        let mut tx = self.pool.begin_with(DB::BEGIN).await?;
+        if matches!(DB::BACKEND, Backend::Postgres) {
+            sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+        }
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+            .fetch_one(&mut *tx)
+            .await?;
+        Self::upsert_token_rows(&mut tx, tokens, seen_at).await?;
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+        tx.commit().await?;
+        let inserted = u64::try_from(after - before).unwrap_or(0);
+        Ok(UpsertCounts {
+            inserted,
+            updated: (tokens.len() as u64).saturating_sub(inserted),
+        })
+    }
+
+    async fn list_service_accounts(&self) -> Result<Vec<domain::ServiceAccount>, DbError> {
+        self.service_accounts(None).await
+    }
+
+    async fn service_account(&self, gitlab_id: i64) -> Result<Option<domain::ServiceAccount>, DbError> {
+        Ok(self.service_accounts(Some(gitlab_id)).await?.pop())
+    }
+
+    async fn team_overview(&self, team_id: i64, today: NaiveDate) -> Result<TeamOverview, DbError> {
+        let mut counts = team_counts_query::<DB>(DB::BACKEND, team_id, today);
+        let counts: TeamOverviewRow = DB::fetch_one(&mut counts, &self.pool).await?;
+        let active = TokenQuery {
+            team: Some(team_id),
+            status: Some(TokenStatus::Active),
+            sort: TokenSort::Expires,
+            page: 1,
+            ..TokenQuery::default()
+        };
+        let mut select = QueryBuilder::<DB>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM}"));
+        push_filters(&mut select, DB::BACKEND, &active, today);
+        select.push(order_by(&active));
+        select.push(" LIMIT ").push_bind(i64::from(active.limit()));
+        let rows: Vec<TokenRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        let active = rows.into_iter().map(TokenSummary::try_from).collect::<Result<_, _>>()?;
+        Ok(counts.into_overview(active))
+    }
+
+    async fn team_stats(&self, today: NaiveDate) -> Result<Vec<TeamStats>, DbError> {
+        let soon = today + chrono::Days::new(30);
+        let counts: Vec<TeamCountsRow> = sqlx::query_as(
+            "SELECT COALESCE(o.owner_team_id, t.inferred_team_id) AS team_id, COUNT(*) AS tokens, \
+             SUM(CASE WHEN NOT t.revoked AND (t.expires_on IS NULL OR t.expires_on > $1) THEN 1 ELSE 0 END) AS active, \
+             SUM(CASE WHEN NOT t.revoked AND t.expires_on <= $1 THEN 1 ELSE 0 END) AS expired, \
+             SUM(CASE WHEN NOT t.revoked AND t.expires_on > $1 AND t.expires_on <= $2 THEN 1 ELSE 0 END) AS expiring_30_days, \
+             SUM(CASE WHEN NOT t.revoked AND t.expires_on IS NULL THEN 1 ELSE 0 END) AS never_expiring, \
+             SUM(CASE WHEN o.purpose IS NULL OR o.purpose = '' THEN 1 ELSE 0 END) AS without_purpose \
+             FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+             WHERE t.gone_since IS NULL AND COALESCE(o.owner_team_id, t.inferred_team_id) IS NOT NULL \
+             GROUP BY COALESCE(o.owner_team_id, t.inferred_team_id)",
+        )
+        .bind(today)
+        .bind(soon)
+        .fetch_all(&self.pool)
+        .await?;
+        let leads: Vec<TeamLeadRow> = sqlx::query_as(
+            "SELECT team_id, username FROM team_leads UNION \
+             SELECT ut.team_id, u.username FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.is_lead",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(self
+            .list_teams()
+            .await?
+            .into_iter()
+            .map(|team| {
+                let c = counts
                     .iter()
-                    .filter_map(|(id, _)| found.remove(id))
-                    .map(TokenSummary::try_from)
-                    .collect::<Result<_, _>>()?;
-                Ok((tokens, total))
-            }
-
-            async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError> {
-                let conflict = |error: sqlx::Error| {
-                    if unique_violation(&error) {
-                        DbError::Conflict(format!("a team named {:?} already exists", team.name))
-                    } else {
-                        DbError::Sqlx(error)
-                    }
-                };
-                let mut tx = self.pool.begin_with($begin).await?;
-                let (id,): (i64,) = sqlx::query_as("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
-                    .bind(&team.name)
-                    .bind(Utc::now())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(conflict)?;
-                let mut group_paths = team.group_paths.clone();
-                group_paths.sort();
-                group_paths.dedup();
-                for path in &group_paths {
-                    sqlx::query("INSERT INTO team_group_paths (team_id, group_path) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(path)
-                        .execute(&mut *tx)
-                        .await?;
+                    .find(|c| c.team_id == team.id)
+                    .copied()
+                    .unwrap_or_default();
+                let mut team_leads: Vec<String> = leads
+                    .iter()
+                    .filter(|lead| lead.team_id == team.id)
+                    .map(|lead| lead.username.clone())
+                    .collect();
+                team_leads.sort();
+                team_leads.dedup();
+                TeamStats {
+                    id: team.id,
+                    name: team.name,
+                    group_paths: team.group_paths,
+                    leads: team_leads,
+                    tokens: n(c.tokens),
+                    active: n(c.active),
+                    expired: n(c.expired),
+                    expiring_30_days: n(c.expiring_30_days),
+                    never_expiring: n(c.never_expiring),
+                    without_purpose: n(c.without_purpose),
                 }
-                tx.commit().await?;
-                self.refresh_inferred_teams().await?;
-                Ok(Team {
-                    id,
-                    name: team.name.clone(),
-                    group_paths,
-                })
-            }
+            })
+            .collect())
+    }
 
-            async fn get_token(&self, id: i64, _today: NaiveDate) -> Result<Option<TokenDetail>, DbError> {
-                let row: Option<TokenRow> =
-                    sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                let summary = TokenSummary::try_from(row)?;
-                let extra: DetailRow = sqlx::query_as(
-                    "SELECT t.description, t.container_gitlab_id, t.account_gitlab_id, t.first_seen_at, t.last_seen_at, \
-                     it.id AS inferred_team_id, it.name AS inferred_team_name, \
-                     (SELECT COALESCE(ao.owner_team_id, a.inferred_team_id) FROM accounts a \
-                     LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
-                     WHERE t.kind = 'personal' AND a.gitlab_id = t.account_gitlab_id AND a.kind = 'service_account') \
-                     IS NOT NULL AS inferred_from_account, \
-                     st.id AS set_team_id, st.name AS set_team_name, \
-                     o.purpose, o.automation, o.secret_location, o.notes, o.updated_by, o.updated_at \
-                     FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
-                     LEFT JOIN teams it ON it.id = t.inferred_team_id LEFT JOIN teams st ON st.id = o.owner_team_id \
-                     WHERE t.id = $1",
-                )
+    async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
+        let from = if needs_ownership(query) {
+            TOKEN_FROM
+        } else {
+            " FROM tokens t"
+        };
+        if DB::BACKEND == Backend::Postgres {
+            // A count holds as long as the data's version (see the migration
+            // `search_index`): one look-up instead of counting every matching row.
+            let key = CountCache::key(query, today);
+            let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+            if let Some(total) = self.counts.get(&key, version) {
+                return Ok(total);
+            }
+            let mut count =
+                QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
+            push_filters(&mut count, DB::BACKEND, query, today);
+            let VersionedCountRow { total, version } = DB::fetch_one(&mut count, &self.pool).await?;
+            let total = u64::try_from(total).unwrap_or(0);
+            self.counts.put(key, version, total);
+            return Ok(total);
+        }
+        let mut count = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total{from}"));
+        push_filters(&mut count, DB::BACKEND, query, today);
+        let CountRow { total } = DB::fetch_one(&mut count, &self.pool).await?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    async fn list_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<(Vec<TokenSummary>, u64), DbError> {
+        // First the page's ids, from `tokens` alone when the filters and the sort allow (an
+        // index walk for the default sort), then those rows with their owners. A search
+        // reads every row anyway, so it counts in the same pass (a window count); other
+        // queries count apart, which lets the page stop after its rows.
+        let from = if needs_ownership(query) {
+            TOKEN_FROM
+        } else {
+            " FROM tokens t"
+        };
+        let counted = if query.search.is_some() {
+            None
+        } else {
+            Some(self.count_tokens(query, today).await?)
+        };
+        let total_column = if counted.is_some() {
+            "CAST(0 AS BIGINT)"
+        } else {
+            "COUNT(*) OVER ()"
+        };
+        let mut select = QueryBuilder::<DB>::new(format!("SELECT t.id, {total_column} AS total{from}"));
+        push_filters(&mut select, DB::BACKEND, query, today);
+        select.push(order_by(query));
+        select.push(" LIMIT ");
+        select.push_bind(i64::from(query.limit()));
+        select.push(" OFFSET ");
+        select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
+        let ids: Vec<PageIdRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        let Some(PageIdRow {
+            total: window_total, ..
+        }) = ids.first().copied()
+        else {
+            // No rows, or a page past the end: say how many there are.
+            let total = match counted {
+                Some(total) => total,
+                None => self.count_tokens(query, today).await?,
+            };
+            return Ok((Vec::new(), total));
+        };
+        let total = counted.unwrap_or(u64::try_from(window_total).unwrap_or(0));
+        let mut rows = QueryBuilder::<DB>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
+        let mut list = rows.separated(", ");
+        for row in &ids {
+            list.push_bind(row.id);
+        }
+        rows.push(")");
+        let rows: Vec<TokenRow> = DB::fetch_all(&mut rows, &self.pool).await?;
+        let mut found: std::collections::HashMap<i64, TokenRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+        let tokens = ids
+            .iter()
+            .filter_map(|row| found.remove(&row.id))
+            .map(TokenSummary::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((tokens, total))
+    }
+
+    async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError> {
+        let conflict = |error: sqlx::Error| {
+            if unique_violation(&error) {
+                DbError::Conflict(format!("a team named {:?} already exists", team.name))
+            } else {
+                DbError::Sqlx(error)
+            }
+        };
+        let mut tx = self.pool.begin_with(DB::BEGIN).await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(&team.name)
+            .bind(Utc::now())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(conflict)?;
+        let mut group_paths = team.group_paths.clone();
+        group_paths.sort();
+        group_paths.dedup();
+        for path in &group_paths {
+            sqlx::query("INSERT INTO team_group_paths (team_id, group_path) VALUES ($1, $2)")
                 .bind(id)
-                .fetch_one(&self.pool)
+                .bind(path)
+                .execute(&mut *tx)
                 .await?;
-                Ok(Some(extra.into_detail(summary)))
-            }
+        }
+        tx.commit().await?;
+        self.refresh_inferred_teams().await?;
+        Ok(Team {
+            id,
+            name: team.name.clone(),
+            group_paths,
+        })
+    }
 
-            async fn set_ownership(
-                &self,
-                token_id: i64,
-                ownership: &ValidOwnership,
-                by: &str,
-                at: DateTime<Utc>,
-            ) -> Result<(), DbError> {
-                let mut tx = self.pool.begin_with($begin).await?;
-                let token: Option<(String, i64)> = sqlx::query_as("SELECT kind, gitlab_id FROM tokens WHERE id = $1")
-                    .bind(token_id)
-                    .fetch_optional(&mut *tx)
+    async fn get_token(&self, id: i64, _today: NaiveDate) -> Result<Option<TokenDetail>, DbError> {
+        let row: Option<TokenRow> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let summary = TokenSummary::try_from(row)?;
+        let extra: DetailRow = sqlx::query_as(
+            "SELECT t.description, t.container_gitlab_id, t.account_gitlab_id, t.first_seen_at, t.last_seen_at, \
+             it.id AS inferred_team_id, it.name AS inferred_team_name, \
+             (SELECT COALESCE(ao.owner_team_id, a.inferred_team_id) FROM accounts a \
+             LEFT JOIN account_ownership ao ON ao.account_gitlab_id = a.gitlab_id \
+             WHERE t.kind = 'personal' AND a.gitlab_id = t.account_gitlab_id AND a.kind = 'service_account') \
+             IS NOT NULL AS inferred_from_account, \
+             st.id AS set_team_id, st.name AS set_team_name, \
+             o.purpose, o.automation, o.secret_location, o.notes, o.updated_by, o.updated_at \
+             FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+             LEFT JOIN teams it ON it.id = t.inferred_team_id LEFT JOIN teams st ON st.id = o.owner_team_id \
+             WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(extra.into_detail(summary)))
+    }
+
+    async fn set_ownership(
+        &self,
+        token_id: i64,
+        ownership: &ValidOwnership,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool.begin_with(DB::BEGIN).await?;
+        let token: Option<TokenKeyRow> = sqlx::query_as("SELECT kind, gitlab_id FROM tokens WHERE id = $1")
+            .bind(token_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(TokenKeyRow { kind, gitlab_id }) = token else {
+            return Err(DbError::NotFound(format!("token {token_id}")));
+        };
+        let before: Option<OwnershipRow> = sqlx::query_as(
+            "SELECT owner_team_id, purpose, automation, secret_location, notes FROM ownership WHERE token_id = $1",
+        )
+        .bind(token_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ownership (token_id, owner_team_id, purpose, automation, secret_location, notes, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_id) DO UPDATE SET \
+             owner_team_id = excluded.owner_team_id, purpose = excluded.purpose, automation = excluded.automation, \
+             secret_location = excluded.secret_location, notes = excluded.notes, \
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(token_id)
+        .bind(ownership.owner_team_id)
+        .bind(&ownership.purpose)
+        .bind(&ownership.automation)
+        .bind(&ownership.secret_location)
+        .bind(&ownership.notes)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(team_not_found)?;
+        let detail = serde_json::json!({
+            "before": before.map(OwnershipRow::into_valid),
+            "after": ownership,
+        });
+        sqlx::query(&format!("UPDATE tokens SET search_text = {SEARCH_TEXT} WHERE id = $1"))
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?;
+        Self::audit(
+            &mut tx,
+            at,
+            by,
+            "ownership_changed",
+            &format!("{kind}:{gitlab_id}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn refresh_statistics(&self) -> Result<(), DbError> {
+        // PostgreSQL: VACUUM also marks the pages all-visible, so counts and deep pages
+        // read the indexes alone instead of visiting every row (a sync rewrites many).
+        // TRUNCATE false: no ACCESS EXCLUSIVE lock to hand back empty pages at the end,
+        // which would stall the pages being read meanwhile.
+        let statement = match DB::BACKEND {
+            Backend::Postgres => {
+                sqlx::query(PRUNE_DATA_CHANGES).execute(&self.pool).await?;
+                "VACUUM (ANALYZE, TRUNCATE false) tokens, ownership, accounts, data_changes"
+            }
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::raw_sql(statement).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
+        // Service accounts first (their tokens follow them), worked out by the same rule
+        // the service accounts page shows; only changed rows are written.
+        let mut tx = self.pool.begin_with(DB::BEGIN).await?;
+        if matches!(DB::BACKEND, Backend::Postgres) {
+            sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+        }
+        // Read once the lock is held: what any earlier change committed is seen.
+        let rules = self.team_rules().await?;
+        let accounts: Vec<AccountTeamRow> = sqlx::query_as(
+            "SELECT a.gitlab_id, g.full_path AS group_path, a.inferred_team_id FROM accounts a \
+             LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
+             WHERE a.kind = 'service_account'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let memberships = self.service_account_memberships(None).await?;
+        for AccountTeamRow {
+            gitlab_id,
+            group_path,
+            inferred_team_id: stored,
+        } in accounts
+        {
+            let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
+            let inferred =
+                domain::infer_account_team(group_path.as_deref(), reach, &rules).map(|(team, _)| team.team_id);
+            if inferred != stored {
+                sqlx::query("UPDATE accounts SET inferred_team_id = $1 WHERE gitlab_id = $2")
+                    .bind(inferred)
+                    .bind(gitlab_id)
+                    .execute(&mut *tx)
                     .await?;
-                let Some((kind, gitlab_id)) = token else {
-                    return Err(DbError::NotFound(format!("token {token_id}")));
-                };
-                let before: Option<OwnershipRow> = sqlx::query_as(
-                    "SELECT owner_team_id, purpose, automation, secret_location, notes FROM ownership WHERE token_id = $1",
-                )
-                .bind(token_id)
+            }
+        }
+        sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_account_owner(
+        &self,
+        account_gitlab_id: i64,
+        team_id: Option<i64>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool.begin_with(DB::BEGIN).await?;
+        if matches!(DB::BACKEND, Backend::Postgres) {
+            sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
+        }
+        let account: Option<String> = sqlx::query_scalar(
+            "SELECT username FROM accounts WHERE gitlab_id = $1 AND kind = 'service_account' AND gone_since IS NULL",
+        )
+        .bind(account_gitlab_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(username) = account else {
+            return Err(DbError::NotFound(format!("service account {account_gitlab_id}")));
+        };
+        let before: Option<i64> =
+            sqlx::query_scalar("SELECT owner_team_id FROM account_ownership WHERE account_gitlab_id = $1")
+                .bind(account_gitlab_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+        match team_id {
+            Some(team_id) => {
                 sqlx::query(
-                    "INSERT INTO ownership (token_id, owner_team_id, purpose, automation, secret_location, notes, updated_by, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_id) DO UPDATE SET \
-                     owner_team_id = excluded.owner_team_id, purpose = excluded.purpose, automation = excluded.automation, \
-                     secret_location = excluded.secret_location, notes = excluded.notes, \
-                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    "INSERT INTO account_ownership (account_gitlab_id, owner_team_id, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (account_gitlab_id) DO UPDATE SET \
+                     owner_team_id = excluded.owner_team_id, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at",
                 )
-                .bind(token_id)
-                .bind(ownership.owner_team_id)
-                .bind(&ownership.purpose)
-                .bind(&ownership.automation)
-                .bind(&ownership.secret_location)
-                .bind(&ownership.notes)
+                .bind(account_gitlab_id)
+                .bind(team_id)
                 .bind(by)
                 .bind(at)
                 .execute(&mut *tx)
                 .await
                 .map_err(team_not_found)?;
-                let detail = serde_json::json!({
-                    "before": before.map(OwnershipRow::into_valid),
-                    "after": ownership,
-                });
-                sqlx::query(&format!("UPDATE tokens SET search_text = {SEARCH_TEXT} WHERE id = $1"))
-                    .bind(token_id)
-                    .execute(&mut *tx)
-                    .await?;
-                Self::audit(&mut tx, at, by, "ownership_changed", &format!("{kind}:{gitlab_id}"), &detail).await?;
-                tx.commit().await?;
-                Ok(())
             }
-
-            async fn refresh_statistics(&self) -> Result<(), DbError> {
-                // PostgreSQL: VACUUM also marks the pages all-visible, so counts and deep pages
-                // read the indexes alone instead of visiting every row (a sync rewrites many).
-                // TRUNCATE false: no ACCESS EXCLUSIVE lock to hand back empty pages at the end,
-                // which would stall the pages being read meanwhile.
-                let statement = match $backend {
-                    Backend::Postgres => {
-                        sqlx::query(PRUNE_DATA_CHANGES).execute(&self.pool).await?;
-                        "VACUUM (ANALYZE, TRUNCATE false) tokens, ownership, accounts, data_changes"
-                    }
-                    Backend::Sqlite => "PRAGMA optimize",
-                };
-                sqlx::raw_sql(statement).execute(&self.pool).await?;
-                Ok(())
-            }
-
-            async fn refresh_inferred_teams(&self) -> Result<(), DbError> {
-                // Service accounts first (their tokens follow them), worked out by the same rule
-                // the service accounts page shows; only changed rows are written.
-                let mut tx = self.pool.begin_with($begin).await?;
-                if matches!($backend, Backend::Postgres) {
-                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
-                }
-                // Read once the lock is held: what any earlier change committed is seen.
-                let rules = self.team_rules().await?;
-                let accounts: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-                    "SELECT a.gitlab_id, g.full_path, a.inferred_team_id FROM accounts a \
-                     LEFT JOIN gitlab_groups g ON g.gitlab_id = a.container_gitlab_id \
-                     WHERE a.kind = 'service_account'",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let memberships = self.service_account_memberships().await?;
-                for (gitlab_id, group_path, stored) in accounts {
-                    let reach = memberships.get(&gitlab_id).map_or(&[][..], Vec::as_slice);
-                    let inferred = domain::infer_account_team(group_path.as_deref(), reach, &rules)
-                        .map(|(team, _)| team.team_id);
-                    if inferred != stored {
-                        sqlx::query("UPDATE accounts SET inferred_team_id = $1 WHERE gitlab_id = $2")
-                            .bind(inferred)
-                            .bind(gitlab_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn set_account_owner(
-                &self,
-                account_gitlab_id: i64,
-                team_id: Option<i64>,
-                by: &str,
-                at: DateTime<Utc>,
-            ) -> Result<(), DbError> {
-                let mut tx = self.pool.begin_with($begin).await?;
-                if matches!($backend, Backend::Postgres) {
-                    sqlx::query(LOCK_INFERRED_TEAMS).execute(&mut *tx).await?;
-                }
-                let account: Option<(String,)> = sqlx::query_as(
-                    "SELECT username FROM accounts WHERE gitlab_id = $1 AND kind = 'service_account' AND gone_since IS NULL",
-                )
-                .bind(account_gitlab_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((username,)) = account else {
-                    return Err(DbError::NotFound(format!("service account {account_gitlab_id}")));
-                };
-                let before: Option<(i64,)> =
-                    sqlx::query_as("SELECT owner_team_id FROM account_ownership WHERE account_gitlab_id = $1")
-                        .bind(account_gitlab_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match team_id {
-                    Some(team_id) => {
-                        sqlx::query(
-                            "INSERT INTO account_ownership (account_gitlab_id, owner_team_id, updated_by, updated_at) \
-                             VALUES ($1, $2, $3, $4) ON CONFLICT (account_gitlab_id) DO UPDATE SET \
-                             owner_team_id = excluded.owner_team_id, updated_by = excluded.updated_by, \
-                             updated_at = excluded.updated_at",
-                        )
-                        .bind(account_gitlab_id)
-                        .bind(team_id)
-                        .bind(by)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(team_not_found)?;
-                    }
-                    None => {
-                        sqlx::query("DELETE FROM account_ownership WHERE account_gitlab_id = $1")
-                            .bind(account_gitlab_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                let detail = serde_json::json!({
-                    "username": username,
-                    "before": before.map(|(team,)| team),
-                    "after": team_id,
-                });
-                Self::audit(
-                    &mut tx,
-                    at,
-                    by,
-                    "account_owner_changed",
-                    &format!("service_account:{account_gitlab_id}"),
-                    &detail,
-                )
-                .await?;
-                // Its tokens follow it.
-                sqlx::query(REFRESH_ACCOUNT_TOKEN_TEAMS)
+            None => {
+                sqlx::query("DELETE FROM account_ownership WHERE account_gitlab_id = $1")
                     .bind(account_gitlab_id)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
-                let teams: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
-                    .fetch_all(&self.pool)
-                    .await?;
-                let paths: Vec<(i64, String)> =
-                    sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok(teams
-                    .into_iter()
-                    .map(|(id, name)| Team {
-                        id,
-                        name,
-                        group_paths: paths
-                            .iter()
-                            .filter(|(team_id, _)| *team_id == id)
-                            .map(|(_, path)| path.clone())
-                            .collect(),
-                    })
-                    .collect())
             }
         }
-    };
+        let detail = serde_json::json!({
+            "username": username,
+            "before": before,
+            "after": team_id,
+        });
+        Self::audit(
+            &mut tx,
+            at,
+            by,
+            "account_owner_changed",
+            &format!("service_account:{account_gitlab_id}"),
+            &detail,
+        )
+        .await?;
+        // Its tokens follow it.
+        sqlx::query(REFRESH_ACCOUNT_TOKEN_TEAMS)
+            .bind(account_gitlab_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
+        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let paths: Vec<TeamPathRow> =
+            sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(teams.into_iter().map(|team| team.into_team(&paths)).collect())
+    }
 }
-
-sql_repository!(
-    /// The embedded default: one file, no server.
-    SqliteRepository,
-    Sqlite,
-    SqlitePool,
-    Backend::Sqlite,
-    "../migrations/sqlite",
-    // Take the write lock at the start: a transaction that reads before it writes cannot then
-    // fail with SQLITE_BUSY_SNAPSHOT.
-    "BEGIN IMMEDIATE"
-);
-
-sql_repository!(
-    /// For production, and for several replicas on one database.
-    PostgresRepository,
-    Postgres,
-    PgPool,
-    Backend::Postgres,
-    "../migrations/postgres",
-    "BEGIN"
-);

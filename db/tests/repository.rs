@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use db::{DbError, NewTeam, SyncBatch, UpsertCounts};
 use domain::{
     AccessLevel, AccountMembership, ContainerKind, ExpiryWindow, PER_PAGE, TokenKind, TokenQuery, TokenRecord,
-    TokenSort,
+    TokenSort, TokenStatus,
 };
 
 fn day(s: &str) -> NaiveDate {
@@ -536,6 +536,158 @@ async fn team_stats_count_the_health_of_each_teams_tokens() {
     }
 }
 
+/// The "My team" figures: every count is what `count_tokens` gives for the same filter (as the
+/// page used to ask, one query each), and the active tokens are the first page of the list.
+#[tokio::test]
+async fn a_teams_overview_counts_its_tokens_by_status_and_expiry_window() {
+    let today = day("2026-11-25");
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let team = repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme/delivery".to_owned()],
+            })
+            .await
+            .expect("team");
+        let other = repo
+            .create_team(&NewTeam {
+                name: "Platform".to_owned(),
+                group_paths: vec!["acme/platform".to_owned()],
+            })
+            .await
+            .expect("team");
+        let expiring = |id: i64, name: &str, path: &str, on: Option<&str>| {
+            let mut t = token(TokenKind::ProjectAccess, id, name, path);
+            t.expires_on = on.map(day);
+            t
+        };
+        let mut revoked = expiring(8, "revoked", "acme/delivery/h", Some("2026-12-01"));
+        revoked.revoked = true;
+        let gone = expiring(9, "gone", "acme/delivery/i", None);
+        repo.upsert_tokens(&[gone], at("2026-11-01T00:00:00Z"))
+            .await
+            .expect("upsert");
+        let tokens = [
+            expiring(1, "expired", "acme/delivery/a", Some("2026-11-20")),
+            expiring(2, "expires today", "acme/delivery/b", Some("2026-11-25")),
+            expiring(3, "in 7 days", "acme/delivery/c", Some("2026-12-02")),
+            expiring(4, "in 30 days", "acme/delivery/d", Some("2026-12-20")),
+            expiring(5, "in 90 days", "acme/delivery/e", Some("2027-02-01")),
+            expiring(6, "later", "acme/delivery/f", Some("2027-06-01")),
+            expiring(7, "never", "acme/delivery/g", None),
+            revoked,
+            expiring(10, "elsewhere", "acme/platform/a", Some("2026-12-01")),
+            expiring(11, "set to delivery", "acme/platform/b", Some("2026-11-30")),
+            expiring(12, "set away", "acme/delivery/j", None),
+        ];
+        let seen = at("2026-11-24T00:00:00Z");
+        repo.upsert_tokens(&tokens, seen).await.expect("upsert");
+        repo.mark_tokens_gone(0, seen, &db::GoneRule::default())
+            .await
+            .expect("gone");
+        let (all, _) = repo.list_tokens(&query(), today).await.expect("all");
+        let id = |name: &str| all.iter().find(|t| t.name == name).expect("listed").id;
+        for (name, owner) in [("set to delivery", team.id), ("set away", other.id)] {
+            let ownership = domain::ValidOwnership {
+                owner_team_id: Some(owner),
+                purpose: Some("named".to_owned()),
+                ..Default::default()
+            };
+            repo.set_ownership(id(name), &ownership, "sam.security", seen)
+                .await
+                .expect("owner set");
+        }
+
+        let overview = repo.team_overview(team.id, today).await.expect("overview");
+        let base = TokenQuery {
+            team: Some(team.id),
+            ..query()
+        };
+        let count = |query: TokenQuery| async move { repo.count_tokens(&query, today).await.expect("count") };
+        assert_eq!(overview.total, count(base.clone()).await, "{}", db.name);
+        assert_eq!(overview.total, 10, "{}", db.name);
+        let mut by_status = Vec::new();
+        for status in TokenStatus::ALL {
+            let query = TokenQuery {
+                status: Some(status),
+                ..base.clone()
+            };
+            by_status.push((status, count(query).await));
+        }
+        assert_eq!(overview.by_status, by_status, "{}", db.name);
+        use TokenStatus::{Active, Expired, Gone, Revoked};
+        assert_eq!(
+            overview.by_status,
+            [(Active, 6), (Expired, 2), (Revoked, 1), (Gone, 1)],
+            "{}",
+            db.name
+        );
+        let mut by_expiry = Vec::new();
+        for window in ExpiryWindow::ALL {
+            let query = TokenQuery {
+                expiry: Some(window),
+                status: (window != ExpiryWindow::Expired).then_some(Active),
+                ..base.clone()
+            };
+            by_expiry.push((window, count(query).await));
+        }
+        assert_eq!(overview.by_expiry, by_expiry, "{}", db.name);
+        assert_eq!(
+            overview.by_expiry,
+            [
+                (ExpiryWindow::Expired, 2),
+                (ExpiryWindow::Days7, 2),
+                (ExpiryWindow::Days30, 3),
+                (ExpiryWindow::Days90, 4),
+                (ExpiryWindow::Never, 1),
+            ],
+            "{}",
+            db.name
+        );
+        let (active, _) = repo
+            .list_tokens(
+                &TokenQuery {
+                    status: Some(Active),
+                    sort: TokenSort::Expires,
+                    ..base.clone()
+                },
+                today,
+            )
+            .await
+            .expect("active");
+        assert_eq!(overview.active, active, "{}", db.name);
+        assert_eq!(
+            overview.active.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            [
+                "set to delivery",
+                "in 7 days",
+                "in 30 days",
+                "in 90 days",
+                "later",
+                "never"
+            ],
+            "{}",
+            db.name
+        );
+
+        // A team without tokens: zeros, nothing listed.
+        let empty = repo
+            .create_team(&NewTeam {
+                name: "Empty".to_owned(),
+                group_paths: vec!["acme/empty".to_owned()],
+            })
+            .await
+            .expect("team");
+        let overview = repo.team_overview(empty.id, today).await.expect("overview");
+        assert_eq!(overview.total, 0, "{}", db.name);
+        assert!(overview.by_status.iter().all(|(_, n)| *n == 0), "{}", db.name);
+        assert!(overview.by_expiry.iter().all(|(_, n)| *n == 0), "{}", db.name);
+        assert!(overview.active.is_empty(), "{}", db.name);
+        db.finish().await;
+    }
+}
+
 /// Counts may be kept between pages (PostgreSQL keeps them per data version): whatever writes,
 /// this replica or another one on the same database, the next count is the true one.
 #[tokio::test]
@@ -800,6 +952,17 @@ async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
 
         let owners = || async {
             let accounts = repo.list_service_accounts().await.expect("accounts");
+            // One account by its id is the same as in the list.
+            for account in &accounts {
+                let alone = repo.service_account(account.gitlab_id).await.expect("one account");
+                assert_eq!(alone.as_ref(), Some(account), "{}", db.name);
+            }
+            assert_eq!(
+                repo.service_account(999).await.expect("no account"),
+                None,
+                "{}",
+                db.name
+            );
             let (tokens, _) = repo.list_tokens(&query(), today).await.expect("tokens");
             let account = |id: i64| {
                 accounts

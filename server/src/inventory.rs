@@ -42,14 +42,12 @@ async fn save_account_owner(
     let Some(viewer) = viewer.0 else {
         return sign_in_required(page);
     };
-    let accounts = match app.repo.list_service_accounts().await {
-        Ok(accounts) => accounts,
+    let account = match app.repo.service_account(id).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return failed(StatusCode::NOT_FOUND, &format!("There is no service account {id}.")),
         Err(error) => return app::error::AppError::from(error).into_response(),
     };
-    let Some(account) = accounts.iter().find(|account| account.gitlab_id == id) else {
-        return failed(StatusCode::NOT_FOUND, &format!("There is no service account {id}."));
-    };
-    if !may_set_account_owner(&viewer, account) {
+    if !may_set_account_owner(&viewer, &account) {
         return failed(
             StatusCode::FORBIDDEN,
             "Only security and the lead of the team that owns this service account can change its owner.",

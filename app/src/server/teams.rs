@@ -30,7 +30,6 @@ pub struct TeamSummary {
 /// The overview of `team` (default: the caller's first team).
 #[server]
 pub async fn team_overview(team: Option<i64>) -> Result<TeamSummary, AppError> {
-    use crate::server::inventory::{TokenQuery, TokenSort};
     let viewer = crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
@@ -67,47 +66,10 @@ pub async fn team_overview(team: Option<i64>) -> Result<TeamSummary, AppError> {
             today,
         });
     };
-    let base = TokenQuery {
-        team: Some(chosen.id),
-        page: 1,
-        ..TokenQuery::default()
-    };
-    let count = async |query: TokenQuery| state.repo.count_tokens(&query, today).await;
-    let total = count(base.clone()).await?;
-    let mut by_status = Vec::new();
-    for status in TokenStatus::ALL {
-        by_status.push((
-            status,
-            count(TokenQuery {
-                status: Some(status),
-                ..base.clone()
-            })
-            .await?,
-        ));
-    }
-    let mut by_expiry = Vec::new();
-    for window in ExpiryWindow::ALL {
-        let query = TokenQuery {
-            expiry: Some(window),
-            // Expired counts what has run out while still in GitLab; the others what is live.
-            status: (window != ExpiryWindow::Expired).then_some(TokenStatus::Active),
-            ..base.clone()
-        };
-        by_expiry.push((window, count(query).await?));
-    }
-    let (active, _) = state
-        .repo
-        .list_tokens(
-            &TokenQuery {
-                status: Some(TokenStatus::Active),
-                sort: TokenSort::Expires,
-                ..base.clone()
-            },
-            today,
-        )
-        .await?;
+    let overview = state.repo.team_overview(chosen.id, today).await?;
     let soon = today + chrono::Days::new(30);
-    let attention = active
+    let attention = overview
+        .active
         .into_iter()
         .filter_map(|token| {
             let mut reasons = Vec::new();
@@ -130,9 +92,9 @@ pub async fn team_overview(team: Option<i64>) -> Result<TeamSummary, AppError> {
     Ok(TeamSummary {
         team: Some(chosen),
         my_teams,
-        total,
-        by_status,
-        by_expiry,
+        total: overview.total,
+        by_status: overview.by_status,
+        by_expiry: overview.by_expiry,
         attention,
         today,
     })
