@@ -319,15 +319,6 @@ impl World {
         })
     }
 
-    /// The top-level group above (or at) `group_id`.
-    pub fn root_of(&self, group_id: Id) -> Option<Id> {
-        self.ancestors(group_id).last().map(|group| group.id)
-    }
-
-    pub fn is_descendant(&self, group_id: Id, of: Id) -> bool {
-        self.ancestors(group_id).any(|group| group.id == of)
-    }
-
     /// A user's access to a group: the highest of their memberships in it and its ancestors.
     pub fn group_access(&self, user_id: Id, group_id: Id) -> Option<u8> {
         self.ancestors(group_id)
