@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post, put},
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -166,37 +166,15 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
             if !world.projects.contains_key(&project_id) {
                 return Err(missing("project", project_id));
             }
-            let user_id = world.new_user_id();
-            let username = format!("project_{project_id}_bot_{}", hex32(user_id));
-            world.users.insert(
-                user_id,
-                User {
-                    id: user_id,
-                    email: format!("{username}@noreply.gitlab.example.com"),
-                    username,
-                    name: name.clone(),
-                    state: "active".to_owned(),
-                    is_admin: false,
-                    kind: UserKind::ProjectBot { project_id },
-                    created_at: Utc::now(),
-                },
-            );
-            world
-                .members
-                .insert((Source::Project(project_id), user_id), access_level);
-            let id = world.new_personal_access_token_id();
-            world.insert_personal_access_token(PersonalAccessToken {
-                id,
-                user_id,
+            let token = NewAccessToken {
+                owner: Source::Project(project_id),
                 name,
                 description: None,
                 scopes,
-                created_at: Utc::now(),
+                access_level,
                 expires_at,
-                last_used_at: None,
-                revoked: false,
-                secret: format!("glpat-sim{id:016}"),
-            });
+            };
+            let (user_id, id) = world.create_access_token(token, hex32, sim_secret);
             Ok(json!({"token_id": id, "user_id": user_id}))
         }
         Mutation::RotateToken { token_id, expires_at } => {
@@ -205,20 +183,14 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
                 .get_mut(&token_id)
                 .ok_or_else(|| missing("token", token_id))?;
             old.revoked = true;
-            let successor = PersonalAccessToken {
-                id: 0,
-                created_at: Utc::now(),
+            let successor = NewToken {
+                user_id: old.user_id,
+                name: old.name.clone(),
+                description: old.description.clone(),
+                scopes: old.scopes.clone(),
                 expires_at: expires_at.or_else(|| today.checked_add_days(chrono::Days::new(7))),
-                last_used_at: None,
-                revoked: false,
-                ..old.clone()
             };
-            let id = world.new_personal_access_token_id();
-            world.insert_personal_access_token(PersonalAccessToken {
-                id,
-                secret: format!("glpat-sim{id:016}"),
-                ..successor
-            });
+            let id = world.issue_token(successor, sim_secret);
             Ok(json!({"token_id": id}))
         }
         Mutation::RevokeToken { token_id } => {
@@ -317,6 +289,11 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
             Ok(json!({"user_id": user_id}))
         }
     }
+}
+
+/// The simulator's secrets for the tokens mutations create: deterministic, from the id.
+fn sim_secret(id: Id) -> String {
+    format!("glpat-sim{id:016}")
 }
 
 fn hex32(seed: Id) -> String {

@@ -101,6 +101,30 @@ pub struct PersonalAccessToken {
     pub secret: String,
 }
 
+/// What a new personal access token is given; the rest (its id, creation time, secret) the world
+/// gives it ([`World::issue_token`]).
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: Id,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<NaiveDate>,
+}
+
+/// What a new project or group access token is given ([`World::create_access_token`]).
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    /// The project or group the token is for.
+    pub owner: Source,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    /// The bot user's role in `owner`.
+    pub access_level: u8,
+    pub expires_at: Option<NaiveDate>,
+}
+
 impl PersonalAccessToken {
     /// GitLab tokens expire at 00:00 UTC on their expiry date.
     pub fn expired(&self, today: NaiveDate) -> bool {
@@ -343,6 +367,73 @@ impl World {
     pub fn insert_personal_access_token(&mut self, token: PersonalAccessToken) {
         self.secrets.insert(token.secret.clone(), token.id);
         self.personal_access_tokens.insert(token.id, token);
+    }
+
+    /// Issues a personal access token, unused and unrevoked, created now; `secret` makes its secret
+    /// from its id. Returns the id.
+    pub fn issue_token(&mut self, token: NewToken, secret: impl FnOnce(Id) -> String) -> Id {
+        let id = self.new_personal_access_token_id();
+        self.insert_personal_access_token(PersonalAccessToken {
+            id,
+            user_id: token.user_id,
+            name: token.name,
+            description: token.description,
+            scopes: token.scopes,
+            created_at: Utc::now(),
+            expires_at: token.expires_at,
+            last_used_at: None,
+            revoked: false,
+            secret: secret(id),
+        });
+        id
+    }
+
+    /// Creates a project or group access token as GitLab does: a bot user of the owner, named
+    /// like the token, with a username ending in `bot_hex` (made from the user's id); its
+    /// membership of the owner at the token's access level; and its token, whose secret `secret`
+    /// makes from the token's id. Returns the bot user's id and the token's.
+    pub fn create_access_token(
+        &mut self,
+        token: NewAccessToken,
+        bot_hex: impl FnOnce(Id) -> String,
+        secret: impl FnOnce(Id) -> String,
+    ) -> (Id, Id) {
+        let user_id = self.new_user_id();
+        let (username, kind) = match token.owner {
+            Source::Project(project_id) => (
+                format!("project_{project_id}_bot_{}", bot_hex(user_id)),
+                UserKind::ProjectBot { project_id },
+            ),
+            Source::Group(group_id) => (
+                format!("group_{group_id}_bot_{}", bot_hex(user_id)),
+                UserKind::GroupBot { group_id },
+            ),
+        };
+        self.users.insert(
+            user_id,
+            User {
+                id: user_id,
+                email: format!("{username}@noreply.gitlab.example.com"),
+                username,
+                name: token.name.clone(),
+                state: "active".to_owned(),
+                is_admin: false,
+                kind,
+                created_at: Utc::now(),
+            },
+        );
+        self.members.insert((token.owner, user_id), token.access_level);
+        let token_id = self.issue_token(
+            NewToken {
+                user_id,
+                name: token.name,
+                description: token.description,
+                scopes: token.scopes,
+                expires_at: token.expires_at,
+            },
+            secret,
+        );
+        (user_id, token_id)
     }
 
     /// Gives a token a new secret (rotation keeps GitLab's id scheme: see the API modules).

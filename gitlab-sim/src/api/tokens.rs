@@ -290,32 +290,6 @@ fn new_hex(len: usize) -> String {
         .collect()
 }
 
-/// Creates a token for `user` and returns it with its secret.
-fn issue_token(
-    world: &mut World,
-    user: Id,
-    name: String,
-    description: Option<String>,
-    scopes: Vec<String>,
-    expires_at: Option<NaiveDate>,
-) -> (Id, String) {
-    let id = world.new_personal_access_token_id();
-    let secret = new_secret("glpat-");
-    world.insert_personal_access_token(PersonalAccessToken {
-        id,
-        user_id: user,
-        name,
-        description,
-        scopes,
-        created_at: Utc::now(),
-        expires_at,
-        last_used_at: None,
-        revoked: false,
-        secret: secret.clone(),
-    });
-    (id, secret)
-}
-
 /// Rotation as GitLab does it: the old token is revoked and a new one, with a new id, the same
 /// name, scopes and user, is issued. Rotating a revoked token fails.
 fn rotate(world: &mut World, token_id: Id, params: &Params, today: NaiveDate) -> ApiResult<Id> {
@@ -328,14 +302,14 @@ fn rotate(world: &mut World, token_id: Id, params: &Params, today: NaiveDate) ->
         return Err(ApiError::BadRequest("Token already revoked".to_owned()));
     }
     old.revoked = true;
-    let (user, name, description, scopes) = (
-        old.user_id,
-        old.name.clone(),
-        old.description.clone(),
-        old.scopes.clone(),
-    );
-    let (id, _) = issue_token(world, user, name, description, scopes, Some(expires_at));
-    Ok(id)
+    let successor = NewToken {
+        user_id: old.user_id,
+        name: old.name.clone(),
+        description: old.description.clone(),
+        scopes: old.scopes.clone(),
+        expires_at: Some(expires_at),
+    };
+    Ok(world.issue_token(successor, |_| new_secret("glpat-")))
 }
 
 fn created(value: serde_json::Value) -> Response {
@@ -359,41 +333,19 @@ fn create_resource_token(api: &Api, resource: Resource, role: u8, params: &Param
         ));
     }
     let mut world = api.world_mut();
-    let username = match resource {
-        Resource::Project(id) => format!("project_{id}_bot_{}", new_hex(32)),
-        Resource::Group(id) => format!("group_{id}_bot_{}", new_hex(32)),
-    };
-    let user_id = world.new_user_id();
-    let kind = match resource {
-        Resource::Project(project_id) => UserKind::ProjectBot { project_id },
-        Resource::Group(group_id) => UserKind::GroupBot { group_id },
-    };
-    world.users.insert(
-        user_id,
-        User {
-            id: user_id,
-            email: format!("{username}@noreply.gitlab.example.com"),
-            username,
-            name: name.clone(),
-            state: "active".to_owned(),
-            is_admin: false,
-            kind,
-            created_at: Utc::now(),
-        },
-    );
-    world.members.insert((resource.source(), user_id), level);
-    let (id, secret) = issue_token(
-        &mut world,
-        user_id,
+    let new = NewAccessToken {
+        owner: resource.source(),
         name,
-        params.string("description"),
+        description: params.string("description"),
         scopes,
-        Some(expires_at),
-    );
+        access_level: level,
+        expires_at: Some(expires_at),
+    };
+    let (_, id) = world.create_access_token(new, |_| new_hex(32), |_| new_secret("glpat-"));
     let token = &world.personal_access_tokens[&id];
     Ok(created(views::with_secret(
         views::resource_access_token(token, level, today),
-        &secret,
+        &token.secret,
     )))
 }
 
@@ -801,17 +753,18 @@ pub async fn create_service_account_token(
     let today = api.state.today();
     let expires_at = expiry_param(&params, today, None)?;
     let mut world = api.world_mut();
-    let (id, secret) = issue_token(
-        &mut world,
-        user,
+    let new = NewToken {
+        user_id: user,
         name,
-        params.string("description"),
+        description: params.string("description"),
         scopes,
-        Some(expires_at),
-    );
+        expires_at: Some(expires_at),
+    };
+    let id = world.issue_token(new, |_| new_secret("glpat-"));
+    let token = &world.personal_access_tokens[&id];
     Ok(created(views::with_secret(
-        views::personal_access_token(&world.personal_access_tokens[&id], today),
-        &secret,
+        views::personal_access_token(token, today),
+        &token.secret,
     )))
 }
 
