@@ -68,6 +68,15 @@ impl UserKind {
     pub fn is_bot(self) -> bool {
         !matches!(self, UserKind::Human)
     }
+
+    /// The project or group whose access token this bot user is for.
+    pub fn bot_of(self) -> Option<Source> {
+        match self {
+            UserKind::ProjectBot { project_id } => Some(Source::Project(project_id)),
+            UserKind::GroupBot { group_id } => Some(Source::Group(group_id)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,22 +264,8 @@ impl World {
             index.tokens_of_user.entry(token.user_id).or_default().insert(token.id);
         }
         for user in self.users.values() {
-            match user.kind {
-                UserKind::ProjectBot { project_id } => {
-                    index
-                        .bots_of
-                        .entry(Source::Project(project_id))
-                        .or_default()
-                        .insert(user.id);
-                }
-                UserKind::GroupBot { group_id } => {
-                    index
-                        .bots_of
-                        .entry(Source::Group(group_id))
-                        .or_default()
-                        .insert(user.id);
-                }
-                _ => {}
+            if let Some(source) = user.kind.bot_of() {
+                index.bots_of.entry(source).or_default().insert(user.id);
             }
         }
         for token in self.deploy_tokens.values() {

@@ -14,6 +14,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+use self::tokens::{InGroup, InProject};
 use crate::{SimState, auth};
 
 pub fn router(state: SimState) -> Router<SimState> {
@@ -32,44 +33,44 @@ pub fn router(state: SimState) -> Router<SimState> {
         .route("/projects/{id}/members/all", get(members::list_all_project_members))
         .route(
             "/projects/{id}/access_tokens",
-            get(tokens::list_project_access_tokens).post(tokens::create_project_access_token),
+            get(tokens::list_access_tokens::<InProject>).post(tokens::create_access_token::<InProject>),
         )
         .route(
             "/projects/{id}/access_tokens/{token_id}",
-            get(tokens::get_project_access_token).delete(tokens::revoke_project_access_token),
+            get(tokens::get_access_token::<InProject>).delete(tokens::revoke_access_token::<InProject>),
         )
         .route(
             "/projects/{id}/access_tokens/{token_id}/rotate",
-            post(tokens::rotate_project_access_token),
+            post(tokens::rotate_access_token::<InProject>),
         )
         .route(
             "/groups/{id}/access_tokens",
-            get(tokens::list_group_access_tokens).post(tokens::create_group_access_token),
+            get(tokens::list_access_tokens::<InGroup>).post(tokens::create_access_token::<InGroup>),
         )
         .route(
             "/groups/{id}/access_tokens/{token_id}",
-            get(tokens::get_group_access_token).delete(tokens::revoke_group_access_token),
+            get(tokens::get_access_token::<InGroup>).delete(tokens::revoke_access_token::<InGroup>),
         )
         .route(
             "/groups/{id}/access_tokens/{token_id}/rotate",
-            post(tokens::rotate_group_access_token),
+            post(tokens::rotate_access_token::<InGroup>),
         )
         .route("/deploy_tokens", get(tokens::list_all_deploy_tokens))
         .route(
             "/projects/{id}/deploy_tokens",
-            get(tokens::list_project_deploy_tokens).post(tokens::create_project_deploy_token),
+            get(tokens::list_deploy_tokens::<InProject>).post(tokens::create_deploy_token::<InProject>),
         )
         .route(
             "/projects/{id}/deploy_tokens/{token_id}",
-            get(tokens::get_project_deploy_token).delete(tokens::delete_project_deploy_token),
+            get(tokens::get_deploy_token::<InProject>).delete(tokens::delete_deploy_token::<InProject>),
         )
         .route(
             "/groups/{id}/deploy_tokens",
-            get(tokens::list_group_deploy_tokens).post(tokens::create_group_deploy_token),
+            get(tokens::list_deploy_tokens::<InGroup>).post(tokens::create_deploy_token::<InGroup>),
         )
         .route(
             "/groups/{id}/deploy_tokens/{token_id}",
-            get(tokens::get_group_deploy_token).delete(tokens::delete_group_deploy_token),
+            get(tokens::get_deploy_token::<InGroup>).delete(tokens::delete_deploy_token::<InGroup>),
         )
         .route("/personal_access_tokens", get(tokens::list_personal_access_tokens))
         .route(
