@@ -46,7 +46,26 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or(1);
         (project, group)
     };
-    let cases = [
+    let client = reqwest::Client::new();
+    println!("\n| request | server time p50 | p99 | round trip p50 |");
+    println!("|---|---|---|---|");
+    for (name, path) in cases(project, group) {
+        let (mut server, mut round_trip) = measure(&client, &sim, &path).await?;
+        server.sort();
+        round_trip.sort();
+        println!(
+            "| {name} | {:.0} µs | {:.0} µs | {:.0} µs |",
+            percentile(&server, 0.5).as_secs_f64() * 1e6,
+            percentile(&server, 0.99).as_secs_f64() * 1e6,
+            percentile(&round_trip, 0.5).as_secs_f64() * 1e6
+        );
+    }
+    Ok(())
+}
+
+/// The requests measured: a name and a path.
+fn cases(project: u64, group: u64) -> [(&'static str, String); 9] {
+    [
         ("version (no listing: the fixed cost)", "/api/v4/version".to_owned()),
         (
             "personal access tokens, page 1",
@@ -83,39 +102,34 @@ async fn main() -> anyhow::Result<()> {
             "users, keyset page",
             "/api/v4/users?pagination=keyset&order_by=id&sort=asc&per_page=100&id_after=50000".to_owned(),
         ),
-    ];
-    let client = reqwest::Client::new();
-    println!("\n| request | server time p50 | p99 | round trip p50 |");
-    println!("|---|---|---|---|");
-    for (name, path) in cases {
-        let mut server = Vec::with_capacity(SAMPLES);
-        let mut round_trip = Vec::with_capacity(SAMPLES);
-        for _ in 0..SAMPLES {
-            let sent = Instant::now();
-            let response = client
-                .get(format!("{}{path}", sim.url))
-                .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
-                .send()
-                .await?;
-            anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
-            let runtime: f64 = response
-                .headers()
-                .get("x-runtime")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.0);
-            response.bytes().await?;
-            round_trip.push(sent.elapsed());
-            server.push(Duration::from_secs_f64(runtime));
-        }
-        server.sort();
-        round_trip.sort();
-        println!(
-            "| {name} | {:.0} µs | {:.0} µs | {:.0} µs |",
-            percentile(&server, 0.5).as_secs_f64() * 1e6,
-            percentile(&server, 0.99).as_secs_f64() * 1e6,
-            percentile(&round_trip, 0.5).as_secs_f64() * 1e6
-        );
+    ]
+}
+
+/// `SAMPLES` requests of `path` as the administrator: each one's server time and round trip.
+async fn measure(
+    client: &reqwest::Client,
+    sim: &gitlab_sim::SimHandle,
+    path: &str,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let mut server = Vec::with_capacity(SAMPLES);
+    let mut round_trip = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let sent = Instant::now();
+        let response = client
+            .get(format!("{}{path}", sim.url))
+            .header("PRIVATE-TOKEN", &sim.credentials.admin_token)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+        let runtime: f64 = response
+            .headers()
+            .get("x-runtime")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        response.bytes().await?;
+        round_trip.push(sent.elapsed());
+        server.push(Duration::from_secs_f64(runtime));
     }
-    Ok(())
+    Ok((server, round_trip))
 }

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post, put},
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -154,7 +154,6 @@ pub const USER_STATES: [&str; 6] = [
 ];
 
 fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Value, String> {
-    let missing = |what: &str, id: Id| format!("{what} {id} does not exist");
     match mutation {
         Mutation::CreateProjectAccessToken {
             project_id,
@@ -166,67 +165,20 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
             if !world.projects.contains_key(&project_id) {
                 return Err(missing("project", project_id));
             }
-            let user_id = world.new_user_id();
-            let username = format!("project_{project_id}_bot_{}", hex32(user_id));
-            world.users.insert(
-                user_id,
-                User {
-                    id: user_id,
-                    email: format!("{username}@noreply.gitlab.example.com"),
-                    username,
-                    name: name.clone(),
-                    state: "active".to_owned(),
-                    is_admin: false,
-                    kind: UserKind::ProjectBot { project_id },
-                    created_at: Utc::now(),
-                },
-            );
-            world
-                .members
-                .insert((Source::Project(project_id), user_id), access_level);
-            let id = world.new_personal_access_token_id();
-            world.insert_personal_access_token(PersonalAccessToken {
-                id,
-                user_id,
+            let token = NewAccessToken {
+                owner: Source::Project(project_id),
                 name,
                 description: None,
                 scopes,
-                created_at: Utc::now(),
+                access_level,
                 expires_at,
-                last_used_at: None,
-                revoked: false,
-                secret: format!("glpat-sim{id:016}"),
-            });
+            };
+            let (user_id, id) = world.create_access_token(token, hex32, sim_secret);
             Ok(json!({"token_id": id, "user_id": user_id}))
         }
-        Mutation::RotateToken { token_id, expires_at } => {
-            let old = world
-                .personal_access_tokens
-                .get_mut(&token_id)
-                .ok_or_else(|| missing("token", token_id))?;
-            old.revoked = true;
-            let successor = PersonalAccessToken {
-                id: 0,
-                created_at: Utc::now(),
-                expires_at: expires_at.or_else(|| today.checked_add_days(chrono::Days::new(7))),
-                last_used_at: None,
-                revoked: false,
-                ..old.clone()
-            };
-            let id = world.new_personal_access_token_id();
-            world.insert_personal_access_token(PersonalAccessToken {
-                id,
-                secret: format!("glpat-sim{id:016}"),
-                ..successor
-            });
-            Ok(json!({"token_id": id}))
-        }
+        Mutation::RotateToken { token_id, expires_at } => rotate_token(world, token_id, expires_at, today),
         Mutation::RevokeToken { token_id } => {
-            let token = world
-                .personal_access_tokens
-                .get_mut(&token_id)
-                .ok_or_else(|| missing("token", token_id))?;
-            token.revoked = true;
+            personal_access_token(world, token_id)?.revoked = true;
             Ok(json!({"token_id": token_id}))
         }
         Mutation::DeleteToken { token_id } => {
@@ -238,30 +190,10 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
             Ok(json!({"token_id": token_id}))
         }
         Mutation::SetExpiry { token_id, expires_at } => {
-            let token = world
-                .personal_access_tokens
-                .get_mut(&token_id)
-                .ok_or_else(|| missing("token", token_id))?;
-            token.expires_at = expires_at;
+            personal_access_token(world, token_id)?.expires_at = expires_at;
             Ok(json!({"token_id": token_id}))
         }
-        Mutation::CreateDeployToken { owner, name, scopes } => {
-            let id = world.new_deploy_token_id();
-            world.deploy_tokens.insert(
-                id,
-                DeployToken {
-                    id,
-                    name,
-                    username: format!("gitlab+deploy-token-{id}"),
-                    scopes,
-                    expires_at: None,
-                    revoked: false,
-                    owner,
-                    secret: format!("gldt-sim{id:016}"),
-                },
-            );
-            Ok(json!({"id": id}))
-        }
+        Mutation::CreateDeployToken { owner, name, scopes } => Ok(create_deploy_token(world, owner, name, scopes)),
         Mutation::RevokeDeployToken { id } => {
             let token = world
                 .deploy_tokens
@@ -277,46 +209,108 @@ fn apply(world: &mut World, mutation: Mutation, today: NaiveDate) -> Result<Valu
                 .ok_or_else(|| missing("deploy token", id))?;
             Ok(json!({"id": id}))
         }
-        Mutation::MoveProject { project_id, group_id } => {
-            let namespace = world
-                .groups
-                .get(&group_id)
-                .ok_or_else(|| missing("group", group_id))?
-                .full_path
-                .clone();
-            let project = world
-                .projects
-                .get_mut(&project_id)
-                .ok_or_else(|| missing("project", project_id))?;
-            project.namespace_id = group_id;
-            project.path_with_namespace = format!("{namespace}/{}", project.path);
-            Ok(json!({"project_id": project_id}))
-        }
-        Mutation::SetUserState { user_id, state } => {
-            if !USER_STATES.contains(&state.as_str()) {
-                return Err(format!("{state:?} is not a GitLab user state"));
-            }
-            let user = world.users.get_mut(&user_id).ok_or_else(|| missing("user", user_id))?;
-            user.state = state;
-            Ok(json!({"user_id": user_id}))
-        }
-        Mutation::DeleteUser { user_id } => {
-            world.users.remove(&user_id).ok_or_else(|| missing("user", user_id))?;
-            world.members.retain(|(_, member), _| *member != user_id);
-            let tokens: Vec<Id> = world
-                .personal_access_tokens
-                .values()
-                .filter(|t| t.user_id == user_id)
-                .map(|t| t.id)
-                .collect();
-            for id in tokens {
-                if let Some(token) = world.personal_access_tokens.remove(&id) {
-                    world.forget_secret(&token.secret);
-                }
-            }
-            Ok(json!({"user_id": user_id}))
+        Mutation::MoveProject { project_id, group_id } => move_project(world, project_id, group_id),
+        Mutation::SetUserState { user_id, state } => set_user_state(world, user_id, state),
+        Mutation::DeleteUser { user_id } => delete_user(world, user_id),
+    }
+}
+
+fn missing(what: &str, id: Id) -> String {
+    format!("{what} {id} does not exist")
+}
+
+/// The simulator's secrets for what mutations create: deterministic, from the id.
+fn sim_secret(id: Id) -> String {
+    format!("glpat-sim{id:016}")
+}
+
+fn personal_access_token(world: &mut World, token_id: Id) -> Result<&mut PersonalAccessToken, String> {
+    world
+        .personal_access_tokens
+        .get_mut(&token_id)
+        .ok_or_else(|| missing("token", token_id))
+}
+
+/// Revokes the token and issues its successor: same user, name, description and scopes, expiring
+/// on `expires_at` or in a week.
+fn rotate_token(
+    world: &mut World,
+    token_id: Id,
+    expires_at: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Value, String> {
+    let old = personal_access_token(world, token_id)?;
+    old.revoked = true;
+    let successor = NewToken {
+        user_id: old.user_id,
+        name: old.name.clone(),
+        description: old.description.clone(),
+        scopes: old.scopes.clone(),
+        expires_at: expires_at.or_else(|| today.checked_add_days(chrono::Days::new(7))),
+    };
+    let id = world.issue_token(successor, sim_secret);
+    Ok(json!({"token_id": id}))
+}
+
+fn create_deploy_token(world: &mut World, owner: Source, name: String, scopes: Vec<String>) -> Value {
+    let id = world.new_deploy_token_id();
+    world.deploy_tokens.insert(
+        id,
+        DeployToken {
+            id,
+            name,
+            username: format!("gitlab+deploy-token-{id}"),
+            scopes,
+            expires_at: None,
+            revoked: false,
+            owner,
+            secret: format!("gldt-sim{id:016}"),
+        },
+    );
+    json!({"id": id})
+}
+
+fn move_project(world: &mut World, project_id: Id, group_id: Id) -> Result<Value, String> {
+    let namespace = world
+        .groups
+        .get(&group_id)
+        .ok_or_else(|| missing("group", group_id))?
+        .full_path
+        .clone();
+    let project = world
+        .projects
+        .get_mut(&project_id)
+        .ok_or_else(|| missing("project", project_id))?;
+    project.namespace_id = group_id;
+    project.path_with_namespace = format!("{namespace}/{}", project.path);
+    Ok(json!({"project_id": project_id}))
+}
+
+fn set_user_state(world: &mut World, user_id: Id, state: String) -> Result<Value, String> {
+    if !USER_STATES.contains(&state.as_str()) {
+        return Err(format!("{state:?} is not a GitLab user state"));
+    }
+    let user = world.users.get_mut(&user_id).ok_or_else(|| missing("user", user_id))?;
+    user.state = state;
+    Ok(json!({"user_id": user_id}))
+}
+
+/// Deletes a user with their memberships and tokens.
+fn delete_user(world: &mut World, user_id: Id) -> Result<Value, String> {
+    world.users.remove(&user_id).ok_or_else(|| missing("user", user_id))?;
+    world.members.retain(|(_, member), _| *member != user_id);
+    let tokens: Vec<Id> = world
+        .personal_access_tokens
+        .values()
+        .filter(|t| t.user_id == user_id)
+        .map(|t| t.id)
+        .collect();
+    for id in tokens {
+        if let Some(token) = world.personal_access_tokens.remove(&id) {
+            world.forget_secret(&token.secret);
         }
     }
+    Ok(json!({"user_id": user_id}))
 }
 
 fn hex32(seed: Id) -> String {

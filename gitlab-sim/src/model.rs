@@ -68,6 +68,15 @@ impl UserKind {
     pub fn is_bot(self) -> bool {
         !matches!(self, UserKind::Human)
     }
+
+    /// The project or group whose access token this bot user is for.
+    pub fn bot_of(self) -> Option<Source> {
+        match self {
+            UserKind::ProjectBot { project_id } => Some(Source::Project(project_id)),
+            UserKind::GroupBot { group_id } => Some(Source::Group(group_id)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +108,30 @@ pub struct PersonalAccessToken {
     /// The secret. Only in the create and rotate responses, and never in the world dump.
     #[serde(skip)]
     pub secret: String,
+}
+
+/// What a new personal access token is given; the rest (its id, creation time, secret) the world
+/// gives it ([`World::issue_token`]).
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: Id,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<NaiveDate>,
+}
+
+/// What a new project or group access token is given ([`World::create_access_token`]).
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    /// The project or group the token is for.
+    pub owner: Source,
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    /// The bot user's role in `owner`.
+    pub access_level: u8,
+    pub expires_at: Option<NaiveDate>,
 }
 
 impl PersonalAccessToken {
@@ -231,22 +264,8 @@ impl World {
             index.tokens_of_user.entry(token.user_id).or_default().insert(token.id);
         }
         for user in self.users.values() {
-            match user.kind {
-                UserKind::ProjectBot { project_id } => {
-                    index
-                        .bots_of
-                        .entry(Source::Project(project_id))
-                        .or_default()
-                        .insert(user.id);
-                }
-                UserKind::GroupBot { group_id } => {
-                    index
-                        .bots_of
-                        .entry(Source::Group(group_id))
-                        .or_default()
-                        .insert(user.id);
-                }
-                _ => {}
+            if let Some(source) = user.kind.bot_of() {
+                index.bots_of.entry(source).or_default().insert(user.id);
             }
         }
         for token in self.deploy_tokens.values() {
@@ -319,15 +338,6 @@ impl World {
         })
     }
 
-    /// The top-level group above (or at) `group_id`.
-    pub fn root_of(&self, group_id: Id) -> Option<Id> {
-        self.ancestors(group_id).last().map(|group| group.id)
-    }
-
-    pub fn is_descendant(&self, group_id: Id, of: Id) -> bool {
-        self.ancestors(group_id).any(|group| group.id == of)
-    }
-
     /// A user's access to a group: the highest of their memberships in it and its ancestors.
     pub fn group_access(&self, user_id: Id, group_id: Id) -> Option<u8> {
         self.ancestors(group_id)
@@ -352,6 +362,73 @@ impl World {
     pub fn insert_personal_access_token(&mut self, token: PersonalAccessToken) {
         self.secrets.insert(token.secret.clone(), token.id);
         self.personal_access_tokens.insert(token.id, token);
+    }
+
+    /// Issues a personal access token, unused and unrevoked, created now; `secret` makes its secret
+    /// from its id. Returns the id.
+    pub fn issue_token(&mut self, token: NewToken, secret: impl FnOnce(Id) -> String) -> Id {
+        let id = self.new_personal_access_token_id();
+        self.insert_personal_access_token(PersonalAccessToken {
+            id,
+            user_id: token.user_id,
+            name: token.name,
+            description: token.description,
+            scopes: token.scopes,
+            created_at: Utc::now(),
+            expires_at: token.expires_at,
+            last_used_at: None,
+            revoked: false,
+            secret: secret(id),
+        });
+        id
+    }
+
+    /// Creates a project or group access token as GitLab does: a bot user of the owner, named
+    /// like the token, with a username ending in `bot_hex` (made from the user's id); its
+    /// membership of the owner at the token's access level; and its token, whose secret `secret`
+    /// makes from the token's id. Returns the bot user's id and the token's.
+    pub fn create_access_token(
+        &mut self,
+        token: NewAccessToken,
+        bot_hex: impl FnOnce(Id) -> String,
+        secret: impl FnOnce(Id) -> String,
+    ) -> (Id, Id) {
+        let user_id = self.new_user_id();
+        let (username, kind) = match token.owner {
+            Source::Project(project_id) => (
+                format!("project_{project_id}_bot_{}", bot_hex(user_id)),
+                UserKind::ProjectBot { project_id },
+            ),
+            Source::Group(group_id) => (
+                format!("group_{group_id}_bot_{}", bot_hex(user_id)),
+                UserKind::GroupBot { group_id },
+            ),
+        };
+        self.users.insert(
+            user_id,
+            User {
+                id: user_id,
+                email: format!("{username}@noreply.gitlab.example.com"),
+                username,
+                name: token.name.clone(),
+                state: "active".to_owned(),
+                is_admin: false,
+                kind,
+                created_at: Utc::now(),
+            },
+        );
+        self.members.insert((token.owner, user_id), token.access_level);
+        let token_id = self.issue_token(
+            NewToken {
+                user_id,
+                name: token.name,
+                description: token.description,
+                scopes: token.scopes,
+                expires_at: token.expires_at,
+            },
+            secret,
+        );
+        (user_id, token_id)
     }
 
     /// Gives a token a new secret (rotation keeps GitLab's id scheme: see the API modules).

@@ -517,99 +517,10 @@ impl Builder {
         projects_per_group: usize,
         tokens_per_project: usize,
     ) {
-        const AREAS: &[&str] = &[
-            "platform",
-            "payments",
-            "search",
-            "mobile",
-            "infrastructure",
-            "data",
-            "identity",
-            "billing",
-            "growth",
-            "observability",
-            "security",
-            "developer-experience",
-            "ml",
-            "storage",
-            "networking",
-            "compliance",
-        ];
-        const PROJECTS: &[&str] = &[
-            "api",
-            "web",
-            "worker",
-            "gateway",
-            "docs",
-            "charts",
-            "terraform",
-            "pipelines",
-            "sdk-go",
-            "sdk-python",
-            "cli",
-            "scheduler",
-            "exporter",
-            "dashboards",
-            "migrations",
-            "runbooks",
-            "e2e",
-            "load-tests",
-        ];
-        const AUTOMATIONS: &[&str] = &[
-            "ci-deploy",
-            "release-bot",
-            "renovate",
-            "danger-bot",
-            "sentry-release",
-            "terraform-state",
-            "backup-mirror",
-            "metrics-exporter",
-            "docs-publisher",
-            "changelog-generator",
-            "dependency-scanner",
-            "review-app-cleanup",
-            "triage",
-            "label-sync",
-            "image-pull",
-            "package-publish",
-            "chatops",
-            "merge-train",
-        ];
-        const API_SCOPES: &[&[&str]] = &[
-            &["api"],
-            &["read_api"],
-            &["read_repository"],
-            &["api", "write_repository"],
-            &["read_api", "read_repository"],
-            &["read_registry"],
-            &["write_registry", "read_registry"],
-        ];
-        const DEPLOY_SCOPES: &[&[&str]] = &[
-            &["read_repository"],
-            &["read_registry"],
-            &["read_registry", "write_registry"],
-            &["read_package_registry", "write_package_registry"],
-        ];
         let mut person = 0usize;
         for r in 0..roots {
-            let area = AREAS[r % AREAS.len()];
-            let root_path = if r < AREAS.len() {
-                area.to_owned()
-            } else {
-                format!("{area}-{r}")
-            };
-            let root = self.group(None, &root_path, &title(&root_path));
-            self.member(Source::Group(root), self.group_owner, OWNER);
-            let mut groups = vec![root];
-            while groups.len() < groups_per_root {
-                let parent = *groups.choose(&mut self.rng).unwrap_or(&root);
-                if self.world.ancestors(parent).count() >= 4 {
-                    continue;
-                }
-                let name = format!("{}-{}", AREAS[self.rng.random_range(0..AREAS.len())], groups.len());
-                let group = self.group(Some(parent), &name, &title(&name));
-                groups.push(group);
-            }
+            let groups = self.top_level_group(r, groups_per_root);
+            let root = groups[0];
             // People: a lead and two engineers per group; the root's team owns the top.
             for &group in &groups {
                 person += 1;
@@ -622,72 +533,186 @@ impl Builder {
                     ],
                 );
             }
-            // The legacy catch-all bot of this top-level group, and a few dedicated service accounts.
-            let legacy = self.service_account(root, "gitlab_bot", "GitLab Bot (legacy)");
-            self.member(Source::Group(root), legacy, OWNER);
-            for automation in AUTOMATIONS.iter().take(6) {
-                self.token(legacy, &format!("gitlab-bot-{automation}"), &["api"], Expiry::Never);
-            }
-            let service_accounts = (groups_per_root / 5).max(2);
-            for s in 0..service_accounts {
-                let automation = AUTOMATIONS[s % AUTOMATIONS.len()];
-                let account = self.service_account(
-                    root,
-                    &format!("{}_{s}", automation.replace('-', "_")),
-                    &title(automation),
-                );
-                let target = *groups.choose(&mut self.rng).unwrap_or(&root);
-                self.member(Source::Group(target), account, MAINTAINER);
-                for t in 0..self.rng.random_range(1..=6) {
-                    self.token(account, &format!("{automation}-{t}"), &["api"], Expiry::Spread);
-                }
-            }
+            self.service_accounts(root, &groups, groups_per_root);
             for &group in &groups {
-                if self.rng.random_bool(0.6) {
-                    let name = *AUTOMATIONS.choose(&mut self.rng).unwrap_or(&"automation");
-                    let scopes = *API_SCOPES.choose(&mut self.rng).unwrap_or(&&["api"][..]);
-                    let level = *[REPORTER, DEVELOPER, MAINTAINER]
-                        .choose(&mut self.rng)
-                        .unwrap_or(&DEVELOPER);
-                    self.group_access_token(group, name, scopes, level, Expiry::Spread);
-                }
-                if self.rng.random_bool(0.2) {
-                    let scopes = *DEPLOY_SCOPES.choose(&mut self.rng).unwrap_or(&&["read_registry"][..]);
-                    self.deploy_token(Source::Group(group), "group-image-pull", scopes, Expiry::Spread);
-                }
+                self.group_tokens(group);
                 for p in 0..projects_per_group {
-                    let name = PROJECTS[(p + group as usize) % PROJECTS.len()];
-                    let path = if p < PROJECTS.len() {
-                        name.to_owned()
-                    } else {
-                        format!("{name}-{p}")
-                    };
-                    let project = self.project(group, &path, &path);
-                    // Most projects have a few tokens, some many, some none.
-                    let count = match self.rng.random_range(0..10) {
-                        0 => 0,
-                        1..=5 => self.rng.random_range(1..=tokens_per_project),
-                        _ => self.rng.random_range(tokens_per_project..=tokens_per_project * 3),
-                    };
-                    for _ in 0..count {
-                        let name = *AUTOMATIONS.choose(&mut self.rng).unwrap_or(&"automation");
-                        if self.rng.random_bool(0.2) {
-                            let scopes = *DEPLOY_SCOPES.choose(&mut self.rng).unwrap_or(&&["read_registry"][..]);
-                            self.deploy_token(Source::Project(project), name, scopes, Expiry::Spread);
-                        } else {
-                            let scopes = *API_SCOPES.choose(&mut self.rng).unwrap_or(&&["api"][..]);
-                            let level = *[REPORTER, DEVELOPER, MAINTAINER, OWNER]
-                                .choose(&mut self.rng)
-                                .unwrap_or(&DEVELOPER);
-                            self.project_access_token(project, name, scopes, level, Expiry::Spread);
-                        }
-                    }
+                    self.project_with_tokens(group, p, tokens_per_project);
                 }
+            }
+        }
+    }
+
+    /// The `r`th top-level group, owned by the group owner, and about `groups_per_root` groups
+    /// below it (up to three deep); the top-level group first.
+    fn top_level_group(&mut self, r: usize, groups_per_root: usize) -> Vec<Id> {
+        let area = AREAS[r % AREAS.len()];
+        let root_path = if r < AREAS.len() {
+            area.to_owned()
+        } else {
+            format!("{area}-{r}")
+        };
+        let root = self.group(None, &root_path, &title(&root_path));
+        self.member(Source::Group(root), self.group_owner, OWNER);
+        let mut groups = vec![root];
+        while groups.len() < groups_per_root {
+            let parent = *groups.choose(&mut self.rng).unwrap_or(&root);
+            if self.world.ancestors(parent).count() >= 4 {
+                continue;
+            }
+            let name = format!("{}-{}", AREAS[self.rng.random_range(0..AREAS.len())], groups.len());
+            let group = self.group(Some(parent), &name, &title(&name));
+            groups.push(group);
+        }
+        groups
+    }
+
+    /// The legacy catch-all bot of a top-level group, and a few dedicated service accounts, each
+    /// a Maintainer of one of its `groups`.
+    fn service_accounts(&mut self, root: Id, groups: &[Id], groups_per_root: usize) {
+        let legacy = self.service_account(root, "gitlab_bot", "GitLab Bot (legacy)");
+        self.member(Source::Group(root), legacy, OWNER);
+        for automation in AUTOMATIONS.iter().take(6) {
+            self.token(legacy, &format!("gitlab-bot-{automation}"), &["api"], Expiry::Never);
+        }
+        let service_accounts = (groups_per_root / 5).max(2);
+        for s in 0..service_accounts {
+            let automation = AUTOMATIONS[s % AUTOMATIONS.len()];
+            let account = self.service_account(
+                root,
+                &format!("{}_{s}", automation.replace('-', "_")),
+                &title(automation),
+            );
+            let target = *groups.choose(&mut self.rng).unwrap_or(&root);
+            self.member(Source::Group(target), account, MAINTAINER);
+            for t in 0..self.rng.random_range(1..=6) {
+                self.token(account, &format!("{automation}-{t}"), &["api"], Expiry::Spread);
+            }
+        }
+    }
+
+    /// Perhaps a group access token, perhaps a group deploy token.
+    fn group_tokens(&mut self, group: Id) {
+        if self.rng.random_bool(0.6) {
+            let name = *AUTOMATIONS.choose(&mut self.rng).unwrap_or(&"automation");
+            let scopes = *API_SCOPES.choose(&mut self.rng).unwrap_or(&&["api"][..]);
+            let level = *[REPORTER, DEVELOPER, MAINTAINER]
+                .choose(&mut self.rng)
+                .unwrap_or(&DEVELOPER);
+            self.group_access_token(group, name, scopes, level, Expiry::Spread);
+        }
+        if self.rng.random_bool(0.2) {
+            let scopes = *DEPLOY_SCOPES.choose(&mut self.rng).unwrap_or(&&["read_registry"][..]);
+            self.deploy_token(Source::Group(group), "group-image-pull", scopes, Expiry::Spread);
+        }
+    }
+
+    /// The group's `p`th project, with its access and deploy tokens: most projects have a few,
+    /// some many, some none.
+    fn project_with_tokens(&mut self, group: Id, p: usize, tokens_per_project: usize) {
+        let name = PROJECTS[(p + group as usize) % PROJECTS.len()];
+        let path = if p < PROJECTS.len() {
+            name.to_owned()
+        } else {
+            format!("{name}-{p}")
+        };
+        let project = self.project(group, &path, &path);
+        let count = match self.rng.random_range(0..10) {
+            0 => 0,
+            1..=5 => self.rng.random_range(1..=tokens_per_project),
+            _ => self.rng.random_range(tokens_per_project..=tokens_per_project * 3),
+        };
+        for _ in 0..count {
+            let name = *AUTOMATIONS.choose(&mut self.rng).unwrap_or(&"automation");
+            if self.rng.random_bool(0.2) {
+                let scopes = *DEPLOY_SCOPES.choose(&mut self.rng).unwrap_or(&&["read_registry"][..]);
+                self.deploy_token(Source::Project(project), name, scopes, Expiry::Spread);
+            } else {
+                let scopes = *API_SCOPES.choose(&mut self.rng).unwrap_or(&&["api"][..]);
+                let level = *[REPORTER, DEVELOPER, MAINTAINER, OWNER]
+                    .choose(&mut self.rng)
+                    .unwrap_or(&DEVELOPER);
+                self.project_access_token(project, name, scopes, level, Expiry::Spread);
             }
         }
     }
 }
 
+// The names and scopes the generated organisations draw from.
+
+const AREAS: &[&str] = &[
+    "platform",
+    "payments",
+    "search",
+    "mobile",
+    "infrastructure",
+    "data",
+    "identity",
+    "billing",
+    "growth",
+    "observability",
+    "security",
+    "developer-experience",
+    "ml",
+    "storage",
+    "networking",
+    "compliance",
+];
+const PROJECTS: &[&str] = &[
+    "api",
+    "web",
+    "worker",
+    "gateway",
+    "docs",
+    "charts",
+    "terraform",
+    "pipelines",
+    "sdk-go",
+    "sdk-python",
+    "cli",
+    "scheduler",
+    "exporter",
+    "dashboards",
+    "migrations",
+    "runbooks",
+    "e2e",
+    "load-tests",
+];
+const AUTOMATIONS: &[&str] = &[
+    "ci-deploy",
+    "release-bot",
+    "renovate",
+    "danger-bot",
+    "sentry-release",
+    "terraform-state",
+    "backup-mirror",
+    "metrics-exporter",
+    "docs-publisher",
+    "changelog-generator",
+    "dependency-scanner",
+    "review-app-cleanup",
+    "triage",
+    "label-sync",
+    "image-pull",
+    "package-publish",
+    "chatops",
+    "merge-train",
+];
+const API_SCOPES: &[&[&str]] = &[
+    &["api"],
+    &["read_api"],
+    &["read_repository"],
+    &["api", "write_repository"],
+    &["read_api", "read_repository"],
+    &["read_registry"],
+    &["write_registry", "read_registry"],
+];
+const DEPLOY_SCOPES: &[&[&str]] = &[
+    &["read_repository"],
+    &["read_registry"],
+    &["read_registry", "write_registry"],
+    &["read_package_registry", "write_package_registry"],
+];
 fn title(path: &str) -> String {
     path.split('-')
         .map(|word| {

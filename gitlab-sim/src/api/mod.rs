@@ -14,11 +14,24 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+use self::tokens::{InGroup, InProject};
 use crate::{SimState, auth};
 
+/// Every route of the API, behind authentication.
 pub fn router(state: SimState) -> Router<SimState> {
     Router::new()
         .route("/version", get(version))
+        .merge(namespace_routes())
+        .merge(access_token_routes())
+        .merge(deploy_token_routes())
+        .merge(personal_access_token_routes())
+        .merge(user_routes())
+        .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
+}
+
+/// Groups and projects, and their members.
+fn namespace_routes() -> Router<SimState> {
+    Router::new()
         .route("/groups", get(groups::list_groups))
         .route("/groups/{id}", get(groups::get_group))
         .route("/groups/{id}/subgroups", get(groups::list_subgroups))
@@ -30,47 +43,62 @@ pub fn router(state: SimState) -> Router<SimState> {
         .route("/groups/{id}/members/all", get(members::list_all_group_members))
         .route("/projects/{id}/members", get(members::list_project_members))
         .route("/projects/{id}/members/all", get(members::list_all_project_members))
+}
+
+/// Project and group access tokens: one handler for both, over the namespace.
+fn access_token_routes() -> Router<SimState> {
+    Router::new()
         .route(
             "/projects/{id}/access_tokens",
-            get(tokens::list_project_access_tokens).post(tokens::create_project_access_token),
+            get(tokens::list_access_tokens::<InProject>).post(tokens::create_access_token::<InProject>),
         )
         .route(
             "/projects/{id}/access_tokens/{token_id}",
-            get(tokens::get_project_access_token).delete(tokens::revoke_project_access_token),
+            get(tokens::get_access_token::<InProject>).delete(tokens::revoke_access_token::<InProject>),
         )
         .route(
             "/projects/{id}/access_tokens/{token_id}/rotate",
-            post(tokens::rotate_project_access_token),
+            post(tokens::rotate_access_token::<InProject>),
         )
         .route(
             "/groups/{id}/access_tokens",
-            get(tokens::list_group_access_tokens).post(tokens::create_group_access_token),
+            get(tokens::list_access_tokens::<InGroup>).post(tokens::create_access_token::<InGroup>),
         )
         .route(
             "/groups/{id}/access_tokens/{token_id}",
-            get(tokens::get_group_access_token).delete(tokens::revoke_group_access_token),
+            get(tokens::get_access_token::<InGroup>).delete(tokens::revoke_access_token::<InGroup>),
         )
         .route(
             "/groups/{id}/access_tokens/{token_id}/rotate",
-            post(tokens::rotate_group_access_token),
+            post(tokens::rotate_access_token::<InGroup>),
         )
+}
+
+/// Deploy tokens: the instance's, and a project's or group's (one handler for both).
+fn deploy_token_routes() -> Router<SimState> {
+    Router::new()
         .route("/deploy_tokens", get(tokens::list_all_deploy_tokens))
         .route(
             "/projects/{id}/deploy_tokens",
-            get(tokens::list_project_deploy_tokens).post(tokens::create_project_deploy_token),
+            get(tokens::list_deploy_tokens::<InProject>).post(tokens::create_deploy_token::<InProject>),
         )
         .route(
             "/projects/{id}/deploy_tokens/{token_id}",
-            get(tokens::get_project_deploy_token).delete(tokens::delete_project_deploy_token),
+            get(tokens::get_deploy_token::<InProject>).delete(tokens::delete_deploy_token::<InProject>),
         )
         .route(
             "/groups/{id}/deploy_tokens",
-            get(tokens::list_group_deploy_tokens).post(tokens::create_group_deploy_token),
+            get(tokens::list_deploy_tokens::<InGroup>).post(tokens::create_deploy_token::<InGroup>),
         )
         .route(
             "/groups/{id}/deploy_tokens/{token_id}",
-            get(tokens::get_group_deploy_token).delete(tokens::delete_group_deploy_token),
+            get(tokens::get_deploy_token::<InGroup>).delete(tokens::delete_deploy_token::<InGroup>),
         )
+}
+
+/// Personal access tokens, and group service accounts' tokens.
+fn personal_access_token_routes() -> Router<SimState> {
+    Router::new()
         .route("/personal_access_tokens", get(tokens::list_personal_access_tokens))
         .route(
             "/personal_access_tokens/self",
@@ -85,18 +113,6 @@ pub fn router(state: SimState) -> Router<SimState> {
             post(tokens::rotate_personal_access_token),
         )
         .route(
-            "/service_accounts",
-            get(users::list_instance_service_accounts).post(users::create_instance_service_account),
-        )
-        .route(
-            "/groups/{id}/service_accounts",
-            get(users::list_group_service_accounts).post(users::create_group_service_account),
-        )
-        .route(
-            "/groups/{id}/service_accounts/{user_id}",
-            delete(users::delete_group_service_account),
-        )
-        .route(
             "/groups/{id}/service_accounts/{user_id}/personal_access_tokens",
             get(tokens::list_service_account_tokens).post(tokens::create_service_account_token),
         )
@@ -108,11 +124,27 @@ pub fn router(state: SimState) -> Router<SimState> {
             "/groups/{id}/service_accounts/{user_id}/personal_access_tokens/{token_id}/rotate",
             post(tokens::rotate_service_account_token),
         )
+}
+
+/// Users, and service accounts.
+fn user_routes() -> Router<SimState> {
+    Router::new()
         .route("/user", get(users::get_current_user))
         .route("/users", get(users::list_users))
         .route("/users/{id}", get(users::get_user))
         .route("/users/{id}/memberships", get(users::list_user_memberships))
-        .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
+        .route(
+            "/service_accounts",
+            get(users::list_instance_service_accounts).post(users::create_instance_service_account),
+        )
+        .route(
+            "/groups/{id}/service_accounts",
+            get(users::list_group_service_accounts).post(users::create_group_service_account),
+        )
+        .route(
+            "/groups/{id}/service_accounts/{user_id}",
+            delete(users::delete_group_service_account),
+        )
 }
 
 async fn version(State(_): State<SimState>, _request: Request) -> Json<Value> {

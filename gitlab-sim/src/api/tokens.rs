@@ -50,71 +50,71 @@ pub const DEPLOY_SCOPES: &[&str] = &[
 /// The longest a new token may live: 365 days.
 const MAX_LIFETIME_DAYS: u64 = 365;
 
-/// Where project and group access tokens live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resource {
-    Project(Id),
-    Group(Id),
+/// The namespace that holds tokens: a project or a group. Each route names one ([`InProject`],
+/// [`InGroup`]) and the two share one handler, generic over it.
+pub trait Namespace {
+    /// The role that lists and manages access tokens: Maintainer in a project, Owner in a group.
+    const MANAGES_ACCESS_TOKENS: u8;
+    /// The role that creates and deletes deploy tokens: Maintainer in a project, Owner in a group
+    /// (Maintainers list them in both).
+    const MANAGES_DEPLOY_TOKENS: u8;
+
+    /// The project or group `reference` names (an id or a URL-encoded full path), when the caller
+    /// may see it, and the caller's role in it.
+    fn find(api: &Api, world: &World, reference: &str) -> ApiResult<(Source, u8)>;
 }
 
-impl Resource {
-    fn source(self) -> Source {
-        match self {
-            Resource::Project(id) => Source::Project(id),
-            Resource::Group(id) => Source::Group(id),
-        }
-    }
+/// A project's tokens: `/projects/{id}/…`.
+pub enum InProject {}
 
-    fn owns(self, user: &User) -> bool {
-        match (self, user.kind) {
-            (Resource::Project(id), UserKind::ProjectBot { project_id }) => id == project_id,
-            (Resource::Group(id), UserKind::GroupBot { group_id }) => id == group_id,
-            _ => false,
-        }
-    }
+/// A group's tokens: `/groups/{id}/…`.
+pub enum InGroup {}
 
-    /// Listing and managing project access tokens takes Maintainer; group access tokens, Owner.
-    fn required_role(self) -> u8 {
-        match self {
-            Resource::Project(_) => MAINTAINER,
-            Resource::Group(_) => OWNER,
-        }
+impl Namespace for InProject {
+    const MANAGES_ACCESS_TOKENS: u8 = MAINTAINER;
+    const MANAGES_DEPLOY_TOKENS: u8 = MAINTAINER;
+
+    fn find(api: &Api, world: &World, reference: &str) -> ApiResult<(Source, u8)> {
+        let project = api.project(world, reference)?;
+        Ok((Source::Project(project.id), api.project_role(world, project.id)))
     }
 }
 
-fn project_resource(api: &Api, world: &World, id: &str) -> ApiResult<(Resource, u8)> {
-    let project = api.project(world, id)?;
-    let role = api.project_role(world, project.id);
-    let resource = Resource::Project(project.id);
-    if role < resource.required_role() {
+impl Namespace for InGroup {
+    const MANAGES_ACCESS_TOKENS: u8 = OWNER;
+    const MANAGES_DEPLOY_TOKENS: u8 = OWNER;
+
+    fn find(api: &Api, world: &World, reference: &str) -> ApiResult<(Source, u8)> {
+        let group = api.group(world, reference)?;
+        Ok((Source::Group(group.id), api.group_role(world, group.id)))
+    }
+}
+
+/// The namespace `reference` names, when the caller has at least `role` there; with their role.
+fn namespace<N: Namespace>(api: &Api, world: &World, reference: &str, role: u8) -> ApiResult<(Source, u8)> {
+    let (source, caller_role) = N::find(api, world, reference)?;
+    if caller_role < role {
         return Err(ApiError::Forbidden);
     }
-    Ok((resource, role))
+    Ok((source, caller_role))
 }
 
-fn group_resource(api: &Api, world: &World, id: &str) -> ApiResult<(Resource, u8)> {
-    let group = api.group(world, id)?;
-    let role = api.group_role(world, group.id);
-    let resource = Resource::Group(group.id);
-    if role < resource.required_role() {
-        return Err(ApiError::Forbidden);
-    }
-    Ok((resource, role))
+/// A time as GitLab takes it: RFC 3339, or a date (its midnight, UTC).
+fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            value
+                .parse::<NaiveDate>()
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+        .ok()
 }
 
 fn parse_time_param(api: &Api, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
     api.query
         .get(name)
-        .map(|value| {
-            DateTime::parse_from_rfc3339(value)
-                .map(|t| t.with_timezone(&Utc))
-                .or_else(|_| {
-                    value
-                        .parse::<NaiveDate>()
-                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                })
-                .map_err(|_| ApiError::BadRequest(format!("{name} is invalid")))
-        })
+        .map(|value| parse_time(value).ok_or_else(|| ApiError::BadRequest(format!("{name} is invalid"))))
         .transpose()
 }
 
@@ -210,28 +210,30 @@ fn sort_tokens(api: &Api, tokens: &mut [&PersonalAccessToken]) -> ApiResult<()> 
     Ok(())
 }
 
-fn list_resource_tokens(api: &Api, world: &World, resource: Resource) -> ApiResult<Response> {
-    let filter = TokenFilter::new(api)?;
-    let mut tokens: Vec<&PersonalAccessToken> = world
-        .resource_tokens(resource.source())
-        .into_iter()
-        .filter(|t| filter.keeps(t))
-        .collect();
-    sort_tokens(api, &mut tokens)?;
-    let today = api.state.today();
-    paging::offset(&api.query, tokens.into_iter(), |t| {
-        let level = world.members.get(&(resource.source(), t.user_id)).copied().unwrap_or(0);
-        views::resource_access_token(t, level, today)
-    })
-}
-
-fn resource_token<'w>(world: &'w World, resource: Resource, token_id: &str) -> ApiResult<&'w PersonalAccessToken> {
+/// An access token of the namespace: a token of one of its bot users.
+fn access_token<'w>(world: &'w World, owner: Source, token_id: &str) -> ApiResult<&'w PersonalAccessToken> {
     token_id
         .parse::<Id>()
         .ok()
         .and_then(|id| world.personal_access_tokens.get(&id))
-        .filter(|t| world.users.get(&t.user_id).is_some_and(|u| resource.owns(u)))
+        .filter(|t| {
+            world
+                .users
+                .get(&t.user_id)
+                .is_some_and(|u| u.kind.bot_of() == Some(owner))
+        })
         .ok_or(ApiError::NotFound("Token"))
+}
+
+/// An access token as GitLab shows it, with its bot user's role in the namespace.
+fn access_token_view<'t>(
+    world: &World,
+    owner: Source,
+    token: &'t PersonalAccessToken,
+    today: NaiveDate,
+) -> views::TokenView<'t> {
+    let level = world.members.get(&(owner, token.user_id)).copied().unwrap_or(0);
+    views::resource_access_token(token, level, today)
 }
 
 fn scopes_param(params: &Params, allowed: &[&str]) -> ApiResult<Vec<String>> {
@@ -290,32 +292,6 @@ fn new_hex(len: usize) -> String {
         .collect()
 }
 
-/// Creates a token for `user` and returns it with its secret.
-fn issue_token(
-    world: &mut World,
-    user: Id,
-    name: String,
-    description: Option<String>,
-    scopes: Vec<String>,
-    expires_at: Option<NaiveDate>,
-) -> (Id, String) {
-    let id = world.new_personal_access_token_id();
-    let secret = new_secret("glpat-");
-    world.insert_personal_access_token(PersonalAccessToken {
-        id,
-        user_id: user,
-        name,
-        description,
-        scopes,
-        created_at: Utc::now(),
-        expires_at,
-        last_used_at: None,
-        revoked: false,
-        secret: secret.clone(),
-    });
-    (id, secret)
-}
-
 /// Rotation as GitLab does it: the old token is revoked and a new one, with a new id, the same
 /// name, scopes and user, is issued. Rotating a revoked token fails.
 fn rotate(world: &mut World, token_id: Id, params: &Params, today: NaiveDate) -> ApiResult<Id> {
@@ -328,25 +304,60 @@ fn rotate(world: &mut World, token_id: Id, params: &Params, today: NaiveDate) ->
         return Err(ApiError::BadRequest("Token already revoked".to_owned()));
     }
     old.revoked = true;
-    let (user, name, description, scopes) = (
-        old.user_id,
-        old.name.clone(),
-        old.description.clone(),
-        old.scopes.clone(),
-    );
-    let (id, _) = issue_token(world, user, name, description, scopes, Some(expires_at));
-    Ok(id)
+    let successor = NewToken {
+        user_id: old.user_id,
+        name: old.name.clone(),
+        description: old.description.clone(),
+        scopes: old.scopes.clone(),
+        expires_at: Some(expires_at),
+    };
+    Ok(world.issue_token(successor, |_| new_secret("glpat-")))
 }
 
 fn created(value: serde_json::Value) -> Response {
     (StatusCode::CREATED, Json(value)).into_response()
 }
 
-fn create_resource_token(api: &Api, resource: Resource, role: u8, params: &Params) -> ApiResult<Response> {
-    let name = params.required("name")?;
-    let scopes = scopes_param(params, TOKEN_SCOPES)?;
+// Project and group access tokens.
+
+pub async fn list_access_tokens<N: Namespace>(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let (owner, _) = namespace::<N>(&api, &world, &id, N::MANAGES_ACCESS_TOKENS)?;
+    let filter = TokenFilter::new(&api)?;
+    let mut tokens: Vec<&PersonalAccessToken> = world
+        .resource_tokens(owner)
+        .into_iter()
+        .filter(|t| filter.keeps(t))
+        .collect();
+    sort_tokens(&api, &mut tokens)?;
     let today = api.state.today();
-    let expires_at = expiry_param(params, today, None)?;
+    paging::offset(&api.query, tokens.into_iter(), |t| {
+        access_token_view(&world, owner, t, today)
+    })
+}
+
+pub async fn get_access_token<N: Namespace>(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let world = api.world();
+    let (owner, _) = namespace::<N>(&api, &world, &id, N::MANAGES_ACCESS_TOKENS)?;
+    let token = access_token(&world, owner, &token_id)?;
+    Ok(Json(access_token_view(&world, owner, token, api.state.today())).into_response())
+}
+
+/// A new access token: its bot user, with the role asked (Maintainer unless told, never above the
+/// caller's), and the token, shown once with its secret.
+pub async fn create_access_token<N: Namespace>(
+    api: Api,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let (owner, role) = namespace::<N>(&api, &api.world(), &id, N::MANAGES_ACCESS_TOKENS)?;
+    let name = params.required("name")?;
+    let scopes = scopes_param(&params, TOKEN_SCOPES)?;
+    let today = api.state.today();
+    let expires_at = expiry_param(&params, today, None)?;
     let level = params.number("access_level")?.map(|n| n as u8).unwrap_or(MAINTAINER);
     if !ACCESS_LEVELS.contains(&level) {
         return Err(ApiError::BadRequest(
@@ -359,146 +370,51 @@ fn create_resource_token(api: &Api, resource: Resource, role: u8, params: &Param
         ));
     }
     let mut world = api.world_mut();
-    let username = match resource {
-        Resource::Project(id) => format!("project_{id}_bot_{}", new_hex(32)),
-        Resource::Group(id) => format!("group_{id}_bot_{}", new_hex(32)),
-    };
-    let user_id = world.new_user_id();
-    let kind = match resource {
-        Resource::Project(project_id) => UserKind::ProjectBot { project_id },
-        Resource::Group(group_id) => UserKind::GroupBot { group_id },
-    };
-    world.users.insert(
-        user_id,
-        User {
-            id: user_id,
-            email: format!("{username}@noreply.gitlab.example.com"),
-            username,
-            name: name.clone(),
-            state: "active".to_owned(),
-            is_admin: false,
-            kind,
-            created_at: Utc::now(),
-        },
-    );
-    world.members.insert((resource.source(), user_id), level);
-    let (id, secret) = issue_token(
-        &mut world,
-        user_id,
+    let new = NewAccessToken {
+        owner,
         name,
-        params.string("description"),
+        description: params.string("description"),
         scopes,
-        Some(expires_at),
-    );
+        access_level: level,
+        expires_at: Some(expires_at),
+    };
+    let (_, id) = world.create_access_token(new, |_| new_hex(32), |_| new_secret("glpat-"));
     let token = &world.personal_access_tokens[&id];
     Ok(created(views::with_secret(
-        views::resource_access_token(token, level, today),
-        &secret,
+        access_token_view(&world, owner, token, today),
+        &token.secret,
     )))
 }
 
-fn rotate_resource_token(api: &Api, resource: Resource, token_id: &str, params: &Params) -> ApiResult<Response> {
+pub async fn rotate_access_token<N: Namespace>(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    let (owner, _) = namespace::<N>(&api, &api.world(), &id, N::MANAGES_ACCESS_TOKENS)?;
     let today = api.state.today();
     let mut world = api.world_mut();
-    let old = resource_token(&world, resource, token_id)?.id;
-    let new = rotate(&mut world, old, params, today)?;
+    let old = access_token(&world, owner, &token_id)?.id;
+    let new = rotate(&mut world, old, &params, today)?;
     let token = &world.personal_access_tokens[&new];
-    let level = world
-        .members
-        .get(&(resource.source(), token.user_id))
-        .copied()
-        .unwrap_or(0);
     Ok(Json(views::with_secret(
-        views::resource_access_token(token, level, today),
+        access_token_view(&world, owner, token, today),
         &token.secret,
     ))
     .into_response())
 }
 
-fn revoke_resource_token(api: &Api, resource: Resource, token_id: &str) -> ApiResult<Response> {
+pub async fn revoke_access_token<N: Namespace>(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (owner, _) = namespace::<N>(&api, &api.world(), &id, N::MANAGES_ACCESS_TOKENS)?;
     let mut world = api.world_mut();
-    let id = resource_token(&world, resource, token_id)?.id;
+    let id = access_token(&world, owner, &token_id)?.id;
     if let Some(token) = world.personal_access_tokens.get_mut(&id) {
         token.revoked = true;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub async fn list_project_access_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
-    let world = api.world();
-    let (resource, _) = project_resource(&api, &world, &id)?;
-    list_resource_tokens(&api, &world, resource)
-}
-
-pub async fn get_project_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let world = api.world();
-    let (resource, _) = project_resource(&api, &world, &id)?;
-    let token = resource_token(&world, resource, &token_id)?;
-    let level = world
-        .members
-        .get(&(resource.source(), token.user_id))
-        .copied()
-        .unwrap_or(0);
-    Ok(Json(views::resource_access_token(token, level, api.state.today())).into_response())
-}
-
-pub async fn create_project_access_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
-    let (resource, role) = project_resource(&api, &api.world(), &id)?;
-    create_resource_token(&api, resource, role, &params)
-}
-
-pub async fn rotate_project_access_token(
-    api: Api,
-    Path((id, token_id)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult<Response> {
-    let (resource, _) = project_resource(&api, &api.world(), &id)?;
-    rotate_resource_token(&api, resource, &token_id, &params)
-}
-
-pub async fn revoke_project_access_token(
-    api: Api,
-    Path((id, token_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let (resource, _) = project_resource(&api, &api.world(), &id)?;
-    revoke_resource_token(&api, resource, &token_id)
-}
-
-pub async fn list_group_access_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
-    let world = api.world();
-    let (resource, _) = group_resource(&api, &world, &id)?;
-    list_resource_tokens(&api, &world, resource)
-}
-
-pub async fn get_group_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let world = api.world();
-    let (resource, _) = group_resource(&api, &world, &id)?;
-    let token = resource_token(&world, resource, &token_id)?;
-    let level = world
-        .members
-        .get(&(resource.source(), token.user_id))
-        .copied()
-        .unwrap_or(0);
-    Ok(Json(views::resource_access_token(token, level, api.state.today())).into_response())
-}
-
-pub async fn create_group_access_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
-    let (resource, role) = group_resource(&api, &api.world(), &id)?;
-    create_resource_token(&api, resource, role, &params)
-}
-
-pub async fn rotate_group_access_token(
-    api: Api,
-    Path((id, token_id)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult<Response> {
-    let (resource, _) = group_resource(&api, &api.world(), &id)?;
-    rotate_resource_token(&api, resource, &token_id, &params)
-}
-
-pub async fn revoke_group_access_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let (resource, _) = group_resource(&api, &api.world(), &id)?;
-    revoke_resource_token(&api, resource, &token_id)
 }
 
 // Deploy tokens.
@@ -528,23 +444,6 @@ fn list_deploy(api: &Api, world: &World, owner: Option<Source>) -> ApiResult<Res
     }
 }
 
-fn deploy_owner_project(api: &Api, world: &World, id: &str) -> ApiResult<Source> {
-    let project = api.project(world, id)?;
-    if api.project_role(world, project.id) < MAINTAINER {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(Source::Project(project.id))
-}
-
-/// Group deploy tokens: Maintainers list them, Owners create and delete them.
-fn deploy_owner_group(api: &Api, world: &World, id: &str, role: u8) -> ApiResult<Source> {
-    let group = api.group(world, id)?;
-    if api.group_role(world, group.id) < role {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(Source::Group(group.id))
-}
-
 fn deploy_token_of<'w>(world: &'w World, owner: Source, token_id: &str) -> ApiResult<&'w DeployToken> {
     token_id
         .parse::<Id>()
@@ -554,22 +453,42 @@ fn deploy_token_of<'w>(world: &'w World, owner: Source, token_id: &str) -> ApiRe
         .ok_or(ApiError::NotFound("Deploy Token"))
 }
 
-fn create_deploy(api: &Api, owner: Source, params: &Params) -> ApiResult<Response> {
+pub async fn list_all_deploy_tokens(api: Api) -> ApiResult<Response> {
+    if !api.caller.is_admin {
+        return Err(ApiError::Forbidden);
+    }
+    list_deploy(&api, &api.world(), None)
+}
+
+/// A project's or group's deploy tokens: Maintainers list them.
+pub async fn list_deploy_tokens<N: Namespace>(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
+    let world = api.world();
+    let (owner, _) = namespace::<N>(&api, &world, &id, MAINTAINER)?;
+    list_deploy(&api, &world, Some(owner))
+}
+
+pub async fn get_deploy_token<N: Namespace>(
+    api: Api,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let world = api.world();
+    let (owner, _) = namespace::<N>(&api, &world, &id, MAINTAINER)?;
+    let token = deploy_token_of(&world, owner, &token_id)?;
+    Ok(Json(views::deploy_token(token, api.state.now())).into_response())
+}
+
+pub async fn create_deploy_token<N: Namespace>(
+    api: Api,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let (owner, _) = namespace::<N>(&api, &api.world(), &id, N::MANAGES_DEPLOY_TOKENS)?;
     let name = params.required("name")?;
-    let scopes = scopes_param(params, DEPLOY_SCOPES)?;
-    let expires_at = match params.string("expires_at") {
-        None => None,
-        Some(value) => Some(
-            DateTime::parse_from_rfc3339(&value)
-                .map(|t| t.with_timezone(&Utc))
-                .or_else(|_| {
-                    value
-                        .parse::<NaiveDate>()
-                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                })
-                .map_err(|_| ApiError::BadRequest("expires_at is invalid".to_owned()))?,
-        ),
-    };
+    let scopes = scopes_param(&params, DEPLOY_SCOPES)?;
+    let expires_at = params
+        .string("expires_at")
+        .map(|value| parse_time(&value).ok_or_else(|| ApiError::BadRequest("expires_at is invalid".to_owned())))
+        .transpose()?;
     let mut world = api.world_mut();
     let id = world.new_deploy_token_id();
     let secret = new_secret("gldt-");
@@ -591,67 +510,15 @@ fn create_deploy(api: &Api, owner: Source, params: &Params) -> ApiResult<Respons
     Ok(created(value))
 }
 
-fn delete_deploy(api: &Api, owner: Source, token_id: &str) -> ApiResult<Response> {
-    let mut world = api.world_mut();
-    let id = deploy_token_of(&world, owner, token_id)?.id;
-    world.deploy_tokens.remove(&id);
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub async fn list_all_deploy_tokens(api: Api) -> ApiResult<Response> {
-    if !api.caller.is_admin {
-        return Err(ApiError::Forbidden);
-    }
-    list_deploy(&api, &api.world(), None)
-}
-
-pub async fn list_project_deploy_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
-    let world = api.world();
-    let owner = deploy_owner_project(&api, &world, &id)?;
-    list_deploy(&api, &world, Some(owner))
-}
-
-pub async fn get_project_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let world = api.world();
-    let owner = deploy_owner_project(&api, &world, &id)?;
-    let token = deploy_token_of(&world, owner, &token_id)?;
-    Ok(Json(views::deploy_token(token, api.state.now())).into_response())
-}
-
-pub async fn create_project_deploy_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
-    let owner = deploy_owner_project(&api, &api.world(), &id)?;
-    create_deploy(&api, owner, &params)
-}
-
-pub async fn delete_project_deploy_token(
+pub async fn delete_deploy_token<N: Namespace>(
     api: Api,
     Path((id, token_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let owner = deploy_owner_project(&api, &api.world(), &id)?;
-    delete_deploy(&api, owner, &token_id)
-}
-
-pub async fn list_group_deploy_tokens(api: Api, Path(id): Path<String>) -> ApiResult<Response> {
-    let world = api.world();
-    let owner = deploy_owner_group(&api, &world, &id, MAINTAINER)?;
-    list_deploy(&api, &world, Some(owner))
-}
-
-pub async fn get_group_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let world = api.world();
-    let owner = deploy_owner_group(&api, &world, &id, MAINTAINER)?;
-    let token = deploy_token_of(&world, owner, &token_id)?;
-    Ok(Json(views::deploy_token(token, api.state.now())).into_response())
-}
-
-pub async fn create_group_deploy_token(api: Api, Path(id): Path<String>, params: Params) -> ApiResult<Response> {
-    let owner = deploy_owner_group(&api, &api.world(), &id, OWNER)?;
-    create_deploy(&api, owner, &params)
-}
-
-pub async fn delete_group_deploy_token(api: Api, Path((id, token_id)): Path<(String, String)>) -> ApiResult<Response> {
-    let owner = deploy_owner_group(&api, &api.world(), &id, OWNER)?;
-    delete_deploy(&api, owner, &token_id)
+    let (owner, _) = namespace::<N>(&api, &api.world(), &id, N::MANAGES_DEPLOY_TOKENS)?;
+    let mut world = api.world_mut();
+    let id = deploy_token_of(&world, owner, &token_id)?.id;
+    world.deploy_tokens.remove(&id);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // Personal access tokens.
@@ -801,17 +668,18 @@ pub async fn create_service_account_token(
     let today = api.state.today();
     let expires_at = expiry_param(&params, today, None)?;
     let mut world = api.world_mut();
-    let (id, secret) = issue_token(
-        &mut world,
-        user,
+    let new = NewToken {
+        user_id: user,
         name,
-        params.string("description"),
+        description: params.string("description"),
         scopes,
-        Some(expires_at),
-    );
+        expires_at: Some(expires_at),
+    };
+    let id = world.issue_token(new, |_| new_secret("glpat-"));
+    let token = &world.personal_access_tokens[&id];
     Ok(created(views::with_secret(
-        views::personal_access_token(&world.personal_access_tokens[&id], today),
-        &secret,
+        views::personal_access_token(token, today),
+        &token.secret,
     )))
 }
 
