@@ -434,7 +434,7 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
 
         // Scope, role and status filters.
         let scope = TokenQuery {
-            scope: Some("read_repository".to_owned()),
+            scope: Some(domain::Scope::ReadRepository),
             ..query()
         };
         assert_eq!(names(list(scope).await), ["gateway-bot"], "{}", db.name);

@@ -207,7 +207,7 @@ async fn the_openapi_document_describes_every_route_and_filter() {
         kind: Some(TokenKind::Deploy),
         expiry: Some(domain::ExpiryWindow::Days7),
         team: Some(1),
-        scope: Some("api".into()),
+        scope: Some(app::domain::Scope::Api),
         role: Some(domain::AccessLevel::Developer),
         status: Some(domain::TokenStatus::Active),
         no_owner: true,

@@ -241,10 +241,37 @@ async fn callback(
     if let Err(error) = session.remove_value(SESSION_PENDING).await {
         tracing::error!(error.message = %error, "sign-in: the session store failed");
     }
-    let refuse = async |status: StatusCode, message: &str| {
-        let _ = session.flush().await;
-        pages::failed(status, message)
+    let signed_in = async {
+        let code = answered_code(query, &pending)?;
+        let (profile, groups) = oauth
+            .finish(code, &pending)
+            .await
+            .map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()))?;
+        let user_id = record_sign_in(&app, &auth, &profile, &groups).await?;
+        start_session(&session, user_id).await?;
+        tracing::info!(user.id = user_id, user.username = %profile.username, "signed in");
+        Ok::<_, Refusal>(())
     };
+    match signed_in.await {
+        Ok(()) => Redirect::to(&pending.next).into_response(),
+        Err((status, message)) => {
+            if let Err(error) = session.flush().await {
+                tracing::error!(error.message = %error, "sign-in: the session store failed");
+            }
+            pages::failed(status, &message)
+        }
+    }
+}
+
+/// Why a sign-in is refused: the status and the sentence the person reads.
+type Refusal = (StatusCode, String);
+
+fn refusal(status: StatusCode, message: &str) -> Refusal {
+    (status, message.to_owned())
+}
+
+/// The code GitLab's answer carries, once the answer is this browser's sign-in (its state).
+fn answered_code(query: CallbackQuery, pending: &PendingSignIn) -> Result<String, Refusal> {
     if let Some(error) = query.error {
         // GitLab's error code picks one of our sentences; its text (and the description, which
         // anyone can put in a link) is only logged.
@@ -254,60 +281,56 @@ async fn callback(
         } else {
             "GitLab did not sign you in. Please try again, or ask your GitLab administrator."
         };
-        return refuse(StatusCode::FORBIDDEN, message).await;
+        return Err(refusal(StatusCode::FORBIDDEN, message));
     }
     let (Some(code), Some(state)) = (query.code, query.state) else {
-        return refuse(
+        return Err(refusal(
             StatusCode::BAD_REQUEST,
             "GitLab's answer lacks the sign-in code. Please sign in again.",
-        )
-        .await;
+        ));
     };
     if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
         tracing::warn!("sign-in: the state does not match the one this session sent");
-        return refuse(
+        return Err(refusal(
             StatusCode::BAD_REQUEST,
             "The sign-in answer does not belong to this browser's sign-in. Please sign in again.",
-        )
-        .await;
+        ));
     }
-    let (profile, groups) = match oauth.finish(code, &pending).await {
-        Ok(found) => found,
-        Err(error) => return refuse(StatusCode::BAD_REQUEST, &error.to_string()).await,
-    };
-    let signed_in = async {
+    Ok(code)
+}
+
+const NOT_RECORDED: &str = "The sign-in could not be recorded. Please try again.";
+
+/// Stores the person with the teams and roles their GitLab groups give them.
+async fn record_sign_in(
+    app: &AppState,
+    auth: &AuthState,
+    profile: &app::db::UserProfile,
+    groups: &[app::domain::GroupMembership],
+) -> Result<i64, Refusal> {
+    let recorded = async {
         let rules = app.repo.team_rules().await?;
-        let teams = people::resolve_teams(&profile.username, &groups, &rules);
-        let roles = people::resolve_roles(&profile.username, &groups, &teams, &auth.roles);
-        app.repo.record_sign_in(&profile, &roles, &teams, Utc::now()).await
+        let teams = people::resolve_teams(&profile.username, groups, &rules);
+        let roles = people::resolve_roles(&profile.username, groups, &teams, &auth.roles);
+        app.repo.record_sign_in(profile, &roles, &teams, Utc::now()).await
     };
-    let user_id = match signed_in.await {
-        Ok(id) => id,
-        Err(error) => {
-            tracing::error!(error.message = %error, "sign-in: recording the person failed");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The sign-in could not be recorded. Please try again.",
-            )
-            .await;
-        }
-    };
-    // A new session id at sign-in: an id planted before cannot ride into the signed-in session.
+    recorded.await.map_err(|error| {
+        tracing::error!(error.message = %error, "sign-in: recording the person failed");
+        refusal(StatusCode::INTERNAL_SERVER_ERROR, NOT_RECORDED)
+    })
+}
+
+/// A new session id at sign-in: an id planted before cannot ride into the signed-in session.
+async fn start_session(session: &Session, user_id: i64) -> Result<(), Refusal> {
     let stored = async {
         session.cycle_id().await?;
         session.insert(SESSION_USER_ID, user_id).await?;
         session.insert(SESSION_SIGNED_IN_AT, Utc::now()).await
     };
-    if let Err(error) = stored.await {
+    stored.await.map_err(|error| {
         tracing::error!(error.message = %error, "sign-in: the session store failed");
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The sign-in could not be recorded. Please try again.",
-        )
-        .await;
-    }
-    tracing::info!(user.id = user_id, user.username = %profile.username, "signed in");
-    Redirect::to(&pending.next).into_response()
+        refusal(StatusCode::INTERNAL_SERVER_ERROR, NOT_RECORDED)
+    })
 }
 
 async fn sign_out(session: Session) -> Response {

@@ -24,6 +24,12 @@ use serde::{Deserialize, de::DeserializeOwned};
 use tokio::time::Instant;
 use url::{Origin, Url};
 
+/// Why one request failed: worth asking again, or not.
+enum Failed {
+    Retry(String),
+    Fail(ClientError),
+}
+
 /// GitLab's largest page.
 pub const PER_PAGE: u32 = 100;
 
@@ -235,71 +241,10 @@ impl GitLabClient {
                     reason: reason.to_owned(),
                 });
             }
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let response = self
-                .http
-                .get(url.clone())
-                .header("PRIVATE-TOKEN", self.token.expose_secret())
-                .send()
-                .await;
-            let response = match response {
-                Ok(response) => response,
-                Err(error) => {
-                    last = format!("network: {}", without_url(&error));
-                    continue;
-                }
-            };
-            let status = response.status();
-            let headers = response.headers().clone();
-            self.observe_rate_limit(&headers);
-            match status {
-                StatusCode::UNAUTHORIZED => return Err(ClientError::Unauthorized),
-                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
-                    return Err(ClientError::Refused {
-                        path: path_only(path),
-                        status,
-                    });
-                }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    let wait = headers
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs)
-                        .unwrap_or_else(|| self.backoff(attempt));
-                    self.pause_for(wait.min(Duration::from_secs(120)));
-                    last = "429 Too Many Requests".to_owned();
-                    continue;
-                }
-                status if status.is_redirection() => {
-                    return Err(ClientError::Redirected {
-                        path: path_only(path),
-                        status,
-                    });
-                }
-                status if status.is_server_error() => {
-                    last = status.to_string();
-                    continue;
-                }
-                status if !status.is_success() => {
-                    return Err(ClientError::Invalid {
-                        path: path_only(path),
-                        message: format!("unexpected {status}"),
-                    });
-                }
-                _ => {}
-            }
-            let body = match response.bytes().await {
-                Ok(body) => body,
-                Err(error) => {
-                    last = format!("body: {}", without_url(&error));
-                    continue;
-                }
-            };
-            match serde_json::from_slice(&body) {
-                Ok(value) => return Ok((value, headers)),
-                // A body cut short decodes as an error: ask again.
-                Err(error) => last = format!("JSON: {error}"),
+            match self.attempt(&url, path, attempt).await {
+                Ok(found) => return Ok(found),
+                Err(Failed::Retry(why)) => last = why,
+                Err(Failed::Fail(error)) => return Err(error),
             }
         }
         Err(ClientError::GaveUp {
@@ -307,6 +252,67 @@ impl GitLabClient {
             attempts: self.options.attempts,
             last,
         })
+    }
+
+    /// One request: its JSON, or why it failed and whether asking again may help.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        path: &str,
+        attempt: u32,
+    ) -> Result<(T, HeaderMap), Failed> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .get(url.clone())
+            .header("PRIVATE-TOKEN", self.token.expose_secret())
+            .send()
+            .await
+            .map_err(|error| Failed::Retry(format!("network: {}", without_url(&error))))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.observe_rate_limit(&headers);
+        self.check_status(status, &headers, path, attempt)?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| Failed::Retry(format!("body: {}", without_url(&error))))?;
+        // A body cut short decodes as an error: ask again.
+        let value = serde_json::from_slice(&body).map_err(|error| Failed::Retry(format!("JSON: {error}")))?;
+        Ok((value, headers))
+    }
+
+    /// What an answer's status says: go on and read it, ask again (a 429 pauses every request
+    /// for its `Retry-After`; a 5xx), or fail (refused, redirected, unexpected).
+    fn check_status(&self, status: StatusCode, headers: &HeaderMap, path: &str, attempt: u32) -> Result<(), Failed> {
+        let fail = |error| Err(Failed::Fail(error));
+        match status {
+            StatusCode::UNAUTHORIZED => fail(ClientError::Unauthorized),
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => fail(ClientError::Refused {
+                path: path_only(path),
+                status,
+            }),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs)
+                    .unwrap_or_else(|| self.backoff(attempt));
+                self.pause_for(wait.min(Duration::from_secs(120)));
+                Err(Failed::Retry("429 Too Many Requests".to_owned()))
+            }
+            status if status.is_redirection() => fail(ClientError::Redirected {
+                path: path_only(path),
+                status,
+            }),
+            status if status.is_server_error() => Err(Failed::Retry(status.to_string())),
+            status if !status.is_success() => fail(ClientError::Invalid {
+                path: path_only(path),
+                message: format!("unexpected {status}"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub async fn page<T: DeserializeOwned>(&self, path: &str) -> Result<Page<T>, ClientError> {
