@@ -26,7 +26,11 @@ pub mod pages;
 pub mod routes;
 
 #[cfg(feature = "ssr")]
+pub mod answers;
+#[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod commands;
 /// The repository crate, as `app::db` (and `crate::db` here).
 #[cfg(feature = "ssr")]
 pub use db;

@@ -128,15 +128,32 @@ pub const NAV_LINKS: [(&str, &str); 8] = [
 /// never wraps, whatever their roles.
 #[component]
 fn Header() -> impl IntoView {
-    let link = "rounded-md px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
-    let menu_link =
-        "block rounded-md px-3 py-2 text-base font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
     let links = move |class: &'static str| {
         NAV_LINKS
             .into_iter()
             .map(|(href, label)| view! { <A href=href exact=href == "/" attr:class=class>{label}</A> })
             .collect_view()
     };
+    view! {
+        <HeaderBar>
+            <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}</nav>
+            <div class="ml-auto flex items-center gap-2">
+                <UserMenu />
+                <MainMenu>{links(MENU_LINK)}</MainMenu>
+            </div>
+        </HeaderBar>
+    }
+}
+
+/// An area's link in the bar, and in the menu.
+pub(crate) const BAR_LINK: &str =
+    "rounded-md px-3 py-2 text-sm font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
+pub(crate) const MENU_LINK: &str =
+    "block rounded-md px-3 py-2 text-base font-medium text-slate-200 hover:bg-slate-700 hover:text-white";
+
+/// The skip link and the bar with the product's name; `children` fill the rest of the bar.
+#[component]
+pub(crate) fn HeaderBar(children: Children) -> impl IntoView {
     view! {
         // `rel="external"`: the browser, not the router, follows it, so the focus moves to `main`.
         <a href="#main" rel="external" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50">
@@ -148,24 +165,28 @@ fn Header() -> impl IntoView {
                     <span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-amber-500 font-bold text-slate-900" aria-hidden="true">"TI"</span>
                     <span class="text-lg font-semibold">"Token Inventory"</span>
                 </a>
-                <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(link)}</nav>
-                <div class="ml-auto flex items-center gap-2">
-                    <UserMenu />
-                    <details class="group xl:hidden" data-menu="main">
-                        <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md border border-slate-600 px-3 py-2 text-sm font-medium text-slate-100 hover:bg-slate-700 hover:text-white">
-                            <svg class="h-5 w-5" viewBox="0 0 20 20" aria-hidden="true">
-                                <path class="group-open:hidden" d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
-                                <path class="hidden group-open:block" d="M5 5l10 10M15 5 5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
-                            </svg>
-                            <span class="sr-only sm:not-sr-only">"Menu"</span>
-                        </summary>
-                        <nav class="absolute inset-x-0 top-full z-30 border-t border-slate-700 bg-slate-800 px-4 pb-4 pt-2 shadow-lg sm:px-6" aria-label="Main">
-                            <div class="mx-auto grid max-w-screen-2xl gap-1 sm:grid-cols-2 md:grid-cols-4">{links(menu_link)}</div>
-                        </nav>
-                    </details>
-                </div>
+                {children()}
             </div>
         </header>
+    }
+}
+
+/// The areas behind a button below `xl` (a `<details>`: no JavaScript needed).
+#[component]
+pub(crate) fn MainMenu(children: Children) -> impl IntoView {
+    view! {
+        <details class="group xl:hidden" data-menu="main">
+            <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md border border-slate-600 px-3 py-2 text-sm font-medium text-slate-100 hover:bg-slate-700 hover:text-white">
+                <svg class="h-5 w-5" viewBox="0 0 20 20" aria-hidden="true">
+                    <path class="group-open:hidden" d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                    <path class="hidden group-open:block" d="M5 5l10 10M15 5 5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                </svg>
+                <span class="sr-only sm:not-sr-only">"Menu"</span>
+            </summary>
+            <nav class="absolute inset-x-0 top-full z-30 border-t border-slate-700 bg-slate-800 px-4 pb-4 pt-2 shadow-lg sm:px-6" aria-label="Main">
+                <div class="mx-auto grid max-w-screen-2xl gap-1 sm:grid-cols-2 md:grid-cols-4">{children()}</div>
+            </nav>
+        </details>
     }
 }
 

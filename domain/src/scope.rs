@@ -9,8 +9,11 @@ use crate::{ParseError, TokenKind, enums::all};
 ///
 /// The order is the order GitLab lists them in, from the API to the registries to the rest, and
 /// it is the order in which the product shows a token's scopes.
+///
+/// Read from JSON by its name like every other value (`FromStr`), so a name GitLab does not have
+/// is refused with the message people read (`"x" is not a known token scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 #[derive(Display, EnumString, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "snake_case", parse_err_ty = ParseError, parse_err_fn = Self::unknown)]
 pub enum Scope {
@@ -133,9 +136,24 @@ impl Scope {
     }
 }
 
+impl TryFrom<String> for Scope {
+    type Error = ParseError;
+
+    fn try_from(value: String) -> Result<Self, ParseError> {
+        value.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_gitlab_does_not_have_is_refused_by_name_in_json() {
+        let error = serde_json::from_str::<Scope>("\"read_api' OR 1=1\"").expect_err("not a scope");
+        assert!(error.to_string().contains("is not a known token scope"), "{error}");
+        assert_eq!(serde_json::from_str::<Scope>("\"read_api\"").ok(), Some(Scope::ReadApi));
+    }
 
     #[test]
     fn scopes_are_spelled_as_gitlab_spells_them() {

@@ -1,22 +1,21 @@
 //! The ownership forms: a token's (on its page) and a service account's owner team (on the
-//! service accounts page). Plain form POSTs, so they work without JavaScript. Refused token edits
-//! go back to the page with the values and a message per field in the URL; saved edits go back
-//! with `saved=…`.
+//! service accounts page). Plain form POSTs, so they work without JavaScript; thin adapters over
+//! `app::commands`. Refused token edits go back to the page with the values and a message per
+//! field in the URL; saved edits go back with `saved=…`.
 
 use app::{
     auth::MaybeViewer,
-    domain::{OwnershipEdit, TeamRef},
-    server::{inventory::may_edit_ownership, teams::may_set_account_owner},
+    commands::{self, Refusal},
+    domain::{OwnershipEdit, ownership::looks_like_a_secret},
+    error::AppError,
     state::AppState,
 };
 use axum::{
     Form, Router,
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
-use chrono::Utc;
 
 use crate::auth::pages::{failed, sign_in_required};
 
@@ -32,6 +31,27 @@ struct AccountOwnerForm {
     owner_team: String,
 }
 
+/// A refused request as a page: sign in, or why.
+fn refused(error: AppError, page: &str) -> Response {
+    match error {
+        AppError::Unauthorized => sign_in_required(page),
+        AppError::Internal => error.into_response(),
+        other => failed(other.status_code(), &sentence(&other.to_string())),
+    }
+}
+
+/// A message as a sentence: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    let rest = chars.as_str();
+    let end = if rest.ends_with(['.', '!', '?']) { "" } else { "." };
+    format!("{first}{rest}{end}")
+}
+
 async fn save_account_owner(
     State(app): State<AppState>,
     viewer: MaybeViewer,
@@ -42,51 +62,15 @@ async fn save_account_owner(
     let Some(viewer) = viewer.0 else {
         return sign_in_required(page);
     };
-    let account = match app.repo.service_account(id).await {
-        Ok(Some(account)) => account,
-        Ok(None) => return failed(StatusCode::NOT_FOUND, &format!("There is no service account {id}.")),
-        Err(error) => return app::error::AppError::from(error).into_response(),
-    };
-    if !may_set_account_owner(&viewer, &account) {
-        return failed(
-            StatusCode::FORBIDDEN,
-            "Only security and the lead of the team that owns this service account can change its owner.",
-        );
-    }
-    let chosen = form.owner_team.trim();
-    let team_id = if chosen.is_empty() {
-        None
-    } else {
-        let teams = match app.repo.list_teams().await {
-            Ok(teams) => teams,
-            Err(error) => return app::error::AppError::from(error).into_response(),
-        };
-        match chosen
-            .parse::<i64>()
-            .ok()
-            .filter(|id| teams.iter().any(|team| team.id == *id))
-        {
-            Some(team_id) => Some(team_id),
-            None => {
-                return failed(
-                    StatusCode::BAD_REQUEST,
-                    "Choose one of the teams listed, or \"Not set\".",
-                );
-            }
-        }
-    };
-    match app
-        .repo
-        .set_account_owner(id, team_id, &viewer.username, Utc::now())
-        .await
-    {
-        Ok(()) => {
-            tracing::info!(account.id = id, user.username = %viewer.username, "service account owner changed");
-            let query = app::query_string([("saved", account.username.as_str())]);
-            let fragment: String = url::form_urlencoded::byte_serialize(account.username.as_bytes()).collect();
+    match commands::set_account_owner(&app.repo, &viewer, id, &form.owner_team).await {
+        Ok(username) => {
+            let query = app::query_string([("saved", username.as_str())]);
+            let fragment: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
             Redirect::to(&format!("{page}?{query}#account-{fragment}")).into_response()
         }
-        Err(error) => app::error::AppError::from(error).into_response(),
+        // A team that is not listed: the form offers only listed teams, so the request is bad.
+        Err(AppError::Invalid { message, .. }) => failed(axum::http::StatusCode::BAD_REQUEST, &sentence(&message)),
+        Err(error) => refused(error, page),
     }
 }
 
@@ -100,31 +84,10 @@ async fn save_ownership(
     let Some(viewer) = viewer.0 else {
         return sign_in_required(&page);
     };
-    let today = Utc::now().date_naive();
-    let detail = match app.repo.get_token(id, today).await {
-        Ok(Some(detail)) => detail,
-        Ok(None) => return failed(StatusCode::NOT_FOUND, &format!("There is no token {id}.")),
-        Err(error) => return app::error::AppError::from(error).into_response(),
-    };
-    if !may_edit_ownership(&viewer, &detail) {
-        return failed(
-            StatusCode::FORBIDDEN,
-            "Only security and the lead of the team that owns this token can change what is said about it.",
-        );
-    }
-    let teams: Vec<TeamRef> = match app.repo.list_teams().await {
-        Ok(teams) => teams.into_iter().map(TeamRef::from).collect(),
-        Err(error) => return app::error::AppError::from(error).into_response(),
-    };
-    match edit.validate(&teams) {
-        Ok(valid) => match app.repo.set_ownership(id, &valid, &viewer.username, Utc::now()).await {
-            Ok(()) => {
-                tracing::info!(token.id = id, user.username = %viewer.username, "ownership changed");
-                Redirect::to(&format!("{page}?saved=1#ownership")).into_response()
-            }
-            Err(error) => app::error::AppError::from(error).into_response(),
-        },
-        Err(errors) => {
+    match commands::save_ownership(&app.repo, &viewer, id, &edit).await {
+        Ok(()) => Redirect::to(&format!("{page}?saved=1#ownership")).into_response(),
+        Err(Refusal::Request(error)) => refused(error, &page),
+        Err(Refusal::Fields(errors)) => {
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             query.append_pair("edit", "1");
             for (field, value) in [
@@ -135,7 +98,7 @@ async fn save_ownership(
                 ("notes", &edit.notes),
             ] {
                 // A pasted secret is not sent back into a URL (nor kept in the browser's history).
-                if !domain::ownership::looks_like_a_secret(value) {
+                if !looks_like_a_secret(value) {
                     query.append_pair(field, value);
                 }
             }

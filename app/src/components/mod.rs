@@ -2,7 +2,7 @@
 
 mod raw_text;
 
-pub use raw_text::{PageTitle, TextArea, TitleSuffix, escape_text};
+pub use raw_text::{FixedTitle, PageTitle, TextArea, TitleSuffix, escape_text};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

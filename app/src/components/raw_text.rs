@@ -26,6 +26,13 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     view! { <Title text /> }
 }
 
+/// The `<title>` of a page rendered without the app's router (`crate::answers`): a fixed text,
+/// so nothing anyone wrote can reach it.
+#[component]
+pub fn FixedTitle(text: &'static str) -> impl IntoView {
+    view! { <title>{format!("{text} · Token Inventory")}</title> }
+}
+
 /// Ends every page's title with the product's name.
 #[component]
 pub fn TitleSuffix() -> impl IntoView {

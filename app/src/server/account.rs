@@ -68,77 +68,8 @@ pub async fn list_api_keys() -> Result<ApiKeyList, AppError> {
     })
 }
 
-/// Creates an API key for `viewer` (from the account page's form, which shows the secret once on
-/// the page it answers with). `expires_in_days` is 1 to 365. Refused (403) to a request made with
-/// an API key, whatever its scope: keys are made by a signed-in person.
 #[cfg(feature = "ssr")]
-pub async fn create_key_for(
-    repo: &crate::db::Repo,
-    viewer: &Viewer,
-    name: &str,
-    read_write: bool,
-    expires_in_days: &str,
-) -> Result<CreatedApiKey, AppError> {
-    if viewer.via_api_key() {
-        return Err(AppError::ForbiddenBecause(KEYS_CANNOT_CREATE_KEYS.to_owned()));
-    }
-    auth::require_write(viewer)?;
-    let name = name.trim().to_owned();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "give the key a name that says what uses it"));
-    }
-    if name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "a name is at most 100 characters"));
-    }
-    let days: i64 = expires_in_days
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| (1..=API_KEY_MAX_DAYS).contains(d))
-        .ok_or_else(|| AppError::invalid("expires_in_days", format!("choose 1 to {API_KEY_MAX_DAYS} days")))?;
-    let now = chrono::Utc::now();
-    let (prefix, secret) = ssr::new_secret();
-    let created = repo
-        .create_api_key(
-            &crate::db::NewApiKey {
-                user_id: viewer.id,
-                name,
-                prefix: prefix.clone(),
-                secret_hash: auth::secret_hash(&secret),
-                scope: if read_write {
-                    crate::db::ApiKeyScope::ReadWrite
-                } else {
-                    crate::db::ApiKeyScope::Read
-                },
-                expires_on: now.date_naive() + chrono::Duration::days(days),
-            },
-            now,
-        )
-        .await?;
-    tracing::info!(user.id = viewer.id, api_key.prefix = %prefix, "API key created");
-    Ok(CreatedApiKey {
-        key: ssr::view(created, now.date_naive()),
-        secret: format!("{}{prefix}_{secret}", auth::API_KEY_PREFIX),
-    })
-}
-
-/// Revokes one of `viewer`'s own keys. A request made with an API key may revoke that key only,
-/// even a read-only one (ending a leaked key is always allowed to whoever holds it); the owner's
-/// other keys need them signed in.
-#[cfg(feature = "ssr")]
-pub async fn revoke_key_for(repo: &crate::db::Repo, viewer: &Viewer, id: i64) -> Result<(), AppError> {
-    if viewer.api_key_id.is_some_and(|own| own != id) {
-        return Err(AppError::ForbiddenBecause(
-            "an API key can revoke only itself; sign in to revoke your other keys".to_owned(),
-        ));
-    }
-    if repo.revoke_api_key(viewer.id, id, chrono::Utc::now()).await? {
-        tracing::info!(user.id = viewer.id, api_key.id = id, "API key revoked");
-        Ok(())
-    } else {
-        Err(AppError::NotFound(format!("an active API key {id} of yours")))
-    }
-}
+pub(crate) use ssr::{new_secret as new_api_key_secret, view as api_key_view};
 
 #[cfg(feature = "ssr")]
 mod ssr {

@@ -63,7 +63,7 @@ enum Screen {
     Step {
         question: Question,
         errors: Vec<WizardError>,
-        status: u16,
+        status: http::StatusCode,
     },
     Summary(Box<Recommendation>),
     /// The wizard's settings are wrong: the server's fault.
@@ -88,14 +88,14 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
         return Screen::Step {
             question,
             errors: unreadable.into_iter().filter(|e| on(question)(e)).cloned().collect(),
-            status: 400,
+            status: http::StatusCode::BAD_REQUEST,
         };
     }
     if let Some(step) = url.step.filter(|step| steps.contains(step)) {
         return Screen::Step {
             question: step,
             errors: Vec::new(),
-            status: 200,
+            status: http::StatusCode::OK,
         };
     }
     let outcome = recommend_token_kind(answers, &settings.policy, settings.today);
@@ -114,7 +114,7 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
             return Screen::Step {
                 question: from,
                 errors,
-                status: 422,
+                status: http::StatusCode::UNPROCESSABLE_ENTITY,
             };
         }
         let after = steps.iter().skip_while(|step| **step != from).nth(1).copied();
@@ -122,7 +122,7 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
             return Screen::Step {
                 question: next,
                 errors: Vec::new(),
-                status: 200,
+                status: http::StatusCode::OK,
             };
         }
     }
@@ -137,7 +137,11 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
                 }
                 _ => Vec::new(),
             };
-            let status = if errors.is_empty() { 200 } else { 422 };
+            let status = if errors.is_empty() {
+                http::StatusCode::OK
+            } else {
+                http::StatusCode::UNPROCESSABLE_ENTITY
+            };
             Screen::Step {
                 question,
                 errors,
@@ -197,10 +201,10 @@ fn Wizard(url: Memo<WizardUrl>, settings: WizardContext) -> impl IntoView {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             let status = match &shown {
                 Screen::Step { status, .. } => *status,
-                Screen::Summary(_) => 200,
-                Screen::Broken(_) => 500,
+                Screen::Summary(_) => http::StatusCode::OK,
+                Screen::Broken(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             };
-            response.set_status(http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK));
+            response.set_status(status);
         }
         let answers = url.answers;
         match shown {
