@@ -186,20 +186,24 @@ fn wasm_bundle_in(profile: Profile, target_dir: &Path, how: Build) -> anyhow::Re
     let input = target_dir.join(WASM_TARGET).join(dir).join("frontend.wasm");
     let out = Path::new(SITE_PKG);
     fs::create_dir_all(out)?;
-    // Outside dev, what browsers get carries no debug names (they were most of the bytes),
-    // no DWARF and no producers section.
-    let shipped = profile != Profile::Dev;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&input)
-        .out_name(BUNDLE_NAME)
-        .web(true)?
-        .typescript(false)
-        .debug(!shipped)
-        .keep_debug(!shipped)
-        .remove_name_section(shipped)
-        .remove_producers_section(shipped)
-        .generate(out)
-        .with_context(|| format!("wasm-bindgen failed on {}", input.display()))?;
+    // Outside dev, what browsers get carries no debug names, DWARF or producers section.
+    let mode = if profile == Profile::Dev { "dev" } else { "shipped" };
+    let input_arg = input.display().to_string();
+    let bindgen = [
+        "run",
+        "--quiet",
+        "-p",
+        "xtask-bindgen",
+        "--",
+        input_arg.as_str(),
+        SITE_PKG,
+        BUNDLE_NAME,
+        mode,
+    ];
+    match how {
+        Build::Background => process::run(&mut process::lowest_priority(process::cargo_command(&bindgen)))?,
+        Build::Foreground => process::cargo(&bindgen)?,
+    }
     let level = match profile {
         Profile::Dev | Profile::Demo => Compression::Fast,
         Profile::Release => Compression::Best,
@@ -214,8 +218,6 @@ fn wasm_bundle_in(profile: Profile, target_dir: &Path, how: Build) -> anyhow::Re
 pub fn stylesheet() -> anyhow::Result<PathBuf> {
     let mut sources = Vec::new();
     collect_rust_sources(Path::new("app/src"), &mut sources)?;
-    // The few pages the server renders without Leptos (sign-in, API keys) use the same utilities.
-    collect_rust_sources(Path::new("server/src"), &mut sources)?;
     let texts = sources
         .iter()
         .map(|path| fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display())))

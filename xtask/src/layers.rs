@@ -14,6 +14,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("frontend", &["app"]),
     ("gitlab-sim", &[]),
     ("xtask", &[]),
+    ("xtask-bindgen", &[]),
 ];
 
 /// The edges between workspace crates that [`ALLOWED`] does not list, as `from → to`.
