@@ -14,6 +14,10 @@ use reqwest::{StatusCode, redirect::Policy};
 use server::{Server, config::ServeArgs, open_database};
 use tokio::sync::oneshot;
 
+/// The test data builders, shared with db's tests.
+#[path = "../../../db/tests/support/builders.rs"]
+pub mod builders;
+
 pub const TEAMS: &str = r#"
 [[team]]
 name = "Engineering Productivity"
