@@ -8,6 +8,7 @@ use domain::{
     AccessLevel, AccountMembership, ContainerKind, ExpiryWindow, PER_PAGE, TokenKind, TokenQuery, TokenRecord,
     TokenSort, TokenStatus,
 };
+use support::builders::{TokenBuilder, service_account, top_level_group};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -15,31 +16,6 @@ fn day(s: &str) -> NaiveDate {
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("time")
-}
-
-fn token(kind: TokenKind, gitlab_id: i64, name: &str, path: &str) -> TokenRecord {
-    TokenRecord {
-        kind,
-        gitlab_id,
-        name: name.to_owned(),
-        description: None,
-        container_kind: if kind == TokenKind::GroupAccess {
-            ContainerKind::Group
-        } else {
-            ContainerKind::Project
-        },
-        container_gitlab_id: Some(gitlab_id * 10),
-        container_path: path.to_owned(),
-        account_gitlab_id: Some(gitlab_id + 1000),
-        account_username: Some(format!("project_{gitlab_id}_bot_ab12")),
-        scopes: vec!["read_api".to_owned()],
-        access_level: Some(AccessLevel::Reporter),
-        created_at: Some(at("2026-01-01T00:00:00Z")),
-        expires_on: None,
-        last_used_at: None,
-        revoked: false,
-        active: true,
-    }
 }
 
 fn query() -> TokenQuery {
@@ -69,11 +45,12 @@ async fn upserts_insert_new_tokens_and_update_known_ones_by_kind_and_id() {
     let today = day("2026-11-25");
     for db in support::backends().await {
         let repo = &db.repo;
-        let mut deploy = token(TokenKind::Deploy, 7, "registry-pull", "acme/app");
-        deploy.scopes = vec!["read_registry".to_owned(), "read_repository".to_owned()];
-        deploy.access_level = None;
+        let mut deploy = TokenBuilder::synced(TokenKind::Deploy, 7, "registry-pull", "acme/app")
+            .scopes(&["read_registry", "read_repository"])
+            .access_level(None)
+            .build();
         // The same GitLab id under another kind is another token.
-        let project = token(TokenKind::ProjectAccess, 7, "ci-bot", "acme/app");
+        let project = TokenBuilder::synced(TokenKind::ProjectAccess, 7, "ci-bot", "acme/app").build();
         let counts = repo
             .upsert_tokens(&[deploy.clone(), project], at("2026-11-20T10:00:00Z"))
             .await
@@ -131,7 +108,7 @@ async fn upserts_insert_new_tokens_and_update_known_ones_by_kind_and_id() {
 async fn large_upserts_are_batched_in_one_transaction() {
     for db in support::backends().await {
         let tokens: Vec<TokenRecord> = (1..=1_234)
-            .map(|id| token(TokenKind::ProjectAccess, id, &format!("bot-{id:04}"), "acme/big"))
+            .map(|id| TokenBuilder::synced(TokenKind::ProjectAccess, id, &format!("bot-{id:04}"), "acme/big").build())
             .collect();
         let counts = db.repo.upsert_tokens(&tokens, Utc::now()).await.expect("upsert");
         assert_eq!(counts.inserted, 1_234, "{}", db.name);
@@ -151,15 +128,18 @@ async fn large_upserts_are_batched_in_one_transaction() {
 async fn filters_search_and_sorting_select_the_right_tokens() {
     let today = day("2026-11-25");
     for db in support::backends().await {
-        let mut expired = token(TokenKind::ProjectAccess, 1, "Allure-Reporter", "acme/qa/e2e");
-        expired.expires_on = Some(day("2026-11-25"));
-        let mut week = token(TokenKind::GroupAccess, 2, "danger_bot", "acme/tooling");
-        week.expires_on = Some(day("2026-12-02"));
-        week.last_used_at = Some(at("2026-11-24T08:00:00Z"));
-        let mut month = token(TokenKind::Deploy, 3, "mirror 100%", "acme/distribution/omnibus");
-        month.expires_on = Some(day("2026-12-20"));
-        month.account_username = Some("gitlab+deploy-token-3".to_owned());
-        let never = token(TokenKind::Personal, 4, "triage-ops", "acme/tooling/triage");
+        let expired = TokenBuilder::synced(TokenKind::ProjectAccess, 1, "Allure-Reporter", "acme/qa/e2e")
+            .expires_on(day("2026-11-25"))
+            .build();
+        let week = TokenBuilder::synced(TokenKind::GroupAccess, 2, "danger_bot", "acme/tooling")
+            .expires_on(day("2026-12-02"))
+            .last_used_at(at("2026-11-24T08:00:00Z"))
+            .build();
+        let month = TokenBuilder::synced(TokenKind::Deploy, 3, "mirror 100%", "acme/distribution/omnibus")
+            .expires_on(day("2026-12-20"))
+            .account_username("gitlab+deploy-token-3")
+            .build();
+        let never = TokenBuilder::synced(TokenKind::Personal, 4, "triage-ops", "acme/tooling/triage").build();
         db.repo
             .upsert_tokens(&[expired, week, month, never], Utc::now())
             .await
@@ -336,13 +316,15 @@ async fn owner_teams_are_inferred_from_group_paths_and_people_can_set_them() {
             })
             .await
             .expect("team");
-        let mut gateway = token(TokenKind::ProjectAccess, 1, "gateway-bot", "acme/platform/api/gateway");
-        gateway.scopes = vec!["api".to_owned(), "read_repository".to_owned()];
-        gateway.access_level = Some(AccessLevel::Developer);
-        let web = token(TokenKind::ProjectAccess, 2, "web-bot", "acme/platform/web");
-        let lookalike = token(TokenKind::Deploy, 3, "pull", "acme/platform-old/app");
-        let mut revoked = token(TokenKind::GroupAccess, 4, "old", "acme/platform");
-        revoked.revoked = true;
+        let gateway = TokenBuilder::synced(TokenKind::ProjectAccess, 1, "gateway-bot", "acme/platform/api/gateway")
+            .scopes(&["api", "read_repository"])
+            .access_level(Some(AccessLevel::Developer))
+            .build();
+        let web = TokenBuilder::synced(TokenKind::ProjectAccess, 2, "web-bot", "acme/platform/web").build();
+        let lookalike = TokenBuilder::synced(TokenKind::Deploy, 3, "pull", "acme/platform-old/app").build();
+        let revoked = TokenBuilder::synced(TokenKind::GroupAccess, 4, "old", "acme/platform")
+            .revoked()
+            .build();
         repo.upsert_tokens(&[gateway, web, lookalike, revoked], Utc::now())
             .await
             .expect("upsert");
@@ -496,14 +478,17 @@ async fn team_stats_count_the_health_of_each_teams_tokens() {
         })
         .await
         .expect("team");
-        let mut expired = token(TokenKind::ProjectAccess, 1, "expired", "acme/delivery/a");
-        expired.expires_on = Some(day("2026-11-20"));
-        let mut soon = token(TokenKind::ProjectAccess, 2, "soon", "acme/delivery/b");
-        soon.expires_on = Some(day("2026-12-10"));
-        let never = token(TokenKind::Deploy, 3, "never", "acme/delivery");
-        let mut revoked = token(TokenKind::ProjectAccess, 4, "revoked", "acme/delivery/c");
-        revoked.revoked = true;
-        let elsewhere = token(TokenKind::Deploy, 5, "elsewhere", "acme/other");
+        let expired = TokenBuilder::synced(TokenKind::ProjectAccess, 1, "expired", "acme/delivery/a")
+            .expires_on(day("2026-11-20"))
+            .build();
+        let soon = TokenBuilder::synced(TokenKind::ProjectAccess, 2, "soon", "acme/delivery/b")
+            .expires_on(day("2026-12-10"))
+            .build();
+        let never = TokenBuilder::synced(TokenKind::Deploy, 3, "never", "acme/delivery").build();
+        let revoked = TokenBuilder::synced(TokenKind::ProjectAccess, 4, "revoked", "acme/delivery/c")
+            .revoked()
+            .build();
+        let elsewhere = TokenBuilder::synced(TokenKind::Deploy, 5, "elsewhere", "acme/other").build();
         repo.upsert_tokens(&[expired, soon, never, revoked, elsewhere], Utc::now())
             .await
             .expect("upsert");
@@ -558,13 +543,10 @@ async fn a_teams_overview_counts_its_tokens_by_status_and_expiry_window() {
             .await
             .expect("team");
         let expiring = |id: i64, name: &str, path: &str, on: Option<&str>| {
-            let mut t = token(TokenKind::ProjectAccess, id, name, path);
-            t.expires_on = on.map(day);
-            t
+            TokenBuilder::synced(TokenKind::ProjectAccess, id, name, path).expires_on(on.map(day))
         };
-        let mut revoked = expiring(8, "revoked", "acme/delivery/h", Some("2026-12-01"));
-        revoked.revoked = true;
-        let gone = expiring(9, "gone", "acme/delivery/i", None);
+        let revoked = expiring(8, "revoked", "acme/delivery/h", Some("2026-12-01")).revoked();
+        let gone = expiring(9, "gone", "acme/delivery/i", None).build();
         repo.upsert_tokens(&[gone], at("2026-11-01T00:00:00Z"))
             .await
             .expect("upsert");
@@ -580,7 +562,8 @@ async fn a_teams_overview_counts_its_tokens_by_status_and_expiry_window() {
             expiring(10, "elsewhere", "acme/platform/a", Some("2026-12-01")),
             expiring(11, "set to delivery", "acme/platform/b", Some("2026-11-30")),
             expiring(12, "set away", "acme/delivery/j", None),
-        ];
+        ]
+        .map(TokenBuilder::build);
         let seen = at("2026-11-24T00:00:00Z");
         repo.upsert_tokens(&tokens, seen).await.expect("upsert");
         repo.mark_tokens_gone(0, seen, &db::GoneRule::default())
@@ -707,8 +690,8 @@ async fn counts_follow_every_write_from_any_replica() {
         other
             .upsert_tokens(
                 &[
-                    token(TokenKind::Deploy, 1, "a", "acme/x"),
-                    token(TokenKind::Deploy, 2, "b", "acme/y"),
+                    TokenBuilder::synced(TokenKind::Deploy, 1, "a", "acme/x").build(),
+                    TokenBuilder::synced(TokenKind::Deploy, 2, "b", "acme/y").build(),
                 ],
                 Utc::now(),
             )
@@ -756,25 +739,16 @@ async fn counts_follow_every_write_from_any_replica() {
         other.refresh_statistics().await.expect("statistics");
         assert_eq!(count(by_team.clone()).await, 1, "{}", db.name);
         other
-            .upsert_tokens(&[token(TokenKind::Deploy, 3, "c", "acme/x/z")], Utc::now())
+            .upsert_tokens(
+                &[TokenBuilder::synced(TokenKind::Deploy, 3, "c", "acme/x/z").build()],
+                Utc::now(),
+            )
             .await
             .expect("upsert");
         assert_eq!(count(by_team).await, 2, "{}: after the fold", db.name);
         assert_eq!(count(query()).await, 3, "{}", db.name);
         drop(other);
         db.finish().await;
-    }
-}
-
-fn service_account(gitlab_id: i64, username: &str, group: i64) -> domain::AccountRecord {
-    domain::AccountRecord {
-        gitlab_id,
-        username: username.to_owned(),
-        name: username.to_owned(),
-        kind: domain::AccountKind::ServiceAccount,
-        container_kind: ContainerKind::Group,
-        container_gitlab_id: Some(group),
-        state: "active".to_owned(),
     }
 }
 
@@ -796,12 +770,7 @@ async fn an_accounts_memberships_are_replaced_whole_and_listed_with_it() {
                 service_account(501, "service_account_group_1_release", 1),
                 service_account(502, "service_account_group_1_mirror", 1),
             ],
-            groups: vec![domain::GroupRecord {
-                gitlab_id: 1,
-                full_path: "acme".to_owned(),
-                parent_gitlab_id: None,
-                web_url: "https://gitlab.example.com/groups/acme".to_owned(),
-            }],
+            groups: vec![top_level_group(1, "acme")],
             ..SyncBatch::default()
         };
         repo.write_sync_batch(0, &batch, Utc::now()).await.expect("accounts");
@@ -903,25 +872,20 @@ async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
             .await
             .expect("team");
         // Two service accounts of the top-level group `acme`, which is no team's.
-        let mut release = token(TokenKind::Personal, 1, "runner-release", "acme");
-        release.container_kind = ContainerKind::Group;
-        release.account_gitlab_id = Some(501);
-        release.account_username = Some("service_account_group_1_release".to_owned());
-        let mut legacy = token(TokenKind::Personal, 2, "gitlab-bot", "acme");
-        legacy.container_kind = ContainerKind::Group;
-        legacy.account_gitlab_id = Some(502);
-        legacy.account_username = Some("service_account_group_1_legacy".to_owned());
+        let release = TokenBuilder::synced(TokenKind::Personal, 1, "runner-release", "acme")
+            .container(ContainerKind::Group, 10)
+            .account(501, "service_account_group_1_release")
+            .build();
+        let legacy = TokenBuilder::synced(TokenKind::Personal, 2, "gitlab-bot", "acme")
+            .container(ContainerKind::Group, 20)
+            .account(502, "service_account_group_1_legacy")
+            .build();
         let batch = SyncBatch {
             accounts: vec![
                 service_account(501, "service_account_group_1_release", 1),
                 service_account(502, "service_account_group_1_legacy", 1),
             ],
-            groups: vec![domain::GroupRecord {
-                gitlab_id: 1,
-                full_path: "acme".to_owned(),
-                parent_gitlab_id: None,
-                web_url: "https://gitlab.example.com/groups/acme".to_owned(),
-            }],
+            groups: vec![top_level_group(1, "acme")],
             tokens: vec![release, legacy],
             ..SyncBatch::default()
         };

@@ -3,22 +3,21 @@
 
 mod common;
 
-use common::{TestApp, header};
-use domain::{TokenKind, TokenRecord};
+use common::{TestApp, builders::TokenBuilder, header};
+use domain::{ContainerKind, TokenKind, TokenRecord};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn token(id: i64, name: &str, path: &str) -> TokenRecord {
-    TokenRecord {
-        container_gitlab_id: Some(id),
-        account_username: Some(format!("project_{id}_bot_x")),
-        scopes: vec!["api".to_owned()],
-        ..common::project_token(id, name, path)
-    }
-}
-
 async fn app_with_tokens() -> TestApp {
     let app = TestApp::spawn().await;
+    // Project access tokens with `api`, each in a project of its own id.
+    let token = |id: i64, name: &str, path: &str| {
+        TokenBuilder::project(id, name, path)
+            .container(ContainerKind::Project, id)
+            .account_username(&format!("project_{id}_bot_x"))
+            .scopes(&["api"])
+            .build()
+    };
     let mut tokens: Vec<TokenRecord> = (1..=5)
         .map(|i| token(i, &format!("ep-bot-{i}"), "acme/engineering-productivity/tools"))
         .collect();

@@ -10,17 +10,14 @@ use reqwest::StatusCode;
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, builders::TokenBuilder};
 
-fn token(kind: TokenKind, id: i64, name: &str) -> TokenRecord {
-    TokenRecord {
-        kind,
-        ..common::project_token(id, name, "acme/app")
-    }
-}
-
+/// Stores tokens of project #1 at `acme/app`, by kind, id and name.
 async fn add_tokens(app: &TestApp, tokens: &[(TokenKind, i64, &str)]) {
-    let records: Vec<TokenRecord> = tokens.iter().map(|(kind, id, name)| token(*kind, *id, name)).collect();
+    let records: Vec<TokenRecord> = tokens
+        .iter()
+        .map(|(kind, id, name)| TokenBuilder::project(*id, name, "acme/app").kind(*kind).build())
+        .collect();
     app.add_tokens(&records).await;
 }
 
@@ -281,8 +278,7 @@ async fn service_accounts_show_what_they_can_reach_once_an_administrator_synced(
 #[tokio::test(flavor = "multi_thread")]
 async fn team_leads_and_security_edit_ownership_engineers_cannot() {
     let app = TestApp::spawn().await;
-    let mut gateway = token(TokenKind::ProjectAccess, 7, "gateway-bot");
-    gateway.container_path = "acme/platform/api/gateway".to_owned();
+    let gateway = TokenBuilder::project(7, "gateway-bot", "acme/platform/api/gateway").build();
     app.add_tokens(&[gateway]).await;
     let (tokens, _) = app
         .repo

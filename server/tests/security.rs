@@ -7,14 +7,14 @@ use reqwest::StatusCode;
 
 mod common;
 
-use common::{TestApp, header, project_token, urlencode};
+use common::{TestApp, builders::TokenBuilder, header, urlencode};
 
 /// Ends a raw-text element and runs script, wherever it lands unescaped.
 const PAYLOAD: &str = "</textarea></title><img src=x onerror=alert(document.domain)><script>alert(1)</script>";
 
 /// The id of the only token, stored with `name` under the Platform team's group.
 async fn one_token(app: &TestApp, name: &str) -> i64 {
-    app.add_tokens(&[project_token(7, name, "acme/platform/api/gateway")])
+    app.add_tokens(&[TokenBuilder::project(7, name, "acme/platform/api/gateway").build()])
         .await;
     app.first_page().await[0].id
 }
@@ -337,12 +337,13 @@ async fn anonymous_sign_in_starts_are_short_lived_and_limited_per_address() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_csv_export_neutralises_formulas_and_the_json_keeps_the_text() {
     let app = TestApp::spawn().await;
-    let mut tokens = vec![
-        project_token(1, "=HYPERLINK(\"https://evil.example\",\"click\")", "acme/platform/a"),
-        project_token(2, "+cmd|' /C calc'!A0", "acme/platform/b"),
-        project_token(3, "plain-name", "-acme/odd"),
+    let tokens = [
+        TokenBuilder::project(1, "=HYPERLINK(\"https://evil.example\",\"click\")", "acme/platform/a").build(),
+        TokenBuilder::project(2, "+cmd|' /C calc'!A0", "acme/platform/b").build(),
+        TokenBuilder::project(3, "plain-name", "-acme/odd")
+            .account_username("@bot")
+            .build(),
     ];
-    tokens[2].account_username = Some("@bot".to_owned());
     app.add_tokens(&tokens).await;
     let rows = app.first_page().await;
     let plain = rows.iter().find(|t| t.name == "plain-name").expect("plain").id;
@@ -399,7 +400,7 @@ async fn every_entry_point_holds_the_inventory_query_to_its_limits() {
     use app::server::inventory::ListTokens;
     use leptos::server_fn::ServerFn;
     let app = TestApp::spawn().await;
-    app.add_tokens(&[project_token(1, "gateway-bot", "acme/platform/a")])
+    app.add_tokens(&[TokenBuilder::project(1, "gateway-bot", "acme/platform/a").build()])
         .await;
     let browser = app.signed_in("eli.eng").await;
     let long = "a".repeat(100_000);

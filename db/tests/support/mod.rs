@@ -1,6 +1,8 @@
 //! One fresh database per test, on every backend: SQLite always, PostgreSQL when
 //! `TEST_POSTGRES_URL` names a server (each test gets a database of its own there).
 
+pub mod builders;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use db::{Repo, connect};

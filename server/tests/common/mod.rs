@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use app::{
     db::Repo,
-    domain::{ContainerKind, TokenKind, TokenRecord, TokenSummary},
+    domain::{TokenRecord, TokenSummary},
 };
 use gitlab_sim::{Scenario, SimConfig, SimHandle};
 use reqwest::{StatusCode, redirect::Policy};
 use server::{Server, config::ServeArgs, open_database};
 use tokio::sync::oneshot;
+
+/// The test data builders, shared with db's tests.
+#[path = "../../../db/tests/support/builders.rs"]
+pub mod builders;
 
 pub const TEAMS: &str = r#"
 [[team]]
@@ -207,28 +211,6 @@ pub fn location(response: &reqwest::Response) -> String {
 
 pub fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-/// An active project access token `name` in the project at `path`, with `read_api`.
-pub fn project_token(id: i64, name: &str, path: &str) -> TokenRecord {
-    TokenRecord {
-        kind: TokenKind::ProjectAccess,
-        gitlab_id: id,
-        name: name.to_owned(),
-        description: None,
-        container_kind: ContainerKind::Project,
-        container_gitlab_id: Some(1),
-        container_path: path.to_owned(),
-        account_gitlab_id: None,
-        account_username: None,
-        scopes: vec!["read_api".to_owned()],
-        access_level: None,
-        created_at: None,
-        expires_on: None,
-        last_used_at: None,
-        revoked: false,
-        active: true,
-    }
 }
 
 /// A response header's value, or `""`.
