@@ -412,83 +412,57 @@ pub trait Db: Database {
         E: 'e + Executor<'c, Database = Self>;
 }
 
-impl Db for Sqlite {
-    const BACKEND: Backend = Backend::Sqlite;
-    // Take the write lock at the start: a transaction that reads before it writes cannot then
-    // fail with SQLITE_BUSY_SNAPSHOT.
-    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+/// `Db` for one backend: the same four functions over its own types (generic code cannot run a
+/// built statement; see [`Db`]).
+macro_rules! backend {
+    ($db:ty, $backend:expr, $begin:literal, $migrations:literal) => {
+        impl Db for $db {
+            const BACKEND: Backend = $backend;
+            const BEGIN: &'static str = $begin;
 
-    fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>> {
-        static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
-        Box::pin(MIGRATOR.run(pool))
-    }
+            fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>> {
+                static MIGRATOR: Migrator = sqlx::migrate!($migrations);
+                Box::pin(MIGRATOR.run(pool))
+            }
 
-    fn rows_affected(done: &Self::QueryResult) -> u64 {
-        done.rows_affected()
-    }
+            fn rows_affected(done: &Self::QueryResult) -> u64 {
+                done.rows_affected()
+            }
 
-    fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, Vec<T>>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(query.build_query_as().fetch_all(executor))
-    }
+            fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(
+                query: &'e mut QueryBuilder<'a, Self>,
+                executor: E,
+            ) -> Running<'e, Vec<T>>
+            where
+                T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                Box::pin(query.build_query_as().fetch_all(executor))
+            }
 
-    fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(query.build_query_as().fetch_one(executor))
-    }
+            fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
+            where
+                T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                Box::pin(query.build_query_as().fetch_one(executor))
+            }
 
-    fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
-    where
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        let run = query.build().execute(executor);
-        Box::pin(async move { Ok(run.await?.rows_affected()) })
-    }
+            fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
+            where
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                let run = query.build().execute(executor);
+                Box::pin(async move { Ok(run.await?.rows_affected()) })
+            }
+        }
+    };
 }
 
-impl Db for Postgres {
-    const BACKEND: Backend = Backend::Postgres;
-    const BEGIN: &'static str = "BEGIN";
-
-    fn migrate(pool: &Pool<Self>) -> Pin<Box<dyn Future<Output = Result<(), MigrateError>> + Send + '_>> {
-        static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
-        Box::pin(MIGRATOR.run(pool))
-    }
-
-    fn rows_affected(done: &Self::QueryResult) -> u64 {
-        done.rows_affected()
-    }
-
-    fn fetch_all<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, Vec<T>>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(query.build_query_as().fetch_all(executor))
-    }
-
-    fn fetch_one<'e, 'c: 'e, 'a: 'e, T, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, T>
-    where
-        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        Box::pin(query.build_query_as().fetch_one(executor))
-    }
-
-    fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
-    where
-        E: 'e + Executor<'c, Database = Self>,
-    {
-        let run = query.build().execute(executor);
-        Box::pin(async move { Ok(run.await?.rows_affected()) })
-    }
-}
+// SQLite takes the write lock at the start: a transaction that reads before it writes cannot
+// then fail with SQLITE_BUSY_SNAPSHOT.
+backend!(Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE", "../migrations/sqlite");
+backend!(Postgres, Backend::Postgres, "BEGIN", "../migrations/postgres");
 
 /// Helpers of the repository's methods.
 impl<DB: Db> SqlRepository<DB>
