@@ -91,5 +91,7 @@ mod tests {
         assert_round_trips(Field::as_str, "wizard field", SameAsIdentifier);
         assert_round_trips(RecommendedKind::as_str, "recommended kind", SameAsIdentifier);
         assert_round_trips(RuleId::as_str, "guideline rule", SameAsIdentifier);
+        assert_round_trips(review::Severity::as_str, "severity", SameAsIdentifier);
+        assert_round_trips(review::FindingRule::as_str, "finding rule", SameAsIdentifier);
     }
 }

@@ -151,6 +151,39 @@ impl NamingConvention {
         tidy_separators(&name.chars().take(NAME_MAX_CHARS).collect::<String>())
     }
 
+    /// Whether `name` follows the convention: only lower-case letters, digits, `-`, `_` and `.`;
+    /// the template's literal text in its order; and, where the template holds `{team}` and the
+    /// owner team is known, the team's name (as the template writes it). `Err` says what is off.
+    pub fn check(&self, name: &str, team: Option<&str>) -> Result<(), String> {
+        if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
+            return Err(format!(
+                "{bad:?} is not in the convention: names hold lower-case letters, digits, '-', '_' and '.'"
+            ));
+        }
+        let mut rest = name;
+        for part in &self.parts {
+            match part {
+                NamePart::Text(text) if !text.is_empty() => match rest.find(text.as_str()) {
+                    Some(at) => rest = &rest[at + text.len()..],
+                    None => {
+                        return Err(format!(
+                            "it lacks {text:?}, which the convention {} puts in",
+                            self.template
+                        ));
+                    }
+                },
+                NamePart::Team => {
+                    let team = team.map(slug).filter(|team| !team.is_empty());
+                    if let Some(team) = team.filter(|team| !name.contains(team.as_str())) {
+                        return Err(format!("it does not name its team ({team}), as {} does", self.template));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     fn parse_parts(template: &str) -> Result<Vec<NamePart>, String> {
         let mut parts = Vec::new();
         let mut rest = template;
