@@ -5,6 +5,7 @@
 //! Pure functions: a token (as the inventory knows it, with what people said about it), its
 //! owner team's leads, the policy and `today` → findings. No clock, no I/O.
 
+mod decisions;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,9 @@ use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 use crate::{ParseError, RuleId, TokenSummary, enums::all, wizard::NamingConvention};
 
+pub use decisions::{
+    Decision, DecisionForm, DecisionKind, REASON_MAX_CHARS, Standing, TokenState, ValidDecision, may_decide,
+};
 pub use rules::{account_findings, token_findings};
 
 /// How urgent a finding is: the queue shows the most severe first.
