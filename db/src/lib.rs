@@ -6,6 +6,7 @@
 //! tests build without the web stack.
 
 mod auth_store;
+mod review_store;
 mod rows;
 mod sql;
 mod sync_store;
@@ -29,6 +30,7 @@ pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
 };
+pub use review_store::{FindingFilter, FindingPage, FindingState, RefreshCounts, ReviewStore, StoredFinding};
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 
@@ -115,7 +117,7 @@ pub struct UpsertCounts {
 }
 
 #[async_trait]
-pub trait Repository: SyncStore + AuthStore + Send + Sync + 'static {
+pub trait Repository: SyncStore + AuthStore + ReviewStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the migrations this binary carries.

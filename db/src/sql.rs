@@ -31,13 +31,13 @@ use domain::{
     ValidOwnership,
 };
 
-const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
+pub(crate) const TOKEN_COLUMNS: &str = "t.id, t.kind, t.gitlab_id, t.name, t.container_kind, t.container_path, \
      t.account_username, t.scopes, t.access_level, t.created_at, t.expires_on, t.last_used_at, t.revoked, \
      t.gone_since, tm.id AS owner_team_id, tm.name AS owner_team_name, o.owner_team_id AS set_team_id, o.purpose";
 
 /// Tokens with what people said of them, and their owner team: the one a person set, or else the
 /// one owning the group path.
-const TOKEN_FROM: &str = " FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
+pub(crate) const TOKEN_FROM: &str = " FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id \
      LEFT JOIN teams tm ON tm.id = COALESCE(o.owner_team_id, t.inferred_team_id)";
 
 /// What a token's `search_text` is: its name, path, account and purpose, lower-cased.
@@ -486,7 +486,7 @@ where
     for<'q> Option<NaiveDate>: Encode<'q, DB>,
 {
     /// Records a person's change in the audit log, in the change's transaction.
-    async fn audit(
+    pub(crate) async fn audit(
         tx: &mut sqlx::Transaction<'_, DB>,
         at: DateTime<Utc>,
         by: &str,

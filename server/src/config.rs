@@ -109,6 +109,17 @@ pub struct WizardArgs {
 }
 
 impl WizardArgs {
+    /// The security review's policy: the maximum lifetime and the naming convention are the
+    /// wizard's; the notice windows (60, 30, 7 days, as GitLab's own mails) and the 90 days after
+    /// which a token counts as unused are the defaults.
+    pub fn review(&self) -> domain::review::ReviewPolicy {
+        domain::review::ReviewPolicy {
+            max_lifetime_days: self.max_lifetime_days,
+            naming: self.naming.clone(),
+            ..domain::review::ReviewPolicy::default()
+        }
+    }
+
     /// The wizard's policy, checked: a bad setting stops the server before it listens.
     pub fn policy(&self, gitlab_url: Option<&str>) -> anyhow::Result<domain::WizardPolicy> {
         let defaults = domain::WizardPolicy::default();
@@ -434,6 +445,9 @@ mod tests {
 pub struct SyncArgs {
     #[command(flatten)]
     pub source: SyncSourceArgs,
+    /// The token policy (the review's findings follow it, as the wizard does).
+    #[command(flatten)]
+    pub wizard: WizardArgs,
     /// No progress bar (logs only).
     #[arg(long)]
     pub quiet: bool,

@@ -76,7 +76,8 @@ impl Server {
         // Sync starts with the server when configured; a bad setting stops it before it listens.
         let (stop_sync, sync_stopped) = tokio::sync::watch::channel(());
         let sync: Option<Arc<dyn SyncControl>> = if args.sync.is_configured() {
-            let settings = args.sync.settings()?;
+            let mut settings = args.sync.settings()?;
+            settings.review = args.wizard.review();
             let mut stopped = sync_stopped;
             Some(Arc::new(sync::schedule::SyncScheduler::spawn(
                 repo.clone(),

@@ -29,7 +29,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => {
-            let settings = args.source.settings()?;
+            let mut settings = args.source.settings()?;
+            settings.review = args.wizard.review();
             server::sync::cli::run(repo, &settings, args.quiet).await?;
             Ok(())
         }

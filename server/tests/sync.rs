@@ -325,6 +325,24 @@ async fn administrator_sync(sim: &SimHandle, repo: Repo) {
         reach.values().all(|r| !r.is_empty()),
         "every seeded account is a member somewhere"
     );
+
+    // The review's findings follow the run: nobody has said what any token is for yet, so every
+    // live token has a "no purpose" finding, and nothing else is listed for a token sync did not
+    // store.
+    let today = chrono::Utc::now().date_naive();
+    let all = db::FindingFilter {
+        state: db::FindingState::All,
+        limit: 1_000,
+        ..db::FindingFilter::default()
+    };
+    let page = repo.list_findings(&all, today).await.expect("findings");
+    let live = truth(sim).values().filter(|seen| !seen.revoked && !seen.gone).count() as u64;
+    let without_purpose = page
+        .by_rule
+        .iter()
+        .find(|(rule, _)| *rule == domain::review::FindingRule::NoPurpose)
+        .map(|(_, n)| *n);
+    assert_eq!(without_purpose, Some(live), "{:?}", page.by_rule);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

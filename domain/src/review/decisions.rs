@@ -1,6 +1,7 @@
 //! What security (or a team's lead) decides about a finding, who may decide what, and when a
-//! decision stops holding: an accepted risk whose date has passed, or a token that changed in a
-//! way that matters (its scopes, its expiry, a rotation) since the decision.
+//! decision stops holding: an accepted risk whose date has passed, or a token whose scopes or
+//! expiry changed since the decision. A rotation makes a new token (GitLab gives it a new id): its
+//! findings are new and open, and the old token's end with it.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,8 +60,6 @@ impl DecisionKind {
 pub struct TokenState {
     pub scopes: Vec<String>,
     pub expires_on: Option<NaiveDate>,
-    /// When it was last rotated, if ever.
-    pub rotated_at: Option<DateTime<Utc>>,
 }
 
 /// A decision as recorded.
@@ -83,7 +82,7 @@ pub enum Standing {
     Holds,
     /// The accepted date has passed.
     AcceptanceEnded,
-    /// The token's scopes, expiry or secret (a rotation) changed since.
+    /// The token's scopes or expiry changed since.
     TokenChanged,
 }
 
@@ -285,7 +284,6 @@ mod tests {
         let state = TokenState {
             scopes: vec!["api".to_owned()],
             expires_on: Some(day("2027-03-01")),
-            rotated_at: None,
         };
         let decision = Decision {
             kind: DecisionKind::AcceptRisk,
@@ -320,10 +318,6 @@ mod tests {
             decision.standing(Some(&extended), day("2026-12-05")),
             Standing::TokenChanged
         );
-        let rotated = TokenState {
-            rotated_at: Some("2026-12-04T08:00:00Z".parse().expect("a time")),
-            ..state.clone()
-        };
         let acknowledged = Decision {
             kind: DecisionKind::Acknowledge,
             until: None,
@@ -331,7 +325,7 @@ mod tests {
         };
         assert_eq!(acknowledged.standing(Some(&state), day("2030-01-01")), Standing::Holds);
         assert_eq!(
-            acknowledged.standing(Some(&rotated), day("2026-12-05")),
+            acknowledged.standing(Some(&narrowed), day("2026-12-05")),
             Standing::TokenChanged
         );
     }

@@ -84,6 +84,8 @@ pub struct SyncSettings {
     pub lease_ttl: Duration,
     /// Tokens per database transaction.
     pub batch_size: usize,
+    /// The policy the review's findings are worked out by, after each run.
+    pub review: domain::review::ReviewPolicy,
 }
 
 impl SyncSettings {
@@ -96,6 +98,7 @@ impl SyncSettings {
             client: ClientOptions::default(),
             lease_ttl: Duration::from_secs(120),
             batch_size: 2_000,
+            review: domain::review::ReviewPolicy::default(),
         }
     }
 }

@@ -289,6 +289,20 @@ async fn collect_and_write(
     }
     repo.record_gitlab_states(&owner_states, checked_at).await?;
     mark_gone(repo, settings, &tally, run_id, seen_at).await?;
+    // The review's findings follow what was just read; one that cannot be worked out leaves the
+    // last ones standing and makes the run partial.
+    let today = Utc::now().date_naive();
+    match repo.refresh_findings(&settings.review, today, Utc::now()).await {
+        Ok(counts) => {
+            tracing::info!(
+                sync.run = run_id,
+                review.findings = counts.found,
+                review.resolved = counts.resolved,
+                "review findings refreshed"
+            );
+        }
+        Err(error) => tally.failed("review findings", &error),
+    }
     Ok(strategy)
 }
 

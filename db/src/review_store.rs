@@ -1,0 +1,503 @@
+//! What the security review keeps: the findings the policy makes of every live token and service
+//! account (worked out again by [`ReviewStore::refresh_findings`], after every sync), and every
+//! decision people made about them. One SQL text for both backends, like [`crate::sql`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
+
+use crate::sql::{Db, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
+use crate::{DbError, TokenRow, split_scopes};
+use domain::{
+    TeamRef, TokenSummary,
+    review::{
+        Decision, DecisionKind, Finding, FindingRule, ReviewPolicy, Severity, Subject, TokenState, TokenUnderReview,
+        ValidDecision, account_findings, token_findings,
+    },
+};
+
+/// Which findings to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingFilter {
+    pub team: Option<i64>,
+    pub rule: Option<FindingRule>,
+    /// A token kind (`project_access`, …) or `service_account`.
+    pub kind: Option<String>,
+    pub severity: Option<Severity>,
+    pub state: FindingState,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Open findings (no decision holds), decided ones, or both; resolved findings are never listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingState {
+    #[default]
+    Open,
+    Decided,
+    All,
+}
+
+/// A finding as stored, with its latest decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFinding {
+    pub id: i64,
+    pub finding: Finding,
+    /// The token's kind, or `service_account`.
+    pub kind: String,
+    pub subject_name: String,
+    pub subject_path: String,
+    pub team: Option<TeamRef>,
+    pub first_found_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub decision: Option<Decision>,
+    /// The latest decision still holds (see [`domain::review::Standing`]).
+    pub decided: bool,
+}
+
+/// A page of findings, how many match, and how many of them each rule has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingPage {
+    pub findings: Vec<StoredFinding>,
+    pub total: u64,
+    /// Per rule, under the same filters but the rule's.
+    pub by_rule: Vec<(FindingRule, u64)>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshCounts {
+    pub found: u64,
+    pub resolved: u64,
+}
+
+#[async_trait]
+pub trait ReviewStore {
+    /// Works out every finding again, from every live (not revoked, not gone) token and service
+    /// account, and stores them: a new one open, a standing one updated, and one no longer found
+    /// resolved (its decisions kept as history; found again later, it opens afresh).
+    async fn refresh_findings(
+        &self,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<RefreshCounts, DbError>;
+
+    /// Standing findings by severity, then due date.
+    async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError>;
+
+    /// Records `decision` on each finding (with the token as it is now, and an audit log row),
+    /// in one transaction; `NotFound` when one of them is not a standing finding.
+    async fn decide(
+        &self,
+        finding_ids: &[i64],
+        decision: &ValidDecision,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+}
+
+/// A live token with what the review needs beyond its summary.
+#[derive(sqlx::FromRow)]
+struct ReviewInputRow {
+    #[sqlx(flatten)]
+    token: TokenRow,
+    notes: Option<String>,
+    leads: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    id: i64,
+    rule: String,
+    token_id: Option<i64>,
+    account_gitlab_id: Option<i64>,
+    kind: String,
+    subject_name: String,
+    subject_path: String,
+    team_id: Option<i64>,
+    team_name: Option<String>,
+    severity: String,
+    due_on: NaiveDate,
+    detail: String,
+    fix: String,
+    first_found_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    decision: Option<String>,
+    reason: Option<String>,
+    until_on: Option<NaiveDate>,
+    decided_by: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+    token_scopes: Option<String>,
+    token_expires_on: Option<String>,
+    holds: i32,
+}
+
+impl TryFrom<FindingRow> for StoredFinding {
+    type Error = DbError;
+
+    fn try_from(row: FindingRow) -> Result<Self, DbError> {
+        let subject = match (row.token_id, row.account_gitlab_id) {
+            (Some(token), _) => Subject::Token(token),
+            (None, Some(account)) => Subject::Account(account),
+            (None, None) => return Err(DbError::Corrupt(format!("finding {} has no subject", row.id))),
+        };
+        let decision = match (row.decision, row.decided_by, row.decided_at) {
+            (Some(kind), Some(by), Some(at)) => Some(Decision {
+                kind: kind.parse::<DecisionKind>()?,
+                reason: row.reason,
+                until: row.until_on,
+                by,
+                at,
+                token: row.token_scopes.map(|scopes| TokenState {
+                    scopes: split_scopes(&scopes),
+                    expires_on: row.token_expires_on.and_then(|date| date.parse().ok()),
+                }),
+            }),
+            _ => None,
+        };
+        Ok(StoredFinding {
+            id: row.id,
+            finding: Finding {
+                rule: row.rule.parse()?,
+                severity: row.severity.parse()?,
+                subject,
+                due_on: row.due_on,
+                detail: row.detail,
+                fix: row.fix,
+            },
+            kind: row.kind,
+            subject_name: row.subject_name,
+            subject_path: row.subject_path,
+            team: row.team_id.zip(row.team_name).map(|(id, name)| TeamRef { id, name }),
+            first_found_at: row.first_found_at,
+            resolved_at: row.resolved_at,
+            decision,
+            decided: row.holds == 1,
+        })
+    }
+}
+
+/// A finding to store, with what the queue shows and filters by.
+struct FindingToStore {
+    finding: Finding,
+    kind: String,
+    name: String,
+    path: String,
+    team_id: Option<i64>,
+}
+
+impl FindingToStore {
+    fn subject_key(&self) -> String {
+        match self.finding.subject {
+            Subject::Token(id) => format!("token:{id}"),
+            Subject::Account(id) => format!("account:{id}"),
+        }
+    }
+}
+
+/// Whether the latest decision `d` still holds for finding `f` (of token `t`), as 1 or 0: it was
+/// made since the finding (last) opened; an accepted risk until a date not passed (`$today` is
+/// bound where the text is used); "fixed" until the next refresh finds it again; and the token's
+/// scopes and expiry as they were.
+const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
+     AND (d.decision <> 'accept_risk' OR d.until_on >= ";
+const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
+     AND (f.token_id IS NULL OR (d.token_scopes = t.scopes \
+     AND COALESCE(d.token_expires_on, '') = COALESCE(CAST(t.expires_on AS TEXT), ''))) THEN 1 ELSE 0 END";
+
+const FINDING_COLUMNS: &str = "SELECT f.id, f.rule, f.token_id, f.account_gitlab_id, f.kind, f.subject_name, \
+     f.subject_path, f.team_id, tm.name AS team_name, f.severity, f.due_on, f.detail, f.fix, f.first_found_at, \
+     f.resolved_at, d.decision, d.reason, d.until_on, d.decided_by, d.decided_at, d.token_scopes, \
+     d.token_expires_on, ";
+
+const FINDING_FROM: &str = " FROM findings f LEFT JOIN teams tm ON tm.id = f.team_id \
+     LEFT JOIN tokens t ON t.id = f.token_id \
+     LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
+
+/// Findings per upsert statement: 15 values each, well under SQLite's limit of bound values.
+const UPSERT_BATCH: usize = 500;
+
+/// The filters of a finding query (the rule's too unless `with_rule` is false), after `WHERE`.
+fn push_filters<DB: Db>(builder: &mut QueryBuilder<'_, DB>, filter: &FindingFilter, today: NaiveDate, with_rule: bool)
+where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+{
+    builder.push(" WHERE f.resolved_at IS NULL");
+    if let Some(team) = filter.team {
+        builder.push(" AND f.team_id = ").push_bind(team);
+    }
+    if let Some(rule) = filter.rule.filter(|_| with_rule) {
+        builder.push(" AND f.rule = ").push_bind(rule.as_str().to_owned());
+    }
+    if let Some(kind) = &filter.kind {
+        builder.push(" AND f.kind = ").push_bind(kind.clone());
+    }
+    if let Some(severity) = filter.severity {
+        builder
+            .push(" AND f.severity = ")
+            .push_bind(severity.as_str().to_owned());
+    }
+    let wanted = match filter.state {
+        FindingState::Open => " = 0",
+        FindingState::Decided => " = 1",
+        FindingState::All => return,
+    };
+    builder
+        .push(" AND ")
+        .push(HOLDS)
+        .push_bind(today)
+        .push(HOLDS_END)
+        .push(wanted);
+}
+
+#[async_trait]
+impl<DB: Db> ReviewStore for SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<i32>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
+{
+    async fn refresh_findings(
+        &self,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<RefreshCounts, DbError> {
+        let found = self.work_out_findings(policy, today).await?;
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        for batch in found.chunks(UPSERT_BATCH) {
+            let mut upsert = QueryBuilder::<DB>::new(
+                "INSERT INTO findings (rule, subject_key, token_id, account_gitlab_id, kind, subject_name, \
+                 subject_path, team_id, severity, severity_rank, due_on, detail, fix, first_found_at, last_found_at) ",
+            );
+            upsert.push_values(batch, |mut row, item| {
+                let (token, account) = match item.finding.subject {
+                    Subject::Token(id) => (Some(id), None),
+                    Subject::Account(id) => (None, Some(id)),
+                };
+                row.push_bind(item.finding.rule.as_str().to_owned())
+                    .push_bind(item.subject_key())
+                    .push_bind(token)
+                    .push_bind(account)
+                    .push_bind(item.kind.clone())
+                    .push_bind(item.name.clone())
+                    .push_bind(item.path.clone())
+                    .push_bind(item.team_id)
+                    .push_bind(item.finding.severity.as_str().to_owned())
+                    .push_bind(item.finding.severity as i32)
+                    .push_bind(item.finding.due_on)
+                    .push_bind(item.finding.detail.clone())
+                    .push_bind(item.finding.fix.clone())
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            // A finding found again after it was resolved opens afresh: decisions made before
+            // then no longer hold (they are older than its `first_found_at`).
+            upsert.push(
+                " ON CONFLICT (rule, subject_key) DO UPDATE SET kind = excluded.kind, \
+                 subject_name = excluded.subject_name, subject_path = excluded.subject_path, \
+                 team_id = excluded.team_id, severity = excluded.severity, severity_rank = excluded.severity_rank, \
+                 due_on = excluded.due_on, detail = excluded.detail, fix = excluded.fix, \
+                 first_found_at = CASE WHEN findings.resolved_at IS NULL THEN findings.first_found_at \
+                 ELSE excluded.first_found_at END, \
+                 last_found_at = excluded.last_found_at, resolved_at = NULL",
+            );
+            DB::execute(&mut upsert, &mut *tx).await?;
+        }
+        let resolved =
+            sqlx::query("UPDATE findings SET resolved_at = $1 WHERE resolved_at IS NULL AND last_found_at < $1")
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        let resolved = DB::rows_affected(&resolved);
+        tx.commit().await?;
+        Ok(RefreshCounts {
+            found: found.len() as u64,
+            resolved,
+        })
+    }
+
+    async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError> {
+        let mut select = QueryBuilder::<DB>::new(FINDING_COLUMNS);
+        select.push(HOLDS).push_bind(today).push(HOLDS_END).push(" AS holds");
+        select.push(FINDING_FROM);
+        push_filters(&mut select, filter, today, true);
+        select
+            .push(" ORDER BY f.severity_rank, f.due_on, f.id LIMIT ")
+            .push_bind(i64::try_from(filter.limit.clamp(1, 1_000)).unwrap_or(100))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        let rows: Vec<FindingRow> = DB::fetch_all(&mut select, self.pool()).await?;
+        let findings = rows
+            .into_iter()
+            .map(StoredFinding::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut counts = QueryBuilder::<DB>::new("SELECT f.rule AS rule, COUNT(*) AS total");
+        counts.push(FINDING_FROM);
+        push_filters(&mut counts, filter, today, false);
+        counts.push(" GROUP BY f.rule");
+        let rows: Vec<RuleCountRow> = DB::fetch_all(&mut counts, self.pool()).await?;
+        let mut by_rule = rows
+            .into_iter()
+            .map(|row| Ok((row.rule.parse::<FindingRule>()?, u64::try_from(row.total).unwrap_or(0))))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        by_rule.sort();
+        let total = by_rule
+            .iter()
+            .filter(|(rule, _)| filter.rule.is_none_or(|wanted| wanted == *rule))
+            .map(|(_, n)| n)
+            .sum();
+        Ok(FindingPage {
+            findings,
+            total,
+            by_rule,
+        })
+    }
+
+    async fn decide(
+        &self,
+        finding_ids: &[i64],
+        decision: &ValidDecision,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        for id in finding_ids {
+            let found: Option<DecidedOnRow> = sqlx::query_as(
+                "SELECT f.rule, f.subject_key, t.scopes, CAST(t.expires_on AS TEXT) AS expires_on \
+                 FROM findings f LEFT JOIN tokens t ON t.id = f.token_id WHERE f.id = $1 AND f.resolved_at IS NULL",
+            )
+            .bind(*id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(found) = found else {
+                return Err(DbError::NotFound(format!("finding {id}")));
+            };
+            sqlx::query(
+                "INSERT INTO finding_decisions (finding_id, decision, reason, until_on, decided_by, decided_at, \
+                 token_scopes, token_expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(*id)
+            .bind(decision.kind.as_str())
+            .bind(&decision.reason)
+            .bind(decision.until)
+            .bind(by)
+            .bind(at)
+            .bind(&found.scopes)
+            .bind(&found.expires_on)
+            .execute(&mut *tx)
+            .await?;
+            let detail = serde_json::json!({
+                "finding": id,
+                "rule": found.rule,
+                "decision": decision.kind.as_str(),
+                "reason": decision.reason,
+                "until": decision.until,
+            });
+            Self::audit(&mut tx, at, by, "finding.decided", &found.subject_key, &detail).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleCountRow {
+    rule: String,
+    total: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecidedOnRow {
+    rule: String,
+    subject_key: String,
+    scopes: Option<String>,
+    expires_on: Option<String>,
+}
+
+impl<DB: Db> SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<i32>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
+{
+    /// Every finding the policy makes today, of every live token and service account.
+    async fn work_out_findings(&self, policy: &ReviewPolicy, today: NaiveDate) -> Result<Vec<FindingToStore>, DbError> {
+        let rows: Vec<ReviewInputRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS}, o.notes AS notes, \
+             (SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) AS leads{TOKEN_FROM} \
+             WHERE t.gone_since IS NULL AND NOT t.revoked ORDER BY t.id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = Vec::new();
+        for row in rows {
+            let token = TokenSummary::try_from(row.token)?;
+            let reviewed = TokenUnderReview {
+                owner_team_leads: token
+                    .owner_team
+                    .as_ref()
+                    .map(|_| usize::try_from(row.leads).unwrap_or(0)),
+                notes: row.notes,
+                token,
+            };
+            let team_id = reviewed.token.owner_team.as_ref().map(|team| team.id);
+            for finding in token_findings(&reviewed, policy, today) {
+                found.push(FindingToStore {
+                    finding,
+                    kind: reviewed.token.kind.as_str().to_owned(),
+                    name: reviewed.token.name.clone(),
+                    path: reviewed.token.container_path.clone(),
+                    team_id,
+                });
+            }
+        }
+        for account in crate::Repository::list_service_accounts(self).await? {
+            let team_id = account.owner.as_ref().map(|owner| owner.team.id);
+            for finding in account_findings(&account, today) {
+                found.push(FindingToStore {
+                    finding,
+                    kind: "service_account".to_owned(),
+                    name: account.username.clone(),
+                    path: account.group_path.clone().unwrap_or_default(),
+                    team_id,
+                });
+            }
+        }
+        Ok(found)
+    }
+}
