@@ -1,4 +1,5 @@
-//! Every change a person makes, as one command each: who may (permission), what may be written
+//! Every change a person makes, as one command each (a token's ownership, a service account's
+//! owner, API keys, decisions on the review's findings): who may (permission), what may be written
 //! (validation), and the write (the repository records it in the audit log, in the same
 //! transaction). The routes and server functions that call them are thin adapters: they read the
 //! request, call the command, and answer.
@@ -7,12 +8,16 @@ use chrono::Utc;
 
 use crate::{
     auth,
-    db::{ApiKeyScope, NewApiKey, Repo},
-    domain::{FieldError, OwnershipEdit, TeamRef, Viewer},
+    db::{ApiKeyScope, FindingFilter, NewApiKey, Repo},
+    domain::{
+        FieldError, OwnershipEdit, TeamRef, Viewer,
+        review::{DecisionForm, FindingQuery, ReviewPolicy, may_decide},
+    },
     error::AppError,
     server::{
         account::{API_KEY_MAX_DAYS, CreatedApiKey, KEYS_CANNOT_CREATE_KEYS, api_key_view, new_api_key_secret},
         inventory::may_edit_ownership,
+        review::visible_teams,
         teams::may_set_account_owner,
     },
 };
@@ -145,4 +150,68 @@ pub async fn revoke_api_key(repo: &Repo, viewer: &Viewer, id: i64) -> Result<(),
     } else {
         Err(AppError::NotFound(format!("an active API key {id} of yours")))
     }
+}
+
+/// The most findings one decision may cover.
+pub const MAX_FINDINGS_PER_DECISION: usize = 1_000;
+
+/// What a decision covers: the findings picked, or every one a view of the queue lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisionTargets {
+    Picked(Vec<i64>),
+    Matching(FindingQuery),
+}
+
+/// Records a decision on findings (each a standing one the caller may decide on: security, or
+/// a lead of the finding's team, who accepts a risk only where the setting allows); answers how
+/// many. All or nothing: one refusal records none.
+pub async fn decide(
+    repo: &Repo,
+    viewer: &Viewer,
+    policy: &ReviewPolicy,
+    targets: DecisionTargets,
+    form: &DecisionForm,
+) -> Result<usize, Refusal> {
+    let today = Utc::now().date_naive();
+    let decision = form
+        .validate(today, policy.max_lifetime_days)
+        .map_err(Refusal::Fields)?;
+    let ids = match targets {
+        DecisionTargets::Picked(ids) => ids,
+        DecisionTargets::Matching(query) => {
+            let filter = FindingFilter {
+                team: query.team,
+                within_teams: visible_teams(viewer),
+                rule: query.rule,
+                kind: query.kind,
+                severity: query.severity,
+                state: query.state,
+                offset: 0,
+                limit: MAX_FINDINGS_PER_DECISION as u64 + 1,
+            };
+            let page = repo.list_findings(&filter, today).await?;
+            page.findings.iter().map(|finding| finding.id).collect()
+        }
+    };
+    if ids.is_empty() {
+        return Err(AppError::invalid("finding", "choose at least one finding").into());
+    }
+    if ids.len() > MAX_FINDINGS_PER_DECISION {
+        return Err(AppError::invalid(
+            "finding",
+            format!("at most {MAX_FINDINGS_PER_DECISION} findings at once: narrow the filters"),
+        )
+        .into());
+    }
+    let teams = repo.finding_teams(&ids).await?;
+    for id in &ids {
+        let team = teams
+            .get(id)
+            .ok_or_else(|| AppError::NotFound(format!("finding {id} (resolved, or never found)")))?;
+        may_decide(viewer, *team, decision.kind, policy.leads_may_accept_risk)
+            .map_err(|why| AppError::ForbiddenBecause(why.to_owned()))?;
+    }
+    repo.decide(&ids, &decision, &viewer.username, Utc::now()).await?;
+    tracing::info!(findings = ids.len(), decision = decision.kind.as_str(), user.username = %viewer.username, "findings decided");
+    Ok(ids.len())
 }

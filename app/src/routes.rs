@@ -17,6 +17,7 @@ use crate::{
         account::ApiKeysPage,
         inventory::InventoryPage,
         inventory::token::TokenDetailPage,
+        review::ReviewPage,
         sync::SyncPage,
         teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
         wizard::WizardPage,
@@ -88,10 +89,7 @@ pub fn App() -> impl IntoView {
                     // Data pages render whole before they are sent, so they read without JavaScript and can
                     // answer with an error status.
                     <Route path=StaticSegment("") view=InventoryPage ssr=SsrMode::Async />
-                    <Route
-                        path=StaticSegment("review")
-                        view=|| view! { <NotBuiltYet area="Review" what="The security review queue: expiring, expired, never-expiring, over-scoped, unused, ownerless and shared tokens, with decisions recorded." /> }
-                    />
+                    <Route path=StaticSegment("review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("wizard") view=WizardPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />

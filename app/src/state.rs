@@ -20,6 +20,8 @@ pub struct AppState {
     pub gitlab_url: Option<String>,
     /// What the wizard recommends: lifetimes, the naming convention, GitLab's address.
     pub wizard: Arc<crate::domain::WizardPolicy>,
+    /// What the review finds, and who may accept a risk.
+    pub review: Arc<crate::domain::review::ReviewPolicy>,
 }
 
 /// What pages may ask of the sync scheduler.

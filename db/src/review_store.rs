@@ -12,32 +12,23 @@ use crate::{DbError, TokenRow, split_scopes};
 use domain::{
     TeamRef, TokenSummary,
     review::{
-        Decision, DecisionKind, Finding, FindingRule, ReviewPolicy, Severity, Subject, TokenState, TokenUnderReview,
-        ValidDecision, account_findings, token_findings,
+        Decision, DecisionKind, Finding, FindingRule, FindingState, ReviewPolicy, Severity, Subject, SubjectKind,
+        TokenState, TokenUnderReview, ValidDecision, account_findings, token_findings,
     },
 };
 
-/// Which findings to list.
+/// Which findings to list (resolved ones never are).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingFilter {
     pub team: Option<i64>,
+    /// Only these teams' findings (what a person who is not security may see); `None`: any.
+    pub within_teams: Option<Vec<i64>>,
     pub rule: Option<FindingRule>,
-    /// A token kind (`project_access`, …) or `service_account`.
-    pub kind: Option<String>,
+    pub kind: Option<SubjectKind>,
     pub severity: Option<Severity>,
     pub state: FindingState,
     pub offset: u64,
     pub limit: u64,
-}
-
-/// Open findings (no decision holds), decided ones, or both; resolved findings are never listed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingState {
-    #[default]
-    Open,
-    Decided,
-    All,
 }
 
 /// A finding as stored, with its latest decision.
@@ -87,6 +78,9 @@ pub trait ReviewStore {
 
     /// Standing findings by severity, then due date.
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError>;
+
+    /// The owner team of each standing finding among `ids` (absent: not a standing finding).
+    async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError>;
 
     /// Records `decision` on each finding (with the token as it is now, and an audit log row),
     /// in one transaction; `NotFound` when one of them is not a standing finding.
@@ -234,8 +228,18 @@ where
     if let Some(rule) = filter.rule.filter(|_| with_rule) {
         builder.push(" AND f.rule = ").push_bind(rule.as_str().to_owned());
     }
-    if let Some(kind) = &filter.kind {
-        builder.push(" AND f.kind = ").push_bind(kind.clone());
+    if let Some(kind) = filter.kind {
+        builder.push(" AND f.kind = ").push_bind(kind.as_str().to_owned());
+    }
+    if let Some(teams) = &filter.within_teams {
+        // No team at all: nothing (`IN ()` is not SQL).
+        builder.push(" AND f.team_id IN (");
+        let mut list = builder.separated(", ");
+        list.push_bind(-1_i64);
+        for team in teams {
+            list.push_bind(*team);
+        }
+        list.push_unseparated(")");
     }
     if let Some(severity) = filter.severity {
         builder
@@ -374,6 +378,22 @@ where
         })
     }
 
+    async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in ids.chunks(UPSERT_BATCH) {
+            let mut select =
+                QueryBuilder::<DB>::new("SELECT id, team_id FROM findings WHERE resolved_at IS NULL AND id IN (");
+            let mut list = select.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+            let rows: Vec<FindingTeamRow> = DB::fetch_all(&mut select, self.pool()).await?;
+            found.extend(rows.into_iter().map(|row| (row.id, row.team_id)));
+        }
+        Ok(found)
+    }
+
     async fn decide(
         &self,
         finding_ids: &[i64],
@@ -419,6 +439,12 @@ where
         tx.commit().await?;
         Ok(())
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingTeamRow {
+    id: i64,
+    team_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]

@@ -3,10 +3,10 @@
 mod support;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use db::{ConfiguredTeam, DbError, FindingFilter, FindingState, Repo};
+use db::{ConfiguredTeam, DbError, FindingFilter, Repo};
 use domain::{
     TokenKind,
-    review::{DecisionKind, FindingRule, ReviewPolicy, Severity, ValidDecision},
+    review::{DecisionKind, FindingRule, FindingState, ReviewPolicy, Severity, ValidDecision},
 };
 use support::builders::TokenBuilder;
 
@@ -151,6 +151,25 @@ async fn a_refresh_stores_the_findings_in_queue_order_with_counts_per_rule() {
             ..open()
         };
         assert_eq!(rules(repo, &critical, TODAY).await.len(), 1, "{}", db.name);
+
+        // What someone who is not security sees: their teams' findings only; no team, none.
+        let mine = FindingFilter {
+            within_teams: Some(vec![team.id]),
+            ..open()
+        };
+        assert_eq!(rules(repo, &mine, TODAY).await.len(), 2, "{}", db.name);
+        let nobody = FindingFilter {
+            within_teams: Some(Vec::new()),
+            ..open()
+        };
+        assert!(rules(repo, &nobody, TODAY).await.is_empty(), "{}", db.name);
+        let ids: Vec<i64> = page.findings.iter().map(|f| f.id).chain([999_999]).collect();
+        let teams = repo.finding_teams(&ids).await.expect("teams");
+        assert_eq!(teams.len(), 3, "{}: the unknown id is absent", db.name);
+        assert_eq!(
+            teams.get(&platform.map(|f| f.id).unwrap_or_default()),
+            Some(&Some(team.id))
+        );
         db.finish().await;
     }
 }

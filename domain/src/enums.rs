@@ -94,5 +94,6 @@ mod tests {
         assert_round_trips(review::Severity::as_str, "severity", SameAsIdentifier);
         assert_round_trips(review::FindingRule::as_str, "finding rule", SameAsIdentifier);
         assert_round_trips(review::DecisionKind::as_str, "decision", SameAsIdentifier);
+        assert_round_trips(review::FindingState::as_str, "finding state", SameAsIdentifier);
     }
 }

@@ -98,15 +98,15 @@ pub struct TokenQuery {
 
 /// URL parameters as the query reads them: trimmed, an empty one left out, and a value that
 /// does not parse refused with the parameter's name.
-struct Params<F>(F);
+pub(crate) struct Params<F>(pub(crate) F);
 
 impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
-    fn get(&self, name: &str) -> Option<&'a str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&'a str> {
         (self.0)(name).map(str::trim).filter(|value| !value.is_empty())
     }
 
     /// A value read by `parse`; `refusal` says why one that does not parse is refused.
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
@@ -118,7 +118,7 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
     }
 
     /// A value of one of the domain's named enums, refused with its own message.
-    fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, QueryError>
+    pub(crate) fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, QueryError>
     where
         T::Err: std::fmt::Display,
     {
@@ -128,7 +128,7 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
     }
 
     /// A yes-or-no parameter: `1`, `true`, `on` or `0`, `false`, `off`.
-    fn flag(&self, name: &str) -> Result<bool, QueryError> {
+    pub(crate) fn flag(&self, name: &str) -> Result<bool, QueryError> {
         self.read(
             name,
             |value| match value {

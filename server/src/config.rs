@@ -106,6 +106,14 @@ pub struct WizardArgs {
         default_value_t = 30
     )]
     pub temporary_lifetime_days: u32,
+    /// Team leads may accept a risk in the review for their team's findings (otherwise only
+    /// security may).
+    #[arg(
+        long = "review-leads-may-accept-risk",
+        env = "REVIEW_LEADS_MAY_ACCEPT_RISK",
+        default_value_t = false
+    )]
+    pub leads_may_accept_risk: bool,
 }
 
 impl WizardArgs {
@@ -116,6 +124,7 @@ impl WizardArgs {
         domain::review::ReviewPolicy {
             max_lifetime_days: self.max_lifetime_days,
             naming: self.naming.clone(),
+            leads_may_accept_risk: self.leads_may_accept_risk,
             ..domain::review::ReviewPolicy::default()
         }
     }
@@ -145,6 +154,7 @@ impl Default for WizardArgs {
             max_lifetime_days: policy.max_lifetime_days,
             lifetime_days: policy.default_lifetime_days,
             temporary_lifetime_days: policy.temporary_lifetime_days,
+            leads_may_accept_risk: false,
         }
     }
 }

@@ -17,7 +17,7 @@ use axum::{
     routing::post,
 };
 
-use crate::auth::pages::{failed, sign_in_required};
+use crate::auth::pages::{failed, refused, sentence, sign_in_required};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,27 +29,6 @@ pub fn routes() -> Router<AppState> {
 struct AccountOwnerForm {
     /// A team's id; blank: not set (inferred again).
     owner_team: String,
-}
-
-/// A refused request as a page: sign in, or why.
-fn refused(error: AppError, page: &str) -> Response {
-    match error {
-        AppError::Unauthorized => sign_in_required(page),
-        AppError::Internal => error.into_response(),
-        other => failed(other.status_code(), &sentence(&other.to_string())),
-    }
-}
-
-/// A message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let first = chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>())
-        .unwrap_or_default();
-    let rest = chars.as_str();
-    let end = if rest.ends_with(['.', '!', '?']) { "" } else { "." };
-    format!("{first}{rest}{end}")
 }
 
 async fn save_account_owner(

@@ -7,6 +7,7 @@ pub mod config;
 pub mod fixtures;
 pub mod http;
 pub mod inventory;
+pub mod review;
 pub mod sync;
 pub mod telemetry;
 
@@ -104,6 +105,7 @@ impl Server {
             sync,
             gitlab_url,
             wizard,
+            review: Arc::new(args.wizard.review()),
             auth: Arc::new(AuthPolicy {
                 absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
                 idle_timeout: chrono::Duration::from_std(args.auth.idle_timeout).unwrap_or(chrono::Duration::hours(8)),

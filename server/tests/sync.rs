@@ -331,7 +331,7 @@ async fn administrator_sync(sim: &SimHandle, repo: Repo) {
     // store.
     let today = chrono::Utc::now().date_naive();
     let all = db::FindingFilter {
-        state: db::FindingState::All,
+        state: domain::review::FindingState::All,
         limit: 1_000,
         ..db::FindingFilter::default()
     };

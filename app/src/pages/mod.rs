@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod inventory;
+pub mod review;
 pub mod sync;
 pub mod teams;
 pub mod wizard;

@@ -3,6 +3,9 @@
 
 pub mod account;
 pub mod inventory;
+// The review's page is rendered on the server only, and no island calls it.
+#[cfg(feature = "ssr")]
+pub mod review;
 pub mod sync;
 pub mod teams;
 pub mod wizard;

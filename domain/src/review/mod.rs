@@ -6,6 +6,7 @@
 //! owner team's leads, the policy and `today` → findings. No clock, no I/O.
 
 mod decisions;
+mod query;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ use crate::{ParseError, RuleId, TokenSummary, enums::all, wizard::NamingConventi
 pub use decisions::{
     Decision, DecisionForm, DecisionKind, REASON_MAX_CHARS, Standing, TokenState, ValidDecision, may_decide,
 };
+pub use query::{FINDINGS_PER_PAGE, FindingQuery, FindingState, SubjectKind};
 pub use rules::{account_findings, token_findings};
 
 /// How urgent a finding is: the queue shows the most severe first.
@@ -195,6 +197,8 @@ pub struct ReviewPolicy {
     pub unused_days: u32,
     /// The naming convention names are checked against.
     pub naming: NamingConvention,
+    /// Team leads may accept a risk for their team's findings (otherwise only security may).
+    pub leads_may_accept_risk: bool,
 }
 
 impl Default for ReviewPolicy {
@@ -204,6 +208,7 @@ impl Default for ReviewPolicy {
             notice_days: vec![60, 30, 7],
             unused_days: 90,
             naming: NamingConvention::default(),
+            leads_may_accept_risk: false,
         }
     }
 }

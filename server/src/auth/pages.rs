@@ -1,6 +1,9 @@
 //! The answer pages (`app::answers`) as responses: never cached, they say who is (not) signed in.
 
-use app::answers::{self, Answer};
+use app::{
+    answers::{self, Answer},
+    error::AppError,
+};
 use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
@@ -35,4 +38,25 @@ pub fn signed_out() -> Response {
 /// 503: the server has no OAuth application configured.
 pub fn not_configured() -> Response {
     respond(answers::not_configured())
+}
+
+/// A refused request as a page: sign in, or why.
+pub(crate) fn refused(error: AppError, page: &str) -> Response {
+    match error {
+        AppError::Unauthorized => sign_in_required(page),
+        AppError::Internal => error.into_response(),
+        other => failed(other.status_code(), &sentence(&other.to_string())),
+    }
+}
+
+/// A message as a sentence: capitalised, with a full stop.
+pub(crate) fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    let rest = chars.as_str();
+    let end = if rest.ends_with(['.', '!', '?']) { "" } else { "." };
+    format!("{first}{rest}{end}")
 }

@@ -1,0 +1,185 @@
+//! The security review over real HTTP: who sees which findings, who may decide what, and what a
+//! decision does to the queue.
+
+mod common;
+
+use chrono::Utc;
+use common::{TestApp, builders::TokenBuilder, location};
+use db::FindingFilter;
+use domain::review::{FindingRule, FindingState, ReviewPolicy};
+use reqwest::StatusCode;
+
+/// Two tokens: Platform's `platform-deployer` (no expiry, no purpose) and Engineering
+/// Productivity's `ep-triage` (sudo, no purpose; its team has no lead); the findings worked out.
+async fn seeded() -> TestApp {
+    let app = TestApp::spawn().await;
+    let soon = Utc::now().date_naive() + chrono::Days::new(100);
+    app.add_tokens(&[
+        TokenBuilder::project(1, "platform-deployer", "acme/platform/api").build(),
+        TokenBuilder::project(2, "ep-triage", "acme/engineering-productivity/triage-ops")
+            .scopes(&["api", "sudo"])
+            .expires_on(soon)
+            .build(),
+    ])
+    .await;
+    app.repo.refresh_inferred_teams().await.expect("teams");
+    app.repo
+        .refresh_findings(&ReviewPolicy::default(), Utc::now().date_naive(), Utc::now())
+        .await
+        .expect("findings");
+    app
+}
+
+async fn finding(app: &TestApp, name: &str, rule: FindingRule) -> i64 {
+    let all = FindingFilter {
+        state: FindingState::All,
+        limit: 100,
+        ..FindingFilter::default()
+    };
+    let page = app
+        .repo
+        .list_findings(&all, Utc::now().date_naive())
+        .await
+        .expect("findings");
+    page.findings
+        .iter()
+        .find(|f| f.subject_name == name && f.finding.rule == rule)
+        .map(|f| f.id)
+        .unwrap_or_else(|| panic!("no {rule} finding for {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_sees_every_finding_and_others_their_teams_only() {
+    let app = seeded().await;
+    let security = app.signed_in("sam.security").await;
+    let (status, page) = security.get("/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("platform-deployer") && page.contains("ep-triage"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"record-decision\""), "security may decide");
+    assert!(
+        page.contains("Always set an expiration date"),
+        "the guideline is quoted"
+    );
+
+    let engineer = app.signed_in("paula.eng").await;
+    let (status, page) = engineer.get("/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("platform-deployer"), "{page}");
+    assert!(!page.contains("ep-triage"), "another team's finding");
+    assert!(!page.contains("id=\"record-decision\""), "an engineer only reads");
+
+    let (status, _) = app.browser().get("/review").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = security.get("/review?rule=nonsense").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leads_decide_for_their_team_but_accept_no_risk_and_engineers_not_at_all() {
+    let app = seeded().await;
+    let no_expiry = finding(&app, "platform-deployer", FindingRule::NoExpiry)
+        .await
+        .to_string();
+    let admin_scope = finding(&app, "ep-triage", FindingRule::AdminScope).await.to_string();
+    let until = (Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+
+    let engineer = app.signed_in("paula.eng").await;
+    let response = engineer
+        .post_form(
+            "/review/decisions",
+            &[("finding", &no_expiry), ("decision", "acknowledge")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let lead = app.signed_in("pat.lead").await;
+    let accept = [
+        ("finding", no_expiry.as_str()),
+        ("decision", "accept_risk"),
+        ("reason", "a vendor limit"),
+        ("until", until.as_str()),
+    ];
+    let response = lead.post_form("/review/decisions", &accept).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "only security accepts a risk");
+    let response = lead
+        .post_form(
+            "/review/decisions",
+            &[("finding", &admin_scope), ("decision", "acknowledge")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "another team's finding");
+    let response = lead
+        .post_form(
+            "/review/decisions",
+            &[("finding", &no_expiry), ("decision", "ask_rotate")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).contains("decided=1"), "{}", location(&response));
+
+    let response = app
+        .browser()
+        .post_form(
+            "/review/decisions",
+            &[("finding", &no_expiry), ("decision", "acknowledge")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_accepted_risk_needs_a_reason_and_leaves_the_open_queue() {
+    let app = seeded().await;
+    let security = app.signed_in("sam.security").await;
+    let admin_scope = finding(&app, "ep-triage", FindingRule::AdminScope).await.to_string();
+    let until = (Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+
+    let response = security
+        .post_form(
+            "/review/decisions",
+            &[
+                ("finding", &admin_scope),
+                ("decision", "accept_risk"),
+                ("until", &until),
+                ("rule", "admin-scope"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = location(&response);
+    assert!(back.starts_with("/review?rule=admin-scope"), "back to the view: {back}");
+    assert!(back.contains("error_reason="), "{back}");
+    let (_, page) = security.get(&back).await;
+    assert!(page.contains("id=\"error-reason\""), "the message under its field");
+
+    let response = security
+        .post_form(
+            "/review/decisions",
+            &[
+                ("finding", &admin_scope),
+                ("decision", "accept_risk"),
+                ("reason", "the vendor fixes it in January"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert!(location(&response).contains("decided=1"), "{}", location(&response));
+    let marker = format!("data-finding=\"{admin_scope}\"");
+    let (_, open) = security.get("/review").await;
+    assert!(!open.contains(&marker), "no longer open");
+    let (_, decided) = security.get("/review?state=decided").await;
+    assert!(decided.contains(&marker) && decided.contains("data-decision=\"accept_risk\""));
+    assert!(decided.contains("the vendor fixes it in January"));
+
+    // Every finding a view lists at once: both tokens lack a purpose.
+    let response = security
+        .post_form(
+            "/review/decisions",
+            &[("all", "1"), ("rule", "no-purpose"), ("decision", "ask_owner")],
+        )
+        .await;
+    assert!(location(&response).contains("decided=2"), "{}", location(&response));
+}
