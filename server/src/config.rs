@@ -114,18 +114,30 @@ pub struct WizardArgs {
         default_value_t = false
     )]
     pub leads_may_accept_risk: bool,
+    /// Days before expiry at which the review reports a token (GitLab mails 60, 30 and 7 days
+    /// before).
+    #[arg(
+        long = "review-notice-days",
+        env = "REVIEW_NOTICE_DAYS",
+        value_delimiter = ',',
+        default_value = "60,30,7"
+    )]
+    pub notice_days: Vec<u32>,
+    /// Days without use after which the review reports a token.
+    #[arg(long = "review-unused-days", env = "REVIEW_UNUSED_DAYS", default_value_t = 90)]
+    pub unused_days: u32,
 }
 
 impl WizardArgs {
     /// The security review's policy: the maximum lifetime and the naming convention are the
-    /// wizard's; the notice windows (60, 30, 7 days, as GitLab's own mails) and the 90 days after
-    /// which a token counts as unused are the defaults.
+    /// wizard's.
     pub fn review(&self) -> domain::review::ReviewPolicy {
         domain::review::ReviewPolicy {
             max_lifetime_days: self.max_lifetime_days,
+            notice_days: self.notice_days.clone(),
+            unused_days: self.unused_days,
             naming: self.naming.clone(),
             leads_may_accept_risk: self.leads_may_accept_risk,
-            ..domain::review::ReviewPolicy::default()
         }
     }
 
@@ -155,6 +167,8 @@ impl Default for WizardArgs {
             lifetime_days: policy.default_lifetime_days,
             temporary_lifetime_days: policy.temporary_lifetime_days,
             leads_may_accept_risk: false,
+            notice_days: domain::review::ReviewPolicy::default().notice_days,
+            unused_days: domain::review::ReviewPolicy::default().unused_days,
         }
     }
 }
@@ -345,6 +359,38 @@ mod tests {
         };
         let error = too_long.policy(None).expect_err("refused").to_string();
         assert!(error.contains("TOKEN_"), "{error}");
+    }
+
+    #[test]
+    fn the_review_policy_follows_the_token_policy_and_its_own_settings() {
+        let cli = Cli::try_parse_from([
+            "token-inventory",
+            "serve",
+            "--token-max-lifetime-days",
+            "180",
+            "--review-notice-days",
+            "45,14",
+            "--review-unused-days",
+            "60",
+            "--review-leads-may-accept-risk",
+        ])
+        .expect("flags");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve");
+        };
+        let review = args.wizard.review();
+        assert_eq!(
+            (
+                review.max_lifetime_days,
+                review.notice_days,
+                review.unused_days,
+                review.leads_may_accept_risk
+            ),
+            (180, vec![45, 14], 60, true)
+        );
+        let defaults = WizardArgs::default().review();
+        assert_eq!(defaults, domain::review::ReviewPolicy::default());
+        assert!(Cli::try_parse_from(["token-inventory", "serve", "--review-notice-days", "soon"]).is_err());
     }
 
     #[test]

@@ -97,30 +97,30 @@ fn RuleCounts(by_rule: Vec<(FindingRule, u64)>, query: FindingQuery) -> impl Int
 /// The view's filters: a GET form (with JavaScript, a choice applies at once).
 #[component]
 fn Filters(query: FindingQuery, teams: Vec<TeamRef>) -> impl IntoView {
-    let field = class::FIELD;
-    let label = "flex flex-col gap-1 text-sm font-medium text-slate-700";
+    let field = format!("{} max-w-full", class::FIELD);
+    let label = "flex min-w-0 max-w-full flex-col gap-1 text-sm font-medium text-slate-700";
     view! {
         <Form method="GET" action="/review" attr:class="mt-4 flex flex-wrap items-end gap-3 rounded-xl bg-white p-4 shadow-sm" attr:role="search" attr:aria-label="Filter findings" attr:data-submit-on-change="">
             <label class=label>"Team"
-                <select name="team" class=field>
+                <select name="team" class=field.clone()>
                     <option value="" selected=query.team.is_none()>"Any team"</option>
                     {teams.into_iter().map(|team| view! { <option value=team.id.to_string() selected=query.team == Some(team.id)>{team.name}</option> }).collect_view()}
                 </select>
             </label>
             <label class=label>"Rule"
-                <select name="rule" class=field>
+                <select name="rule" class=field.clone()>
                     <option value="" selected=query.rule.is_none()>"Any rule"</option>
                     {FindingRule::ALL.into_iter().map(|rule| view! { <option value=rule.as_str() selected=query.rule == Some(rule)>{rule.label()}</option> }).collect_view()}
                 </select>
             </label>
             <label class=label>"Kind"
-                <select name="kind" class=field>
+                <select name="kind" class=field.clone()>
                     <option value="" selected=query.kind.is_none()>"Any kind"</option>
                     {SubjectKind::all().map(|kind| view! { <option value=kind.as_str() selected=query.kind == Some(kind)>{kind.label()}</option> }).collect_view()}
                 </select>
             </label>
             <label class=label>"Severity"
-                <select name="severity" class=field>
+                <select name="severity" class=field.clone()>
                     <option value="" selected=query.severity.is_none()>"Any severity"</option>
                     {Severity::ALL.into_iter().map(|severity| view! { <option value=severity.as_str() selected=query.severity == Some(severity)>{severity.as_str()}</option> }).collect_view()}
                 </select>
