@@ -37,8 +37,14 @@ impl<E: Into<AppError>> From<E> for Refusal {
 }
 
 /// Sets what is said about token `id`: owner team, purpose, automation, where the secret is kept,
-/// notes. Security, or a lead of the team that owns the token.
-pub async fn save_ownership(repo: &Repo, viewer: &Viewer, id: i64, edit: &OwnershipEdit) -> Result<(), Refusal> {
+/// notes. Security, or a lead of the team that owns the token. Its review findings follow at once.
+pub async fn save_ownership(
+    repo: &Repo,
+    viewer: &Viewer,
+    policy: &ReviewPolicy,
+    id: i64,
+    edit: &OwnershipEdit,
+) -> Result<(), Refusal> {
     let today = Utc::now().date_naive();
     let detail = repo
         .get_token(id, today)
@@ -54,12 +60,23 @@ pub async fn save_ownership(repo: &Repo, viewer: &Viewer, id: i64, edit: &Owners
     let valid = edit.validate(&teams).map_err(Refusal::Fields)?;
     repo.set_ownership(id, &valid, &viewer.username, Utc::now()).await?;
     tracing::info!(token.id = id, user.username = %viewer.username, "ownership changed");
+    // The edit is saved; findings that cannot be worked out now are at the next sync.
+    if let Err(error) = repo.refresh_token_findings(id, policy, today, Utc::now()).await {
+        tracing::warn!(token.id = id, error.message = %error, "the token's review findings were not refreshed");
+    }
     Ok(())
 }
 
 /// Sets (a team's id) or clears (blank: inferred again) the owner team of service account `id`;
-/// answers the account's username. Security, or a lead of the team that owns it.
-pub async fn set_account_owner(repo: &Repo, viewer: &Viewer, id: i64, owner_team: &str) -> Result<String, AppError> {
+/// answers the account's username. Security, or a lead of the team that owns it. The review's
+/// findings (the account's, and its tokens' owner team) are worked out again behind the answer.
+pub async fn set_account_owner(
+    repo: &Repo,
+    viewer: &Viewer,
+    policy: &ReviewPolicy,
+    id: i64,
+    owner_team: &str,
+) -> Result<String, AppError> {
     let account = repo
         .service_account(id)
         .await?
@@ -83,6 +100,13 @@ pub async fn set_account_owner(repo: &Repo, viewer: &Viewer, id: i64, owner_team
     repo.set_account_owner(id, team_id, &viewer.username, Utc::now())
         .await?;
     tracing::info!(account.id = id, user.username = %viewer.username, "service account owner changed");
+    let (repo, policy) = (repo.clone(), policy.clone());
+    tokio::spawn(async move {
+        let now = Utc::now();
+        if let Err(error) = repo.refresh_findings(&policy, now.date_naive(), now).await {
+            tracing::warn!(error.message = %error, "the review findings were not refreshed");
+        }
+    });
     Ok(account.username)
 }
 

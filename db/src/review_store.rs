@@ -76,6 +76,16 @@ pub trait ReviewStore {
         at: DateTime<Utc>,
     ) -> Result<RefreshCounts, DbError>;
 
+    /// Works out one token's findings again (after people changed what is said about it), as
+    /// [`refresh_findings`](Self::refresh_findings) does for all.
+    async fn refresh_token_findings(
+        &self,
+        token_id: i64,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<RefreshCounts, DbError>;
+
     /// Standing findings by severity, then due date.
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError>;
 
@@ -286,58 +296,20 @@ where
         today: NaiveDate,
         at: DateTime<Utc>,
     ) -> Result<RefreshCounts, DbError> {
-        let found = self.work_out_findings(policy, today).await?;
-        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
-        for batch in found.chunks(UPSERT_BATCH) {
-            let mut upsert = QueryBuilder::<DB>::new(
-                "INSERT INTO findings (rule, subject_key, token_id, account_gitlab_id, kind, subject_name, \
-                 subject_path, team_id, severity, severity_rank, due_on, detail, fix, first_found_at, last_found_at) ",
-            );
-            upsert.push_values(batch, |mut row, item| {
-                let (token, account) = match item.finding.subject {
-                    Subject::Token(id) => (Some(id), None),
-                    Subject::Account(id) => (None, Some(id)),
-                };
-                row.push_bind(item.finding.rule.as_str().to_owned())
-                    .push_bind(item.subject_key())
-                    .push_bind(token)
-                    .push_bind(account)
-                    .push_bind(item.kind.clone())
-                    .push_bind(item.name.clone())
-                    .push_bind(item.path.clone())
-                    .push_bind(item.team_id)
-                    .push_bind(item.finding.severity.as_str().to_owned())
-                    .push_bind(item.finding.severity as i32)
-                    .push_bind(item.finding.due_on)
-                    .push_bind(item.finding.detail.clone())
-                    .push_bind(item.finding.fix.clone())
-                    .push_bind(at)
-                    .push_bind(at);
-            });
-            // A finding found again after it was resolved opens afresh: decisions made before
-            // then no longer hold (they are older than its `first_found_at`).
-            upsert.push(
-                " ON CONFLICT (rule, subject_key) DO UPDATE SET kind = excluded.kind, \
-                 subject_name = excluded.subject_name, subject_path = excluded.subject_path, \
-                 team_id = excluded.team_id, severity = excluded.severity, severity_rank = excluded.severity_rank, \
-                 due_on = excluded.due_on, detail = excluded.detail, fix = excluded.fix, \
-                 first_found_at = CASE WHEN findings.resolved_at IS NULL THEN findings.first_found_at \
-                 ELSE excluded.first_found_at END, \
-                 last_found_at = excluded.last_found_at, resolved_at = NULL",
-            );
-            DB::execute(&mut upsert, &mut *tx).await?;
-        }
-        let resolved =
-            sqlx::query("UPDATE findings SET resolved_at = $1 WHERE resolved_at IS NULL AND last_found_at < $1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-        let resolved = DB::rows_affected(&resolved);
-        tx.commit().await?;
-        Ok(RefreshCounts {
-            found: found.len() as u64,
-            resolved,
-        })
+        let mut found = self.token_findings_of(None, policy, today).await?;
+        found.extend(self.account_findings_all(today).await?);
+        self.store_findings(&found, None, at).await
+    }
+
+    async fn refresh_token_findings(
+        &self,
+        token_id: i64,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<RefreshCounts, DbError> {
+        let found = self.token_findings_of(Some(token_id), policy, today).await?;
+        self.store_findings(&found, Some(token_id), at).await
     }
 
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError> {
@@ -481,15 +453,23 @@ where
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
     for<'q> Option<NaiveDate>: Encode<'q, DB>,
 {
-    /// Every finding the policy makes today, of every live token and service account.
-    async fn work_out_findings(&self, policy: &ReviewPolicy, today: NaiveDate) -> Result<Vec<FindingToStore>, DbError> {
-        let rows: Vec<ReviewInputRow> = sqlx::query_as(&format!(
+    /// The findings the policy makes today of every live token (`only` that one, when given).
+    async fn token_findings_of(
+        &self,
+        only: Option<i64>,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+    ) -> Result<Vec<FindingToStore>, DbError> {
+        let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}, o.notes AS notes, \
              (SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) AS leads{TOKEN_FROM} \
-             WHERE t.gone_since IS NULL AND NOT t.revoked ORDER BY t.id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
+             WHERE t.gone_since IS NULL AND NOT t.revoked"
+        ));
+        if let Some(token) = only {
+            select.push(" AND t.id = ").push_bind(token);
+        }
+        select.push(" ORDER BY t.id");
+        let rows: Vec<ReviewInputRow> = DB::fetch_all(&mut select, self.pool()).await?;
         let mut found = Vec::new();
         for row in rows {
             let token = TokenSummary::try_from(row.token)?;
@@ -512,6 +492,12 @@ where
                 });
             }
         }
+        Ok(found)
+    }
+
+    /// The findings of every service account still in GitLab.
+    async fn account_findings_all(&self, today: NaiveDate) -> Result<Vec<FindingToStore>, DbError> {
+        let mut found = Vec::new();
         for account in crate::Repository::list_service_accounts(self).await? {
             let team_id = account.owner.as_ref().map(|owner| owner.team.id);
             for finding in account_findings(&account, today) {
@@ -525,5 +511,69 @@ where
             }
         }
         Ok(found)
+    }
+
+    /// Stores what a refresh found: each finding upserted, and every standing one it did not find
+    /// (of `only` that token, when given) resolved.
+    async fn store_findings(
+        &self,
+        found: &[FindingToStore],
+        only: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<RefreshCounts, DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        for batch in found.chunks(UPSERT_BATCH) {
+            let mut upsert = QueryBuilder::<DB>::new(
+                "INSERT INTO findings (rule, subject_key, token_id, account_gitlab_id, kind, subject_name, \
+                 subject_path, team_id, severity, severity_rank, due_on, detail, fix, first_found_at, last_found_at) ",
+            );
+            upsert.push_values(batch, |mut row, item| {
+                let (token, account) = match item.finding.subject {
+                    Subject::Token(id) => (Some(id), None),
+                    Subject::Account(id) => (None, Some(id)),
+                };
+                row.push_bind(item.finding.rule.as_str().to_owned())
+                    .push_bind(item.subject_key())
+                    .push_bind(token)
+                    .push_bind(account)
+                    .push_bind(item.kind.clone())
+                    .push_bind(item.name.clone())
+                    .push_bind(item.path.clone())
+                    .push_bind(item.team_id)
+                    .push_bind(item.finding.severity.as_str().to_owned())
+                    .push_bind(item.finding.severity as i32)
+                    .push_bind(item.finding.due_on)
+                    .push_bind(item.finding.detail.clone())
+                    .push_bind(item.finding.fix.clone())
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            // A finding found again after it was resolved opens afresh: decisions made before
+            // then no longer hold (they are older than its `first_found_at`).
+            upsert.push(
+                " ON CONFLICT (rule, subject_key) DO UPDATE SET kind = excluded.kind, \
+                 subject_name = excluded.subject_name, subject_path = excluded.subject_path, \
+                 team_id = excluded.team_id, severity = excluded.severity, severity_rank = excluded.severity_rank, \
+                 due_on = excluded.due_on, detail = excluded.detail, fix = excluded.fix, \
+                 first_found_at = CASE WHEN findings.resolved_at IS NULL THEN findings.first_found_at \
+                 ELSE excluded.first_found_at END, \
+                 last_found_at = excluded.last_found_at, resolved_at = NULL",
+            );
+            DB::execute(&mut upsert, &mut *tx).await?;
+        }
+        let mut resolve = QueryBuilder::<DB>::new("UPDATE findings SET resolved_at = ");
+        resolve
+            .push_bind(at)
+            .push(" WHERE resolved_at IS NULL AND last_found_at < ")
+            .push_bind(at);
+        if let Some(token) = only {
+            resolve.push(" AND token_id = ").push_bind(token);
+        }
+        let resolved = DB::execute(&mut resolve, &mut *tx).await?;
+        tx.commit().await?;
+        Ok(RefreshCounts {
+            found: found.len() as u64,
+            resolved,
+        })
     }
 }

@@ -41,7 +41,7 @@ async fn save_account_owner(
     let Some(viewer) = viewer.0 else {
         return sign_in_required(page);
     };
-    match commands::set_account_owner(&app.repo, &viewer, id, &form.owner_team).await {
+    match commands::set_account_owner(&app.repo, &viewer, &app.review, id, &form.owner_team).await {
         Ok(username) => {
             let query = app::query_string([("saved", username.as_str())]);
             let fragment: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
@@ -63,7 +63,7 @@ async fn save_ownership(
     let Some(viewer) = viewer.0 else {
         return sign_in_required(&page);
     };
-    match commands::save_ownership(&app.repo, &viewer, id, &edit).await {
+    match commands::save_ownership(&app.repo, &viewer, &app.review, id, &edit).await {
         Ok(()) => Redirect::to(&format!("{page}?saved=1#ownership")).into_response(),
         Err(Refusal::Request(error)) => refused(error, &page),
         Err(Refusal::Fields(errors)) => {

@@ -183,3 +183,37 @@ async fn an_accepted_risk_needs_a_reason_and_leaves_the_open_queue() {
         .await;
     assert!(location(&response).contains("decided=2"), "{}", location(&response));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ownership_edit_settles_its_findings_at_once() {
+    let app = seeded().await;
+    let no_purpose = finding(&app, "platform-deployer", FindingRule::NoPurpose).await;
+    let token = app
+        .first_page()
+        .await
+        .into_iter()
+        .find(|t| t.name == "platform-deployer")
+        .expect("the token")
+        .id;
+    let lead = app.signed_in("pat.lead").await;
+    let response = lead
+        .post_form(
+            &format!("/tokens/{token}/ownership"),
+            &[
+                ("owner_team", ""),
+                ("purpose", "deploys the API"),
+                ("automation", ""),
+                ("secret_location", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let (_, page) = lead.get("/review?rule=no-purpose").await;
+    assert!(
+        !page.contains(&format!("data-finding=\"{no_purpose}\"")),
+        "resolved at once"
+    );
+    let (_, page) = lead.get("/review?rule=no-expiry").await;
+    assert!(page.contains("platform-deployer"), "its other finding stands");
+}
