@@ -30,7 +30,7 @@ pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
 };
-pub use review_store::{FindingFilter, FindingPage, RefreshCounts, ReviewStore, StoredFinding};
+pub use review_store::{FindingFilter, FindingHistory, FindingPage, RefreshCounts, ReviewStore, StoredFinding};
 pub use sql::{PostgresRepository, SqliteRepository};
 pub use sync_store::{GoneRule, SyncBatch, SyncStore, SyncWriteCounts};
 

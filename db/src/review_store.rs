@@ -57,6 +57,13 @@ pub struct FindingPage {
     pub by_rule: Vec<(FindingRule, u64)>,
 }
 
+/// A finding with all its decisions, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingHistory {
+    pub finding: StoredFinding,
+    pub decisions: Vec<Decision>,
+}
+
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshCounts {
@@ -88,6 +95,10 @@ pub trait ReviewStore {
 
     /// Standing findings by severity, then due date.
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError>;
+
+    /// Every finding of one token, standing ones first, with every decision on each (oldest
+    /// first), for the token's page.
+    async fn token_review(&self, token_id: i64, today: NaiveDate) -> Result<Vec<FindingHistory>, DbError>;
 
     /// The owner team of each standing finding among `ids` (absent: not a standing finding).
     async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError>;
@@ -350,6 +361,36 @@ where
         })
     }
 
+    async fn token_review(&self, token_id: i64, today: NaiveDate) -> Result<Vec<FindingHistory>, DbError> {
+        let mut select = QueryBuilder::<DB>::new(FINDING_COLUMNS);
+        select.push(HOLDS).push_bind(today).push(HOLDS_END).push(" AS holds");
+        select.push(FINDING_FROM);
+        select
+            .push(" WHERE f.token_id = ")
+            .push_bind(token_id)
+            .push(" ORDER BY CASE WHEN f.resolved_at IS NULL THEN 0 ELSE 1 END, f.severity_rank, f.due_on, f.id");
+        let rows: Vec<FindingRow> = DB::fetch_all(&mut select, self.pool()).await?;
+        let decisions: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT d.finding_id, d.decision, d.reason, d.until_on, d.decided_by, d.decided_at, d.token_scopes, \
+             d.token_expires_on FROM finding_decisions d JOIN findings f ON f.id = d.finding_id \
+             WHERE f.token_id = $1 ORDER BY d.id",
+        )
+        .bind(token_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = Vec::new();
+        for row in rows {
+            let finding = StoredFinding::try_from(row)?;
+            let decisions = decisions
+                .iter()
+                .filter(|decision| decision.finding_id == finding.id)
+                .map(|decision| decision.to_decision())
+                .collect::<Result<Vec<_>, _>>()?;
+            found.push(FindingHistory { finding, decisions });
+        }
+        Ok(found)
+    }
+
     async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError> {
         let mut found = std::collections::HashMap::new();
         for chunk in ids.chunks(UPSERT_BATCH) {
@@ -410,6 +451,34 @@ where
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    finding_id: i64,
+    decision: String,
+    reason: Option<String>,
+    until_on: Option<NaiveDate>,
+    decided_by: String,
+    decided_at: DateTime<Utc>,
+    token_scopes: Option<String>,
+    token_expires_on: Option<String>,
+}
+
+impl DecisionRow {
+    fn to_decision(&self) -> Result<Decision, DbError> {
+        Ok(Decision {
+            kind: self.decision.parse::<DecisionKind>()?,
+            reason: self.reason.clone(),
+            until: self.until_on,
+            by: self.decided_by.clone(),
+            at: self.decided_at,
+            token: self.token_scopes.as_ref().map(|scopes| TokenState {
+                scopes: split_scopes(scopes),
+                expires_on: self.token_expires_on.as_ref().and_then(|date| date.parse().ok()),
+            }),
+        })
     }
 }
 

@@ -217,3 +217,42 @@ async fn an_ownership_edit_settles_its_findings_at_once() {
     let (_, page) = lead.get("/review?rule=no-expiry").await;
     assert!(page.contains("platform-deployer"), "its other finding stands");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tokens_page_shows_its_findings_and_decisions_to_security_and_its_team() {
+    let app = seeded().await;
+    let no_expiry = finding(&app, "platform-deployer", FindingRule::NoExpiry)
+        .await
+        .to_string();
+    let token = app
+        .first_page()
+        .await
+        .into_iter()
+        .find(|t| t.name == "platform-deployer")
+        .expect("the token")
+        .id;
+    let lead = app.signed_in("pat.lead").await;
+    let response = lead
+        .post_form(
+            "/review/decisions",
+            &[
+                ("finding", &no_expiry),
+                ("decision", "ask_rotate"),
+                ("reason", "before the audit"),
+            ],
+        )
+        .await;
+    assert!(location(&response).contains("decided=1"));
+
+    let security = app.signed_in("sam.security").await;
+    let (status, page) = security.get(&format!("/tokens/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"token-findings\""), "{page}");
+    assert!(page.contains("data-decision=\"ask_rotate\"") && page.contains("before the audit"));
+
+    let (_, page) = app.signed_in("paula.eng").await.get(&format!("/tokens/{token}")).await;
+    assert!(page.contains("id=\"token-findings\""), "the owning team's engineer");
+    let (status, page) = app.signed_in("eli.eng").await.get(&format!("/tokens/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("id=\"token-findings\""), "another team's engineer");
+}

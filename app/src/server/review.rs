@@ -78,3 +78,26 @@ pub async fn list_findings(query: FindingQuery) -> Result<ReviewPage, AppError> 
         latest_until: today + chrono::Days::new(u64::from(state.review.max_lifetime_days)),
     })
 }
+
+/// One token's findings (standing first) with every decision on each, for its page: shown to
+/// security and to the team that owns the token; `None` to anyone else.
+#[server]
+pub async fn token_findings(token_id: i64) -> Result<Option<Vec<crate::db::FindingHistory>>, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let today = chrono::Utc::now().date_naive();
+    let detail = state
+        .repo
+        .get_token(token_id, today)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("token {token_id}")))?;
+    let owner = detail.summary.owner_team.as_ref().map(|team| team.id);
+    let sees = match visible_teams(&viewer) {
+        None => true,
+        Some(teams) => owner.is_some_and(|owner| teams.contains(&owner)),
+    };
+    if !sees {
+        return Ok(None);
+    }
+    Ok(Some(state.repo.token_review(token_id, today).await?))
+}

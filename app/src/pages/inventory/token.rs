@@ -1,7 +1,8 @@
 //! One token: every field sync knows, where it lives (linked to GitLab), its history, and what
 //! people say about it (owner team, purpose, automation, where its secret is kept, notes), with
 //! the form to change that for those allowed (a plain form: it works without JavaScript; refused
-//! values come back in the URL with a message next to each field).
+//! values come back in the URL with a message next to each field), and, for security and its
+//! owning team, the review's findings with every decision on them.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -12,7 +13,11 @@ use crate::{
     },
     domain::{ContainerKind, TokenKind, TokenStatus},
     error::AppError,
-    server::inventory::{TokenView, get_token},
+    pages::review::TokenFindings,
+    server::{
+        inventory::{TokenView, get_token},
+        review::token_findings,
+    },
 };
 
 #[component]
@@ -28,11 +33,32 @@ pub fn TokenDetailPage() -> impl IntoView {
             }
         },
     );
+    let findings = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => token_findings(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the token…"</p> }>
             {move || Suspend::new(async move {
+                let found = findings.await;
                 match token.await {
-                    Ok(view) => view! { <TokenDetail view /> }.into_any(),
+                    Ok(view) => {
+                        let today = view.today;
+                        view! {
+                            <TokenDetail view />
+                            {match found {
+                                Ok(Some(findings)) => view! { <TokenFindings findings today /> }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                            }}
+                        }
+                        .into_any()
+                    }
                     Err(error) => view! { <PageTitle text="Token" /><ErrorPanel error /> }.into_any(),
                 }
             })}

@@ -8,7 +8,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     components::{ErrorPanel, PageTitle, RelativeDate, class},
-    db::StoredFinding,
+    db::{FindingHistory, StoredFinding},
     domain::{
         TeamRef,
         review::{DecisionKind, FindingQuery, FindingRule, FindingState, Severity, Subject, SubjectKind},
@@ -212,19 +212,23 @@ fn FindingCard(finding: StoredFinding, today: chrono::NaiveDate, can_decide: boo
             <p class="mt-2 text-sm text-slate-800">{finding.finding.detail.clone()}</p>
             <p class="mt-1 text-sm text-slate-700"><span class="font-medium">"Fix: "</span>{finding.finding.fix.clone()}</p>
             <p class="mt-1 text-xs italic text-slate-600">{rule.basis().quote()}</p>
-            {finding.decision.clone().map(|decision| view! { <DecisionNote decision holds=finding.decided /> })}
+            {finding.decision.clone().map(|decision| view! { <DecisionNote decision latest=true holds=finding.decided /> })}
         </li>
     }
 }
 
-/// The latest decision, and whether it still holds.
+/// A decision, and (for the `latest`) whether it still holds.
 #[component]
-fn DecisionNote(decision: crate::domain::review::Decision, holds: bool) -> impl IntoView {
+fn DecisionNote(decision: crate::domain::review::Decision, latest: bool, holds: bool) -> impl IntoView {
     let until = decision
         .until
         .map(|until| format!(" until {until}"))
         .unwrap_or_default();
-    let state = if holds { "" } else { " (no longer holds: reopened)" };
+    let state = if latest && !holds {
+        " (no longer holds: reopened)"
+    } else {
+        ""
+    };
     view! {
         <p class="mt-2 rounded-md bg-slate-50 px-3 py-2 text-xs text-slate-700" data-decision=decision.kind.as_str()>
             {format!("{}{until}, by {} on {}{state}", decision.kind.label(), decision.by, decision.at.format("%Y-%m-%d"))}
@@ -298,5 +302,52 @@ fn DecisionControls(
             </label>
             <button id="record-decision" type="submit" class="mt-3 rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Record the decision"</button>
         </fieldset>
+    }
+}
+
+/// A token's findings on its page: standing ones first, each with its fix and every decision.
+#[component]
+pub fn TokenFindings(findings: Vec<FindingHistory>, today: chrono::NaiveDate) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="findings-title" id="token-findings">
+            <h2 id="findings-title" class="text-lg font-semibold">"Security review"</h2>
+            {if findings.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"Nothing found: the policy has nothing against this token."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 divide-y divide-slate-100">
+                        {findings.into_iter().map(|history| view! { <TokenFinding history today /> }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TokenFinding(history: FindingHistory, today: chrono::NaiveDate) -> impl IntoView {
+    let finding = history.finding;
+    let state = match (finding.resolved_at, finding.decided) {
+        (Some(at), _) => format!("resolved on {}", at.format("%Y-%m-%d")),
+        (None, true) => "decided".to_owned(),
+        (None, false) => "open".to_owned(),
+    };
+    let holds = finding.decided;
+    let last = history.decisions.len().saturating_sub(1);
+    view! {
+        <li class="py-3" data-rule=finding.finding.rule.as_str()>
+            <div class="flex flex-wrap items-center gap-x-3 gap-y-1">
+                <span class=severity_class(finding.finding.severity)>{finding.finding.severity.as_str()}</span>
+                <span class="font-semibold">{finding.finding.rule.label()}</span>
+                <span class="text-xs text-slate-600" data-state=state.clone()>{state.clone()}</span>
+                <span class="ml-auto text-sm text-slate-700">"Due "<RelativeDate date=finding.finding.due_on today /></span>
+            </div>
+            <p class="mt-1 text-sm text-slate-800">{finding.finding.detail.clone()}</p>
+            <p class="mt-1 text-sm text-slate-700"><span class="font-medium">"Fix: "</span>{finding.finding.fix.clone()}</p>
+            {history.decisions.into_iter().enumerate().map(|(at, decision)| {
+                view! { <DecisionNote decision latest=at == last holds /> }
+            }).collect_view()}
+        </li>
     }
 }
