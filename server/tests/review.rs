@@ -256,3 +256,73 @@ async fn a_tokens_page_shows_its_findings_and_decisions_to_security_and_its_team
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("id=\"token-findings\""), "another team's engineer");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_over_the_json_api_keeps_the_queues_permissions() {
+    let app = seeded().await;
+    let security = app.signed_in("sam.security").await;
+    let response = security
+        .client
+        .get(format!("{}/api/v1/findings?per_page=2", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::OK);
+    let total: u64 = response.headers()["x-total"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("a number");
+    assert_eq!(
+        total, 6,
+        "no expiry, no purpose ×2, admin scope, orphaned team, a name without its team"
+    );
+    let body: Vec<serde_json::Value> = response.json().await.expect("JSON");
+    assert_eq!(body.len(), 2);
+    assert_eq!(body[0]["rule"], "admin-scope");
+    assert_eq!(body[0]["subject"], "token");
+
+    let engineer = app.signed_in("paula.eng").await;
+    let (status, text) = engineer.get("/api/v1/findings").await;
+    assert_eq!(status, StatusCode::OK);
+    let mine: Vec<serde_json::Value> = serde_json::from_str(&text).expect("JSON");
+    assert!(mine.iter().all(|f| f["name"] == "platform-deployer"), "{text}");
+    let (status, _) = engineer.get("/api/v1/findings?per_page=0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let no_expiry = finding(&app, "platform-deployer", FindingRule::NoExpiry).await;
+    let post = async |browser: &common::Browser, body: serde_json::Value| {
+        let response = browser
+            .client
+            .post(format!("{}/api/v1/findings/decisions", app.base))
+            .header("origin", &app.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        (response.status(), response.text().await.expect("body"))
+    };
+    let acknowledge = serde_json::json!({"findings": [no_expiry], "decision": "acknowledge"});
+    let (status, _) = post(&engineer, acknowledge.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, text) = post(
+        &security,
+        serde_json::json!({"findings": [no_expiry], "decision": "accept_risk"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("reason"), "{text}");
+    let (status, text) = post(&security, acknowledge).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, r#"{"decided":1}"#));
+    let (status, text) = post(
+        &security,
+        serde_json::json!({"matching": "rule=no-purpose", "decision": "ask_owner"}),
+    )
+    .await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, r#"{"decided":2}"#));
+    let (status, _) = post(&security, serde_json::json!({"decision": "acknowledge"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no findings named");
+
+    let (_, document) = security.get("/api/v1/openapi.json").await;
+    assert!(document.contains("/api/v1/findings/decisions"));
+}

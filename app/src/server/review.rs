@@ -37,6 +37,27 @@ pub fn visible_teams(viewer: &Viewer) -> Option<Vec<i64>> {
     (!viewer.is_security()).then(|| viewer.teams.iter().map(|team| team.team_id).collect())
 }
 
+/// One page of `per_page` findings of `query`, of the teams `viewer` may see.
+pub async fn queue(
+    repo: &crate::db::Repo,
+    viewer: &Viewer,
+    query: &FindingQuery,
+    per_page: u32,
+    today: NaiveDate,
+) -> Result<crate::db::FindingPage, AppError> {
+    let filter = crate::db::FindingFilter {
+        team: query.team,
+        within_teams: visible_teams(viewer),
+        rule: query.rule,
+        kind: query.kind,
+        severity: query.severity,
+        state: query.state,
+        offset: u64::from(query.page.max(1) - 1) * u64::from(per_page),
+        limit: u64::from(per_page),
+    };
+    Ok(repo.list_findings(&filter, today).await?)
+}
+
 /// The queue: security sees every finding; everyone else their teams' (leads may decide on them,
 /// engineers only read).
 #[server]
@@ -44,17 +65,7 @@ pub async fn list_findings(query: FindingQuery) -> Result<ReviewPage, AppError> 
     let viewer = crate::auth::require_viewer().await?;
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
-    let filter = crate::db::FindingFilter {
-        team: query.team,
-        within_teams: visible_teams(&viewer),
-        rule: query.rule,
-        kind: query.kind,
-        severity: query.severity,
-        state: query.state,
-        offset: query.offset(),
-        limit: u64::from(FINDINGS_PER_PAGE),
-    };
-    let page = state.repo.list_findings(&filter, today).await?;
+    let page = queue(&state.repo, &viewer, &query, FINDINGS_PER_PAGE, today).await?;
     let teams: Vec<TeamRef> = state
         .repo
         .list_teams()

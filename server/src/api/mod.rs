@@ -6,6 +6,8 @@
 //!   `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`, `Link`). Anyone signed in.
 //! - `GET /api/v1/tokens/export.csv` and `…/export.json`: the whole filtered view as a file.
 //!   Security, or the lead of the team the view is filtered to.
+//! - `GET /api/v1/findings` and `POST /api/v1/findings/decisions`: the security review
+//!   (`findings.rs`).
 //! - `GET /api/v1/openapi.json`: the OpenAPI document of all this.
 //!
 //! Every route takes the caller from the one extractor; refusals answer `{"error": …}`.
@@ -30,8 +32,11 @@ use serde::Serialize;
 /// Rows fetched per query while exporting.
 const EXPORT_BATCH: u32 = 1_000;
 
+mod findings;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(findings::routes())
         .route("/api/v1/tokens", get(list))
         .route("/api/v1/tokens/export.csv", get(export_csv))
         .route("/api/v1/tokens/export.json", get(export_json))
@@ -100,8 +105,18 @@ async fn list(State(app): State<AppState>, viewer: MaybeViewer, RawQuery(raw): R
     query.per_page = Some(query.per_page.unwrap_or(20));
     let today = chrono::Utc::now().date_naive();
     let (tokens, total) = app.repo.list_tokens(&query, today).await?;
-    let per_page = query.limit();
-    let pages = u32::try_from(total.div_ceil(u64::from(per_page)))
+    let headers = paging_headers(total, query.page, query.limit(), |page| {
+        let target = TokenQuery { page, ..query.clone() };
+        format!("/api/v1/tokens?{}", target.to_query_string())
+    });
+    let body: Vec<ApiToken> = tokens.into_iter().map(|t| ApiToken::new(t, today)).collect();
+    Ok((headers, Json(body)).into_response())
+}
+
+/// GitLab's paging headers: `X-Total`, `X-Total-Pages`, `X-Page`, `X-Per-Page`, `X-Next-Page`,
+/// `X-Prev-Page` and `Link` (first, last, next, prev), `url` giving a page's address.
+pub(crate) fn paging_headers(total: u64, page: u32, per_page: u32, url: impl Fn(u32) -> String) -> HeaderMap {
+    let pages = u32::try_from(total.div_ceil(u64::from(per_page.max(1))))
         .unwrap_or(u32::MAX)
         .max(1);
     let mut headers = HeaderMap::new();
@@ -110,40 +125,32 @@ async fn list(State(app): State<AppState>, viewer: MaybeViewer, RawQuery(raw): R
             headers.insert(name, value);
         }
     };
+    let next = if page < pages {
+        (page + 1).to_string()
+    } else {
+        String::new()
+    };
+    let prev = if page > 1 {
+        (page - 1).to_string()
+    } else {
+        String::new()
+    };
     set("x-total", total.to_string());
     set("x-total-pages", pages.to_string());
-    set("x-page", query.page.to_string());
+    set("x-page", page.to_string());
     set("x-per-page", per_page.to_string());
-    set(
-        "x-next-page",
-        if query.page < pages {
-            (query.page + 1).to_string()
-        } else {
-            String::new()
-        },
-    );
-    set(
-        "x-prev-page",
-        if query.page > 1 {
-            (query.page - 1).to_string()
-        } else {
-            String::new()
-        },
-    );
-    let link = |page: u32, rel: &str| {
-        let target = TokenQuery { page, ..query.clone() };
-        format!("</api/v1/tokens?{}>; rel=\"{rel}\"", target.to_query_string())
-    };
+    set("x-next-page", next);
+    set("x-prev-page", prev);
+    let link = |page: u32, rel: &str| format!("<{}>; rel=\"{rel}\"", url(page));
     let mut links = vec![link(1, "first"), link(pages, "last")];
-    if query.page < pages {
-        links.push(link(query.page + 1, "next"));
+    if page < pages {
+        links.push(link(page + 1, "next"));
     }
-    if query.page > 1 {
-        links.push(link(query.page - 1, "prev"));
+    if page > 1 {
+        links.push(link(page - 1, "prev"));
     }
     set("link", links.join(", "));
-    let body: Vec<ApiToken> = tokens.into_iter().map(|t| ApiToken::new(t, today)).collect();
-    Ok((headers, Json(body)).into_response())
+    headers
 }
 
 async fn every_token(app: &AppState, query: &TokenQuery) -> Result<Vec<ApiToken>, AppError> {
@@ -351,7 +358,8 @@ pub fn openapi_document() -> serde_json::Value {
         }
         responses
     };
-    json!({
+    let review = findings::openapi_paths(with);
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {"title": "Token Inventory", "version": env!("CARGO_PKG_VERSION"),
                  "description": "The inventory of GitLab tokens. Authenticate with `Authorization: Bearer ti_…` (an API key from the account menu)."},
@@ -388,7 +396,11 @@ pub fn openapi_document() -> serde_json::Value {
                 "responses": with(json!({"200": {"description": "The recommendation", "content": {"application/json": {}}}}))
             }}
         }
-    })
+    });
+    if let (Some(paths), Some(review)) = (document["paths"].as_object_mut(), review.as_object()) {
+        paths.extend(review.clone());
+    }
+    document
 }
 
 #[cfg(test)]
