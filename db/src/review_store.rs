@@ -114,7 +114,8 @@ pub trait ReviewStore {
     ) -> Result<(), DbError>;
 }
 
-/// A live token with what the review needs beyond its summary.
+/// A live token with what the review needs beyond its summary: its notes, and how many leads its
+/// owner team has (named in the teams file, or found a lead at their sign-in from GitLab).
 #[derive(sqlx::FromRow)]
 struct ReviewInputRow {
     #[sqlx(flatten)]
@@ -531,7 +532,8 @@ where
     ) -> Result<Vec<FindingToStore>, DbError> {
         let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}, o.notes AS notes, \
-             (SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) AS leads{TOKEN_FROM} \
+             ((SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) \
+             + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads{TOKEN_FROM} \
              WHERE t.gone_since IS NULL AND NOT t.revoked"
         ));
         if let Some(token) = only {

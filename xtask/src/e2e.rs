@@ -18,7 +18,8 @@ use crate::{
 /// The sample inventory of the browser tests.
 pub const FIXTURE: &str = "e2e/fixtures/inventory.json";
 
-pub fn run() -> anyhow::Result<()> {
+/// Runs the browser tests; `only` (Playwright's own arguments, such as a spec file) narrows them.
+pub fn run(only: &[String]) -> anyhow::Result<()> {
     let chromium = ensure_chromium()?;
     ensure_node_modules()?;
     // What ships: the size-optimised bundle; the server in debug, as the Rust tests built it.
@@ -66,6 +67,7 @@ pub fn run() -> anyhow::Result<()> {
     let result = process::run(
         Command::new("npx")
             .args(["--no-install", "playwright", "test"])
+            .args(only)
             .current_dir("e2e")
             .env("E2E_BASE_URL", &base_url)
             .env("E2E_SYNCED_URL", &synced_url)

@@ -11,7 +11,8 @@
 //! - `serve [--release] [-- ARGS]`: build and run `token-inventory serve ARGS`.
 //! - `test`: every test: the Rust suites (PostgreSQL too when `TEST_POSTGRES_URL` is set) and the
 //!   browser tests (`e2e`).
-//! - `e2e`: the browser tests alone, against a fresh server and database.
+//! - `e2e [-- ARGS]`: the browser tests alone, against a fresh server and database; ARGS go to
+//!   Playwright (`-- tests/review.spec.ts` runs one file).
 //! - `lint`: the crates' layers (`layers.rs`), no function over 80 lines (`lengths.rs`), `cargo fmt --check` and clippy, host and wasm.
 
 mod build;
@@ -62,9 +63,9 @@ fn run() -> anyhow::Result<()> {
             }
             command.env("GITLAB_SIM_PYTHON", python_gitlab()?);
             process::run(&mut command)?;
-            e2e::run()
+            e2e::run(&[])
         }
-        "e2e" => e2e::run(),
+        "e2e" => e2e::run(&passthrough),
         "lint" => {
             layers::check()?;
             lengths::check()?;
@@ -88,7 +89,7 @@ fn run() -> anyhow::Result<()> {
         }
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <build [--release] | bundle | css | demo | serve [--release] [-- ARGS] | test | e2e | lint>"
+                "usage: cargo xtask <build [--release] | bundle | css | demo | serve [--release] [-- ARGS] | test | e2e [-- ARGS] | lint>"
             );
             Ok(())
         }
