@@ -326,3 +326,16 @@ async fn the_review_over_the_json_api_keeps_the_queues_permissions() {
     let (_, document) = security.get("/api/v1/openapi.json").await;
     assert!(document.contains("/api/v1/findings/decisions"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn my_team_shows_its_open_findings_first() {
+    let app = seeded().await;
+    let lead = app.signed_in("pat.lead").await;
+    let (status, page) = lead.get("/my-team").await;
+    assert_eq!(status, StatusCode::OK);
+    let findings = page.find("id=\"team-findings\"").expect("the team's findings");
+    let counts = page.find("aria-label=\"By status\"").expect("the counts");
+    assert!(findings < counts, "first on the page");
+    assert!(page[findings..counts].contains("platform-deployer"));
+    assert!(!page[findings..counts].contains("ep-triage"), "another team's");
+}

@@ -351,3 +351,59 @@ fn TokenFinding(history: FindingHistory, today: chrono::NaiveDate) -> impl IntoV
         </li>
     }
 }
+
+/// My team's open findings, first on its page: the most urgent few, and a link to them all in
+/// the queue.
+#[component]
+pub fn TeamFindings(team_id: i64) -> impl IntoView {
+    let query = FindingQuery {
+        team: Some(team_id),
+        page: 1,
+        ..FindingQuery::default()
+    };
+    let page = OnceResource::new(list_findings(query.clone()));
+    let href = format!("/review?{}", query.to_query_string());
+    view! {
+        <Suspense>
+            {move || {
+                let href = href.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <OpenFindings page href /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OpenFindings(page: ReviewPage, href: String) -> impl IntoView {
+    let today = page.today;
+    view! {
+        <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="team-findings-title" id="team-findings">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 id="team-findings-title" class="text-lg font-semibold">"Open review findings"</h2>
+                <a class="text-sm text-sky-700 underline" href=href>{format!("All {} in the review", page.total)}</a>
+            </div>
+            {if page.findings.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"None: the review finds nothing open against the team's tokens."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 divide-y divide-slate-100">
+                        {page.findings.into_iter().take(5).map(|finding| view! {
+                            <li class="flex flex-wrap items-center gap-x-3 gap-y-1 py-2 text-sm" data-rule=finding.finding.rule.as_str()>
+                                <span class=severity_class(finding.finding.severity)>{finding.finding.severity.as_str()}</span>
+                                <span class="font-medium">{finding.finding.rule.label()}</span>
+                                <span class="break-all font-mono text-xs text-slate-600">{finding.subject_name.clone()}</span>
+                                <span class="ml-auto text-slate-700">"Due "<RelativeDate date=finding.finding.due_on today /></span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}

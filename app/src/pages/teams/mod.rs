@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, ScrollBox, class},
     domain::{ExpiryWindow, TokenStatus, TokenSummary},
+    pages::review::TeamFindings,
     server::teams::{ServiceAccountsView, TeamSummary, team_overview},
 };
 
@@ -64,6 +65,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
                 </nav>
             })}
         </div>
+        <TeamFindings team_id />
         <Counts team_id by_status by_expiry />
         <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
