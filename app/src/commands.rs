@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::{
     auth,
-    db::{ApiKeyScope, FindingFilter, NewApiKey, Repo},
+    db::{ApiKeyScope, NewApiKey, Repo},
     domain::{
         FieldError, OwnershipEdit, TeamRef, Viewer,
         review::{DecisionForm, FindingQuery, ReviewPolicy, may_decide},
@@ -17,7 +17,7 @@ use crate::{
     server::{
         account::{API_KEY_MAX_DAYS, CreatedApiKey, KEYS_CANNOT_CREATE_KEYS, api_key_view, new_api_key_secret},
         inventory::may_edit_ownership,
-        review::visible_teams,
+        review::queue,
         teams::may_set_account_owner,
     },
 };
@@ -203,17 +203,10 @@ pub async fn decide(
     let ids = match targets {
         DecisionTargets::Picked(ids) => ids,
         DecisionTargets::Matching(query) => {
-            let filter = FindingFilter {
-                team: query.team,
-                within_teams: visible_teams(viewer),
-                rule: query.rule,
-                kind: query.kind,
-                severity: query.severity,
-                state: query.state,
-                offset: 0,
-                limit: MAX_FINDINGS_PER_DECISION as u64 + 1,
-            };
-            let page = repo.list_findings(&filter, today).await?;
+            // One more than allowed: enough to tell that there are too many.
+            let first = FindingQuery { page: 1, ..query };
+            let limit = u32::try_from(MAX_FINDINGS_PER_DECISION + 1).unwrap_or(u32::MAX);
+            let page = queue(repo, viewer, &first, limit, today).await?;
             page.findings.iter().map(|finding| finding.id).collect()
         }
     };

@@ -331,7 +331,7 @@ where
         push_filters(&mut select, filter, today, true);
         select
             .push(" ORDER BY f.severity_rank, f.due_on, f.id LIMIT ")
-            .push_bind(i64::try_from(filter.limit.clamp(1, 1_000)).unwrap_or(100))
+            .push_bind(i64::try_from(filter.limit.clamp(1, 10_000)).unwrap_or(100))
             .push(" OFFSET ")
             .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
         let rows: Vec<FindingRow> = DB::fetch_all(&mut select, self.pool()).await?;

@@ -127,6 +127,16 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
             .transpose()
     }
 
+    /// `page`: from 1, the first when left out.
+    pub(crate) fn page(&self) -> Result<u32, QueryError> {
+        self.read(
+            "page",
+            |value| value.parse::<u32>().ok().filter(|page| *page >= 1),
+            |value| format!("{value:?} is not a page number"),
+        )
+        .map(|page| page.unwrap_or(1))
+    }
+
     /// A yes-or-no parameter: `1`, `true`, `on` or `0`, `false`, `off`.
     pub(crate) fn flag(&self, name: &str) -> Result<bool, QueryError> {
         self.read(
@@ -184,13 +194,7 @@ impl TokenQuery {
                     |value| format!("{value:?} is neither asc nor desc"),
                 )?
                 .unwrap_or(false),
-            page: params
-                .read(
-                    "page",
-                    |value| value.parse::<u32>().ok().filter(|page| *page >= 1),
-                    |value| format!("{value:?} is not a page number"),
-                )?
-                .unwrap_or(1),
+            page: params.page()?,
             per_page: params.read(
                 "per_page",
                 |value| value.parse::<u32>().ok(),

@@ -116,13 +116,7 @@ impl FindingQuery {
             kind: params.parsed("kind")?,
             severity: params.parsed("severity")?,
             state: params.parsed("state")?.unwrap_or_default(),
-            page: params
-                .read(
-                    "page",
-                    |value| value.parse::<u32>().ok().filter(|page| *page >= 1),
-                    |value| format!("{value:?} is not a page number"),
-                )?
-                .unwrap_or(1),
+            page: params.page()?,
         })
     }
 

@@ -41,16 +41,20 @@ impl Writer {
     pub fn spawn(self, client: Arc<GitLabClient>) -> (mpsc::Sender<Write>, JoinHandle<Result<(), db::DbError>>) {
         let (batches, receiver) = mpsc::channel::<Write>(64);
         let task = tokio::spawn(async move {
-            let written = self.write_all(receiver).await;
+            let mut receiver = receiver;
+            let written = self.write_all(&mut receiver).await;
+            // The reason first, then the channel closes: a listing that finds it closed stops
+            // the run with this reason already set (the first reason given is the run's).
             if let Err(error) = &written {
                 client.stop(format!("writing to the database failed: {error}"));
             }
+            drop(receiver);
             written
         });
         (batches, task)
     }
 
-    async fn write_all(self, mut receiver: mpsc::Receiver<Write>) -> Result<(), db::DbError> {
+    async fn write_all(&self, receiver: &mut mpsc::Receiver<Write>) -> Result<(), db::DbError> {
         let mut pending = SyncBatch::default();
         while let Some(write) = receiver.recv().await {
             match write {
