@@ -73,6 +73,7 @@ pub enum FindingRule {
     WriteScopeForReading,
     ApiScopeForReading,
     HighRoleWithoutReason,
+    DeployTokenSuffices,
     NoOwnerTeam,
     NoPurpose,
     OrphanedTeam,
@@ -100,7 +101,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 15] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 16] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -123,6 +124,7 @@ impl FindingRule {
             FindingRule::WriteScopeForReading => "Writes, but its purpose only reads",
             FindingRule::ApiScopeForReading => "Full API access, but its purpose only reads",
             FindingRule::HighRoleWithoutReason => "Maintainer or Owner role without a reason",
+            FindingRule::DeployTokenSuffices => "A deploy token would do",
             FindingRule::NoOwnerTeam => "No owner team",
             FindingRule::NoPurpose => "No purpose",
             FindingRule::OrphanedTeam => "Owner team has no lead",
@@ -151,6 +153,7 @@ impl FindingRule {
                 Basis::Guideline(RuleId::MinimumScopes)
             }
             FindingRule::HighRoleWithoutReason => Basis::Guideline(RuleId::LeastPrivilege),
+            FindingRule::DeployTokenSuffices => Basis::Guideline(RuleId::ProjectDeployTokenSufficient),
             FindingRule::NoOwnerTeam | FindingRule::NoPurpose | FindingRule::OrphanedTeam => Basis::Policy {
                 setting: "every token has an owner team with a lead, and a purpose",
             },

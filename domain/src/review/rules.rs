@@ -26,6 +26,7 @@ pub fn token_findings(reviewed: &TokenUnderReview, policy: &ReviewPolicy, today:
         usage(token, policy, today).into_iter().collect(),
         scopes(token).into_iter().collect(),
         role(reviewed).into_iter().collect(),
+        kind(token).into_iter().collect(),
         ownership(reviewed),
         naming(token, policy).into_iter().collect(),
     ]
@@ -220,6 +221,42 @@ fn role(reviewed: &TokenUnderReview) -> Option<Found> {
             Severity::Medium,
             format!("It has the {level} role, and nobody recorded why."),
             "Write in its notes why it needs that role, or rotate it with Developer (or lower).".to_owned(),
+        )
+    })
+}
+
+/// The scopes a deploy token can carry: the repository and the registries.
+const DEPLOY_SCOPES: [&str; 6] = [
+    "read_repository",
+    "write_repository",
+    "read_registry",
+    "write_registry",
+    "read_package_registry",
+    "write_package_registry",
+];
+
+/// A project or group access token whose scopes a deploy token has too: it only reaches the
+/// repository and the registries, so a deploy token (no bot user, no role, no API) would do.
+fn kind(token: &TokenSummary) -> Option<Found> {
+    let access = matches!(token.kind, TokenKind::ProjectAccess | TokenKind::GroupAccess);
+    let only_deploy_scopes =
+        !token.scopes.is_empty() && token.scopes.iter().all(|scope| DEPLOY_SCOPES.contains(&scope.as_str()));
+    (access && only_deploy_scopes).then(|| {
+        let container = if token.kind == TokenKind::GroupAccess {
+            "group"
+        } else {
+            "project"
+        };
+        (
+            FindingRule::DeployTokenSuffices,
+            Severity::Low,
+            format!(
+                "It only reaches the repository and registries ({}): a deploy token does that.",
+                token.scopes.join(", ")
+            ),
+            format!(
+                "Replace it with a {container} deploy token with the same scopes when it is next rotated: no bot user, no role, no API."
+            ),
         )
     })
 }

@@ -421,3 +421,21 @@ fn a_service_account_needs_an_owner_team() {
     });
     assert!(account_findings(&account, day(TODAY)).is_empty());
 }
+
+#[test]
+fn an_access_token_that_only_reaches_the_repository_or_registries_could_be_a_deploy_token() {
+    let cases: &[(TokenKind, &[&str], bool)] = &[
+        (TokenKind::ProjectAccess, &["read_repository"], true),
+        (TokenKind::GroupAccess, &["read_registry", "write_registry"], true),
+        (TokenKind::ProjectAccess, &["read_repository", "read_api"], false),
+        (TokenKind::Personal, &["read_repository"], false),
+        (TokenKind::ProjectAccess, &[], false),
+    ];
+    for (kind, scopes, expected) in cases {
+        let mut reviewed = clean();
+        reviewed.token.kind = *kind;
+        reviewed.token.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let found = rules(&reviewed).contains(&(FindingRule::DeployTokenSuffices, Severity::Low));
+        assert_eq!(found, *expected, "{kind:?} {scopes:?}");
+    }
+}
