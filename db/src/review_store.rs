@@ -161,17 +161,15 @@ impl TryFrom<FindingRow> for StoredFinding {
             (None, None) => return Err(DbError::Corrupt(format!("finding {} has no subject", row.id))),
         };
         let decision = match (row.decision, row.decided_by, row.decided_at) {
-            (Some(kind), Some(by), Some(at)) => Some(Decision {
-                kind: kind.parse::<DecisionKind>()?,
-                reason: row.reason,
-                until: row.until_on,
+            (Some(kind), Some(by), Some(at)) => Some(decision(
+                &kind,
+                row.reason,
+                row.until_on,
                 by,
                 at,
-                token: row.token_scopes.map(|scopes| TokenState {
-                    scopes: split_scopes(&scopes),
-                    expires_on: row.token_expires_on.and_then(|date| date.parse().ok()),
-                }),
-            }),
+                row.token_scopes.as_deref(),
+                row.token_expires_on.as_deref(),
+            )?),
             _ => None,
         };
         Ok(StoredFinding {
@@ -232,6 +230,21 @@ const FINDING_COLUMNS: &str = "SELECT f.id, f.rule, f.token_id, f.account_gitlab
 const FINDING_FROM: &str = " FROM findings f LEFT JOIN teams tm ON tm.id = f.team_id \
      LEFT JOIN tokens t ON t.id = f.token_id \
      LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
+
+/// `SELECT` of findings with their latest decision and whether it holds `today`, up to `FROM …`.
+fn select_findings<'q, DB: Db>(today: NaiveDate) -> QueryBuilder<'q, DB>
+where
+    for<'a> NaiveDate: Encode<'a, DB> + Type<DB>,
+{
+    let mut select = QueryBuilder::<DB>::new(FINDING_COLUMNS);
+    select
+        .push(HOLDS)
+        .push_bind(today)
+        .push(HOLDS_END)
+        .push(" AS holds")
+        .push(FINDING_FROM);
+    select
+}
 
 /// Findings per upsert statement: 15 values each, well under SQLite's limit of bound values.
 const UPSERT_BATCH: usize = 500;
@@ -325,9 +338,7 @@ where
     }
 
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError> {
-        let mut select = QueryBuilder::<DB>::new(FINDING_COLUMNS);
-        select.push(HOLDS).push_bind(today).push(HOLDS_END).push(" AS holds");
-        select.push(FINDING_FROM);
+        let mut select = select_findings::<DB>(today);
         push_filters(&mut select, filter, today, true);
         select
             .push(" ORDER BY f.severity_rank, f.due_on, f.id LIMIT ")
@@ -363,9 +374,7 @@ where
     }
 
     async fn token_review(&self, token_id: i64, today: NaiveDate) -> Result<Vec<FindingHistory>, DbError> {
-        let mut select = QueryBuilder::<DB>::new(FINDING_COLUMNS);
-        select.push(HOLDS).push_bind(today).push(HOLDS_END).push(" AS holds");
-        select.push(FINDING_FROM);
+        let mut select = select_findings::<DB>(today);
         select
             .push(" WHERE f.token_id = ")
             .push_bind(token_id)
@@ -469,18 +478,39 @@ struct DecisionRow {
 
 impl DecisionRow {
     fn to_decision(&self) -> Result<Decision, DbError> {
-        Ok(Decision {
-            kind: self.decision.parse::<DecisionKind>()?,
-            reason: self.reason.clone(),
-            until: self.until_on,
-            by: self.decided_by.clone(),
-            at: self.decided_at,
-            token: self.token_scopes.as_ref().map(|scopes| TokenState {
-                scopes: split_scopes(scopes),
-                expires_on: self.token_expires_on.as_ref().and_then(|date| date.parse().ok()),
-            }),
-        })
+        decision(
+            &self.decision,
+            self.reason.clone(),
+            self.until_on,
+            self.decided_by.clone(),
+            self.decided_at,
+            self.token_scopes.as_deref(),
+            self.token_expires_on.as_deref(),
+        )
     }
+}
+
+/// A decision from its stored columns; the token's state is there for a token's finding.
+fn decision(
+    kind: &str,
+    reason: Option<String>,
+    until: Option<NaiveDate>,
+    by: String,
+    at: DateTime<Utc>,
+    token_scopes: Option<&str>,
+    token_expires_on: Option<&str>,
+) -> Result<Decision, DbError> {
+    Ok(Decision {
+        kind: kind.parse::<DecisionKind>()?,
+        reason,
+        until,
+        by,
+        at,
+        token: token_scopes.map(|scopes| TokenState {
+            scopes: split_scopes(scopes),
+            expires_on: token_expires_on.and_then(|date| date.parse().ok()),
+        }),
+    })
 }
 
 #[derive(sqlx::FromRow)]

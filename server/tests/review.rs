@@ -339,3 +339,50 @@ async fn my_team_shows_its_open_findings_first() {
     assert!(page[findings..counts].contains("platform-deployer"));
     assert!(!page[findings..counts].contains("ep-triage"), "another team's");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reason_is_shown_as_written_and_anonymous_callers_are_refused() {
+    let app = seeded().await;
+    let security = app.signed_in("sam.security").await;
+    let no_purpose = finding(&app, "platform-deployer", FindingRule::NoPurpose)
+        .await
+        .to_string();
+    let reason = "</textarea><script>alert(1)</script>";
+    let response = security
+        .post_form(
+            "/review/decisions",
+            &[
+                ("finding", &no_purpose),
+                ("decision", "acknowledge"),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert!(location(&response).contains("decided=1"));
+    let (_, page) = security.get("/review?state=decided").await;
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    assert!(
+        page.contains("&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    // Refused with it: what was written comes back into the form, escaped too.
+    let (_, page) = security
+        .get(&format!(
+            "/review?decision=accept_risk&reason={}&error_until=x",
+            common::urlencode(reason)
+        ))
+        .await;
+    assert!(!page.contains("<script>alert(1)"));
+
+    let anonymous = app.browser();
+    let (status, _) = anonymous.get("/api/v1/findings").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = anonymous
+        .client
+        .post(format!("{}/api/v1/findings/decisions", app.base))
+        .json(&serde_json::json!({"findings": [1], "decision": "acknowledge"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}

@@ -120,9 +120,9 @@ impl FindingQuery {
         })
     }
 
-    /// The URL query string (without `?`) that reproduces this view; defaults are left out.
-    pub fn to_query_string(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
+    /// The view's parameters, defaults left out (the page last).
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
         if let Some(team) = self.team {
             pairs.push(("team", team.to_string()));
         }
@@ -141,6 +141,12 @@ impl FindingQuery {
         if self.page > 1 {
             pairs.push(("page", self.page.to_string()));
         }
+        pairs
+    }
+
+    /// The URL query string (without `?`) that reproduces this view; defaults are left out.
+    pub fn to_query_string(&self) -> String {
+        let pairs = self.pairs();
         crate::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
     }
 

@@ -156,24 +156,12 @@ fn Decisions(page: ReviewPage, query: FindingQuery) -> impl IntoView {
     }
 }
 
-/// The view, as hidden fields of the decision form: the server goes back to it.
+/// The view (but its page), as hidden fields of the decision form: the server goes back to it.
 fn hidden_view(query: &FindingQuery) -> impl IntoView + use<> {
-    let mut fields = Vec::new();
-    if let Some(team) = query.team {
-        fields.push(("team", team.to_string()));
-    }
-    if let Some(rule) = query.rule {
-        fields.push(("rule", rule.as_str().to_owned()));
-    }
-    if let Some(kind) = query.kind {
-        fields.push(("kind", kind.as_str().to_owned()));
-    }
-    if let Some(severity) = query.severity {
-        fields.push(("severity", severity.as_str().to_owned()));
-    }
-    fields.push(("state", query.state.as_str().to_owned()));
-    fields
+    query
+        .pairs()
         .into_iter()
+        .filter(|(name, _)| *name != "page")
         .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
         .collect_view()
 }
