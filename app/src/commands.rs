@@ -198,7 +198,7 @@ pub async fn decide(
 ) -> Result<usize, Refusal> {
     let today = Utc::now().date_naive();
     let decision = form
-        .validate(today, policy.max_lifetime_days)
+        .validate(today, policy.max_lifetime_days())
         .map_err(Refusal::Fields)?;
     let ids = match targets {
         DecisionTargets::Picked(ids) => ids,

@@ -2,6 +2,8 @@
 //! account (worked out again by [`ReviewStore::refresh_findings`], after every sync), and every
 //! decision people made about them. One SQL text for both backends, like [`crate::sql`].
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,7 +12,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, T
 use crate::sql::{Db, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
 use crate::{DbError, TokenRow, split_scopes};
 use domain::{
-    TeamRef, TokenSummary,
+    TeamRef, TokenKind, TokenSummary,
     review::{
         Decision, DecisionKind, Finding, FindingRule, FindingState, ReviewPolicy, Severity, Subject, SubjectKind,
         TokenState, TokenUnderReview, ValidDecision, account_findings, token_findings,
@@ -101,7 +103,7 @@ pub trait ReviewStore {
     async fn token_review(&self, token_id: i64, today: NaiveDate) -> Result<Vec<FindingHistory>, DbError>;
 
     /// The owner team of each standing finding among `ids` (absent: not a standing finding).
-    async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError>;
+    async fn finding_teams(&self, ids: &[i64]) -> Result<HashMap<i64, Option<i64>>, DbError>;
 
     /// Records `decision` on each finding (with the token as it is now, and an audit log row),
     /// in one transaction; `NotFound` when one of them is not a standing finding.
@@ -121,6 +123,7 @@ struct ReviewInputRow {
     #[sqlx(flatten)]
     token: TokenRow,
     notes: Option<String>,
+    description: Option<String>,
     leads: i64,
 }
 
@@ -322,7 +325,7 @@ where
         at: DateTime<Utc>,
     ) -> Result<RefreshCounts, DbError> {
         let mut found = self.token_findings_of(None, policy, today).await?;
-        found.extend(self.account_findings_all(today).await?);
+        found.extend(self.account_findings_all(policy, today).await?);
         self.store_findings(&found, None, at).await
     }
 
@@ -401,7 +404,7 @@ where
         Ok(found)
     }
 
-    async fn finding_teams(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError> {
+    async fn finding_teams(&self, ids: &[i64]) -> Result<HashMap<i64, Option<i64>>, DbError> {
         let mut found = std::collections::HashMap::new();
         for chunk in ids.chunks(UPSERT_BATCH) {
             let mut select =
@@ -561,7 +564,7 @@ where
         today: NaiveDate,
     ) -> Result<Vec<FindingToStore>, DbError> {
         let mut select = QueryBuilder::<DB>::new(format!(
-            "SELECT {TOKEN_COLUMNS}, o.notes AS notes, \
+            "SELECT {TOKEN_COLUMNS}, o.notes AS notes, t.description AS description, \
              ((SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) \
              + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads{TOKEN_FROM} \
              WHERE t.gone_since IS NULL AND NOT t.revoked"
@@ -571,15 +574,19 @@ where
         }
         select.push(" ORDER BY t.id");
         let rows: Vec<ReviewInputRow> = DB::fetch_all(&mut select, self.pool()).await?;
+        let group_projects = self.projects_per_group().await?;
         let mut found = Vec::new();
         for row in rows {
             let token = TokenSummary::try_from(row.token)?;
             let reviewed = TokenUnderReview {
+                group_projects: (token.kind == TokenKind::GroupAccess)
+                    .then(|| group_projects.get(&token.container_path).copied().unwrap_or(0)),
                 owner_team_leads: token
                     .owner_team
                     .as_ref()
                     .map(|_| usize::try_from(row.leads).unwrap_or(0)),
                 notes: row.notes,
+                description: row.description,
                 token,
             };
             let team_id = reviewed.token.owner_team.as_ref().map(|team| team.id);
@@ -596,12 +603,32 @@ where
         Ok(found)
     }
 
+    /// How many live projects each group holds, with its subgroups', by the group's full path.
+    async fn projects_per_group(&self) -> Result<HashMap<String, usize>, DbError> {
+        let mut select =
+            QueryBuilder::<DB>::new("SELECT path_with_namespace FROM gitlab_projects WHERE gone_since IS NULL");
+        let paths: Vec<(String,)> = DB::fetch_all(&mut select, self.pool()).await?;
+        let mut counts = HashMap::new();
+        for (path,) in paths {
+            let mut group = path.as_str();
+            while let Some((parent, _)) = group.rsplit_once('/') {
+                *counts.entry(parent.to_owned()).or_insert(0) += 1;
+                group = parent;
+            }
+        }
+        Ok(counts)
+    }
+
     /// The findings of every service account still in GitLab.
-    async fn account_findings_all(&self, today: NaiveDate) -> Result<Vec<FindingToStore>, DbError> {
+    async fn account_findings_all(
+        &self,
+        policy: &ReviewPolicy,
+        today: NaiveDate,
+    ) -> Result<Vec<FindingToStore>, DbError> {
         let mut found = Vec::new();
         for account in crate::Repository::list_service_accounts(self).await? {
             let team_id = account.owner.as_ref().map(|owner| owner.team.id);
-            for finding in account_findings(&account, today) {
+            for finding in account_findings(&account, policy, today) {
                 found.push(FindingToStore {
                     finding,
                     kind: "service_account".to_owned(),

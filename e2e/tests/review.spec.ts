@@ -102,3 +102,56 @@ test('a lead sees their team’s findings and an engineer cannot decide', async 
   await expect(page.locator('#findings input[type="checkbox"]')).toHaveCount(0);
   await page.screenshot({ path: `screenshots/review-engineer-${project()}.png`, fullPage: true });
 });
+
+test('an accepted finding reopens when GitLab changes its token and sync runs', async ({ page, request }) => {
+  test.skip(!synced || !process.env.E2E_SIM_URL, 'E2E_SYNCED_URL or E2E_SIM_URL is not set');
+  // The legacy catch-all bot's tokens: one per project, never expiring, with no purpose.
+  const name = own({
+    hydrated: 'gitlab-bot',
+    'no-js': 'gitlab-bot-triage',
+    'hydrated-phone': 'gitlab-bot-changelog',
+    'no-js-phone': 'gitlab-bot-release',
+  });
+  await signIn(page, 'sam.security', '/review?rule=no-purpose');
+  const until = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+  await card(page, 'no-purpose', name).getByRole('checkbox').check();
+  await page.locator('#decision').selectOption('accept_risk');
+  await page.locator('#reason').fill('the legacy bot is being split up this quarter');
+  await page.locator('#until').fill(until);
+  await page.locator('#record-decision').click();
+  await expect(page.locator('#decided')).toHaveText('Decision recorded on 1 finding(s).');
+  await expect(card(page, 'no-purpose', name)).toHaveCount(0);
+
+  // GitLab: someone gives the token an expiry date (the simulator's own control endpoint).
+  const sim = process.env.E2E_SIM_URL;
+  const headers = { 'PRIVATE-TOKEN': process.env.E2E_SIM_ADMIN_TOKEN ?? '' };
+  const world = await (await request.get(`${sim}/-/sim/world`, { headers })).json();
+  const tokens = Object.values(world.personal_access_tokens) as { id: number; name: string }[];
+  const token = tokens.find((t) => t.name === name);
+  expect(token, `${name} in the simulated GitLab`).toBeDefined();
+  const expires = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+  const changed = await request.post(`${sim}/-/sim/mutations`, {
+    headers,
+    data: [{ op: 'set_expiry', token_id: token?.id, expires_at: expires }],
+  });
+  expect(changed.ok(), await changed.text()).toBeTruthy();
+
+  // Sync runs (each project presses the button; a run asked for during another is queued), and
+  // the accepted finding is open again, its decision marked as no longer holding.
+  await page.goto('/sync');
+  await live(page);
+  await page.locator('#sync-now').click();
+  const reopened = card(page, 'no-purpose', name);
+  await expect(async () => {
+    await page.goto('/review?rule=no-purpose');
+    await expect(reopened).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 90_000 });
+  await expect(reopened.locator('[data-decision]')).toHaveAttribute('data-decision', 'accept_risk');
+  await expect(reopened.locator('[data-decision]')).toContainText('no longer holds: reopened');
+  // The finding it no longer has (no expiry) is gone from the queue, and the token's page keeps
+  // the history.
+  await expect(card(page, 'no-expiry', name)).toHaveCount(0);
+  await reopened.getByRole('link', { name, exact: true }).click();
+  await expect(page.locator('#token-findings')).toContainText('the legacy bot is being split up this quarter');
+  await page.screenshot({ path: `screenshots/review-reopened-${project()}.png`, fullPage: true });
+});

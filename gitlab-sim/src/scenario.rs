@@ -506,6 +506,42 @@ impl Builder {
         for (project, name, scopes, level) in everyday {
             self.project_access_token(project, name, scopes, level, Expiry::Spread);
         }
+        self.review_cases(acme, scanners, api_docs);
+    }
+
+    /// What the security review finds in the demo besides the above (last, so the tokens before
+    /// keep their random draws), each live: an administrator's script with `sudo`; a deploy token
+    /// named for pulling that may push; a token named for reading with `api`; and the Data team
+    /// (no lead in the teams file or GitLab) with a group of one project, whose group token has
+    /// not been used for 200 days.
+    fn review_cases(&mut self, acme: Id, scanners: Id, api_docs: Id) {
+        let housekeeping = self.service_account(acme, "housekeeping", "Housekeeping scripts");
+        let admin = self.token(housekeeping, "housekeeping-admin", &["api", "sudo"], Expiry::InDays(90));
+        let pull = self.deploy_token(
+            Source::Project(scanners),
+            "scanner-image-pull",
+            &["read_registry", "write_registry"],
+            Expiry::InDays(90),
+        );
+        self.world
+            .deploy_tokens
+            .entry(pull)
+            .and_modify(|token| token.revoked = false);
+        let reader = self.project_access_token(api_docs, "api-docs-reader", &["api"], REPORTER, Expiry::InDays(60));
+        let data = self.group(Some(acme), "data", "Data");
+        self.project(data, "warehouse", "warehouse");
+        let warehouse = self.group_access_token(data, "warehouse-sync", &["read_api"], DEVELOPER, Expiry::InDays(100));
+        let long_ago = self.now - Duration::days(200);
+        for (token, last_used) in [
+            (admin, Some(self.now)),
+            (reader, Some(self.now)),
+            (warehouse, Some(long_ago)),
+        ] {
+            self.world.personal_access_tokens.entry(token).and_modify(|token| {
+                token.revoked = false;
+                token.last_used_at = last_used;
+            });
+        }
     }
 
     /// `roots` top-level groups, each with about `groups_per_root` subgroups (up to three deep),

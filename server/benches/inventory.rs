@@ -161,6 +161,66 @@ fn oha_first_page(base: &str, key: &str) -> anyhow::Result<Option<(f64, u64)>> {
     Ok(Some((rate, errors)))
 }
 
+/// A user of `role` and a read-only API key of theirs, as the `Authorization` header carries it.
+async fn api_key(repo: &Repo, gitlab_id: i64, username: &str, role: Role) -> anyhow::Result<String> {
+    let user = repo
+        .record_sign_in(
+            &UserProfile {
+                gitlab_id,
+                username: username.into(),
+                name: username.into(),
+                email: None,
+            },
+            &BTreeSet::from([role]),
+            &[],
+            chrono::Utc::now(),
+        )
+        .await?;
+    let prefix = format!("{username:0<8}").chars().take(8).collect::<String>();
+    let secret = format!("{username:x<40}").chars().take(40).collect::<String>();
+    repo.create_api_key(
+        &NewApiKey {
+            user_id: user,
+            name: username.into(),
+            prefix: prefix.clone(),
+            secret_hash: app::auth::secret_hash(&secret),
+            scope: ApiKeyScope::Read,
+            expires_on: chrono::Utc::now().date_naive() + chrono::Days::new(1),
+        },
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(format!("ti_{prefix}_{secret}"))
+}
+
+/// Each page asked for 100 times, one at a time: (name, median, p95).
+async fn time_pages(
+    backend: &str,
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    paths: &[(&'static str, &str)],
+) -> anyhow::Result<Vec<(&'static str, Duration, Duration)>> {
+    let mut pages = Vec::new();
+    for (name, path) in paths {
+        let mut times = Vec::new();
+        for _ in 0..100 {
+            let started = Instant::now();
+            let response = client.get(format!("{base}{path}")).bearer_auth(key).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+            let _ = response.bytes().await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        pages.push((*name, times[times.len() / 2], times[times.len() * 95 / 100]));
+        println!(
+            "{backend}: {name}: median {:.1} ms",
+            times[times.len() / 2].as_secs_f64() * 1000.0
+        );
+    }
+    Ok(pages)
+}
+
 struct Figures {
     backend: &'static str,
     tokens: u64,
@@ -284,34 +344,15 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
         .await?;
     println!("{backend}: {tokens} tokens synced in {:.1} s", sync.as_secs_f64());
 
-    // A reader with an API key: the pages answer to it as they do to a signed-in browser.
-    let user = repo
-        .record_sign_in(
-            &UserProfile {
-                gitlab_id: 1,
-                username: "bench".into(),
-                name: "Bench".into(),
-                email: None,
-            },
-            &BTreeSet::from([Role::Engineer]),
-            &[],
-            chrono::Utc::now(),
-        )
-        .await?;
-    let secret = "benchsecretbenchsecretbenchsecret0123456";
-    repo.create_api_key(
-        &NewApiKey {
-            user_id: user,
-            name: "bench".into(),
-            prefix: "benchkey".into(),
-            secret_hash: app::auth::secret_hash(secret),
-            scope: ApiKeyScope::Read,
-            expires_on: chrono::Utc::now().date_naive() + chrono::Days::new(1),
-        },
-        chrono::Utc::now(),
-    )
-    .await?;
-    let key = format!("ti_benchkey_{secret}");
+    // A reader with an API key: the pages answer to it as they do to a signed-in browser. The
+    // review's queue is read by security (an engineer sees only their team's findings).
+    let key = api_key(&repo, 1, "bench", Role::Engineer).await?;
+    let security_key = api_key(&repo, 2, "security", Role::Security).await?;
+    let findings = repo
+        .list_findings(&db::FindingFilter::default(), chrono::Utc::now().date_naive())
+        .await?
+        .total;
+    println!("{backend}: {findings} open findings");
 
     let folder = tempfile::tempdir()?;
     let server = Server::bind(&ServeArgs::loopback(folder.path().to_path_buf()), repo.clone()).await?;
@@ -322,32 +363,38 @@ async fn run(backend: &'static str, database_url: &str, sim: &(String, String)) 
     }));
 
     let client = reqwest::Client::new();
-    let mut pages = Vec::new();
-    for (name, path) in [
-        ("first page", "/"),
-        (
-            "filtered (project access, expiring in 30 days)",
-            "/?kind=project_access&expiry=30d",
-        ),
-        ("search", "/?q=bot-12"),
-        ("deep page (page 1,000)", "/?page=1000"),
-        ("team filter and sort by expiry", "/?team=1&sort=expires"),
-    ] {
-        let mut times = Vec::new();
-        for _ in 0..100 {
-            let started = Instant::now();
-            let response = client.get(format!("{base}{path}")).bearer_auth(&key).send().await?;
-            anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
-            let _ = response.bytes().await?;
-            times.push(started.elapsed());
-        }
-        times.sort();
-        pages.push((name, times[times.len() / 2], times[times.len() * 95 / 100]));
-        println!(
-            "{backend}: {name}: median {:.1} ms",
-            times[times.len() / 2].as_secs_f64() * 1000.0
-        );
-    }
+    let mut pages = time_pages(
+        backend,
+        &client,
+        &base,
+        &key,
+        &[
+            ("first page", "/"),
+            (
+                "filtered (project access, expiring in 30 days)",
+                "/?kind=project_access&expiry=30d",
+            ),
+            ("search", "/?q=bot-12"),
+            ("deep page (page 1,000)", "/?page=1000"),
+            ("team filter and sort by expiry", "/?team=1&sort=expires"),
+        ],
+    )
+    .await?;
+    pages.extend(
+        time_pages(
+            backend,
+            &client,
+            &base,
+            &security_key,
+            &[
+                ("review queue", "/review"),
+                ("review queue, one rule", "/review?rule=never-used"),
+                ("review queue, one team, high", "/review?team=1&severity=high"),
+                ("review queue, page 100, all states", "/review?state=all&page=100"),
+            ],
+        )
+        .await?,
+    );
 
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let mut loads = Vec::new();

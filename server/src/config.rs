@@ -133,28 +133,32 @@ impl WizardArgs {
     /// wizard's.
     pub fn review(&self) -> domain::review::ReviewPolicy {
         domain::review::ReviewPolicy {
-            max_lifetime_days: self.max_lifetime_days,
+            token: self.unchecked_policy(None),
             notice_days: self.notice_days.clone(),
             unused_days: self.unused_days,
-            naming: self.naming.clone(),
             leads_may_accept_risk: self.leads_may_accept_risk,
         }
     }
 
     /// The wizard's policy, checked: a bad setting stops the server before it listens.
     pub fn policy(&self, gitlab_url: Option<&str>) -> anyhow::Result<domain::WizardPolicy> {
-        let defaults = domain::WizardPolicy::default();
-        let policy = domain::WizardPolicy {
-            max_lifetime_days: self.max_lifetime_days,
-            default_lifetime_days: self.lifetime_days,
-            temporary_lifetime_days: self.temporary_lifetime_days,
-            naming: self.naming.clone(),
-            gitlab_url: gitlab_url.map_or(defaults.gitlab_url, str::to_owned),
-        };
+        let policy = self.unchecked_policy(gitlab_url);
         policy
             .validate()
             .map_err(|error| anyhow::anyhow!("the token policy (TOKEN_*): {error}"))?;
         Ok(policy)
+    }
+}
+
+impl WizardArgs {
+    fn unchecked_policy(&self, gitlab_url: Option<&str>) -> domain::WizardPolicy {
+        domain::WizardPolicy {
+            max_lifetime_days: self.max_lifetime_days,
+            default_lifetime_days: self.lifetime_days,
+            temporary_lifetime_days: self.temporary_lifetime_days,
+            naming: self.naming.clone(),
+            gitlab_url: gitlab_url.map_or(domain::WizardPolicy::default().gitlab_url, str::to_owned),
+        }
     }
 }
 
@@ -381,7 +385,7 @@ mod tests {
         let review = args.wizard.review();
         assert_eq!(
             (
-                review.max_lifetime_days,
+                review.max_lifetime_days(),
                 review.notice_days,
                 review.unused_days,
                 review.leads_may_accept_risk

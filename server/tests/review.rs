@@ -386,3 +386,50 @@ async fn a_reason_is_shown_as_written_and_anonymous_callers_are_refused() {
         .expect("POST");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// gitlab-sim's demo world, synced with the demo's own teams file, yields a finding of every rule:
+/// what the demo shows security is the whole review. Its legacy bot is the catch-all account, with
+/// a migration plan line per token.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_world_yields_a_finding_of_every_rule() {
+    let teams = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e/fixtures/teams.toml");
+    let app = TestApp::spawn_with(|args| args.auth.teams_file = Some(teams)).await;
+    let settings = server::sync::SyncSettings::new(
+        app.sim.url.clone(),
+        secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
+    );
+    let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
+    let all = FindingFilter {
+        state: FindingState::All,
+        limit: 1_000,
+        ..FindingFilter::default()
+    };
+    let page = app
+        .repo
+        .list_findings(&all, Utc::now().date_naive())
+        .await
+        .expect("findings");
+    let found: std::collections::BTreeSet<FindingRule> = page.by_rule.iter().map(|(rule, _)| *rule).collect();
+    let missing: Vec<FindingRule> = FindingRule::ALL
+        .into_iter()
+        .filter(|rule| !found.contains(rule))
+        .collect();
+    assert!(missing.is_empty(), "no finding of {missing:?}: {:?}", page.by_rule);
+
+    let catch_all: Vec<_> = page
+        .findings
+        .iter()
+        .filter(|f| f.finding.rule == FindingRule::CatchAllAccount)
+        .collect();
+    assert_eq!(catch_all.len(), 1, "only the legacy bot: {catch_all:?}");
+    assert!(catch_all[0].subject_name.ends_with("gitlab_bot"));
+    let plan: Vec<&str> = catch_all[0].finding.fix.lines().skip(1).collect();
+    assert_eq!(plan.len(), 4, "{}", catch_all[0].finding.fix);
+    assert!(
+        plan.contains(&"• gitlab-bot-triage: a group access token on acme with api, Developer, named triage."),
+        "{plan:?}"
+    );
+}

@@ -71,6 +71,9 @@ pub fn run(only: &[String]) -> anyhow::Result<()> {
             .current_dir("e2e")
             .env("E2E_BASE_URL", &base_url)
             .env("E2E_SYNCED_URL", &synced_url)
+            // The journeys that change the simulated GitLab between syncs (`/-/sim/mutations`).
+            .env("E2E_SIM_URL", &credentials.url)
+            .env("E2E_SIM_ADMIN_TOKEN", &credentials.admin_token)
             .env("CHROMIUM_PATH", &chromium),
     );
     drop(synced);

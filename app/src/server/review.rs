@@ -86,7 +86,7 @@ pub async fn list_findings(query: FindingQuery) -> Result<ReviewPage, AppError> 
         teams,
         can_decide: may_write && (viewer.is_security() || leads),
         can_accept: may_write && (viewer.is_security() || (leads && state.review.leads_may_accept_risk)),
-        latest_until: today + chrono::Days::new(u64::from(state.review.max_lifetime_days)),
+        latest_until: today + chrono::Days::new(u64::from(state.review.max_lifetime_days())),
     })
 }
 

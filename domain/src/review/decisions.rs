@@ -53,6 +53,19 @@ impl DecisionKind {
             DecisionKind::MarkFixed => "Mark fixed",
         }
     }
+
+    /// The decision as made, for its record ("Risk accepted until 2027-01-31, by …").
+    pub fn made(self) -> &'static str {
+        match self {
+            DecisionKind::Acknowledge => "Acknowledged",
+            DecisionKind::AcceptRisk => "Risk accepted",
+            DecisionKind::AskRotate => "Team asked to rotate it",
+            DecisionKind::AskRevoke => "Team asked to revoke it",
+            DecisionKind::AskNarrow => "Team asked to narrow it",
+            DecisionKind::AskOwner => "Team asked to set its owner",
+            DecisionKind::MarkFixed => "Marked fixed",
+        }
+    }
 }
 
 /// What of a token a decision was made on: when any of it changes, the decision reopens.

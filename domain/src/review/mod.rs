@@ -5,6 +5,7 @@
 //! Pure functions: a token (as the inventory knows it, with what people said about it), its
 //! owner team's leads, the policy and `today` → findings. No clock, no I/O.
 
+mod catch_all;
 mod decisions;
 mod query;
 mod rules;
@@ -15,7 +16,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-use crate::{ParseError, RuleId, TokenSummary, enums::all, wizard::NamingConvention};
+use crate::{ParseError, RuleId, TokenSummary, WizardPolicy, enums::all};
 
 pub use decisions::{
     Decision, DecisionForm, DecisionKind, REASON_MAX_CHARS, Standing, TokenState, ValidDecision, may_decide,
@@ -74,6 +75,8 @@ pub enum FindingRule {
     ApiScopeForReading,
     HighRoleWithoutReason,
     DeployTokenSuffices,
+    GroupTokenForOneProject,
+    CatchAllAccount,
     NoOwnerTeam,
     NoPurpose,
     OrphanedTeam,
@@ -101,7 +104,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 16] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 18] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -125,6 +128,8 @@ impl FindingRule {
             FindingRule::ApiScopeForReading => "Full API access, but its purpose only reads",
             FindingRule::HighRoleWithoutReason => "Maintainer or Owner role without a reason",
             FindingRule::DeployTokenSuffices => "A deploy token would do",
+            FindingRule::GroupTokenForOneProject => "A project access token would do",
+            FindingRule::CatchAllAccount => "One account for many automations",
             FindingRule::NoOwnerTeam => "No owner team",
             FindingRule::NoPurpose => "No purpose",
             FindingRule::OrphanedTeam => "Owner team has no lead",
@@ -154,6 +159,8 @@ impl FindingRule {
             }
             FindingRule::HighRoleWithoutReason => Basis::Guideline(RuleId::LeastPrivilege),
             FindingRule::DeployTokenSuffices => Basis::Guideline(RuleId::ProjectDeployTokenSufficient),
+            FindingRule::GroupTokenForOneProject => Basis::Guideline(RuleId::ProjectAccessTokenSufficient),
+            FindingRule::CatchAllAccount => Basis::Guideline(RuleId::ReuseDisruptsRotation),
             FindingRule::NoOwnerTeam | FindingRule::NoPurpose | FindingRule::OrphanedTeam => Basis::Policy {
                 setting: "every token has an owner team with a lead, and a purpose",
             },
@@ -191,37 +198,46 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReviewPolicy {
-    /// The longest lifetime allowed, in days (the wizard's maximum, `TOKEN_MAX_LIFETIME_DAYS`).
-    pub max_lifetime_days: u32,
+    /// The wizard's policy: the longest lifetime allowed (`TOKEN_MAX_LIFETIME_DAYS`), the naming
+    /// convention names are checked against, and what the catch-all account's migration plan
+    /// recommends.
+    pub token: WizardPolicy,
     /// Days before expiry at which a token is reported, largest first: GitLab's own mails come
     /// 60, 30 and 7 days before.
     pub notice_days: Vec<u32>,
     /// A token not used for this many days (or never, this long after it was created) is reported.
     pub unused_days: u32,
-    /// The naming convention names are checked against.
-    pub naming: NamingConvention,
     /// Team leads may accept a risk for their team's findings (otherwise only security may).
     pub leads_may_accept_risk: bool,
+}
+
+impl ReviewPolicy {
+    /// The longest lifetime allowed, in days.
+    pub fn max_lifetime_days(&self) -> u32 {
+        self.token.max_lifetime_days
+    }
 }
 
 impl Default for ReviewPolicy {
     fn default() -> Self {
         ReviewPolicy {
-            max_lifetime_days: 365,
+            token: WizardPolicy::default(),
             notice_days: vec![60, 30, 7],
             unused_days: 90,
-            naming: NamingConvention::default(),
             leads_may_accept_risk: false,
         }
     }
 }
 
 /// A token as the review reads it: the inventory's summary, the notes people wrote (where a
-/// reason for a high role is recorded), and how many leads its owner team has (`None`: no owner
-/// team, or not known).
+/// reason for a high role is recorded), its description in GitLab, how many leads its owner team has (`None`: no owner
+/// team, or not known) and, for a group access token, how many live projects its group holds
+/// with its subgroups' (`None`: not known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUnderReview {
     pub token: TokenSummary,
     pub notes: Option<String>,
+    pub description: Option<String>,
     pub owner_team_leads: Option<usize>,
+    pub group_projects: Option<usize>,
 }

@@ -24,9 +24,10 @@ pub fn token_findings(reviewed: &TokenUnderReview, policy: &ReviewPolicy, today:
     let mut findings: Vec<Finding> = [
         expiry(token, policy, today),
         usage(token, policy, today).into_iter().collect(),
-        scopes(token).into_iter().collect(),
+        scopes(reviewed).into_iter().collect(),
         role(reviewed).into_iter().collect(),
         kind(token).into_iter().collect(),
+        group_for_one_project(reviewed).into_iter().collect(),
         ownership(reviewed),
         naming(token, policy).into_iter().collect(),
     ]
@@ -57,24 +58,24 @@ fn expiry(token: &TokenSummary, policy: &ReviewPolicy, today: NaiveDate) -> Vec<
             "It never expires: a leaked copy works for ever.".to_owned(),
             format!(
                 "Rotate it with an expiry date at most {} days away, and give the new one to its automation.",
-                policy.max_lifetime_days
+                policy.max_lifetime_days()
             ),
         )];
     };
     let mut found = Vec::new();
     if let Some(created) = token.created_at.map(|at| at.date_naive()) {
         let lifetime = (expires_on - created).num_days();
-        if lifetime > i64::from(policy.max_lifetime_days) {
+        if lifetime > i64::from(policy.max_lifetime_days()) {
             found.push((
                 FindingRule::LifetimeOverMaximum,
                 Severity::Medium,
                 format!(
                     "It lives {lifetime} days ({created} to {expires_on}), more than the {} allowed.",
-                    policy.max_lifetime_days
+                    policy.max_lifetime_days()
                 ),
                 format!(
                     "Rotate it with an expiry at most {} days away.",
-                    policy.max_lifetime_days
+                    policy.max_lifetime_days()
                 ),
             ));
         }
@@ -168,7 +169,23 @@ pub(super) fn purpose_only_reads(purpose: Option<&str>) -> bool {
     says(&READING) && !says(&WRITING)
 }
 
-fn scopes(token: &TokenSummary) -> Option<Found> {
+/// What says the token only reads, if anything does: the purpose people recorded, else GitLab's
+/// description, else its name (`registry-pull`).
+fn reading_evidence(reviewed: &TokenUnderReview) -> Option<&'static str> {
+    let token = &reviewed.token;
+    match (&token.purpose, &reviewed.description) {
+        (Some(purpose), _) if !purpose.trim().is_empty() => {
+            purpose_only_reads(Some(purpose)).then_some("Its recorded purpose")
+        }
+        (_, Some(description)) if !description.trim().is_empty() => {
+            purpose_only_reads(Some(description)).then_some("Its description in GitLab")
+        }
+        _ => purpose_only_reads(Some(&token.name)).then_some("Its name"),
+    }
+}
+
+fn scopes(reviewed: &TokenUnderReview) -> Option<Found> {
+    let token = &reviewed.token;
     let has = |scope: &str| token.scopes.iter().any(|s| s == scope);
     if has("sudo") || has("admin_mode") {
         return Some((
@@ -181,10 +198,7 @@ fn scopes(token: &TokenSummary) -> Option<Found> {
             "Revoke it and create one without sudo and admin_mode: automation does not need them.".to_owned(),
         ));
     }
-    let reads = purpose_only_reads(token.purpose.as_deref());
-    if !reads {
-        return None;
-    }
+    let says = reading_evidence(reviewed)?;
     let writes: Vec<&str> = token
         .scopes
         .iter()
@@ -195,7 +209,7 @@ fn scopes(token: &TokenSummary) -> Option<Found> {
         return Some((
             FindingRule::WriteScopeForReading,
             Severity::High,
-            format!("Its purpose only reads, and it has {}.", writes.join(", ")),
+            format!("{says} says it only reads, and it has {}.", writes.join(", ")),
             "Replace it with a deploy token with the read_ scopes only.".to_owned(),
         ));
     }
@@ -203,7 +217,7 @@ fn scopes(token: &TokenSummary) -> Option<Found> {
         (
             FindingRule::ApiScopeForReading,
             Severity::Medium,
-            "Its purpose only reads, and it has api, which also writes.".to_owned(),
+            format!("{says} says it only reads, and it has api, which also writes."),
             "Rotate it with read_api (or read_repository) instead of api.".to_owned(),
         )
     })
@@ -261,6 +275,26 @@ fn kind(token: &TokenSummary) -> Option<Found> {
     })
 }
 
+/// A group access token whose group (with its subgroups) holds a single live project: it can only
+/// work in that project (or on the group itself), where a project access token is enough.
+fn group_for_one_project(reviewed: &TokenUnderReview) -> Option<Found> {
+    let token = &reviewed.token;
+    let deploy_token_suffices = kind(token).is_some();
+    (token.kind == TokenKind::GroupAccess && reviewed.group_projects == Some(1) && !deploy_token_suffices).then(|| {
+        (
+            FindingRule::GroupTokenForOneProject,
+            Severity::Low,
+            format!(
+                "Its group, {}, holds a single project: it reaches no other.",
+                token.container_path
+            ),
+            "Replace it with a project access token on that project (same scopes, same role) when it is next \
+             rotated, unless it works on the group itself (epics, group labels, group settings)."
+                .to_owned(),
+        )
+    })
+}
+
 fn ownership(reviewed: &TokenUnderReview) -> Vec<Found> {
     let token = &reviewed.token;
     let mut found = Vec::new();
@@ -292,24 +326,33 @@ fn ownership(reviewed: &TokenUnderReview) -> Vec<Found> {
 
 fn naming(token: &TokenSummary, policy: &ReviewPolicy) -> Option<Found> {
     let team = token.owner_team.as_ref().map(|team| team.name.as_str());
-    let why = policy.naming.check(&token.name, team).err()?;
+    let why = policy.token.naming.check(&token.name, team).err()?;
     Some((
         FindingRule::NameOffConvention,
         Severity::Low,
         format!("Its name, {:?}, is off the convention: {why}.", token.name),
         format!(
             "Name its successor after the convention ({}) when it is next rotated.",
-            policy.naming.as_str()
+            policy.token.naming.as_str()
         ),
     ))
 }
 
-/// The findings about one service account: an owner team is the guidelines' condition.
-pub fn account_findings(account: &ServiceAccount, today: NaiveDate) -> Vec<Finding> {
-    if account.owner.is_some() {
-        return Vec::new();
+/// The findings about one service account: an owner team is the guidelines' condition, and one
+/// account for many automations is the single-bot lesson.
+pub fn account_findings(account: &ServiceAccount, policy: &ReviewPolicy, today: NaiveDate) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = super::catch_all::catch_all(account, policy, today)
+        .into_iter()
+        .collect();
+    if account.owner.is_none() {
+        findings.push(without_owner(account, today));
     }
-    vec![Finding {
+    findings.sort_by_key(|finding| (finding.severity, finding.due_on, finding.rule));
+    findings
+}
+
+fn without_owner(account: &ServiceAccount, today: NaiveDate) -> Finding {
+    Finding {
         rule: FindingRule::AccountWithoutOwner,
         severity: Severity::High,
         subject: Subject::Account(account.gitlab_id),
@@ -317,5 +360,5 @@ pub fn account_findings(account: &ServiceAccount, today: NaiveDate) -> Vec<Findi
         detail: format!("No team owns the service account {}.", account.username),
         fix: "Set its owner team on the Service accounts page (security, or the lead of the team that should own it)."
             .to_owned(),
-    }]
+    }
 }

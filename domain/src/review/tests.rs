@@ -60,7 +60,9 @@ fn clean() -> TokenUnderReview {
             purpose: Some("writes the release notes".to_owned()),
         },
         notes: None,
+        description: None,
         owner_team_leads: Some(1),
+        group_projects: None,
     }
 }
 
@@ -311,6 +313,57 @@ fn scopes_broader_than_the_purpose() {
 }
 
 #[test]
+fn what_a_token_is_for_comes_from_its_purpose_then_its_description_then_its_name() {
+    // Purpose, GitLab's description, name, and what the api scope finding says (None: no finding).
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+        Option<&'static str>,
+    );
+    let cases: &[Case] = &[
+        (None, None, "platform-docs-reader", Some("Its name says it only reads")),
+        (None, None, "platform-release-notes", None),
+        (
+            None,
+            Some("lists open issues"),
+            "platform-release-notes",
+            Some("Its description in GitLab"),
+        ),
+        // A description that writes is what it is for, whatever the name says.
+        (None, Some("posts release notes"), "platform-docs-reader", None),
+        // The recorded purpose comes first.
+        (
+            Some("publishes the docs"),
+            Some("lists open issues"),
+            "platform-docs-reader",
+            None,
+        ),
+        (
+            Some("reads the changelog"),
+            Some("posts release notes"),
+            "x",
+            Some("Its recorded purpose"),
+        ),
+    ];
+    for (purpose, description, name, expected) in cases {
+        let mut reviewed = clean();
+        reviewed.token.scopes = vec!["api".to_owned()];
+        reviewed.token.purpose = purpose.map(str::to_owned);
+        reviewed.description = description.map(str::to_owned);
+        reviewed.token.name = (*name).to_owned();
+        let finding = token_findings(&reviewed, &ReviewPolicy::default(), day(TODAY))
+            .into_iter()
+            .find(|finding| finding.rule == FindingRule::ApiScopeForReading);
+        match (expected, finding) {
+            (None, None) => {}
+            (Some(says), Some(finding)) => assert!(finding.detail.starts_with(says), "{}", finding.detail),
+            (expected, found) => panic!("{purpose:?} {description:?} {name}: expected {expected:?}, found {found:?}"),
+        }
+    }
+}
+
+#[test]
 fn a_high_role_needs_a_reason_in_the_notes() {
     let mut reviewed = clean();
     reviewed.token.access_level = Some(AccessLevel::Maintainer);
@@ -346,10 +399,8 @@ fn owner_team_purpose_and_leads() {
 
 #[test]
 fn names_off_the_convention() {
-    let policy = ReviewPolicy {
-        naming: "{team}-{purpose}".parse().expect("a template"),
-        ..ReviewPolicy::default()
-    };
+    let mut policy = ReviewPolicy::default();
+    policy.token.naming = "{team}-{purpose}".parse().expect("a template");
     for (name, off) in [
         ("platform-release-notes", false),
         ("Release Notes", true),
@@ -405,7 +456,7 @@ fn a_service_account_needs_an_owner_team() {
         tokens: Vec::new(),
         memberships: Vec::new(),
     };
-    let findings = account_findings(&account, day(TODAY));
+    let findings = account_findings(&account, &ReviewPolicy::default(), day(TODAY));
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].subject, Subject::Account(90));
     assert_eq!(findings[0].due_on, day("2026-12-09"));
@@ -419,7 +470,7 @@ fn a_service_account_needs_an_owner_team() {
             at: at("2026-11-01T00:00:00Z"),
         },
     });
-    assert!(account_findings(&account, day(TODAY)).is_empty());
+    assert!(account_findings(&account, &ReviewPolicy::default(), day(TODAY)).is_empty());
 }
 
 #[test]
@@ -438,4 +489,218 @@ fn an_access_token_that_only_reaches_the_repository_or_registries_could_be_a_dep
         let found = rules(&reviewed).contains(&(FindingRule::DeployTokenSuffices, Severity::Low));
         assert_eq!(found, *expected, "{kind:?} {scopes:?}");
     }
+}
+
+#[test]
+fn a_group_token_whose_group_holds_one_project_could_be_a_project_token() {
+    // Projects in the group (with its subgroups), scopes, and whether the rule fires.
+    let cases: &[(Option<usize>, &[&str], bool)] = &[
+        (Some(1), &["read_api"], true),
+        (Some(2), &["read_api"], false),
+        (Some(0), &["read_api"], false),
+        (None, &["read_api"], false),
+        // A deploy token does it (and the deploy token finding says so): not this one too.
+        (Some(1), &["read_repository"], false),
+    ];
+    for (projects, scopes, expected) in cases {
+        let mut reviewed = clean();
+        reviewed.token.kind = TokenKind::GroupAccess;
+        reviewed.token.container_kind = ContainerKind::Group;
+        reviewed.token.container_path = "acme/platform".to_owned();
+        reviewed.token.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        reviewed.group_projects = *projects;
+        let found = rules(&reviewed).contains(&(FindingRule::GroupTokenForOneProject, Severity::Low));
+        assert_eq!(found, *expected, "{projects:?} {scopes:?}");
+    }
+    // Only a group access token: a project's token in a one-project group is where it should be.
+    let mut reviewed = clean();
+    reviewed.group_projects = Some(1);
+    assert!(
+        !rules(&reviewed)
+            .iter()
+            .any(|(rule, _)| *rule == FindingRule::GroupTokenForOneProject)
+    );
+}
+
+/// The legacy bot: a service account of the Platform team with a token per automation.
+fn legacy_bot(tokens: &[(&str, &[&str], Option<&str>)]) -> ServiceAccount {
+    ServiceAccount {
+        gitlab_id: 90,
+        username: "gitlab_bot".to_owned(),
+        name: "GitLab Bot".to_owned(),
+        state: "active".to_owned(),
+        group_path: Some("acme".to_owned()),
+        owner: Some(AccountOwner {
+            team: TeamRef {
+                id: 1,
+                name: "Platform".to_owned(),
+            },
+            source: OwnerSource::Set {
+                by: "sam".to_owned(),
+                at: at("2026-11-01T00:00:00Z"),
+            },
+        }),
+        tokens: tokens
+            .iter()
+            .enumerate()
+            .map(|(index, (name, scopes, purpose))| {
+                let mut token = clean().token;
+                token.id = 100 + i64::try_from(index).expect("few");
+                token.kind = TokenKind::Personal;
+                token.access_level = None;
+                token.name = (*name).to_owned();
+                token.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+                token.purpose = purpose.map(str::to_owned);
+                token
+            })
+            .collect(),
+        memberships: Vec::new(),
+    }
+}
+
+fn catch_all_of(account: &ServiceAccount) -> Option<Finding> {
+    account_findings(account, &ReviewPolicy::default(), day(TODAY))
+        .into_iter()
+        .find(|finding| finding.rule == FindingRule::CatchAllAccount)
+}
+
+#[test]
+fn one_account_for_several_automations_is_the_single_bot_lesson() {
+    // One automation, even with two tokens of the same name (a rotation): not a catch-all.
+    assert!(catch_all_of(&legacy_bot(&[("gitlab-bot-triage", &["api"], None)])).is_none());
+    assert!(
+        catch_all_of(&legacy_bot(&[
+            ("gitlab-bot-triage", &["api"], None),
+            ("gitlab-bot-triage", &["api"], None)
+        ]))
+        .is_none()
+    );
+    // Two names and one recorded purpose for both: one automation.
+    let same_purpose = legacy_bot(&[
+        ("gitlab-bot-triage", &["api"], Some("triage")),
+        ("gitlab-bot-triage-2", &["api"], Some("Triage")),
+    ]);
+    assert!(catch_all_of(&same_purpose).is_none());
+    // A revoked token serves nothing.
+    let mut revoked = legacy_bot(&[
+        ("gitlab-bot-triage", &["api"], None),
+        ("gitlab-bot-release", &["api"], None),
+    ]);
+    revoked.tokens[1].revoked = true;
+    assert!(catch_all_of(&revoked).is_none());
+
+    let account = legacy_bot(&[
+        ("gitlab-bot-triage", &["api"], None),
+        ("gitlab-bot-mirror", &["read_repository", "write_repository"], None),
+        ("gitlab-bot-images", &["read_registry"], Some("pulls base images")),
+    ]);
+    let finding = catch_all_of(&account).expect("a catch-all");
+    assert_eq!(
+        (finding.severity, finding.subject),
+        (Severity::Medium, Subject::Account(90))
+    );
+    assert!(
+        finding.detail.contains("3 live tokens serving 3 automations"),
+        "{}",
+        finding.detail
+    );
+    let plan: Vec<&str> = finding.fix.lines().collect();
+    assert!(plan[0].contains("assumes each works in one project"), "{}", plan[0]);
+    assert_eq!(
+        plan[1..],
+        [
+            "• gitlab-bot-triage: a project access token with api, Developer, named platform-triage.",
+            "• gitlab-bot-mirror: a project access token with write_repository, Developer, named platform-mirror.",
+            "• gitlab-bot-images: a project deploy token with read_registry, named platform-pulls-base-images.",
+        ]
+    );
+}
+
+#[test]
+fn the_migration_plan_follows_the_accounts_reach() {
+    let mut account = legacy_bot(&[
+        ("gitlab-bot-triage", &["api"], None),
+        ("gitlab-bot-docs", &["read_api"], None),
+        ("gitlab-bot-release", &["api"], None),
+    ]);
+    // A member of one group only: group access tokens there.
+    account.memberships = vec![crate::AccountMembership {
+        source_kind: ContainerKind::Group,
+        source_gitlab_id: 5,
+        source_path: "acme/platform".to_owned(),
+        access_level: AccessLevel::Developer,
+    }];
+    let finding = catch_all_of(&account).expect("a catch-all");
+    assert!(!finding.fix.contains("assumes"), "{}", finding.fix);
+    assert!(
+        finding.fix.contains(
+            "• gitlab-bot-docs: a group access token on acme/platform with read_api, Reporter, named platform-docs."
+        ),
+        "{}",
+        finding.fix
+    );
+    // Two teams behind one automation's name: several teams is reason enough.
+    let mut shared = legacy_bot(&[("gitlab-bot", &["api"], None), ("gitlab-bot", &["api"], None)]);
+    shared.tokens[1].owner_team = Some(TeamRef {
+        id: 2,
+        name: "Delivery".to_owned(),
+    });
+    let finding = catch_all_of(&shared).expect("a catch-all");
+    assert!(
+        finding.detail.contains("of 2 teams (Delivery, Platform)"),
+        "{}",
+        finding.detail
+    );
+    assert!(
+        FindingRule::CatchAllAccount
+            .basis()
+            .quote()
+            .contains("Reusing the same token everywhere")
+    );
+    // An account with no owner team and many automations has both findings, the most severe first.
+    let mut across = legacy_bot(&[
+        ("gitlab-bot-a", &["api"], None),
+        ("gitlab-bot-b", &["api"], None),
+        ("gitlab-bot-c", &["api"], None),
+    ]);
+    across.owner = None;
+    for token in &mut across.tokens {
+        token.owner_team = None;
+    }
+    across.memberships = vec![crate::AccountMembership {
+        source_kind: ContainerKind::Group,
+        source_gitlab_id: 5,
+        source_path: "acme".to_owned(),
+        access_level: AccessLevel::Maintainer,
+    }];
+    let findings = account_findings(&across, &ReviewPolicy::default(), day(TODAY));
+    let rules: Vec<FindingRule> = findings.iter().map(|finding| finding.rule).collect();
+    assert_eq!(rules, [FindingRule::AccountWithoutOwner, FindingRule::CatchAllAccount]);
+}
+
+#[test]
+fn the_new_names_drop_the_words_the_accounts_tokens_share() {
+    let account = legacy_bot(&[
+        ("gitlab-bot", &["api"], None),
+        ("gitlab-bot-triage", &["api"], None),
+        ("gitlab-bot_release-notes", &["api"], None),
+        ("gitlab-botany", &["api"], None),
+    ]);
+    let finding = catch_all_of(&account).expect("a catch-all");
+    let names: Vec<&str> = finding
+        .fix
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.rsplit("named ").next())
+        .collect();
+    // `gitlab-botany` shares only `gitlab` with the others: a word, not a prefix of letters.
+    assert_eq!(
+        names,
+        [
+            "platform-bot.",
+            "platform-bot-triage.",
+            "platform-bot-release-notes.",
+            "platform-botany."
+        ]
+    );
 }

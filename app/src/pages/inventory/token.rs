@@ -310,7 +310,7 @@ fn History(history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>, today:
                     <ol id="history" class="mt-4 space-y-2 text-sm">
                         {history.into_iter().rev().map(|(at, event, detail)| {
                             let words = event.replace('_', " ");
-                            let detail = if detail == "{}" { String::new() } else { detail };
+                            let detail = event_detail(&detail);
                             view! {
                                 <li class="flex flex-wrap gap-x-3 gap-y-1" data-event=event>
                                     <span class="w-28 shrink-0"><RelativeDate date=at.date_naive() today /></span>
@@ -325,4 +325,44 @@ fn History(history: Vec<(chrono::DateTime<chrono::Utc>, String, String)>, today:
         </section>
     }
     .into_any()
+}
+
+/// An event's detail as people read it: a change `{"from": …, "to": …}` as "from → to" (an empty
+/// value as "none", a list of scopes joined), nothing for `{}`, and anything else as stored.
+fn event_detail(detail: &str) -> String {
+    fn shown(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::Null => "none".to_owned(),
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Array(items) if items.is_empty() => "none".to_owned(),
+            serde_json::Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(fields)) if fields.is_empty() => String::new(),
+        Ok(serde_json::Value::Object(fields)) => match (fields.get("from"), fields.get("to")) {
+            (Some(from), Some(to)) if fields.len() == 2 => format!("{} → {}", shown(from), shown(to)),
+            _ => detail.to_owned(),
+        },
+        _ => detail.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_detail;
+
+    #[test]
+    fn a_change_reads_from_then_to() {
+        assert_eq!(event_detail(r#"{"from":null,"to":"2026-12-22"}"#), "none → 2026-12-22");
+        assert_eq!(
+            event_detail(r#"{"from":["api"],"to":["read_api","read_repository"]}"#),
+            "api → read_api, read_repository"
+        );
+        assert_eq!(event_detail(r#"{"from":"acme/a","to":"acme/b"}"#), "acme/a → acme/b");
+        assert_eq!(event_detail("{}"), "");
+        assert_eq!(event_detail(r#"{"successor":12}"#), r#"{"successor":12}"#);
+        assert_eq!(event_detail("not json"), "not json");
+    }
 }

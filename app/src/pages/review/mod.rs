@@ -181,7 +181,7 @@ fn FindingCard(finding: StoredFinding, today: chrono::NaiveDate, can_decide: boo
     let severity = finding.finding.severity;
     let subject = match finding.finding.subject {
         Subject::Token(id) => format!("/tokens/{id}"),
-        Subject::Account(_) => "/service-accounts".to_owned(),
+        Subject::Account(_) => format!("/service-accounts#account-{}", finding.subject_name),
     };
     let checkbox_id = format!("finding-{}", finding.id);
     view! {
@@ -198,7 +198,7 @@ fn FindingCard(finding: StoredFinding, today: chrono::NaiveDate, can_decide: boo
                 <span class="ml-auto text-sm text-slate-700">"Due "<RelativeDate date=finding.finding.due_on today urgent=finding.finding.due_on <= today /></span>
             </div>
             <p class="mt-2 text-sm text-slate-800">{finding.finding.detail.clone()}</p>
-            <p class="mt-1 text-sm text-slate-700"><span class="font-medium">"Fix: "</span>{finding.finding.fix.clone()}</p>
+            <FixText fix=finding.finding.fix.clone() />
             <p class="mt-1 text-xs italic text-slate-600">{rule.basis().quote()}</p>
             {finding.decision.clone().map(|decision| view! { <DecisionNote decision latest=true holds=finding.decided /> })}
         </li>
@@ -219,7 +219,7 @@ fn DecisionNote(decision: crate::domain::review::Decision, latest: bool, holds: 
     };
     view! {
         <p class="mt-2 rounded-md bg-slate-50 px-3 py-2 text-xs text-slate-700" data-decision=decision.kind.as_str()>
-            {format!("{}{until}, by {} on {}{state}", decision.kind.label(), decision.by, decision.at.format("%Y-%m-%d"))}
+            {format!("{}{until}, by {} on {}{state}", decision.kind.made(), decision.by, decision.at.format("%Y-%m-%d"))}
             {decision.reason.map(|reason| view! { <span class="block">{format!("Why: {reason}")}</span> })}
         </p>
     }
@@ -332,7 +332,7 @@ fn TokenFinding(history: FindingHistory, today: chrono::NaiveDate) -> impl IntoV
                 <span class="ml-auto text-sm text-slate-700">"Due "<RelativeDate date=finding.finding.due_on today /></span>
             </div>
             <p class="mt-1 text-sm text-slate-800">{finding.finding.detail.clone()}</p>
-            <p class="mt-1 text-sm text-slate-700"><span class="font-medium">"Fix: "</span>{finding.finding.fix.clone()}</p>
+            <FixText fix=finding.finding.fix.clone() />
             {history.decisions.into_iter().enumerate().map(|(at, decision)| {
                 view! { <DecisionNote decision latest=at == last holds /> }
             }).collect_view()}
@@ -393,5 +393,13 @@ fn OpenFindings(page: ReviewPage, href: String) -> impl IntoView {
                 .into_any()
             }}
         </section>
+    }
+}
+
+/// What to do about a finding; a migration plan's lines stay lines.
+#[component]
+fn FixText(fix: String) -> impl IntoView {
+    view! {
+        <p class="mt-1 whitespace-pre-line text-sm text-slate-700"><span class="font-medium">"Fix: "</span>{fix}</p>
     }
 }
