@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{Days, NaiveDate};
 
 use super::{Finding, FindingRule, ReviewPolicy, Severity, Subject};
-use crate::wizard::{Needs, PURPOSE_MAX_CHARS, Reach, Usage, choose_kind};
+use crate::wizard::{Needs, PURPOSE_MAX_CHARS, Reach, choose_kind};
 use crate::{ContainerKind, Scope, ServiceAccount, TokenStatus, TokenSummary};
 
 /// How many automations make an account a catch-all: a team's account for two jobs of one
@@ -94,7 +94,9 @@ fn migration(
     shared: &str,
     policy: &ReviewPolicy,
 ) -> String {
-    let needs = needs(token, reach);
+    // Maintainer-level actions and confidential issues are not assumed (least privilege: the
+    // owner adds them if needed).
+    let needs = Needs::from_scopes(token.scopes.iter().map(String::as_str), reach, false, false, false);
     let kind = choose_kind(&needs);
     let team = token
         .owner_team
@@ -128,41 +130,6 @@ fn reach(account: &ServiceAccount) -> (Reach, Option<&str>) {
 
 fn last_segment(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// What the token's scopes let it touch, as the wizard asks it; Maintainer-level actions and
-/// confidential issues are not assumed (least privilege: the owner adds them if needed).
-fn needs(token: &TokenSummary, reach: Reach) -> Needs {
-    let usage = |read: &str, write: &str| {
-        if token.scopes.iter().any(|scope| scope == write) {
-            Usage::Writes
-        } else if token.scopes.iter().any(|scope| scope == read) {
-            Usage::Reads
-        } else {
-            Usage::Unused
-        }
-    };
-    let mut needs = Needs {
-        repository: usage("read_repository", "write_repository"),
-        package_registry: usage("read_package_registry", "write_package_registry"),
-        container_registry: usage("read_registry", "write_registry"),
-        api: usage("read_api", "api"),
-        reach,
-        maintainer_actions: false,
-        confidential_issues: false,
-        temporary: false,
-    };
-    let touches = [
-        needs.repository,
-        needs.package_registry,
-        needs.container_registry,
-        needs.api,
-    ];
-    if !touches.iter().any(|usage| usage.is_used()) {
-        // Its other scopes (read_user, sudo, …) all go through the API.
-        needs.api = Usage::Reads;
-    }
-    needs
 }
 
 /// The new token's purpose, for its name: the purpose people recorded, or the token's name

@@ -458,6 +458,57 @@ impl Needs {
     pub(crate) fn writes_anything(&self) -> bool {
         self.usages().contains(&Usage::Writes)
     }
+
+    /// What a token with these scopes touches, as the wizard asks it, with the other answers
+    /// given. Scopes that reach nothing the wizard asks about (`read_user`, `sudo`, …) go through
+    /// the API: with nothing else, it reads the API.
+    pub fn from_scopes<'a>(
+        scopes: impl IntoIterator<Item = &'a str> + Clone,
+        reach: Reach,
+        maintainer_actions: bool,
+        confidential_issues: bool,
+        temporary: bool,
+    ) -> Needs {
+        let usage = |read: &str, write: &str| {
+            if scopes.clone().into_iter().any(|scope| scope == write) {
+                Usage::Writes
+            } else if scopes.clone().into_iter().any(|scope| scope == read) {
+                Usage::Reads
+            } else {
+                Usage::Unused
+            }
+        };
+        let mut needs = Needs {
+            repository: usage("read_repository", "write_repository"),
+            package_registry: usage("read_package_registry", "write_package_registry"),
+            container_registry: usage("read_registry", "write_registry"),
+            api: usage("read_api", "api"),
+            reach,
+            maintainer_actions,
+            confidential_issues,
+            temporary,
+        };
+        if !needs.usages().iter().any(|usage| usage.is_used()) {
+            needs.api = Usage::Reads;
+        }
+        needs.confidential_issues &= needs.api.is_used();
+        needs
+    }
+
+    /// The answers that say the same, for a link to the wizard (`path` and the texts empty).
+    pub fn answers(&self) -> WizardAnswers {
+        WizardAnswers {
+            repository: self.repository,
+            package_registry: self.package_registry,
+            container_registry: self.container_registry,
+            api: self.api,
+            reach: Some(self.reach),
+            maintainer_actions: Some(self.maintainer_actions.into()),
+            confidential_issues: self.api.is_used().then_some(self.confidential_issues.into()),
+            temporary: Some(self.temporary.into()),
+            ..WizardAnswers::default()
+        }
+    }
 }
 
 /// The checked texts.
