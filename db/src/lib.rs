@@ -6,6 +6,7 @@
 //! tests build without the web stack.
 
 mod auth_store;
+mod request_store;
 mod review_store;
 mod rows;
 mod sql;
@@ -29,6 +30,9 @@ use domain::{
 pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
+};
+pub use request_store::{
+    Notice, Person, RequestEvent, RequestFilter, RequestStep, RequestStore, RequestSummary, StoredRequest,
 };
 pub use review_store::{FindingFilter, FindingHistory, FindingPage, RefreshCounts, ReviewStore, StoredFinding};
 pub use sql::{PostgresRepository, SqliteRepository};
@@ -117,7 +121,7 @@ pub struct UpsertCounts {
 }
 
 #[async_trait]
-pub trait Repository: SyncStore + AuthStore + ReviewStore + Send + Sync + 'static {
+pub trait Repository: SyncStore + AuthStore + ReviewStore + RequestStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the migrations this binary carries.
