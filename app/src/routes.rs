@@ -13,10 +13,11 @@ use crate::{
     domain::Role,
     islands::Enhancements,
     pages::{
-        NotBuiltYet, NotFound,
+        NotFound,
         account::ApiKeysPage,
         inventory::InventoryPage,
         inventory::token::TokenDetailPage,
+        requests::{EditRequestPage, NewRequestPage, RequestPage, RequestsPage},
         review::ReviewPage,
         sync::SyncPage,
         teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
@@ -97,10 +98,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("teams") view=TeamsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("service-accounts") view=ServiceAccountsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
-                    <Route
-                        path=StaticSegment("requests")
-                        view=|| view! { <NotBuiltYet area="Requests" what="Ask for a service account owned by your team; reviewers approve or reject." /> }
-                    />
+                    <Route path=StaticSegment("requests") view=RequestsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("requests"), StaticSegment("new")) view=NewRequestPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("requests"), ParamSegment("id")) view=RequestPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("requests"), ParamSegment("id"), StaticSegment("edit")) view=EditRequestPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

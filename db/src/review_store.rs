@@ -234,6 +234,10 @@ const FINDING_FROM: &str = " FROM findings f LEFT JOIN teams tm ON tm.id = f.tea
      LEFT JOIN tokens t ON t.id = f.token_id \
      LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
 
+/// A finding's latest decision, as `d`.
+const LATEST_DECISION: &str =
+    " LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
+
 /// `SELECT` of findings with their latest decision and whether it holds `today`, up to `FROM …`.
 fn select_findings<'q, DB: Db>(today: NaiveDate) -> QueryBuilder<'q, DB>
 where
@@ -248,6 +252,11 @@ where
         .push(FINDING_FROM);
     select
 }
+
+/// The review's version: every change to findings, decisions or the tokens they rest on (a sync's
+/// writes) bumps it, in its transaction.
+const REVIEW_VERSION: &str = "SELECT version FROM review_version WHERE id = 1";
+pub(crate) const BUMP_REVIEW_VERSION: &str = "UPDATE review_version SET version = version + 1 WHERE id = 1";
 
 /// Findings per upsert statement: 15 values each, well under SQLite's limit of bound values.
 const UPSERT_BATCH: usize = 500;
@@ -341,29 +350,25 @@ where
     }
 
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError> {
+        // The page's ids first, walking the queue's order without the rows' text (a deep page
+        // skips thousands), then those rows whole.
         let mut select = select_findings::<DB>(today);
+        select.push(" WHERE f.id IN (SELECT f.id FROM findings f LEFT JOIN tokens t ON t.id = f.token_id ");
+        select.push(LATEST_DECISION);
         push_filters(&mut select, filter, today, true);
         select
             .push(" ORDER BY f.severity_rank, f.due_on, f.id LIMIT ")
             .push_bind(i64::try_from(filter.limit.clamp(1, 10_000)).unwrap_or(100))
             .push(" OFFSET ")
-            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX))
+            .push(") ORDER BY f.severity_rank, f.due_on, f.id");
         let rows: Vec<FindingRow> = DB::fetch_all(&mut select, self.pool()).await?;
         let findings = rows
             .into_iter()
             .map(StoredFinding::try_from)
             .collect::<Result<Vec<_>, _>>()?;
 
-        let mut counts = QueryBuilder::<DB>::new("SELECT f.rule AS rule, COUNT(*) AS total");
-        counts.push(FINDING_FROM);
-        push_filters(&mut counts, filter, today, false);
-        counts.push(" GROUP BY f.rule");
-        let rows: Vec<RuleCountRow> = DB::fetch_all(&mut counts, self.pool()).await?;
-        let mut by_rule = rows
-            .into_iter()
-            .map(|row| Ok((row.rule.parse::<FindingRule>()?, u64::try_from(row.total).unwrap_or(0))))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        by_rule.sort();
+        let by_rule = self.counts_per_rule(filter, today).await?;
         let total = by_rule
             .iter()
             .filter(|(rule, _)| filter.rule.is_none_or(|wanted| wanted == *rule))
@@ -462,6 +467,7 @@ where
             });
             Self::audit(&mut tx, at, by, "finding.decided", &found.subject_key, &detail).await?;
         }
+        sqlx::query(BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -603,6 +609,40 @@ where
         Ok(found)
     }
 
+    /// The standing findings per rule under `filter` (but its rule), kept per review version:
+    /// counting them all with their decisions is the queue's one slow part at scale.
+    async fn counts_per_rule(
+        &self,
+        filter: &FindingFilter,
+        today: NaiveDate,
+    ) -> Result<Vec<(FindingRule, u64)>, DbError> {
+        let version: i64 = sqlx::query_scalar(REVIEW_VERSION).fetch_one(self.pool()).await?;
+        let key = format!(
+            "{today}{:?}",
+            FindingFilter {
+                rule: None,
+                offset: 0,
+                limit: 0,
+                ..filter.clone()
+            }
+        );
+        if let Some(counted) = self.finding_counts.get(&key, version) {
+            return Ok(counted);
+        }
+        let mut counts = QueryBuilder::<DB>::new("SELECT f.rule AS rule, COUNT(*) AS total");
+        counts.push(FINDING_FROM);
+        push_filters(&mut counts, filter, today, false);
+        counts.push(" GROUP BY f.rule");
+        let rows: Vec<RuleCountRow> = DB::fetch_all(&mut counts, self.pool()).await?;
+        let mut by_rule = rows
+            .into_iter()
+            .map(|row| Ok((row.rule.parse::<FindingRule>()?, u64::try_from(row.total).unwrap_or(0))))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        by_rule.sort();
+        self.finding_counts.put(key, version, by_rule.clone());
+        Ok(by_rule)
+    }
+
     /// How many live projects each group holds, with its subgroups', by the group's full path.
     async fn projects_per_group(&self) -> Result<HashMap<String, usize>, DbError> {
         let mut select =
@@ -698,6 +738,7 @@ where
             resolve.push(" AND token_id = ").push_bind(token);
         }
         let resolved = DB::execute(&mut resolve, &mut *tx).await?;
+        sqlx::query(BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(RefreshCounts {
             found: found.len() as u64,

@@ -97,15 +97,21 @@ const PRUNE_DATA_CHANGES: &str = "WITH gone AS (DELETE FROM data_changes RETURNI
      UPDATE data_changes_pruned SET pruned = pruned + (SELECT COUNT(*) FROM gone) WHERE id = 1";
 
 /// Counts by filter, each valid for one data version; at most [`CountCache::CAPACITY`] of them
-/// (all forgotten when full: they are cheap to take again).
-#[derive(Default)]
-pub(super) struct CountCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, u64)>>,
+/// (all forgotten when full: they are cheap to take again). `T`: a total, or the review's counts
+/// per rule.
+pub(crate) struct CountCache<T = u64> {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, T)>>,
+}
+
+impl<T> Default for CountCache<T> {
+    fn default() -> Self {
+        CountCache {
+            entries: std::sync::Mutex::default(),
+        }
+    }
 }
 
 impl CountCache {
-    const CAPACITY: usize = 4096;
-
     /// The filters (not the sort or the page) and the day, which moves the expiry windows.
     fn key(query: &TokenQuery, today: NaiveDate) -> String {
         let filters = TokenQuery {
@@ -117,21 +123,25 @@ impl CountCache {
         };
         format!("{today}{filters:?}")
     }
+}
 
-    fn get(&self, key: &str, version: i64) -> Option<u64> {
+impl<T: Clone> CountCache<T> {
+    const CAPACITY: usize = 4096;
+
+    pub(crate) fn get(&self, key: &str, version: i64) -> Option<T> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
             .filter(|(at, _)| *at == version)
-            .map(|(_, total)| *total)
+            .map(|(_, counted)| counted.clone())
     }
 
-    fn put(&self, key: String, version: i64, total: u64) {
+    pub(crate) fn put(&self, key: String, version: i64, counted: T) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
             entries.clear();
         }
-        entries.insert(key, (version, total));
+        entries.insert(key, (version, counted));
     }
 }
 
@@ -343,6 +353,8 @@ pub struct SqlRepository<DB: Database> {
     pool: Pool<DB>,
     /// Counts of filtered views per data version (PostgreSQL; SQLite counts fast enough).
     counts: std::sync::Arc<CountCache>,
+    /// The review queue's counts per rule, per filter and review version (both backends).
+    pub(crate) finding_counts: std::sync::Arc<CountCache<Vec<(domain::review::FindingRule, u64)>>>,
 }
 
 /// The embedded default: one file, no server.
@@ -356,6 +368,7 @@ impl<DB: Database> Clone for SqlRepository<DB> {
         Self {
             pool: self.pool.clone(),
             counts: self.counts.clone(),
+            finding_counts: self.finding_counts.clone(),
         }
     }
 }
@@ -365,6 +378,7 @@ impl<DB: Database> SqlRepository<DB> {
         Self {
             pool,
             counts: std::sync::Arc::default(),
+            finding_counts: std::sync::Arc::default(),
         }
     }
 
@@ -613,6 +627,9 @@ where
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
+        sqlx::query(crate::review_store::BUMP_REVIEW_VERSION)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         let inserted = u64::try_from(after - before).unwrap_or(0);
         Ok(UpsertCounts {

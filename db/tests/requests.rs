@@ -256,7 +256,10 @@ async fn a_request_goes_step_by_step_and_a_stale_step_is_refused() {
         assert_eq!(repo.unread_notices(paula.id).await.expect("unread"), 2);
         let inbox = repo.inbox(paula.id, 10).await.expect("inbox");
         assert_eq!(
-            inbox.iter().map(|notice| (notice.read, notice.request_id == Some(id))).collect::<Vec<_>>(),
+            inbox
+                .iter()
+                .map(|notice| (notice.read, notice.request_id == Some(id)))
+                .collect::<Vec<_>>(),
             [(false, false), (false, false), (true, true), (true, true)],
             "unread first"
         );

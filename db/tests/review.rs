@@ -184,8 +184,14 @@ async fn an_accepted_risk_leaves_the_queue_until_its_date_or_until_the_token_cha
             .await
             .expect("refresh");
         let page = repo.list_findings(&open(), day(TODAY)).await.expect("list");
-        let admin = page.findings[0].clone();
+        let (open_before, admin) = (page.total, page.findings[0].clone());
         assert_eq!(admin.finding.rule, FindingRule::AdminScope);
+        // The counts are kept per review version: each change below must show in them.
+        let counted = |total: u64| async move {
+            let page = repo.list_findings(&open(), day(TODAY)).await.expect("list");
+            assert_eq!(page.total, total, "{}", db.name);
+            assert_eq!(page.by_rule.iter().map(|(_, n)| n).sum::<u64>(), total, "{}", db.name);
+        };
         repo.decide(
             &[admin.id],
             &accept("2026-12-20"),
@@ -194,6 +200,7 @@ async fn an_accepted_risk_leaves_the_queue_until_its_date_or_until_the_token_cha
         )
         .await
         .expect("decide");
+        counted(open_before - 1).await;
         let open_now = rules(repo, &open(), TODAY).await;
         assert!(
             !open_now.contains(&("sudo-bot".to_owned(), FindingRule::AdminScope)),
@@ -240,6 +247,7 @@ async fn an_accepted_risk_leaves_the_queue_until_its_date_or_until_the_token_cha
             "{}: reopened by the change",
             db.name
         );
+        counted(open_before).await;
         db.finish().await;
     }
 }

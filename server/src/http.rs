@@ -67,6 +67,7 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
         .merge(crate::account::routes())
         .merge(crate::inventory::routes())
         .merge(crate::review::routes())
+        .merge(crate::requests::routes())
         .merge(crate::api::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))

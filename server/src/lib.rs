@@ -7,6 +7,7 @@ pub mod config;
 pub mod fixtures;
 pub mod http;
 pub mod inventory;
+pub mod requests;
 pub mod review;
 pub mod sync;
 pub mod telemetry;

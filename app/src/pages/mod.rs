@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod inventory;
+pub mod requests;
 pub mod review;
 pub mod sync;
 pub mod teams;
@@ -10,19 +11,6 @@ pub mod wizard;
 use leptos::prelude::*;
 
 use crate::components::PageTitle;
-
-/// An area the header already links to, whose issue has not landed yet: says what will be there.
-#[component]
-pub fn NotBuiltYet(area: &'static str, what: &'static str) -> impl IntoView {
-    view! {
-        <PageTitle text=area />
-        <section class="rounded-xl border border-dashed border-slate-300 bg-white p-8">
-            <h1 class="text-2xl font-semibold">{area}</h1>
-            <p class="mt-2 max-w-2xl text-slate-600">{what}</p>
-            <p class="mt-4 text-sm text-slate-500">"This area is not built yet."</p>
-        </section>
-    }
-}
 
 #[component]
 pub fn NotFound() -> impl IntoView {

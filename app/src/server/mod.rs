@@ -6,6 +6,9 @@ pub mod inventory;
 // The review's page is rendered on the server only, and no island calls it.
 #[cfg(feature = "ssr")]
 pub mod review;
+// The requests' pages too.
+#[cfg(feature = "ssr")]
+pub mod requests;
 pub mod sync;
 pub mod teams;
 pub mod wizard;

@@ -134,19 +134,29 @@ pub struct RequestFacts {
     pub endorsed_by: Option<i64>,
 }
 
-/// Why a step is refused, in a sentence for the person.
+/// Why a step is refused, in a sentence for the person: not theirs to take, or not now (the
+/// request is not where that step starts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refused(pub String);
+pub enum Refused {
+    NotAllowed(String),
+    OutOfOrder(String),
+}
 
 impl Refused {
     fn new(message: impl Into<String>) -> Refused {
-        Refused(message.into())
+        Refused::NotAllowed(message.into())
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Refused::NotAllowed(message) | Refused::OutOfOrder(message) => message,
+        }
     }
 }
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.message())
     }
 }
 
@@ -175,7 +185,7 @@ pub fn may_act(viewer: &Viewer, facts: &RequestFacts, action: RequestAction) -> 
         (Reject, Submitted | Endorsed) => Rejected,
         (Fulfil, Approved) => Fulfilled,
         (_, state) => {
-            return Err(Refused::new(format!(
+            return Err(Refused::OutOfOrder(format!(
                 "a request that is {} cannot be {}",
                 state.label().to_lowercase(),
                 past(action)

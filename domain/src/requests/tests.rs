@@ -144,7 +144,7 @@ fn every_refusal_says_why() {
         let viewer = who();
         let refusal = may_act(&viewer, &facts(*state, *endorsed_by), *action).expect_err("refused");
         assert!(
-            refusal.0.contains(says),
+            refusal.message().contains(says),
             "{} {action} on {state}: {refusal}",
             viewer.username
         );
@@ -158,7 +158,7 @@ fn every_refusal_says_why() {
     assert!(
         may_act(&sam(), &own, Approve)
             .expect_err("own")
-            .0
+            .message()
             .contains("their own request")
     );
     // A read-only key does nothing, whoever holds it.
@@ -500,4 +500,18 @@ fn the_form_fills_in_from_the_wizards_answer() {
     assert_eq!(form.scopes, ["api"]);
     assert_eq!(form.lifetime_days, "90");
     assert!(form.memberships.ends_with(" maintainer"), "{}", form.memberships);
+}
+
+#[test]
+fn a_step_out_of_order_is_told_apart_from_one_not_allowed() {
+    let approved = facts(RequestState::Approved, Some(2));
+    assert!(matches!(
+        may_act(&sam(), &approved, RequestAction::Approve),
+        Err(Refused::OutOfOrder(_))
+    ));
+    let endorsed = facts(RequestState::Endorsed, Some(2));
+    assert!(matches!(
+        may_act(&pat(), &endorsed, RequestAction::Approve),
+        Err(Refused::NotAllowed(_))
+    ));
 }

@@ -6,6 +6,8 @@
 
 use chrono::Utc;
 
+pub mod requests;
+
 use crate::{
     auth,
     db::{ApiKeyScope, NewApiKey, Repo},

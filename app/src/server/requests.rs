@@ -1,0 +1,285 @@
+//! Service-account requests: the lists, one request with what the caller may do with it, and the
+//! form filled in (from the wizard's answer, a request to amend, or what was sent back refused).
+//! Server-side only: the pages are rendered there, and no island calls them.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    commands::requests::facts,
+    db::{RequestFilter, RequestSummary, StoredRequest},
+    domain::{
+        NextStep, TeamRef, Viewer, WizardAnswers, recommend_token_kind,
+        requests::{RequestAction, RequestForm, RequestState, may_act, may_see},
+    },
+    error::AppError,
+};
+
+/// How many requests a list shows at most.
+pub const LIST_LIMIT: u64 = 100;
+
+/// The lists the caller sees on `/requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestLists {
+    /// What waits for the caller: submitted requests of teams they lead; endorsed ones for
+    /// security.
+    pub waiting: Vec<RequestSummary>,
+    pub mine: Vec<RequestSummary>,
+    /// Their teams' requests (not their own), or for security every request (of `state`).
+    pub others: Vec<RequestSummary>,
+    pub is_security: bool,
+    pub state: Option<RequestState>,
+}
+
+/// The requests the caller asked for, those waiting for them, and their teams' (security: all,
+/// of `state` when given).
+#[server]
+pub async fn list_requests(state: Option<String>) -> Result<RequestLists, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let app = expect_context::<crate::state::AppState>();
+    let state = match state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(
+            text.parse::<RequestState>()
+                .map_err(|error| AppError::invalid("state", error.to_string()))?,
+        ),
+        None => None,
+    };
+    let list = |filter: RequestFilter| {
+        let repo = app.repo.clone();
+        async move { repo.list_requests(&filter).await }
+    };
+    let mine = list(RequestFilter {
+        requester: Some(viewer.id),
+        limit: LIST_LIMIT,
+        ..RequestFilter::default()
+    })
+    .await?;
+    let led: Vec<i64> = viewer.teams.iter().filter(|t| t.is_lead).map(|t| t.team_id).collect();
+    let mut waiting = if led.is_empty() {
+        Vec::new()
+    } else {
+        list(RequestFilter {
+            teams: Some(led),
+            states: vec![RequestState::Submitted],
+            limit: LIST_LIMIT,
+            ..RequestFilter::default()
+        })
+        .await?
+    };
+    if viewer.is_security() {
+        waiting.extend(
+            list(RequestFilter {
+                states: vec![RequestState::Endorsed, RequestState::Approved],
+                limit: LIST_LIMIT,
+                ..RequestFilter::default()
+            })
+            .await?,
+        );
+    }
+    waiting.retain(|request| waits_for(&viewer, request));
+    let others = list(RequestFilter {
+        teams: (!viewer.is_security()).then(|| viewer.teams.iter().map(|t| t.team_id).collect()),
+        states: state.into_iter().collect(),
+        limit: LIST_LIMIT,
+        ..RequestFilter::default()
+    })
+    .await?
+    .into_iter()
+    .filter(|request| request.requester != viewer.username)
+    .collect();
+    Ok(RequestLists {
+        waiting,
+        mine,
+        others,
+        is_security: viewer.is_security(),
+        state,
+    })
+}
+
+/// Whether a listed request waits for `viewer`: a lead's endorsement, or security's decision or
+/// account (never on their own request, but its account).
+fn waits_for(viewer: &Viewer, request: &RequestSummary) -> bool {
+    let own = request.requester == viewer.username;
+    match request.state {
+        RequestState::Submitted => !own && request.owner_team.as_ref().is_some_and(|team| viewer.leads(team.id)),
+        RequestState::Endorsed => !own && viewer.is_security(),
+        RequestState::Approved => viewer.is_security(),
+        _ => false,
+    }
+}
+
+/// One request, and what the caller may do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub request: StoredRequest,
+    /// The steps the caller may take now (the form's own aside).
+    pub steps: Vec<RequestAction>,
+    /// May change it through its form (a draft, or amend it).
+    pub can_edit: bool,
+    /// What the wizard would recommend instead, with the answers to open it at.
+    pub narrower: Option<(String, String)>,
+    /// GitLab, for the steps that make the account by hand.
+    pub gitlab_url: Option<String>,
+    pub today: NaiveDate,
+}
+
+#[server]
+pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let app = expect_context::<crate::state::AppState>();
+    let request = app
+        .repo
+        .request(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+    let facts = facts(&request);
+    if !may_see(&viewer, &facts) {
+        // Not theirs to see: as if it did not exist.
+        return Err(AppError::NotFound(format!("request {id}")));
+    }
+    let steps = [
+        RequestAction::Endorse,
+        RequestAction::Approve,
+        RequestAction::Reject,
+        RequestAction::Fulfil,
+        RequestAction::Withdraw,
+    ]
+    .into_iter()
+    .filter(|action| may_act(&viewer, &facts, *action).is_ok())
+    .collect();
+    let edit = if request.state == RequestState::Draft {
+        RequestAction::SaveDraft
+    } else {
+        RequestAction::Amend
+    };
+    let narrower = request
+        .body
+        .narrower_kind(app.wizard.temporary_lifetime_days)
+        .map(|(kind, answers)| (kind.label().to_owned(), wizard_link(&answers)));
+    Ok(RequestView {
+        can_edit: may_act(&viewer, &facts, edit).is_ok(),
+        steps,
+        narrower,
+        gitlab_url: app.gitlab_url.clone(),
+        today: chrono::Utc::now().date_naive(),
+        request,
+    })
+}
+
+/// The wizard at these answers.
+pub fn wizard_link(answers: &WizardAnswers) -> String {
+    let pairs = answers.to_query_pairs();
+    format!(
+        "/wizard?{}",
+        crate::domain::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
+    )
+}
+
+/// The form, filled in, and what it is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFormView {
+    /// The request being changed; `None` for a new one.
+    pub id: Option<i64>,
+    pub state: Option<RequestState>,
+    pub form: RequestForm,
+    /// The teams the caller may ask for (their own).
+    pub teams: Vec<TeamRef>,
+    pub naming: String,
+    pub max_lifetime_days: u32,
+    /// What the wizard would recommend instead, for what is filled in.
+    pub narrower: Option<(String, String)>,
+}
+
+/// The form for a new request (`id` `None`) or request `id`, filled in from `sent` (the form
+/// sent back refused: `edit` is there), else from the request, else from the wizard's answers
+/// in `sent` (when they lead to a service account).
+#[server]
+pub async fn get_request_form(id: Option<i64>, sent: Vec<(String, String)>) -> Result<RequestFormView, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let app = expect_context::<crate::state::AppState>();
+    let get = |name: &str| sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let teams: Vec<TeamRef> = viewer
+        .teams
+        .iter()
+        .map(|team| TeamRef {
+            id: team.team_id,
+            name: team.team_name.clone(),
+        })
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    let stored = match id {
+        Some(id) => {
+            let request = app
+                .repo
+                .request(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+            let edit = if request.state == RequestState::Draft {
+                RequestAction::SaveDraft
+            } else {
+                RequestAction::Amend
+            };
+            if !may_see(&viewer, &facts(&request)) {
+                return Err(AppError::NotFound(format!("request {id}")));
+            }
+            may_act(&viewer, &facts(&request), edit)
+                .map_err(|refused| AppError::ForbiddenBecause(refused.to_string()))?;
+            Some(request)
+        }
+        None => None,
+    };
+    let form = if get("edit").is_some() {
+        form_from(&sent)
+    } else if let Some(request) = &stored {
+        request.body.to_form()
+    } else {
+        let (answers, _) = WizardAnswers::from_query(get);
+        match recommend_token_kind(&answers, &app.wizard, today).map(|r| r.next_step) {
+            Ok(NextStep::RequestServiceAccount(request)) => RequestForm::from_wizard(&request, &teams, today),
+            _ => RequestForm::default(),
+        }
+    };
+    let narrower = crate::commands::requests::check_form(&app.repo, &viewer, &app.wizard, id, &form, false)
+        .await
+        .ok()
+        .and_then(|valid| valid.narrower_kind(app.wizard.temporary_lifetime_days))
+        .map(|(kind, answers)| (kind.label().to_owned(), wizard_link(&answers)));
+    Ok(RequestFormView {
+        id,
+        state: stored.map(|request| request.state),
+        form,
+        teams,
+        naming: app.wizard.naming.as_str().to_owned(),
+        max_lifetime_days: app.wizard.max_lifetime_days,
+        narrower,
+    })
+}
+
+/// The form from a query or a posted body (`scopes` repeated).
+pub fn form_from(pairs: &[(String, String)]) -> RequestForm {
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    RequestForm {
+        account_name: get("account_name"),
+        owner_team: get("owner_team"),
+        purpose: get("purpose"),
+        automation: get("automation"),
+        runs_on: get("runs_on"),
+        memberships: get("memberships"),
+        scopes: pairs
+            .iter()
+            .filter(|(n, _)| n == "scopes")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        confidential_issues: get("confidential_issues"),
+        why_not_token: get("why_not_token"),
+        lifetime_days: get("lifetime_days"),
+        secret_location: get("secret_location"),
+    }
+}

@@ -1,0 +1,117 @@
+//! The request forms' routes: filing a request (new, a draft, an amendment) and taking a step on
+//! one. Adapters over `app::commands::requests`: done, the browser goes to the request with what
+//! happened; refused fields come back to the form with what was written and a message each.
+
+use app::{
+    auth::MaybeViewer,
+    commands::{Refusal, requests},
+    domain::{ownership::looks_like_a_secret, requests::RequestAction},
+    server::requests::form_from,
+    state::AppState,
+};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+
+use crate::auth::pages::{failed, refused, sentence, sign_in_required};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/requests/file", post(file_new))
+        .route("/requests/{id}/file", post(file_existing))
+        .route("/requests/{id}/steps", post(step))
+}
+
+fn pairs(body: &Bytes) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+async fn file_new(State(app): State<AppState>, viewer: MaybeViewer, body: Bytes) -> Response {
+    file(app, viewer, None, body).await
+}
+
+async fn file_existing(State(app): State<AppState>, viewer: MaybeViewer, Path(id): Path<i64>, body: Bytes) -> Response {
+    file(app, viewer, Some(id), body).await
+}
+
+async fn file(app: AppState, viewer: MaybeViewer, id: Option<i64>, body: Bytes) -> Response {
+    let form_page = id.map_or("/requests/new".to_owned(), |id| format!("/requests/{id}/edit"));
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required(&form_page);
+    };
+    let sent = pairs(&body);
+    let send = sent.iter().any(|(name, value)| name == "send" && !value.is_empty());
+    let form = form_from(&sent);
+    match requests::file_request(&app.repo, &viewer, &app.wizard, id, &form, send).await {
+        Ok(id) => {
+            let done = if send {
+                "Sent to the team's lead."
+            } else {
+                "Draft saved."
+            };
+            Redirect::to(&format!("/requests/{id}?{}", app::query_string([("done", done)]))).into_response()
+        }
+        Err(Refusal::Request(error)) => refused(error, &form_page),
+        Err(Refusal::Fields(errors)) => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("edit", "1");
+            // What was written goes back (never what looks like a secret: not into a URL, nor the
+            // browser's history).
+            for (name, value) in sent.iter().filter(|(name, _)| name != "send" && name != "edit") {
+                if !looks_like_a_secret(value) {
+                    query.append_pair(name, value);
+                }
+            }
+            for error in &errors {
+                query.append_pair(&format!("error_{}", error.field), &error.message);
+            }
+            Redirect::to(&format!("{form_page}?{}", query.finish())).into_response()
+        }
+    }
+}
+
+async fn step(State(app): State<AppState>, viewer: MaybeViewer, Path(id): Path<i64>, body: Bytes) -> Response {
+    let page = format!("/requests/{id}");
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required(&page);
+    };
+    let sent = pairs(&body);
+    let get = |name: &str| sent.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let (Some(action), Some(version)) = (
+        get("action").and_then(|a| a.parse::<RequestAction>().ok()),
+        get("version").and_then(|v| v.parse::<i64>().ok()),
+    ) else {
+        return failed(
+            StatusCode::BAD_REQUEST,
+            &sentence("the step or the request's version is missing or not one this form sends"),
+        );
+    };
+    match requests::take_step(
+        &app.repo,
+        &viewer,
+        id,
+        version,
+        action,
+        get("reason").unwrap_or_default(),
+    )
+    .await
+    {
+        Ok(state) => {
+            let done = format!("Done: the request is now “{}”.", state.label().to_lowercase());
+            Redirect::to(&format!("{page}?{}", app::query_string([("done", done.as_str())]))).into_response()
+        }
+        Err(Refusal::Request(error)) => refused(error, &page),
+        Err(Refusal::Fields(errors)) => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for error in &errors {
+                query.append_pair(&format!("error_{}", error.field), &error.message);
+            }
+            Redirect::to(&format!("{page}?{}#steps-title", query.finish())).into_response()
+        }
+    }
+}
