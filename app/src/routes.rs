@@ -17,7 +17,7 @@ use crate::{
         account::ApiKeysPage,
         inventory::InventoryPage,
         inventory::token::TokenDetailPage,
-        requests::{EditRequestPage, NewRequestPage, RequestPage, RequestsPage},
+        requests::{EditRequestPage, InboxLink, InboxPage, NewRequestPage, RequestPage, RequestsPage},
         review::ReviewPage,
         sync::SyncPage,
         teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("service-accounts") view=ServiceAccountsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("tokens"), ParamSegment("id")) view=TokenDetailPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("requests") view=RequestsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("inbox") view=InboxPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), StaticSegment("new")) view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("id")) view=RequestPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("id"), StaticSegment("edit")) view=EditRequestPage ssr=SsrMode::Async />
@@ -137,6 +138,7 @@ fn Header() -> impl IntoView {
         <HeaderBar>
             <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}</nav>
             <div class="ml-auto flex items-center gap-2">
+                <InboxLink />
                 <UserMenu />
                 <MainMenu>{links(MENU_LINK)}</MainMenu>
             </div>

@@ -25,6 +25,23 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/file", post(file_new))
         .route("/requests/{id}/file", post(file_existing))
         .route("/requests/{id}/steps", post(step))
+        .route("/inbox/read", post(read_all))
+}
+
+async fn read_all(State(app): State<AppState>, viewer: MaybeViewer) -> Response {
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required("/inbox");
+    };
+    if viewer.read_only {
+        return refused(
+            app::error::AppError::ForbiddenBecause("a read-only API key changes nothing".to_owned()),
+            "/inbox",
+        );
+    }
+    match app.repo.mark_read(viewer.id, None, chrono::Utc::now()).await {
+        Ok(()) => Redirect::to("/inbox").into_response(),
+        Err(error) => refused(error.into(), "/inbox"),
+    }
 }
 
 fn pairs(body: &Bytes) -> Vec<(String, String)> {

@@ -157,6 +157,10 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         .body
         .narrower_kind(app.wizard.temporary_lifetime_days)
         .map(|(kind, answers)| (kind.label().to_owned(), wizard_link(&answers)));
+    // Seen: the notices about it are read (by the person, not by a read-only key).
+    if !viewer.read_only {
+        app.repo.mark_read(viewer.id, Some(id), chrono::Utc::now()).await?;
+    }
     Ok(RequestView {
         can_edit: may_act(&viewer, &facts, edit).is_ok(),
         steps,
@@ -169,11 +173,7 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
 
 /// The wizard at these answers.
 pub fn wizard_link(answers: &WizardAnswers) -> String {
-    let pairs = answers.to_query_pairs();
-    format!(
-        "/wizard?{}",
-        crate::domain::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
-    )
+    crate::pages::wizard::wizard_href(answers, None)
 }
 
 /// The form, filled in, and what it is checked against.
@@ -282,4 +282,25 @@ pub fn form_from(pairs: &[(String, String)]) -> RequestForm {
         lifetime_days: get("lifetime_days"),
         secret_location: get("secret_location"),
     }
+}
+
+/// The caller's unread notices, for the header; `None` when nobody is signed in.
+#[server]
+pub async fn unread_notices() -> Result<Option<u64>, AppError> {
+    let Some(viewer) = crate::auth::viewer().await? else {
+        return Ok(None);
+    };
+    let app = expect_context::<crate::state::AppState>();
+    Ok(Some(app.repo.unread_notices(viewer.id).await?))
+}
+
+/// How many notices the inbox lists at most.
+pub const INBOX_LIMIT: u64 = 100;
+
+/// The caller's latest notices, unread first.
+#[server]
+pub async fn list_notices() -> Result<Vec<crate::db::Notice>, AppError> {
+    let viewer = crate::auth::require_viewer().await?;
+    let app = expect_context::<crate::state::AppState>();
+    Ok(app.repo.inbox(viewer.id, INBOX_LIMIT).await?)
 }

@@ -630,6 +630,12 @@ impl WizardAnswers {
         (answers, errors)
     }
 
+    /// The given answers as a URL query (empty when none is given).
+    pub fn to_query_string(&self) -> String {
+        let pairs = self.to_query_pairs();
+        crate::query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
+    }
+
     /// The given answers as URL query pairs, in the wizard's order (what [`Self::from_query`]
     /// reads back). A text that looks like a token's secret is left out, so it never travels on.
     pub fn to_query_pairs(&self) -> Vec<(&'static str, String)> {

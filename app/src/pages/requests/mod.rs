@@ -4,11 +4,13 @@
 //! refused form comes back with what was written and a message under each field.
 
 mod form;
+mod inbox;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 pub use form::{EditRequestPage, NewRequestPage};
+pub use inbox::{InboxLink, InboxPage};
 
 use crate::{
     components::{ErrorPanel, Fact, NoValue, PageTitle, RelativeDate, TextArea, class},

@@ -152,7 +152,7 @@ fn screen(url: &WizardUrl, settings: &WizardContext) -> Screen {
 }
 
 /// The wizard's address for these answers, at `step` when given.
-fn wizard_href(answers: &WizardAnswers, step: Option<Question>) -> String {
+pub(crate) fn wizard_href(answers: &WizardAnswers, step: Option<Question>) -> String {
     let mut pairs = answers.to_query_pairs();
     if let Some(step) = step {
         pairs.push(("step", step.as_str().to_owned()));
@@ -627,13 +627,19 @@ fn NextStepView(step: NextStep) -> impl IntoView {
                     <div><dt class="text-slate-500">"Owner team"</dt><dd>{request.owner_team.clone()}</dd></div>
                     <div class="sm:col-span-2"><dt class="text-slate-500">"Memberships"</dt><dd class="break-all font-mono text-xs">{request.memberships.join(", ")}</dd></div>
                 </dl>
-                <p class="mt-3 text-sm">
-                    <a class="text-sky-700 underline" href=request.guideline_url.clone() rel="noopener" target="_blank">"How to request a service account"</a>
+                <p class="mt-3 flex flex-wrap items-center gap-3 text-sm">
+                    <a id="request-it" class="rounded-md bg-sky-700 px-4 py-2 font-semibold text-white hover:bg-sky-800" href=request_link(&request.answers)>"Request it: the form, filled in"</a>
+                    <a class="text-sky-700 underline" href=request.guideline_url.clone() rel="noopener" target="_blank">"How the guidelines say to request one"</a>
                 </p>
             </section>
         }
         .into_any(),
     }
+}
+
+/// The request form, filled in from these answers.
+fn request_link(answers: &WizardAnswers) -> String {
+    format!("/requests/new?{}", answers.to_query_string())
 }
 
 /// The answers, each changeable. A GET form with an Update button; with JavaScript, a change

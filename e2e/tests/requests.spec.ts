@@ -1,0 +1,115 @@
+import { expect, test } from '@playwright/test';
+import { live, own, project } from '../pages/project';
+import { signIn } from '../pages/session';
+
+// Service-account requests on the server that synced gitlab-sim's demo world (its groups and
+// projects are what a request's memberships name). Each project files its own account, so the
+// projects, running at once, never meet.
+const synced = process.env.E2E_SYNCED_URL;
+test.use({ baseURL: synced });
+
+/** The wizard's answers that lead to a service account: Maintainer actions across groups. */
+const wizard =
+  '/wizard?api=writes&reach=several_groups&maintainer_actions=yes&confidential_issues=no&temporary=no' +
+  '&path=acme&owner_team=Platform&purpose=release+notes';
+
+test('an engineer goes from the wizard to a filled-in request, the lead endorses it, security approves and marks it created', async ({ page }) => {
+  test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  const name = own({
+    hydrated: 'platform-release-notes-a',
+    'no-js': 'platform-release-notes-b',
+    'hydrated-phone': 'platform-release-notes-c',
+    'no-js-phone': 'platform-release-notes-d',
+  });
+  await signIn(page, 'paula.eng', wizard);
+  await expect(page.getByTestId('recommendation')).toHaveAttribute('data-kind', 'service_account');
+  await page.locator('#request-it').click();
+
+  // The form, filled in from the wizard's answer.
+  await expect(page).toHaveURL(/\/requests\/new\?/);
+  await expect(page.locator('#account_name')).toHaveValue('platform-release-notes');
+  await expect(page.locator('#owner_team option:checked')).toHaveText('Platform');
+  await expect(page.locator('input[name="scopes"][value="api"]')).toBeChecked();
+  await expect(page.locator('#memberships')).toHaveValue(/^acme maintainer/);
+  await expect(page.locator('#lifetime_days')).toHaveValue('90');
+
+  // Sent half done: each missing answer says so, and what was written stays.
+  await page.locator('#account_name').fill(name);
+  await page.locator('#send-request').click();
+  await expect(page.locator('#error-why_not_token')).toContainText('required');
+  await expect(page.locator('#error-memberships')).toBeVisible();
+  await expect(page.locator('#account_name')).toHaveValue(name);
+  await page.screenshot({ path: `screenshots/request-form-${project()}.png`, fullPage: true });
+
+  await page.locator('#memberships').fill('acme/platform maintainer\nacme/delivery/changelog developer');
+  await page.locator('#automation').fill('the release pipeline');
+  await page.locator('#runs_on').fill('acme/delivery/release-tools CI');
+  await page.locator('#secret_location').fill('vault: platform/release-notes');
+  await page.locator('#why_not_token').fill('Maintainer quick actions in the groups of two teams');
+  await page.locator('#send-request').click();
+  await expect(page.locator('#done')).toHaveText("Sent to the team's lead.");
+  const request = page.url().split('?')[0];
+  await expect(page.locator('[data-state]').first()).toHaveAttribute('data-state', 'submitted');
+
+  // The lead endorses it.
+  await signIn(page, 'pat.lead', request);
+  await live(page);
+  await page.locator('#step-endorse').click();
+  await expect(page.locator('#done')).toContainText('waiting for security');
+
+  // Security approves it, sees how to make it, and marks it created.
+  await signIn(page, 'sam.security', '/requests');
+  await page.locator('#waiting').getByRole('link', { name, exact: true }).click();
+  await live(page);
+  await page.locator('#step-approve').click();
+  await expect(page.locator('#how-to-create')).toContainText(name);
+  await page.locator('#step-fulfil').click();
+  await expect(page.locator('[data-state]').first()).toHaveAttribute('data-state', 'fulfilled');
+  const timeline = page.locator('#timeline li');
+  await expect(timeline).toHaveCount(4);
+  await expect(timeline.nth(1)).toContainText('pat.lead endorsed it');
+  await page.screenshot({ path: `screenshots/request-created-${project()}.png`, fullPage: true });
+
+  // The requester sees it done among their requests.
+  await signIn(page, 'paula.eng', '/requests');
+  await expect(page.locator('#mine').getByRole('link', { name, exact: true })).toBeVisible();
+  await page.screenshot({ path: `screenshots/requests-${project()}.png`, fullPage: true });
+});
+
+test('a lead cannot approve, and nobody endorses their own request', async ({ page }) => {
+  test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  const name = own({
+    hydrated: 'platform-docs-a',
+    'no-js': 'platform-docs-b',
+    'hydrated-phone': 'platform-docs-c',
+    'no-js-phone': 'platform-docs-d',
+  });
+  // The lead asks for one themself: the endorsement is another lead's or security's.
+  await signIn(page, 'pat.lead', '/requests/new');
+  await page.locator('#account_name').fill(name);
+  await page.locator('#owner_team').selectOption({ label: 'Platform' });
+  for (const [field, value] of [
+    ['purpose', 'publishes the API docs'],
+    ['automation', 'docs job'],
+    ['runs_on', 'acme/platform/api/api-docs CI'],
+    ['secret_location', 'vault: platform/docs'],
+    ['why_not_token', 'it pushes to projects of two groups as Maintainer'],
+    ['lifetime_days', '30'],
+  ]) {
+    await page.locator(`#${field}`).fill(value);
+  }
+  await page.locator('#memberships').fill('acme/platform/api/api-docs maintainer\nacme/platform/web/storefront maintainer');
+  await page.locator('input[name="scopes"][value="write_repository"]').check();
+  await page.locator('#send-request').click();
+  await expect(page.locator('#done')).toBeVisible();
+  // Maintainer in two projects of one group's tree: the wizard would say a group access token
+  // cannot do Maintainer actions there, so no narrower kind is offered … and no endorse button
+  // for the requester.
+  await expect(page.locator('#step-endorse')).toHaveCount(0);
+  await expect(page.locator('#step-withdraw')).toBeVisible();
+  const request = page.url().split('?')[0];
+  // An engineer of the team sees it, and no step.
+  await signIn(page, 'paula.eng', request);
+  await expect(page.locator('h1')).toContainText(name);
+  await expect(page.locator('#step-endorse, #step-approve')).toHaveCount(0);
+});

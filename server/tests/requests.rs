@@ -1,0 +1,240 @@
+//! Service-account requests over real HTTP: the whole path from the form to the account, and
+//! every refusal on the way (who may not, what comes too late, what someone else did first).
+
+mod common;
+
+use common::{TestApp, location};
+use reqwest::StatusCode;
+
+/// The demo world synced (so its groups and projects are known), Platform's teams file.
+async fn synced() -> TestApp {
+    let app = TestApp::spawn().await;
+    let settings = server::sync::SyncSettings::new(
+        app.sim.url.clone(),
+        secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
+    );
+    let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
+    app
+}
+
+async fn team_id(app: &TestApp, name: &str) -> String {
+    let teams = app.repo.list_teams().await.expect("teams");
+    teams
+        .iter()
+        .find(|team| team.name == name)
+        .map(|team| team.id.to_string())
+        .expect("the team")
+}
+
+/// A complete request for Platform's release bot.
+fn form<'a>(team: &'a str, send: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("account_name", "platform-release-bot"),
+        ("owner_team", team),
+        ("purpose", "posts release notes with restricted quick actions"),
+        ("automation", "the release pipeline"),
+        ("runs_on", "acme/delivery/release-tools CI"),
+        (
+            "memberships",
+            "acme/platform maintainer\r\nacme/delivery/changelog developer",
+        ),
+        ("scopes", "api"),
+        ("why_not_token", "Maintainer across the groups of two teams"),
+        ("lifetime_days", "90"),
+        ("secret_location", "vault: platform/release-bot"),
+        ("send", send),
+    ]
+}
+
+/// The request id and version in a page's step form.
+fn version(page: &str) -> String {
+    let at = page.find("name=\"version\" value=\"").expect("a step form") + "name=\"version\" value=\"".len();
+    page[at..].chars().take_while(char::is_ascii_digit).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refused() {
+    let app = synced().await;
+    let platform = team_id(&app, "Platform").await;
+    let paula = app.signed_in("paula.eng").await;
+    let pat = app.signed_in("pat.lead").await;
+    let sam = app.signed_in("sam.security").await;
+    let eli = app.signed_in("eli.eng").await;
+
+    // Nobody files without signing in; nobody files for a team they are not in.
+    let response = app.browser().post_form("/requests/file", &form(&platform, "1")).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let productivity = team_id(&app, "Engineering Productivity").await;
+    let response = paula.post_form("/requests/file", &form(&productivity, "1")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = location(&response);
+    assert!(back.starts_with("/requests/new?edit=1"), "{back}");
+    assert!(
+        back.contains("error_owner_team=you+are+not+in+Engineering+Productivity"),
+        "{back}"
+    );
+    assert!(
+        back.contains("account_name=platform-release-bot"),
+        "what was written comes back: {back}"
+    );
+
+    // Filed and sent: the lead is told.
+    let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = location(&response);
+    assert!(page.contains("done=Sent"), "{page}");
+    let path = page.split('?').next().expect("a path").to_owned();
+    let id: i64 = path.trim_start_matches("/requests/").parse().expect("an id");
+    let leads = app
+        .repo
+        .team_lead_ids(platform.parse().expect("id"))
+        .await
+        .expect("leads");
+    assert_eq!(leads.len(), 1);
+    assert_eq!(app.repo.unread_notices(leads[0]).await.expect("inbox"), 1);
+    // The same name again is taken while this request is open.
+    let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
+    assert!(
+        location(&response).contains("error_account_name="),
+        "{}",
+        location(&response)
+    );
+
+    // The lead's header counts it; the inbox lists it; reading the request reads the notice.
+    let (_, home) = pat.get("/requests").await;
+    assert!(home.contains("aria-label=\"Inbox, 1 unread\""), "{home}");
+    let (status, inbox) = pat.get("/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(inbox.contains("paula.eng asks for the service account platform-release-bot for Platform"), "{inbox}");
+    assert!(inbox.contains(&format!("href=\"{path}\"")), "{inbox}");
+
+    // Another team's engineer does not see it; its requester cannot endorse it.
+    assert_eq!(eli.get(&path).await.0, StatusCode::NOT_FOUND);
+    let (status, seen) = paula.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        seen.contains("platform-release-bot") && !seen.contains("step-endorse"),
+        "{seen}"
+    );
+    let steps = format!("{path}/steps");
+    let response = paula
+        .post_form(&steps, &[("action", "endorse"), ("version", "1")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The lead endorses; security, on the page as it was before (version 1), is told it moved.
+    let (_, seen) = pat.get(&path).await;
+    assert!(seen.contains("id=\"step-endorse\""), "{seen}");
+    assert_eq!(app.repo.unread_notices(leads[0]).await.expect("inbox"), 0, "read by looking");
+    let response = pat
+        .post_form(&steps, &[("action", "endorse"), ("version", &version(&seen))])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let response = sam.post_form(&steps, &[("action", "approve"), ("version", "1")]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let response = pat.post_form(&steps, &[("action", "approve"), ("version", "2")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a lead does not approve");
+    let (_, seen) = sam.get(&path).await;
+    let response = sam
+        .post_form(&steps, &[("action", "approve"), ("version", &version(&seen))])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // After the decision the requester can no longer amend; security sees how to make it.
+    let response = paula.post_form(&format!("{path}/file"), &form(&platform, "1")).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let (_, seen) = sam.get(&path).await;
+    assert!(seen.contains("id=\"how-to-create\""), "{seen}");
+    assert!(seen.contains("/service_accounts"), "{seen}");
+    let response = sam
+        .post_form(&steps, &[("action", "fulfil"), ("version", &version(&seen))])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = sam.post_form(&steps, &[("action", "fulfil"), ("version", "4")]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT, "made once");
+    // The requester was told of each decision; they read them all at once.
+    let (_, home) = paula.get("/inbox").await;
+    assert!(home.contains("sam.security approved your request for platform-release-bot"), "{home}");
+    assert_eq!(app.browser().post_form("/inbox/read", &[]).await.status(), StatusCode::UNAUTHORIZED);
+    let response = paula.post_form("/inbox/read", &[]).await;
+    assert_eq!(location(&response), "/inbox");
+    let (_, home) = paula.get("/requests").await;
+    assert!(!home.contains("id=\"unread-count\""), "{home}");
+    let stored = app.repo.request(id).await.expect("read").expect("exists");
+    assert_eq!(stored.state, domain::requests::RequestState::Fulfilled);
+    assert_eq!(stored.events.len(), 4, "submitted, endorsed, approved, created");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_is_saved_half_done_and_a_rejection_needs_a_reason() {
+    let app = synced().await;
+    let platform = team_id(&app, "Platform").await;
+    let paula = app.signed_in("paula.eng").await;
+    let response = paula
+        .post_form(
+            "/requests/file",
+            &[
+                ("account_name", "platform-docs-bot"),
+                ("owner_team", &platform),
+                ("send", ""),
+            ],
+        )
+        .await;
+    let page = location(&response);
+    assert!(page.contains("done=Draft+saved"), "{page}");
+    let path = page.split('?').next().expect("a path").to_owned();
+    // A draft is its requester's alone.
+    let sam = app.signed_in("sam.security").await;
+    assert_eq!(sam.get(&path).await.0, StatusCode::NOT_FOUND);
+    // Sent half done: each missing answer is named.
+    let response = paula
+        .post_form(
+            &format!("{path}/file"),
+            &[
+                ("account_name", "platform-docs-bot"),
+                ("owner_team", &platform),
+                ("send", "1"),
+            ],
+        )
+        .await;
+    let back = location(&response);
+    for field in ["memberships", "scopes", "why_not_token", "lifetime_days", "purpose"] {
+        assert!(back.contains(&format!("error_{field}=")), "{field}: {back}");
+    }
+    // Finished and sent; security rejects it, and must say why.
+    let mut full = form(&platform, "1");
+    full[0] = ("account_name", "platform-docs-bot");
+    let response = paula.post_form(&format!("{path}/file"), &full).await;
+    assert!(location(&response).contains("done=Sent"), "{}", location(&response));
+    let (_, seen) = sam.get(&path).await;
+    let steps = format!("{path}/steps");
+    let response = sam
+        .post_form(
+            &steps,
+            &[("action", "reject"), ("version", &version(&seen)), ("reason", " ")],
+        )
+        .await;
+    assert!(
+        location(&response).contains("error_reason=say+why"),
+        "{}",
+        location(&response)
+    );
+    let response = sam
+        .post_form(
+            &steps,
+            &[
+                ("action", "reject"),
+                ("version", &version(&seen)),
+                ("reason", "a group access token will do"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, seen) = paula.get(&path).await;
+    assert!(seen.contains("Rejected: a group access token will do"), "{seen}");
+    let response = paula.post_form(&steps, &[("action", "bogus"), ("version", "1")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
