@@ -137,7 +137,7 @@ fn Header() -> impl IntoView {
     view! {
         <HeaderBar>
             <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}</nav>
-            <div class="ml-auto flex items-center gap-2">
+            <div class="ml-auto flex items-center gap-1 sm:gap-2">
                 <InboxLink />
                 <UserMenu />
                 <MainMenu>{links(MENU_LINK)}</MainMenu>

@@ -127,6 +127,19 @@ test('sync, API keys, the areas still to come and a missing page pass the access
   await check(page, 'not-found');
 });
 
+test('the request pages and the inbox pass the accessibility check', async ({ page }) => {
+  await signIn(page, 'sam.security', '/requests/new?api=writes&reach=several_groups&maintainer_actions=yes&confidential_issues=no&temporary=no&path=acme&owner_team=Security&purpose=scanner');
+  await expect(page.locator('#account_name')).toHaveValue('security-scanner');
+  await check(page, 'request-form');
+  // A draft of this project's own, and its page.
+  await page.locator('#account_name').fill(`security-scanner-${project()}`);
+  await page.locator('#save-draft').click();
+  await expect(page.locator('#done')).toHaveText('Draft saved.');
+  await check(page, 'request');
+  await visit(page, '/inbox');
+  await check(page, 'inbox');
+});
+
 test('the sign-in pages pass the accessibility check', async ({ page }) => {
   const response = await page.goto('/');
   expect(response?.status()).toBe(401);

@@ -15,6 +15,8 @@ const wizard =
 
 test('an engineer goes from the wizard to a filled-in request, the lead endorses it, security approves and marks it created', async ({ page }) => {
   test.skip(!synced, 'E2E_SYNCED_URL is not set');
+  // Four people and a dozen pages: longer than one journey's usual 30 s at a phone's width.
+  test.slow();
   const name = own({
     hydrated: 'platform-release-notes-a',
     'no-js': 'platform-release-notes-b',
@@ -30,14 +32,14 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await expect(page.locator('#account_name')).toHaveValue('platform-release-notes');
   await expect(page.locator('#owner_team option:checked')).toHaveText('Platform');
   await expect(page.locator('input[name="scopes"][value="api"]')).toBeChecked();
-  await expect(page.locator('#memberships')).toHaveValue(/^acme maintainer/);
+  await expect(page.locator('#memberships')).toHaveValue('acme maintainer');
   await expect(page.locator('#lifetime_days')).toHaveValue('90');
 
   // Sent half done: each missing answer says so, and what was written stays.
   await page.locator('#account_name').fill(name);
   await page.locator('#send-request').click();
   await expect(page.locator('#error-why_not_token')).toContainText('required');
-  await expect(page.locator('#error-memberships')).toBeVisible();
+  await expect(page.locator('#error-runs_on')).toContainText('required');
   await expect(page.locator('#account_name')).toHaveValue(name);
   await page.screenshot({ path: `screenshots/request-form-${project()}.png`, fullPage: true });
 
@@ -48,7 +50,7 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await page.locator('#why_not_token').fill('Maintainer quick actions in the groups of two teams');
   await page.locator('#send-request').click();
   await expect(page.locator('#done')).toHaveText("Sent to the team's lead.");
-  const request = page.url().split('?')[0];
+  const request = new URL(page.url()).pathname;
   await expect(page.locator('[data-state]').first()).toHaveAttribute('data-state', 'submitted');
 
   // The lead endorses it.
@@ -107,7 +109,7 @@ test('a lead cannot approve, and nobody endorses their own request', async ({ pa
   // for the requester.
   await expect(page.locator('#step-endorse')).toHaveCount(0);
   await expect(page.locator('#step-withdraw')).toBeVisible();
-  const request = page.url().split('?')[0];
+  const request = new URL(page.url()).pathname;
   // An engineer of the team sees it, and no step.
   await signIn(page, 'paula.eng', request);
   await expect(page.locator('h1')).toContainText(name);

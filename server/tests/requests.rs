@@ -108,7 +108,10 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     assert!(home.contains("aria-label=\"Inbox, 1 unread\""), "{home}");
     let (status, inbox) = pat.get("/inbox").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(inbox.contains("paula.eng asks for the service account platform-release-bot for Platform"), "{inbox}");
+    assert!(
+        inbox.contains("paula.eng asks for the service account platform-release-bot for Platform"),
+        "{inbox}"
+    );
     assert!(inbox.contains(&format!("href=\"{path}\"")), "{inbox}");
 
     // Another team's engineer does not see it; its requester cannot endorse it.
@@ -128,7 +131,11 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     // The lead endorses; security, on the page as it was before (version 1), is told it moved.
     let (_, seen) = pat.get(&path).await;
     assert!(seen.contains("id=\"step-endorse\""), "{seen}");
-    assert_eq!(app.repo.unread_notices(leads[0]).await.expect("inbox"), 0, "read by looking");
+    assert_eq!(
+        app.repo.unread_notices(leads[0]).await.expect("inbox"),
+        0,
+        "read by looking"
+    );
     let response = pat
         .post_form(&steps, &[("action", "endorse"), ("version", &version(&seen))])
         .await;
@@ -157,8 +164,14 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     assert_eq!(response.status(), StatusCode::CONFLICT, "made once");
     // The requester was told of each decision; they read them all at once.
     let (_, home) = paula.get("/inbox").await;
-    assert!(home.contains("sam.security approved your request for platform-release-bot"), "{home}");
-    assert_eq!(app.browser().post_form("/inbox/read", &[]).await.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        home.contains("sam.security approved your request for platform-release-bot"),
+        "{home}"
+    );
+    assert_eq!(
+        app.browser().post_form("/inbox/read", &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let response = paula.post_form("/inbox/read", &[]).await;
     assert_eq!(location(&response), "/inbox");
     let (_, home) = paula.get("/requests").await;

@@ -92,8 +92,8 @@ pub struct RequestContext<'a> {
 
 impl RequestForm {
     /// The form filled in from the wizard's service-account recommendation: its name, purpose,
-    /// memberships (with the role), scopes and lifetime; the owner team when one of `teams` has
-    /// the name the wizard was given.
+    /// memberships (with the role; not the placeholders), scopes and lifetime; the owner team when
+    /// one of `teams` has the name the wizard was given.
     pub fn from_wizard(request: &ServiceAccountRequest, teams: &[TeamRef], today: NaiveDate) -> RequestForm {
         let role = request.role.label().to_lowercase();
         RequestForm {
@@ -103,9 +103,12 @@ impl RequestForm {
                 .find(|team| team.name.eq_ignore_ascii_case(request.owner_team.trim()))
                 .map_or(String::new(), |team| team.id.to_string()),
             purpose: request.purpose.clone(),
+            // The wizard's placeholders (`<each-other-group-path>`) are left for the person to
+            // write: a draft keeps only what is real.
             memberships: request
                 .memberships
                 .iter()
+                .filter(|path| !path.contains('<'))
                 .map(|path| format!("{path} {role}"))
                 .collect::<Vec<_>>()
                 .join("\n"),

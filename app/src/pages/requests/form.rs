@@ -88,7 +88,7 @@ fn RequestFormFields(view: RequestFormView) -> impl IntoView {
             </p>
         })}
         <form method="post" action=action class="mt-6 grid gap-6 lg:grid-cols-2" aria-label="Service-account request">
-            <section class="space-y-4 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="who-title">
+            <section class="min-w-0 space-y-4 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="who-title">
                 <h2 id="who-title" class="text-lg font-semibold">"The account"</h2>
                 <label class=class::LABEL>"Account name"
                     <input name="account_name" id="account_name" class=field maxlength="255" value=form.account_name.clone() placeholder=view.naming.clone() />
@@ -148,7 +148,7 @@ where
     let form = view.form;
     let field = class::WIDE_FIELD;
     view! {
-        <section class="space-y-4 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="access-title">
+        <section class="min-w-0 space-y-4 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="access-title">
             <h2 id="access-title" class="text-lg font-semibold">"What it may reach"</h2>
             <label class=class::LABEL>"Memberships: one per line, a group's or project's path and a role"
                 <TextArea name="memberships" id="memberships" class=field rows=4 maxlength=4000 value=form.memberships.clone() />

@@ -19,7 +19,7 @@ pub fn InboxLink() -> impl IntoView {
                     Ok(Some(count)) => {
                         let label = if count == 0 { "Inbox".to_owned() } else { format!("Inbox, {count} unread") };
                         view! {
-                            <a id="inbox-link" href="/inbox" aria-label=label class="relative rounded-md px-2 py-1.5 text-sm text-slate-100 hover:bg-slate-700 hover:text-white">
+                            <a id="inbox-link" href="/inbox" aria-label=label class="relative rounded-md p-1.5 text-sm text-slate-100 hover:bg-slate-700 hover:text-white">
                                 <svg class="h-5 w-5" viewBox="0 0 20 20" aria-hidden="true">
                                     <path d="M3 11l2-7h10l2 7v5H3zM3 11h4l1 2h4l1-2h4" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"></path>
                                 </svg>

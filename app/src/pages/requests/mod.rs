@@ -190,7 +190,7 @@ fn Request(view: RequestView) -> impl IntoView {
         })}
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
             <RequestFacts request=request.clone() today />
-            <div class="space-y-6">
+            <div class="min-w-0 space-y-6">
                 {(!steps.is_empty()).then(|| view! { <Steps request=request.clone() steps /> })}
                 {(request.state == RequestState::Approved).then(|| view! { <HowToCreate request=request.clone() gitlab_url /> })}
                 <Timeline request />
@@ -210,7 +210,7 @@ fn RequestFacts(request: StoredRequest, today: chrono::NaiveDate) -> impl IntoVi
         }
     };
     view! {
-        <section class="rounded-xl bg-white p-4 shadow-sm sm:p-6 lg:col-span-2" aria-labelledby="asked-title">
+        <section class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6 lg:col-span-2" aria-labelledby="asked-title">
             <h2 id="asked-title" class="text-lg font-semibold">"What is asked"</h2>
             <dl class="mt-4 grid gap-4 sm:grid-cols-2">
                 <Fact term="Owner team">{text(body.owner_team.as_ref().map_or(String::new(), |team| team.name.clone()))}</Fact>
@@ -221,13 +221,15 @@ fn RequestFacts(request: StoredRequest, today: chrono::NaiveDate) -> impl IntoVi
                 <Fact term="Secret kept in">{text(body.secret_location.clone())}</Fact>
                 <Fact term="Scopes" class="font-mono text-sm">{text(body.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))}</Fact>
                 <Fact term="First token's lifetime">{text(body.lifetime_days.map_or(String::new(), |days| format!("{days} days")))}</Fact>
-                <Fact term="Memberships" class="font-mono text-sm">
+                <Fact term="Memberships" class="break-all font-mono text-sm">
                     {if body.memberships.is_empty() { view! { <NoValue reason="not said yet" /> }.into_any() } else {
                         view! { <ul>{body.memberships.iter().map(|ask| view! { <li>{format!("{} {} as {}", ask.kind.as_str(), ask.path, ask.role.label())}</li> }).collect_view()}</ul> }.into_any()
                     }}
                 </Fact>
                 <Fact term="Reads confidential issues">{if body.confidential_issues { "Yes" } else { "No" }}</Fact>
-                <div class="sm:col-span-2"><Fact term="Why an access token will not do">{text(body.why_not_token.clone())}</Fact></div>
+            </dl>
+            <dl class="mt-4">
+                <Fact term="Why an access token will not do">{text(body.why_not_token.clone())}</Fact>
             </dl>
         </section>
     }
@@ -290,7 +292,7 @@ fn HowToCreate(request: StoredRequest, gitlab_url: Option<String>) -> impl IntoV
         name = body.account_name,
     );
     view! {
-        <section id="how-to-create" class="rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="create-title">
+        <section id="how-to-create" class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="create-title">
             <h2 id="create-title" class="text-lg font-semibold">"Make the account"</h2>
             <p class="mt-2 text-sm text-slate-700">
                 {format!("As an Owner of the top-level group {top}: Settings › Service accounts › Add service account, named {}; add it to each group or project above with its role; then give it a personal access token with the scopes above, expiring in {days} days. Hand the token to the requester once, then mark the account created here.", body.account_name)}
