@@ -118,6 +118,11 @@ pub trait RequestStore {
 
     async fn request(&self, id: i64) -> Result<Option<StoredRequest>, DbError>;
 
+    /// Closes every approved request whose account sync now sees (a service account with its
+    /// name): marked created by sync, its requester told. Answers each closed request's
+    /// (id, the account's GitLab id, owner team id), for the caller to set the account's owner.
+    async fn close_seen_requests(&self, at: DateTime<Utc>) -> Result<Vec<(i64, i64, Option<i64>)>, DbError>;
+
     async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<RequestSummary>, DbError>;
 
     /// Account names already taken (lower case): service accounts GitLab has, and requests not
@@ -393,6 +398,52 @@ where
             })
             .collect::<Result<Vec<_>, DbError>>()?;
         row.into_request(events).map(Some)
+    }
+
+    async fn close_seen_requests(&self, at: DateTime<Utc>) -> Result<Vec<(i64, i64, Option<i64>)>, DbError> {
+        let seen: Vec<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT r.id, r.version, r.requester_id, a.gitlab_id, r.account_name, r.owner_team_id \
+             FROM service_account_requests r JOIN accounts a ON LOWER(a.username) = LOWER(r.account_name) \
+             WHERE r.state = 'approved' AND a.kind = 'service_account' AND a.gone_since IS NULL ORDER BY r.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut closed = Vec::new();
+        for (id, version, requester, account, name, team) in seen {
+            let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+            let mut update = QueryBuilder::<DB>::new(
+                "UPDATE service_account_requests SET state = 'fulfilled', version = version + 1, account_gitlab_id = ",
+            );
+            update
+                .push_bind(account)
+                .push(", updated_at = ")
+                .push_bind(at)
+                .push(" WHERE id = ")
+                .push_bind(id)
+                .push(" AND version = ")
+                .push_bind(version);
+            let changed = DB::execute(&mut update, &mut *tx).await?;
+            if changed == 0 {
+                // Someone marked it meanwhile.
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO request_events (request_id, at, actor_id, action, state, note) \
+                 VALUES ($1, $2, NULL, 'fulfil', 'fulfilled', $3)",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(format!("sync found the service account {name}"))
+            .execute(&mut *tx)
+            .await?;
+            let text = format!("The service account {name} exists in GitLab: your request is done.");
+            Self::notices(&mut tx, id, at, &[(requester, text)]).await?;
+            let detail = serde_json::json!({"request": id, "action": "fulfil", "account": account});
+            Self::audit(&mut tx, at, "sync", "request.step", &format!("request:{id}"), &detail).await?;
+            tx.commit().await?;
+            closed.push((id, account, team));
+        }
+        Ok(closed)
     }
 
     async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<RequestSummary>, DbError> {

@@ -251,3 +251,83 @@ async fn a_draft_is_saved_half_done_and_a_rejection_needs_a_reason() {
     let response = paula.post_form(&steps, &[("action", "bogus"), ("version", "1")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Without a write credential the account is made by hand: the next sync that sees it closes the
+/// approved request and gives the account the request's owner team.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
+    let app = synced().await;
+    let platform = team_id(&app, "Platform").await;
+    let paula = app.signed_in("paula.eng").await;
+    let pat = app.signed_in("pat.lead").await;
+    let sam = app.signed_in("sam.security").await;
+    let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
+    let path = location(&response).split('?').next().expect("a path").to_owned();
+    let id: i64 = path.trim_start_matches("/requests/").parse().expect("an id");
+    let steps = format!("{path}/steps");
+    for (who, action, version) in [(&pat, "endorse", "1"), (&sam, "approve", "2")] {
+        let response = who.post_form(&steps, &[("action", action), ("version", version)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
+    }
+
+    // A sync before the account exists changes nothing.
+    let sync = || async {
+        let settings = server::sync::SyncSettings::new(
+            app.sim.url.clone(),
+            secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
+        );
+        let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
+            .await
+            .expect("sync runs");
+        assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
+    };
+    sync().await;
+    let stored = app.repo.request(id).await.expect("read").expect("exists");
+    assert_eq!(stored.state, domain::requests::RequestState::Approved);
+
+    // Security makes it in GitLab by hand (the API call the request page shows).
+    let gitlab = reqwest::Client::new();
+    let admin = app.sim.credentials.admin_token.clone();
+    let group: serde_json::Value = gitlab
+        .get(format!("{}/api/v4/groups/acme", app.sim.url))
+        .header("PRIVATE-TOKEN", &admin)
+        .send()
+        .await
+        .expect("group")
+        .json()
+        .await
+        .expect("json");
+    let created = gitlab
+        .post(format!(
+            "{}/api/v4/groups/{}/service_accounts",
+            app.sim.url, group["id"]
+        ))
+        .header("PRIVATE-TOKEN", &admin)
+        .form(&[("name", "Platform release bot"), ("username", "platform-release-bot")])
+        .send()
+        .await
+        .expect("created");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let account: serde_json::Value = created.json().await.expect("json");
+
+    sync().await;
+    let stored = app.repo.request(id).await.expect("read").expect("exists");
+    assert_eq!(stored.state, domain::requests::RequestState::Fulfilled);
+    assert_eq!(stored.account_gitlab_id, account["id"].as_i64());
+    let last = stored.events.last().expect("a step");
+    assert_eq!(
+        (last.by.as_deref(), last.action),
+        (None, domain::requests::RequestAction::Fulfil)
+    );
+    let accounts = app.repo.list_service_accounts().await.expect("accounts");
+    let made = accounts
+        .iter()
+        .find(|a| a.username == "platform-release-bot")
+        .expect("synced");
+    assert_eq!(made.owner.as_ref().map(|o| o.team.name.as_str()), Some("Platform"));
+    let (_, inbox) = paula.get("/inbox").await;
+    assert!(
+        inbox.contains("The service account platform-release-bot exists in GitLab"),
+        "{inbox}"
+    );
+}

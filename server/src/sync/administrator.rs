@@ -104,7 +104,8 @@ impl SyncRun<'_> {
         };
         let group_paths: HashMap<i64, String> = groups.iter().map(|g| (g.id, g.full_path.clone())).collect();
         let project_ids: HashSet<i64> = projects.iter().map(|p| p.id).collect();
-        let bots = self.bots(&users, &project_ids, &group_paths);
+        let named = self.service_accounts_named_freely(&users, &groups).await;
+        let bots = self.bots(&users, &project_ids, &group_paths, &named);
         self.tally.counted("accounts", bots.accounts.len());
         let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
         self.send_batch(SyncBatch {
@@ -146,12 +147,48 @@ impl SyncRun<'_> {
         Ok(())
     }
 
+    /// Service accounts made with a username of their own (`POST …/service_accounts` takes one),
+    /// which the username does not tell from GitLab's internal bots: looked up in the instance's
+    /// and each top-level group's service accounts, only when such a bot exists. By user id: the
+    /// group, or `None` for the instance's. A listing that fails leaves its accounts out (they
+    /// are not made gone: nothing is, when discovery failed).
+    async fn service_accounts_named_freely(&self, users: &[ApiUser], groups: &[ApiGroup]) -> HashMap<i64, Option<i64>> {
+        let mut named = HashMap::new();
+        if !users
+            .iter()
+            .any(|u| u.bot && AccountKind::from_username(&u.username).is_none())
+        {
+            return named;
+        }
+        let listings = std::iter::once((None, "/service_accounts".to_owned())).chain(
+            groups
+                .iter()
+                .filter(|g| g.parent_id.is_none())
+                .map(|g| (Some(g.id), format!("/groups/{}/service_accounts", g.id))),
+        );
+        for (group, path) in listings {
+            match self.client.all_pages::<ApiUser>(&path).await {
+                Ok(accounts) => named.extend(accounts.into_iter().map(|account| (account.id, group))),
+                Err(error) => self.tally.discovery_failed("service accounts", &error),
+            }
+        }
+        named
+    }
+
     /// The bot users of the projects and groups sync reads (every one when it reads the whole
     /// instance), by their usernames (`project_<id>_bot_…`, `group_<id>_bot_…`).
-    fn bots(&self, users: &[ApiUser], project_ids: &HashSet<i64>, group_paths: &HashMap<i64, String>) -> Bots {
+    fn bots(
+        &self,
+        users: &[ApiUser],
+        project_ids: &HashSet<i64>,
+        group_paths: &HashMap<i64, String>,
+        named: &HashMap<i64, Option<i64>>,
+    ) -> Bots {
         let mut bots = Bots::default();
         for user in users.iter().filter(|u| u.bot) {
-            let Some((kind, container_id)) = AccountKind::from_username(&user.username) else {
+            let found = AccountKind::from_username(&user.username)
+                .or_else(|| named.get(&user.id).map(|group| (AccountKind::ServiceAccount, *group)));
+            let Some((kind, container_id)) = found else {
                 continue;
             };
             let container = match (kind, container_id) {

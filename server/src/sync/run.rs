@@ -289,6 +289,7 @@ async fn collect_and_write(
     }
     repo.record_gitlab_states(&owner_states, checked_at).await?;
     mark_gone(repo, settings, &tally, run_id, seen_at).await?;
+    close_seen_requests(repo, &tally).await;
     // The review's findings follow what was just read; one that cannot be worked out leaves the
     // last ones standing and makes the run partial.
     let today = Utc::now().date_naive();
@@ -304,6 +305,28 @@ async fn collect_and_write(
         Err(error) => tally.failed("review findings", &error),
     }
     Ok(strategy)
+}
+
+/// Approved service-account requests whose account GitLab now has are done: closed, and the
+/// account owned by the request's team (so it shows owned from this run on). A failure leaves
+/// them for the next run and makes this one partial.
+async fn close_seen_requests(repo: &Repo, tally: &Tally) {
+    let closed = match repo.close_seen_requests(Utc::now()).await {
+        Ok(closed) => closed,
+        Err(error) => return tally.failed("service-account requests", &error),
+    };
+    for (request, account, team) in closed {
+        tracing::info!(
+            request.id = request,
+            account.gitlab_id = account,
+            "request fulfilled: sync found its account"
+        );
+        let Some(team) = team else { continue };
+        let by = format!("request #{request}");
+        if let Err(error) = repo.set_account_owner(account, Some(team), &by, Utc::now()).await {
+            tally.failed("service-account requests", &error);
+        }
+    }
 }
 
 /// Administrator when asked for, or when the credential is one (`GET /user`'s `is_admin`).
