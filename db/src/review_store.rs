@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
-use crate::sql::{Db, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
+use crate::sql::{BUMP_REVIEW_VERSION, Db, REVIEW_VERSION, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
 use crate::{DbError, TokenRow, split_scopes};
 use domain::{
     TeamRef, TokenKind, TokenSummary,
@@ -252,11 +252,6 @@ where
         .push(FINDING_FROM);
     select
 }
-
-/// The review's version: every change to findings, decisions or the tokens they rest on (a sync's
-/// writes) bumps it, in its transaction.
-const REVIEW_VERSION: &str = "SELECT version FROM review_version WHERE id = 1";
-pub(crate) const BUMP_REVIEW_VERSION: &str = "UPDATE review_version SET version = version + 1 WHERE id = 1";
 
 /// Findings per upsert statement: 15 values each, well under SQLite's limit of bound values.
 const UPSERT_BATCH: usize = 500;

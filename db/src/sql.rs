@@ -92,6 +92,11 @@ const LOCK_INFERRED_TEAMS: &str = "SELECT pg_advisory_xact_lock(7460001)";
 const DATA_VERSION: &str =
     "SELECT (SELECT pruned FROM data_changes_pruned WHERE id = 1) + (SELECT COUNT(*) FROM data_changes)";
 
+/// The review's version: every change to findings, decisions or the tokens they rest on (a sync's
+/// writes) bumps it, in its transaction; the review queue's counts are kept per version.
+pub(crate) const REVIEW_VERSION: &str = "SELECT version FROM review_version WHERE id = 1";
+pub(crate) const BUMP_REVIEW_VERSION: &str = "UPDATE review_version SET version = version + 1 WHERE id = 1";
+
 /// Folds the noted changes into `pruned`, in one statement, so the version stays the same.
 const PRUNE_DATA_CHANGES: &str = "WITH gone AS (DELETE FROM data_changes RETURNING 1) \
      UPDATE data_changes_pruned SET pruned = pruned + (SELECT COUNT(*) FROM gone) WHERE id = 1";
@@ -627,9 +632,7 @@ where
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(REFRESH_INFERRED_TEAMS).execute(&mut *tx).await?;
-        sqlx::query(crate::review_store::BUMP_REVIEW_VERSION)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
         let inserted = u64::try_from(after - before).unwrap_or(0);
         Ok(UpsertCounts {

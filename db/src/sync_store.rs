@@ -614,9 +614,7 @@ where
                 .collect();
             Self::write_events(&mut tx, run_id, &rows, seen_at).await?;
         }
-        sqlx::query(crate::review_store::BUMP_REVIEW_VERSION)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(crate::sql::BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -705,9 +703,7 @@ where
             DB::execute(&mut builder, &mut *tx).await?;
         }
         Self::write_events(&mut tx, run_id, &gone, now).await?;
-        sqlx::query(crate::review_store::BUMP_REVIEW_VERSION)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(crate::sql::BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(gone.len() as u64)
     }

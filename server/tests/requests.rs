@@ -9,6 +9,12 @@ use reqwest::StatusCode;
 /// The demo world synced (so its groups and projects are known), Platform's teams file.
 async fn synced() -> TestApp {
     let app = TestApp::spawn().await;
+    sync(&app).await;
+    app
+}
+
+/// A sync of the simulator as its administrator, which succeeds.
+async fn sync(app: &TestApp) {
     let settings = server::sync::SyncSettings::new(
         app.sim.url.clone(),
         secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
@@ -17,7 +23,6 @@ async fn synced() -> TestApp {
         .await
         .expect("sync runs");
     assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
-    app
 }
 
 async fn team_id(app: &TestApp, name: &str) -> String {
@@ -271,17 +276,7 @@ async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
     }
 
     // A sync before the account exists changes nothing.
-    let sync = || async {
-        let settings = server::sync::SyncSettings::new(
-            app.sim.url.clone(),
-            secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
-        );
-        let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
-            .await
-            .expect("sync runs");
-        assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
-    };
-    sync().await;
+    sync(&app).await;
     let stored = app.repo.request(id).await.expect("read").expect("exists");
     assert_eq!(stored.state, domain::requests::RequestState::Approved);
 
@@ -310,7 +305,7 @@ async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
     assert_eq!(created.status(), StatusCode::CREATED);
     let account: serde_json::Value = created.json().await.expect("json");
 
-    sync().await;
+    sync(&app).await;
     let stored = app.repo.request(id).await.expect("read").expect("exists");
     assert_eq!(stored.state, domain::requests::RequestState::Fulfilled);
     assert_eq!(stored.account_gitlab_id, account["id"].as_i64());
