@@ -326,3 +326,85 @@ async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
         "{inbox}"
     );
 }
+
+/// The same path over the JSON API, with the pages' permissions.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_json_api_files_and_steps_with_the_pages_permissions() {
+    let app = synced().await;
+    let platform: i64 = team_id(&app, "Platform").await.parse().expect("an id");
+    let paula = app.signed_in("paula.eng").await;
+    let pat = app.signed_in("pat.lead").await;
+    let eli = app.signed_in("eli.eng").await;
+    let post = async |browser: &common::Browser, path: &str, body: serde_json::Value| {
+        let response = browser
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("origin", &app.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        (status, response.json::<serde_json::Value>().await.unwrap_or_default())
+    };
+    let request = serde_json::json!({
+        "account_name": "platform-api-bot",
+        "owner_team": platform.to_string(),
+        "purpose": "labels merge requests",
+        "automation": "the label bot",
+        "runs_on": "acme/platform CI",
+        "memberships": "acme/platform maintainer\nacme/delivery/changelog developer",
+        "scopes": ["api"],
+        "why_not_token": "Maintainer across two teams' groups",
+        "lifetime_days": "60",
+        "secret_location": "vault: platform/api-bot",
+        "send": true
+    });
+    let anonymous = app.browser();
+    assert_eq!(
+        post(&anonymous, "/api/v1/requests", request.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut wrong = request.clone();
+    wrong["lifetime_days"] = serde_json::json!("400");
+    let (status, body) = post(&paula, "/api/v1/requests", wrong).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = post(&paula, "/api/v1/requests", request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["id"].as_i64().expect("an id");
+
+    // Listed for its requester and its team; another team's engineer neither lists nor reads it.
+    let (_, listed) = pat.get("/api/v1/requests?state=submitted").await;
+    assert!(listed.contains("platform-api-bot"), "{listed}");
+    let (_, listed) = eli.get("/api/v1/requests").await;
+    assert!(!listed.contains("platform-api-bot"), "{listed}");
+    assert_eq!(
+        eli.get(&format!("/api/v1/requests/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, one) = pat.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let one: serde_json::Value = serde_json::from_str(&one).expect("JSON");
+    assert_eq!(one["state"], "submitted");
+    assert!(
+        one["steps"]
+            .as_array()
+            .expect("steps")
+            .contains(&serde_json::json!("endorse")),
+        "{one}"
+    );
+
+    let steps = format!("/api/v1/requests/{id}/steps");
+    let (status, _) = post(&paula, &steps, serde_json::json!({"action": "endorse", "version": 1})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = post(&pat, &steps, serde_json::json!({"action": "endorse", "version": 1})).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("endorsed")));
+    let (status, _) = post(&pat, &steps, serde_json::json!({"action": "endorse", "version": 1})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "endorsed already");
+    let (status, _) = post(&pat, &steps, serde_json::json!({"action": "anything", "version": 2})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = app.browser().get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (_, document) = paula.get("/api/v1/openapi.json").await;
+    assert!(document.contains("/api/v1/requests/{id}/steps"), "{document}");
+}

@@ -8,6 +8,8 @@
 //!   Security, or the lead of the team the view is filtered to.
 //! - `GET /api/v1/findings` and `POST /api/v1/findings/decisions`: the security review
 //!   (`findings.rs`).
+//! - `GET|POST /api/v1/requests`, `GET|POST /api/v1/requests/{id}`,
+//!   `POST /api/v1/requests/{id}/steps`: service-account requests (`requests.rs`).
 //! - `GET /api/v1/openapi.json`: the OpenAPI document of all this.
 //!
 //! Every route takes the caller from the one extractor; refusals answer `{"error": …}`.
@@ -33,10 +35,12 @@ use serde::Serialize;
 const EXPORT_BATCH: u32 = 1_000;
 
 mod findings;
+mod requests;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(findings::routes())
+        .merge(requests::routes())
         .route("/api/v1/tokens", get(list))
         .route("/api/v1/tokens/export.csv", get(export_csv))
         .route("/api/v1/tokens/export.json", get(export_json))
@@ -359,6 +363,7 @@ pub fn openapi_document() -> serde_json::Value {
         responses
     };
     let review = findings::openapi_paths(with);
+    let requests = requests::openapi_paths(with);
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {"title": "Token Inventory", "version": env!("CARGO_PKG_VERSION"),
@@ -397,8 +402,12 @@ pub fn openapi_document() -> serde_json::Value {
             }}
         }
     });
-    if let (Some(paths), Some(review)) = (document["paths"].as_object_mut(), review.as_object()) {
-        paths.extend(review.clone());
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for more in [review, requests] {
+            if let Some(more) = more.as_object() {
+                paths.extend(more.clone());
+            }
+        }
     }
     document
 }

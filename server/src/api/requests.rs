@@ -1,0 +1,240 @@
+//! Service-account requests over the JSON API, with the pages' permissions:
+//!
+//! - `GET /api/v1/requests?state=…`: the caller's own requests (drafts too) and their teams'
+//!   (security: every one), newest change first.
+//! - `GET /api/v1/requests/{id}`: one request with its timeline and the steps the caller may take.
+//! - `POST /api/v1/requests` and `POST /api/v1/requests/{id}`: the form's fields as JSON and
+//!   `"send": true` to send it (else a draft); answers `{"id": n}`.
+//! - `POST /api/v1/requests/{id}/steps`: `{"action", "version", "reason"}`; answers the new
+//!   `{"state"}`. A stale `version` is a 409.
+
+use app::{
+    auth::MaybeViewer,
+    commands::{
+        Refusal,
+        requests::{facts, file_request, take_step},
+    },
+    db::{RequestFilter, RequestSummary, StoredRequest},
+    domain::requests::{RequestAction, RequestForm, RequestState, may_act, may_see},
+    error::AppError,
+    server::requests::LIST_LIMIT,
+    state::AppState,
+};
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+use super::signed_in;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/requests", get(list).post(file_new))
+        .route("/api/v1/requests/{id}", get(one).post(file_existing))
+        .route("/api/v1/requests/{id}/steps", post(step))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+async fn list(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<RequestSummary>>, AppError> {
+    let viewer = signed_in(viewer)?;
+    let state = match query.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(
+            text.parse::<RequestState>()
+                .map_err(|error| AppError::invalid("state", error.to_string()))?,
+        ),
+        None => None,
+    };
+    let states: Vec<RequestState> = state.into_iter().collect();
+    let mut found = app
+        .repo
+        .list_requests(&RequestFilter {
+            requester: Some(viewer.id),
+            states: states.clone(),
+            limit: LIST_LIMIT,
+            ..RequestFilter::default()
+        })
+        .await?;
+    let others = app
+        .repo
+        .list_requests(&RequestFilter {
+            teams: (!viewer.is_security()).then(|| viewer.teams.iter().map(|t| t.team_id).collect()),
+            states,
+            limit: LIST_LIMIT,
+            ..RequestFilter::default()
+        })
+        .await?;
+    found.extend(
+        others
+            .into_iter()
+            .filter(|request| request.requester != viewer.username),
+    );
+    found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+    Ok(Json(found))
+}
+
+#[derive(Debug, Serialize)]
+struct ApiRequest {
+    #[serde(flatten)]
+    request: StoredRequest,
+    /// The steps the caller may take now.
+    steps: Vec<RequestAction>,
+}
+
+async fn one(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<ApiRequest>, AppError> {
+    let viewer = signed_in(viewer)?;
+    let request = app
+        .repo
+        .request(id)
+        .await?
+        .filter(|request| may_see(&viewer, &facts(request)))
+        .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+    let steps = RequestAction::ALL
+        .into_iter()
+        .filter(|action| may_act(&viewer, &facts(&request), *action).is_ok())
+        .collect();
+    Ok(Json(ApiRequest { request, steps }))
+}
+
+/// The form as scripts send it, and whether to send it.
+#[derive(Debug, Deserialize)]
+struct FileRequest {
+    #[serde(flatten)]
+    form: RequestForm,
+    #[serde(default)]
+    send: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Filed {
+    id: i64,
+}
+
+async fn file_new(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    file(app, viewer, None, body).await
+}
+
+async fn file_existing(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    file(app, viewer, Some(id), body).await
+}
+
+async fn file(
+    app: AppState,
+    viewer: MaybeViewer,
+    id: Option<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let viewer = signed_in(viewer)?;
+    let request: FileRequest = serde_json::from_slice(&body)
+        .map_err(|error| AppError::invalid("request", format!("not a request as JSON: {error}")))?;
+    let id = file_request(&app.repo, &viewer, &app.wizard, id, &request.form, request.send)
+        .await
+        .map_err(first_refusal)?;
+    Ok(Json(Filed { id }).into_response())
+}
+
+/// A refusal as the API says it: the request's error, or the first refused field.
+fn first_refusal(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::Request(error) => error,
+        Refusal::Fields(errors) => errors.into_iter().next().map_or_else(
+            || AppError::invalid("request", "not a request"),
+            |error| AppError::invalid(error.field, error.message),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepRequest {
+    action: RequestAction,
+    version: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Stepped {
+    state: RequestState,
+}
+
+async fn step(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let viewer = signed_in(viewer)?;
+    let request: StepRequest = serde_json::from_slice(&body)
+        .map_err(|error| AppError::invalid("step", format!("not a step as JSON: {error}")))?;
+    let state = take_step(&app.repo, &viewer, id, request.version, request.action, &request.reason)
+        .await
+        .map_err(first_refusal)?;
+    Ok(Json(Stepped { state }).into_response())
+}
+
+/// The requests' paths in the OpenAPI document.
+pub fn openapi_paths(with: impl Fn(serde_json::Value) -> serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    let form = json!({"type": "object", "description": "The request form's fields: account_name, owner_team (a team's id), purpose, automation, runs_on, memberships (one `path role` per line), scopes (an array), confidential_issues (\"yes\" or empty), why_not_token, lifetime_days, secret_location; and `send`: true to send it to the team's lead (else it is saved as a draft)"});
+    json!({
+        "/api/v1/requests": {
+            "get": {
+                "summary": "Service-account requests: the caller's own (drafts too) and their teams' (security: every one)",
+                "parameters": [{"name": "state", "in": "query", "required": false, "description": "draft, submitted, endorsed, approved, rejected, fulfilled or withdrawn", "schema": {"type": "string"}}],
+                "responses": with(json!({"200": {"description": "Requests, newest change first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}))
+            },
+            "post": {
+                "summary": "File a request (for a team of the caller's)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": form.clone()}}},
+                "responses": with(json!({"200": {"description": "{\"id\": n}", "content": {"application/json": {}}}}))
+            }
+        },
+        "/api/v1/requests/{id}": {
+            "get": {
+                "summary": "One request with its timeline and the steps the caller may take",
+                "responses": with(json!({"200": {"description": "The request", "content": {"application/json": {}}}, "404": {"description": "No such request, or not the caller's to see"}}))
+            },
+            "post": {
+                "summary": "Finish a draft, or amend a sent request before security decides (it goes back to the lead)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": form}}},
+                "responses": with(json!({"200": {"description": "{\"id\": n}", "content": {"application/json": {}}}, "409": {"description": "Decided already, or changed by someone else"}}))
+            }
+        },
+        "/api/v1/requests/{id}/steps": {"post": {
+            "summary": "Take a step: withdraw (the requester), endorse (a lead of the owner team, or security), approve, reject (with a reason) or fulfil (security)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                "properties": {
+                    "action": {"type": "string", "enum": ["withdraw", "endorse", "approve", "reject", "fulfil"]},
+                    "version": {"type": "integer", "description": "The request's version as the caller saw it"},
+                    "reason": {"type": "string", "description": "Required to reject; shown to the requester"}
+                },
+                "required": ["action", "version"]}}}},
+            "responses": with(json!({"200": {"description": "{\"state\": …}", "content": {"application/json": {}}}, "409": {"description": "Out of order, or someone else acted first"}}))
+        }}
+    })
+}
