@@ -132,6 +132,11 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
         .post_form(&steps, &[("action", "endorse"), ("version", "1")])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Someone who may not see it cannot tell it exists by acting on it either.
+    let response = eli.post_form(&steps, &[("action", "withdraw"), ("version", "1")]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = eli.post_form(&format!("{path}/file"), &form(&platform, "1")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 
     // The lead endorses; security, on the page as it was before (version 1), is told it moved.
     let (_, seen) = pat.get(&path).await;

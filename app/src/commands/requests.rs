@@ -11,7 +11,7 @@ use crate::{
         ownership::looks_like_a_secret,
         requests::{
             Refused, RequestAction, RequestContext, RequestFacts, RequestForm, RequestState, TEXT_MAX_CHARS,
-            ValidRequest, may_act,
+            ValidRequest, may_act, may_see,
         },
     },
     error::AppError,
@@ -79,7 +79,7 @@ pub async fn file_request(
         return Err(AppError::ForbiddenBecause("a read-only API key cannot file requests".to_owned()).into());
     }
     let existing = match id {
-        Some(id) => Some(load(repo, id).await?),
+        Some(id) => Some(load(repo, viewer, id).await?),
         None => None,
     };
     let action = match (&existing, send) {
@@ -139,9 +139,12 @@ async fn leads_to_tell(repo: &Repo, viewer: &Viewer, body: &ValidRequest) -> Res
         .collect())
 }
 
-async fn load(repo: &Repo, id: i64) -> Result<StoredRequest, AppError> {
+/// Request `id`, when `viewer` may see it: one they may not is as if it did not exist (a 404,
+/// never a 403 that would tell it does).
+async fn load(repo: &Repo, viewer: &Viewer, id: i64) -> Result<StoredRequest, AppError> {
     repo.request(id)
         .await?
+        .filter(|request| may_see(viewer, &facts(request)))
         .ok_or_else(|| AppError::NotFound(format!("request {id}")))
 }
 
@@ -162,7 +165,7 @@ pub async fn take_step(
     ) {
         return Err(AppError::invalid("action", "a request is changed through its form").into());
     }
-    let request = load(repo, id).await?;
+    let request = load(repo, viewer, id).await?;
     let next = may_act(viewer, &facts(&request), action).map_err(refused)?;
     let note = checked_reason(action, reason).map_err(|message| {
         Refusal::Fields(vec![FieldError {

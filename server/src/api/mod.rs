@@ -402,14 +402,19 @@ pub fn openapi_document() -> serde_json::Value {
             }}
         }
     });
+    add_paths(&mut document, [review, requests]);
+    document
+}
+
+/// Adds each area's paths (`findings.rs`, `requests.rs`) to the document's.
+fn add_paths(document: &mut serde_json::Value, areas: impl IntoIterator<Item = serde_json::Value>) {
     if let Some(paths) = document["paths"].as_object_mut() {
-        for more in [review, requests] {
-            if let Some(more) = more.as_object() {
-                paths.extend(more.clone());
+        for area in areas {
+            if let serde_json::Value::Object(more) = area {
+                paths.extend(more);
             }
         }
     }
-    document
 }
 
 #[cfg(test)]
