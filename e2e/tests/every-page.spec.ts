@@ -33,6 +33,9 @@ async function expectNoSidewaysScroll(page: Page, where: string) {
  * laptop's table with the phone's menu, both checked already). */
 async function check(page: Page, name: string) {
   const where = `${name} (${project()})`;
+  // A page reached by a form's answer (an API key created) is measured once its stylesheet is
+  // in: before, its text is laid out unstyled, and the full run once measured it 25 px too wide.
+  await page.waitForLoadState('load');
   await expectNoSidewaysScroll(page, where);
   await expectAccessible(page, where);
   await page.screenshot({ path: `screenshots/page-${name}-${project()}.png`, fullPage: true });
