@@ -575,7 +575,13 @@ where
         }
         select.push(" ORDER BY t.id");
         let rows: Vec<ReviewInputRow> = DB::fetch_all(&mut select, self.pool()).await?;
-        let group_projects = self.projects_per_group().await?;
+        // Every live project's path is read only when a group token needs its group's count (an
+        // ownership edit refreshes one token, mostly not a group's).
+        let group_projects = if rows.iter().any(|row| row.token.kind == TokenKind::GroupAccess.as_str()) {
+            self.projects_per_group().await?
+        } else {
+            HashMap::new()
+        };
         let mut found = Vec::new();
         for row in rows {
             let token = TokenSummary::try_from(row.token)?;

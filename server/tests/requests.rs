@@ -9,20 +9,8 @@ use reqwest::StatusCode;
 /// The demo world synced (so its groups and projects are known), Platform's teams file.
 async fn synced() -> TestApp {
     let app = TestApp::spawn().await;
-    sync(&app).await;
+    app.sync_as_administrator().await;
     app
-}
-
-/// A sync of the simulator as its administrator, which succeeds.
-async fn sync(app: &TestApp) {
-    let settings = server::sync::SyncSettings::new(
-        app.sim.url.clone(),
-        secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
-    );
-    let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
-        .await
-        .expect("sync runs");
-    assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
 }
 
 async fn team_id(app: &TestApp, name: &str) -> String {
@@ -212,6 +200,54 @@ async fn a_draft_is_saved_half_done_and_a_rejection_needs_a_reason() {
     // A draft is its requester's alone.
     let sam = app.signed_in("sam.security").await;
     assert_eq!(sam.get(&path).await.0, StatusCode::NOT_FOUND);
+    // What people write is shown as text: on the request, in its form's text areas, and in the
+    // form sent back refused.
+    let markup = "</textarea><script>alert(1)</script>";
+    let response = paula
+        .post_form(
+            &format!("{path}/file"),
+            &[
+                ("account_name", "platform-docs-bot"),
+                ("owner_team", &platform),
+                ("purpose", markup),
+                ("why_not_token", markup),
+                ("send", ""),
+            ],
+        )
+        .await;
+    assert!(
+        location(&response).contains("done=Draft+saved"),
+        "{}",
+        location(&response)
+    );
+    for page in [path.clone(), format!("{path}/edit")] {
+        let (status, seen) = paula.get(&page).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!seen.contains("<script>alert(1)"), "{page}: {seen}");
+        assert!(
+            seen.contains("&lt;/textarea&gt;&lt;script&gt;alert(1)"),
+            "{page}: {seen}"
+        );
+    }
+    let response = paula
+        .post_form(
+            &format!("{path}/file"),
+            &[("account_name", "Not Valid"), ("why_not_token", markup), ("send", "1")],
+        )
+        .await;
+    let (_, back) = paula.get(&location(&response)).await;
+    assert!(back.contains("id=\"error-account_name\""), "{back}");
+    assert!(!back.contains("<script>alert(1)"), "{back}");
+    // Without signing in: no page, no list, no inbox.
+    for page in [
+        "/requests",
+        "/requests/new",
+        path.as_str(),
+        "/inbox",
+        "/api/v1/requests",
+    ] {
+        assert_eq!(app.browser().get(page).await.0, StatusCode::UNAUTHORIZED, "{page}");
+    }
     // Sent half done: each missing answer is named.
     let response = paula
         .post_form(
@@ -281,7 +317,7 @@ async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
     }
 
     // A sync before the account exists changes nothing.
-    sync(&app).await;
+    app.sync_as_administrator().await;
     let stored = app.repo.request(id).await.expect("read").expect("exists");
     assert_eq!(stored.state, domain::requests::RequestState::Approved);
 
@@ -310,7 +346,7 @@ async fn sync_closes_an_approved_request_when_gitlab_has_its_account() {
     assert_eq!(created.status(), StatusCode::CREATED);
     let account: serde_json::Value = created.json().await.expect("json");
 
-    sync(&app).await;
+    app.sync_as_administrator().await;
     let stored = app.repo.request(id).await.expect("read").expect("exists");
     assert_eq!(stored.state, domain::requests::RequestState::Fulfilled);
     assert_eq!(stored.account_gitlab_id, account["id"].as_i64());

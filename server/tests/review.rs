@@ -394,14 +394,7 @@ async fn a_reason_is_shown_as_written_and_anonymous_callers_are_refused() {
 async fn the_demo_world_yields_a_finding_of_every_rule() {
     let teams = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e/fixtures/teams.toml");
     let app = TestApp::spawn_with(|args| args.auth.teams_file = Some(teams)).await;
-    let settings = server::sync::SyncSettings::new(
-        app.sim.url.clone(),
-        secrecy::SecretString::from(app.sim.credentials.admin_token.clone()),
-    );
-    let outcome = server::sync::run(app.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
-        .await
-        .expect("sync runs");
-    assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
+    app.sync_as_administrator().await;
     let all = FindingFilter {
         state: FindingState::All,
         limit: 1_000,

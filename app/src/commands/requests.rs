@@ -85,9 +85,8 @@ pub async fn file_request(
     let action = match (&existing, send) {
         (None, false) => RequestAction::SaveDraft,
         (None, true) => RequestAction::Submit,
-        (Some(request), false) if request.state == RequestState::Draft => RequestAction::SaveDraft,
         (Some(request), true) if request.state == RequestState::Draft => RequestAction::Submit,
-        (Some(_), _) => RequestAction::Amend,
+        (Some(request), _) => request.state.edit_action(),
     };
     let next = match &existing {
         Some(request) => may_act(viewer, &facts(request), action).map_err(refused)?,

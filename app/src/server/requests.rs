@@ -38,23 +38,12 @@ pub struct RequestLists {
 pub async fn list_requests(state: Option<String>) -> Result<RequestLists, AppError> {
     let viewer = crate::auth::require_viewer().await?;
     let app = expect_context::<crate::state::AppState>();
-    let state = match state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => Some(
-            text.parse::<RequestState>()
-                .map_err(|error| AppError::invalid("state", error.to_string()))?,
-        ),
-        None => None,
-    };
+    let state = parse_state(state.as_deref())?;
     let list = |filter: RequestFilter| {
         let repo = app.repo.clone();
         async move { repo.list_requests(&filter).await }
     };
-    let mine = list(RequestFilter {
-        requester: Some(viewer.id),
-        limit: LIST_LIMIT,
-        ..RequestFilter::default()
-    })
-    .await?;
+    let mine = own_requests(&app.repo, &viewer, Vec::new()).await?;
     let led: Vec<i64> = viewer.teams.iter().filter(|t| t.is_lead).map(|t| t.team_id).collect();
     let mut waiting = if led.is_empty() {
         Vec::new()
@@ -78,16 +67,7 @@ pub async fn list_requests(state: Option<String>) -> Result<RequestLists, AppErr
         );
     }
     waiting.retain(|request| waits_for(&viewer, request));
-    let others = list(RequestFilter {
-        teams: (!viewer.is_security()).then(|| viewer.teams.iter().map(|t| t.team_id).collect()),
-        states: state.into_iter().collect(),
-        limit: LIST_LIMIT,
-        ..RequestFilter::default()
-    })
-    .await?
-    .into_iter()
-    .filter(|request| request.requester != viewer.username)
-    .collect();
+    let others = others_requests(&app.repo, &viewer, state.into_iter().collect()).await?;
     Ok(RequestLists {
         waiting,
         mine,
@@ -95,6 +75,52 @@ pub async fn list_requests(state: Option<String>) -> Result<RequestLists, AppErr
         is_security: viewer.is_security(),
         state,
     })
+}
+
+/// A request state from a URL or the API (blank: any).
+pub fn parse_state(text: Option<&str>) -> Result<Option<RequestState>, AppError> {
+    match text.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => text
+            .parse::<RequestState>()
+            .map(Some)
+            .map_err(|error| AppError::invalid("state", error.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// `viewer`'s own requests (drafts too), of `states` (empty: any), newest change first.
+pub async fn own_requests(
+    repo: &crate::db::Repo,
+    viewer: &Viewer,
+    states: Vec<RequestState>,
+) -> Result<Vec<RequestSummary>, AppError> {
+    let filter = RequestFilter {
+        requester: Some(viewer.id),
+        states,
+        limit: LIST_LIMIT,
+        ..RequestFilter::default()
+    };
+    Ok(repo.list_requests(&filter).await?)
+}
+
+/// The requests of `viewer`'s teams (security: every one) but their own, of `states` (empty:
+/// any), newest change first.
+pub async fn others_requests(
+    repo: &crate::db::Repo,
+    viewer: &Viewer,
+    states: Vec<RequestState>,
+) -> Result<Vec<RequestSummary>, AppError> {
+    let filter = RequestFilter {
+        teams: (!viewer.is_security()).then(|| viewer.teams.iter().map(|t| t.team_id).collect()),
+        states,
+        limit: LIST_LIMIT,
+        ..RequestFilter::default()
+    };
+    let found = repo.list_requests(&filter).await?;
+    Ok(found
+        .into_iter()
+        .filter(|request| request.requester != viewer.username)
+        .collect())
 }
 
 /// Whether a listed request waits for `viewer`: a lead's endorsement, or security's decision or
@@ -148,15 +174,16 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     .into_iter()
     .filter(|action| may_act(&viewer, &facts, *action).is_ok())
     .collect();
-    let edit = if request.state == RequestState::Draft {
-        RequestAction::SaveDraft
-    } else {
-        RequestAction::Amend
-    };
+    let edit = request.state.edit_action();
     let narrower = request
         .body
         .narrower_kind(app.wizard.temporary_lifetime_days)
-        .map(|(kind, answers)| (kind.label().to_owned(), wizard_link(&answers)));
+        .map(|(kind, answers)| {
+            (
+                kind.label().to_owned(),
+                crate::pages::wizard::wizard_href(&answers, None),
+            )
+        });
     // Seen: the notices about it are read (by the person, not by a read-only key).
     if !viewer.read_only {
         app.repo.mark_read(viewer.id, Some(id), chrono::Utc::now()).await?;
@@ -169,11 +196,6 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         today: chrono::Utc::now().date_naive(),
         request,
     })
-}
-
-/// The wizard at these answers.
-pub fn wizard_link(answers: &WizardAnswers) -> String {
-    crate::pages::wizard::wizard_href(answers, None)
 }
 
 /// The form, filled in, and what it is checked against.
@@ -215,11 +237,7 @@ pub async fn get_request_form(id: Option<i64>, sent: Vec<(String, String)>) -> R
                 .request(id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
-            let edit = if request.state == RequestState::Draft {
-                RequestAction::SaveDraft
-            } else {
-                RequestAction::Amend
-            };
+            let edit = request.state.edit_action();
             if !may_see(&viewer, &facts(&request)) {
                 return Err(AppError::NotFound(format!("request {id}")));
             }
@@ -244,7 +262,12 @@ pub async fn get_request_form(id: Option<i64>, sent: Vec<(String, String)>) -> R
         .await
         .ok()
         .and_then(|valid| valid.narrower_kind(app.wizard.temporary_lifetime_days))
-        .map(|(kind, answers)| (kind.label().to_owned(), wizard_link(&answers)));
+        .map(|(kind, answers)| {
+            (
+                kind.label().to_owned(),
+                crate::pages::wizard::wizard_href(&answers, None),
+            )
+        });
     Ok(RequestFormView {
         id,
         state: stored.map(|request| request.state),

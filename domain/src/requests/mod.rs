@@ -68,6 +68,15 @@ impl RequestState {
         )
     }
 
+    /// The step its form takes: a draft is saved, anything later amended.
+    pub fn edit_action(self) -> RequestAction {
+        if self == RequestState::Draft {
+            RequestAction::SaveDraft
+        } else {
+            RequestAction::Amend
+        }
+    }
+
     /// Security has decided (approved or rejected): the requester can no longer change it.
     pub fn is_decided(self) -> bool {
         matches!(

@@ -9,7 +9,7 @@
 
 use app::{
     auth::MaybeViewer,
-    commands::{self, DecisionTargets, Refusal},
+    commands::{self, DecisionTargets},
     db::StoredFinding,
     domain::review::{DecisionForm, FindingQuery},
     error::AppError,
@@ -25,7 +25,7 @@ use axum::{
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{paging_headers, signed_in};
+use super::{paging_headers, refusal_error, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -182,17 +182,10 @@ async fn decide(
         reason: request.reason,
         until: request.until,
     };
-    match commands::decide(&app.repo, &viewer, &app.review, targets, &form).await {
-        Ok(decided) => Ok(Json(Decided { decided }).into_response()),
-        Err(Refusal::Request(error)) => Err(error),
-        Err(Refusal::Fields(errors)) => {
-            let first = errors.into_iter().next();
-            Err(first.map_or_else(
-                || AppError::invalid("decision", "not a decision"),
-                |error| AppError::invalid(error.field, error.message),
-            ))
-        }
-    }
+    let decided = commands::decide(&app.repo, &viewer, &app.review, targets, &form)
+        .await
+        .map_err(|refusal| refusal_error(refusal, "decision"))?;
+    Ok(Json(Decided { decided }).into_response())
 }
 
 /// The review's paths in the OpenAPI document.

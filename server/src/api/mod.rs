@@ -99,6 +99,18 @@ fn parse_query(raw: Option<&str>) -> Result<TokenQuery, AppError> {
         .map_err(AppError::from)
 }
 
+/// A command's refusal as the API says it: the request's own error, or the first refused field
+/// (422); `what` names the body when no field is given.
+fn refusal_error(refusal: app::commands::Refusal, what: &str) -> AppError {
+    match refusal {
+        app::commands::Refusal::Request(error) => error,
+        app::commands::Refusal::Fields(errors) => errors.into_iter().next().map_or_else(
+            || AppError::invalid(what, format!("not a {what}")),
+            |error| AppError::invalid(error.field, error.message),
+        ),
+    }
+}
+
 fn signed_in(viewer: MaybeViewer) -> Result<Viewer, AppError> {
     viewer.0.ok_or(AppError::Unauthorized)
 }

@@ -10,14 +10,11 @@
 
 use app::{
     auth::MaybeViewer,
-    commands::{
-        Refusal,
-        requests::{facts, file_request, take_step},
-    },
-    db::{RequestFilter, RequestSummary, StoredRequest},
+    commands::requests::{facts, file_request, take_step},
+    db::{RequestSummary, StoredRequest},
     domain::requests::{RequestAction, RequestForm, RequestState, may_act, may_see},
     error::AppError,
-    server::requests::LIST_LIMIT,
+    server::requests::{others_requests, own_requests, parse_state},
     state::AppState,
 };
 use axum::{
@@ -28,7 +25,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::signed_in;
+use super::{refusal_error, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,37 +46,9 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<RequestSummary>>, AppError> {
     let viewer = signed_in(viewer)?;
-    let state = match query.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => Some(
-            text.parse::<RequestState>()
-                .map_err(|error| AppError::invalid("state", error.to_string()))?,
-        ),
-        None => None,
-    };
-    let states: Vec<RequestState> = state.into_iter().collect();
-    let mut found = app
-        .repo
-        .list_requests(&RequestFilter {
-            requester: Some(viewer.id),
-            states: states.clone(),
-            limit: LIST_LIMIT,
-            ..RequestFilter::default()
-        })
-        .await?;
-    let others = app
-        .repo
-        .list_requests(&RequestFilter {
-            teams: (!viewer.is_security()).then(|| viewer.teams.iter().map(|t| t.team_id).collect()),
-            states,
-            limit: LIST_LIMIT,
-            ..RequestFilter::default()
-        })
-        .await?;
-    found.extend(
-        others
-            .into_iter()
-            .filter(|request| request.requester != viewer.username),
-    );
+    let states: Vec<RequestState> = parse_state(query.state.as_deref())?.into_iter().collect();
+    let mut found = own_requests(&app.repo, &viewer, states.clone()).await?;
+    found.extend(others_requests(&app.repo, &viewer, states).await?);
     found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
     Ok(Json(found))
 }
@@ -153,19 +122,8 @@ async fn file(
         .map_err(|error| AppError::invalid("request", format!("not a request as JSON: {error}")))?;
     let id = file_request(&app.repo, &viewer, &app.wizard, id, &request.form, request.send)
         .await
-        .map_err(first_refusal)?;
+        .map_err(|refusal| refusal_error(refusal, "request"))?;
     Ok(Json(Filed { id }).into_response())
-}
-
-/// A refusal as the API says it: the request's error, or the first refused field.
-fn first_refusal(refusal: Refusal) -> AppError {
-    match refusal {
-        Refusal::Request(error) => error,
-        Refusal::Fields(errors) => errors.into_iter().next().map_or_else(
-            || AppError::invalid("request", "not a request"),
-            |error| AppError::invalid(error.field, error.message),
-        ),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,7 +151,7 @@ async fn step(
         .map_err(|error| AppError::invalid("step", format!("not a step as JSON: {error}")))?;
     let state = take_step(&app.repo, &viewer, id, request.version, request.action, &request.reason)
         .await
-        .map_err(first_refusal)?;
+        .map_err(|refusal| refusal_error(refusal, "request"))?;
     Ok(Json(Stepped { state }).into_response())
 }
 

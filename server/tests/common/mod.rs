@@ -139,6 +139,18 @@ impl TestApp {
         tokens
     }
 
+    /// A sync of the simulator as its administrator, which succeeds.
+    pub async fn sync_as_administrator(&self) {
+        let settings = server::sync::SyncSettings::new(
+            self.sim.url.clone(),
+            secrecy::SecretString::from(self.sim.credentials.admin_token.clone()),
+        );
+        let outcome = server::sync::run(self.repo.clone(), &settings, domain::SyncTrigger::CommandLine, None)
+            .await
+            .expect("sync runs");
+        assert_eq!(outcome.status, domain::SyncStatus::Succeeded, "{:?}", outcome.errors);
+    }
+
     pub async fn add_tokens(&self, records: &[TokenRecord]) {
         self.repo
             .upsert_tokens(records, chrono::Utc::now())
