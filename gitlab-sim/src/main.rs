@@ -98,6 +98,10 @@ async fn main() -> anyhow::Result<()> {
         sim.credentials.group_owner_token
     );
     println!(
+        "  group owner token (api):             {}",
+        sim.credentials.group_owner_write_token
+    );
+    println!(
         "  OAuth client id:                     {}",
         sim.credentials.oauth_client_id
     );
