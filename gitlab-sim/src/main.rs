@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
             truncate_rate: args.truncate_rate,
             slow_body_ms: args.slow_body_ms,
             fail_path: None,
+            after_write: None,
         },
     })
     .await?;

@@ -1355,3 +1355,100 @@ async fn service_accounts_and_their_first_token_are_refused_as_gitlab_refuses_th
     assert_eq!(first.body["expires_at"].as_str(), year.as_deref());
     assert!(first.body["token"].as_str().is_some_and(|t| t.starts_with("glpat-")));
 }
+
+async fn set_faults(sim: &SimHandle, faults: Value) -> Call {
+    put(sim, "/-/sim/faults", &sim.credentials.admin_token, faults).await
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_lost_still_happens() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let accounts = "/api/v4/groups/acme/service_accounts";
+    let fault = json!({"after_write": {"path": "/service_accounts", "answer": "error", "times": 1}});
+    let set = set_faults(&sim, fault.clone()).await;
+    assert_eq!(
+        (set.status, set.body["after_write"].clone()),
+        (StatusCode::OK, fault["after_write"].clone())
+    );
+    assert_eq!(
+        get(&sim, "/-/sim/faults", &sim.credentials.admin_token).await.body,
+        set.body
+    );
+    assert_eq!(
+        get(&sim, accounts, &owner).await.status,
+        StatusCode::OK,
+        "reads are not hit"
+    );
+
+    // A refused write changed nothing: it keeps its answer and the hit.
+    let existing = get(&sim, accounts, &owner).await.body[0]["username"].clone();
+    let refused = post(&sim, accounts, &owner, json!({"username": existing})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+
+    let lost = post(
+        &sim,
+        accounts,
+        &owner,
+        json!({"username": "service_account_group_1_lost"}),
+    )
+    .await;
+    assert_eq!(
+        (lost.status, lost.body),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"message": "500 Internal Server Error"})
+        )
+    );
+    let found = get(&sim, "/api/v4/users?username=service_account_group_1_lost", &owner).await;
+    assert_eq!(found.body.as_array().map(Vec::len), Some(1), "the account was created");
+    let next = post(
+        &sim,
+        accounts,
+        &owner,
+        json!({"username": "service_account_group_1_next"}),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED, "only the first write is hit");
+
+    // Faults::default() is no fault; unknown fields are refused.
+    let cleared = set_faults(&sim, json!({})).await;
+    assert_eq!(cleared.body["after_write"], Value::Null);
+    let typo = set_faults(
+        &sim,
+        json!({"after_write": {"path": "/x", "answer": "error", "count": 2}}),
+    )
+    .await;
+    assert!(typo.status.is_client_error());
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_hangs_still_happens() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let fault = json!({"after_write": {"path": "/service_accounts", "answer": {"hang": {"ms": 2000}}}});
+    assert_eq!(set_faults(&sim, fault).await.status, StatusCode::OK);
+    let started = std::time::Instant::now();
+    let gave_up = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("client")
+        .post(format!("{}/api/v4/groups/acme/service_accounts", sim.url))
+        .header("PRIVATE-TOKEN", &owner)
+        .json(&json!({"username": "service_account_group_1_slow"}))
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()), "the client timed out");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500));
+    let found = get(&sim, "/api/v4/users?username=service_account_group_1_slow", &owner).await;
+    assert_eq!(found.body.as_array().map(Vec::len), Some(1), "the account was created");
+    // The hit is used up: the next write answers at once.
+    let next = post(
+        &sim,
+        "/api/v4/groups/acme/service_accounts",
+        &owner,
+        json!({"name": "Quick"}),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED);
+}
