@@ -19,6 +19,8 @@ pub enum ApiError {
     InsufficientScope,
     /// A validation failure on create: 400 `{"message": "…"}`.
     Validation(String),
+    /// What is being created exists already: 409 `{"message": "Member already exists"}`.
+    Conflict(&'static str),
 }
 
 impl IntoResponse for ApiError {
@@ -37,6 +39,7 @@ impl IntoResponse for ApiError {
             ApiError::Validation(message) => {
                 (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
             }
+            ApiError::Conflict(message) => (StatusCode::CONFLICT, Json(json!({"message": message}))).into_response(),
             ApiError::InsufficientScope => (
                 StatusCode::FORBIDDEN,
                 Json(json!({

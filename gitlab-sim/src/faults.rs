@@ -1,13 +1,13 @@
 //! Injected latency and faults, for the API routes: fixed or random latency, a rate of 5xx
-//! answers, 429 bursts, connection resets, slow bodies, pages that end half-way, and one path
-//! that always fails.
+//! answers, 429 bursts, connection resets, slow bodies, pages that end half-way, one path
+//! that always fails, and writes that happen while their answer is lost.
 
 use std::{sync::RwLock, time::Duration};
 
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{HeaderValue, StatusCode},
+    http::{HeaderValue, Method, StatusCode, Uri},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -39,12 +39,48 @@ pub struct Faults {
     /// Requests whose path and query (as the client sent them, `/api/v4/…`) contain this text
     /// are answered 500, every time: one listing that keeps failing while the rest work.
     pub fail_path: Option<String>,
+    /// Writes that are carried out while their answer is lost: see [`AfterWrite`].
+    pub after_write: Option<AfterWrite>,
+}
+
+/// Writes (any method but `GET` and `HEAD`) whose path and query contain `path` are carried out
+/// (the handler runs and the world changes) but the client does not get their answer: a 500 in
+/// its place, or the answer held back for a while. The first `times` such writes that succeed
+/// (2xx) are hit; a refused one (401, 404, 409…) changed nothing and keeps its answer, and later
+/// writes are answered normally.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterWrite {
+    /// Text the request's path and query (`/api/v4/…`, as the client sent them) contain, as
+    /// [`Faults::fail_path`].
+    pub path: String,
+    pub answer: AfterWriteAnswer,
+    /// How many matching writes lose their answer (1 unless told).
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What the client gets in place of a write's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AfterWriteAnswer {
+    /// 500 `{"message":"500 Internal Server Error"}`, as when GitLab fails after committing.
+    Error,
+    /// The real answer, sent `ms` milliseconds late: a client with a shorter timeout gives up
+    /// although the write happened.
+    Hang { ms: u64 },
 }
 
 #[derive(Default)]
 pub struct FaultState {
     pub faults: RwLock<Faults>,
     burst_left: std::sync::Mutex<u32>,
+    /// How many more writes [`Faults::after_write`] hits.
+    after_write_left: std::sync::Mutex<u32>,
 }
 
 impl FaultState {
@@ -53,8 +89,31 @@ impl FaultState {
     }
 
     pub fn set(&self, faults: Faults) {
-        *self.faults.write().unwrap_or_else(|e| e.into_inner()) = faults;
         *self.burst_left.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+        *self.after_write_left.lock().unwrap_or_else(|e| e.into_inner()) =
+            faults.after_write.as_ref().map_or(0, |after| after.times);
+        *self.faults.write().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// Whether [`Faults::after_write`] applies to requests with this method and path.
+    fn is_after_write(faults: &Faults, method: &Method, uri: &Uri) -> bool {
+        faults.after_write.as_ref().is_some_and(|after| {
+            !after.path.is_empty()
+                && !matches!(*method, Method::GET | Method::HEAD)
+                && uri.path_and_query().is_some_and(|pq| pq.as_str().contains(&after.path))
+        })
+    }
+
+    /// What replaces the answer of a write that succeeded, while [`Faults::after_write`] still
+    /// hits writes (counting this one).
+    fn after_write(&self, faults: &Faults) -> Option<AfterWriteAnswer> {
+        let after = faults.after_write.as_ref()?;
+        let mut left = self.after_write_left.lock().unwrap_or_else(|e| e.into_inner());
+        if *left == 0 {
+            return None;
+        }
+        *left -= 1;
+        Some(after.answer.clone())
     }
 
     /// Whether this request falls in a 429 burst (starting one at `throttle_rate`).
@@ -94,35 +153,48 @@ fn slow_body(bytes: Bytes, pause: Duration) -> Body {
     Body::from_stream(stream)
 }
 
+/// 500 `{"message":"500 Internal Server Error"}`, as GitLab answers an unexpected failure.
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({"message": "500 Internal Server Error"})),
+    )
+        .into_response()
+}
+
+/// The path and query as the client sent them, not as `nest` left them.
+fn original_uri(request: &Request) -> Uri {
+    request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|original| original.0.clone())
+        .unwrap_or_else(|| request.uri().clone())
+}
+
+/// This request's latency and its four dice: throttle, error, reset, truncate.
+fn roll(faults: &Faults) -> (u64, [f64; 4]) {
+    let mut rng = rand::rng();
+    let jitter = if faults.jitter_ms > 0 {
+        rng.random_range(0..=faults.jitter_ms)
+    } else {
+        0
+    };
+    let rolls: [f64; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
+    (faults.latency_ms + jitter, rolls)
+}
+
 pub async fn inject(State(state): State<SimState>, request: Request, next: Next) -> Response {
     let faults = state.faults.get();
     if faults == Faults::default() {
         return next.run(request).await;
     }
-    if let Some(text) = faults.fail_path.as_deref().filter(|text| !text.is_empty()) {
-        let uri = request
-            .extensions()
-            .get::<axum::extract::OriginalUri>()
-            .map(|original| original.0.clone())
-            .unwrap_or_else(|| request.uri().clone());
-        if uri.path_and_query().is_some_and(|pq| pq.as_str().contains(text)) {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(serde_json::json!({"message": "500 Internal Server Error"})),
-            )
-                .into_response();
-        }
+    let uri = original_uri(&request);
+    if let Some(text) = faults.fail_path.as_deref().filter(|text| !text.is_empty())
+        && uri.path_and_query().is_some_and(|pq| pq.as_str().contains(text))
+    {
+        return internal_error();
     }
-    let (delay, rolls) = {
-        let mut rng = rand::rng();
-        let jitter = if faults.jitter_ms > 0 {
-            rng.random_range(0..=faults.jitter_ms)
-        } else {
-            0
-        };
-        let rolls: [f64; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
-        (faults.latency_ms + jitter, rolls)
-    };
+    let (delay, rolls) = roll(&faults);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
@@ -141,7 +213,16 @@ pub async fn inject(State(state): State<SimState>, request: Request, next: Next)
         ][(rolls[1] * 1_000_000.0) as usize % 3];
         return (status, axum::Json(serde_json::json!({"message": format!("{status}")}))).into_response();
     }
+    let is_after_write = FaultState::is_after_write(&faults, request.method(), &uri);
     let response = next.run(request).await;
+    // The write is done; only its answer is lost.
+    if is_after_write && response.status().is_success() {
+        match state.faults.after_write(&faults) {
+            None => {}
+            Some(AfterWriteAnswer::Error) => return internal_error(),
+            Some(AfterWriteAnswer::Hang { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        }
+    }
     let reset = rolls[2] < faults.reset_rate;
     let truncate = rolls[3] < faults.truncate_rate;
     if !reset && !truncate && faults.slow_body_ms == 0 {

@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
             truncate_rate: args.truncate_rate,
             slow_body_ms: args.slow_body_ms,
             fail_path: None,
+            after_write: None,
         },
     })
     .await?;
@@ -96,6 +97,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  group owner token (read_api):        {}",
         sim.credentials.group_owner_token
+    );
+    println!(
+        "  group owner token (api):             {}",
+        sim.credentials.group_owner_write_token
     );
     println!(
         "  OAuth client id:                     {}",

@@ -338,6 +338,15 @@ impl World {
         })
     }
 
+    /// The top-level group a group or project is under (a top-level group is its own).
+    pub fn top_level_group(&self, source: Source) -> Option<Id> {
+        let group = match source {
+            Source::Group(id) => id,
+            Source::Project(id) => self.projects.get(&id)?.namespace_id,
+        };
+        self.ancestors(group).last().map(|group| group.id)
+    }
+
     /// A user's access to a group: the highest of their memberships in it and its ancestors.
     pub fn group_access(&self, user_id: Id, group_id: Id) -> Option<u8> {
         self.ancestors(group_id)

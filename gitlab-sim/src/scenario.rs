@@ -30,12 +30,15 @@ impl FromStr for Scenario {
 }
 
 /// Well-known credentials of a generated world, printed at start for local use.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Credentials {
     /// An administrator's personal access token (`api`, `read_api`, `sudo`-less).
     pub admin_token: String,
     /// A group owner's `read_api` token: Owner of every top-level group, not an administrator.
     pub group_owner_token: String,
+    /// The same group owner's `api` token, for writes (creating service accounts, their
+    /// memberships and tokens).
+    pub group_owner_write_token: String,
     pub oauth_client_id: String,
     pub oauth_client_secret: String,
 }
@@ -48,12 +51,15 @@ pub struct Generated {
 /// Builds the world of `scenario` from `seed`; expiries are spread around `today`.
 pub fn generate(scenario: Scenario, seed: u64, today: NaiveDate, redirect_uris: Vec<String>) -> Generated {
     let mut builder = Builder::new(seed, today);
-    let credentials = builder.base(redirect_uris);
+    let mut credentials = builder.base(redirect_uris);
     match scenario {
         Scenario::Demo => builder.demo(),
         Scenario::Small => builder.organisation(3, 16, 8, 4),
         Scenario::Large => builder.organisation(20, 100, 10, 5),
     }
+    // Issued after the organisation, so that it shifts none of its ids or random draws.
+    credentials.group_owner_write_token =
+        builder.fixed_token(builder.group_owner, "token-inventory-fulfilment", &["api"]);
     Generated {
         world: builder.world,
         credentials,
@@ -323,6 +329,8 @@ impl Builder {
         Credentials {
             admin_token,
             group_owner_token,
+            // Issued by `generate`, once the organisation is built.
+            group_owner_write_token: String::new(),
             oauth_client_id,
             oauth_client_secret,
         }
@@ -785,8 +793,22 @@ mod tests {
         let c = generate(Scenario::Small, 8, today(), vec![]);
         let dump = |g: &Generated| serde_json::to_string(&g.world).unwrap_or_default();
         assert_eq!(dump(&a), dump(&b));
-        assert_eq!(a.credentials.admin_token, b.credentials.admin_token);
+        assert_eq!(a.credentials, b.credentials);
         assert_ne!(dump(&a), dump(&c));
+        assert_ne!(
+            a.credentials.group_owner_write_token,
+            c.credentials.group_owner_write_token
+        );
+        let (admin, read, write) = (
+            &a.credentials.admin_token,
+            &a.credentials.group_owner_token,
+            &a.credentials.group_owner_write_token,
+        );
+        assert!(write.starts_with("glpat-") && write != admin && write != read);
+        let (token, user) = a.world.token_by_secret(write).expect("the write token is in the world");
+        assert_eq!((user.username.as_str(), user.is_admin), ("olive.owner", false));
+        assert_eq!(token.scopes, ["api"]);
+        assert!(token.active(today()));
     }
 
     #[test]

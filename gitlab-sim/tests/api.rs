@@ -549,7 +549,8 @@ async fn an_administrator_lists_every_personal_access_token_and_others_their_own
     );
     let owner = sim.credentials.group_owner_token.clone();
     let own = all_pages(&sim, "/api/v4/personal_access_tokens", &owner).await;
-    assert_eq!(own.len(), 1);
+    let names: Vec<&str> = own.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["token-inventory-sync", "token-inventory-fulfilment"]);
     assert_eq!(
         get(&sim, "/api/v4/personal_access_tokens?user_id=1", &owner)
             .await
@@ -1010,4 +1011,444 @@ async fn people_are_blocked_and_deleted_by_mutations_all_or_nothing() {
     let applied = mutate(json!([{"op": "set_user_state", "user_id": olive, "state": "active"}])).await;
     assert_eq!(applied.status, StatusCode::OK);
     assert_eq!(get(&sim, "/api/v4/user", &owner_token).await.status, StatusCode::OK);
+}
+
+// Writes the fulfilment of a service account makes: members, the account, its first token.
+
+async fn post(sim: &SimHandle, path: &str, token: &str, body: Value) -> Call {
+    call(sim, reqwest::Method::POST, path, Some(token), Some(body)).await
+}
+
+async fn put(sim: &SimHandle, path: &str, token: &str, body: Value) -> Call {
+    call(sim, reqwest::Method::PUT, path, Some(token), Some(body)).await
+}
+
+fn user_id(sim: &SimHandle, username: &str) -> Id {
+    let world = sim.state.world.read().expect("world");
+    world
+        .users
+        .values()
+        .find(|u| u.username == username)
+        .map(|u| u.id)
+        .expect("user exists")
+}
+
+#[tokio::test]
+async fn members_are_added_read_and_given_another_role_like_gitlabs() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let admin = sim.credentials.admin_token.clone();
+    let eli = user_id(&sim, "eli.eng");
+    let members = "/api/v4/groups/acme%2Fquality/members";
+
+    let added = post(&sim, members, &owner, json!({"user_id": eli, "access_level": 30})).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    let listed = all_pages(&sim, members, &admin).await;
+    let listed = listed.iter().find(|m| m["id"] == eli).expect("listed");
+    assert_eq!(&added.body, listed, "the member view of the listing");
+    assert_eq!(
+        (added.body["username"].clone(), added.body["access_level"].clone()),
+        (json!("eli.eng"), json!(30))
+    );
+    let again = post(&sim, members, &owner, json!({"user_id": eli, "access_level": 20})).await;
+    assert_eq!(
+        (again.status, again.body),
+        (StatusCode::CONFLICT, json!({"message": "Member already exists"}))
+    );
+    // The index follows: the member sees the group, and the memberships listing has it.
+    let eli_token = user_token(&sim, "eli.eng", &["api"]);
+    assert_eq!(
+        get(&sim, "/api/v4/groups/acme%2Fquality", &eli_token).await.status,
+        StatusCode::OK
+    );
+    let memberships = all_pages(&sim, &format!("/api/v4/users/{eli}/memberships"), &admin).await;
+    assert!(
+        memberships
+            .iter()
+            .any(|m| m["source_name"] == "Acme / Quality" && m["access_levels"] == 30)
+    );
+
+    let one = get(&sim, &format!("{members}/{eli}"), &owner).await;
+    assert_eq!(
+        (one.status, one.body["access_level"].clone()),
+        (StatusCode::OK, json!(30))
+    );
+    let dmitri = user_id(&sim, "dmitri.eng");
+    let absent = get(&sim, &format!("{members}/{dmitri}"), &owner).await;
+    assert_eq!(
+        (absent.status, absent.body),
+        (StatusCode::NOT_FOUND, json!({"message": "404 Member Not Found"}))
+    );
+    let inherited = get(&sim, &format!("{members}/{}", user_id(&sim, "olive.owner")), &owner).await;
+    assert_eq!(inherited.status, StatusCode::NOT_FOUND, "direct members only");
+
+    let changed = put(&sim, &format!("{members}/{eli}"), &owner, json!({"access_level": 40})).await;
+    assert_eq!(
+        (changed.status, changed.body["access_level"].clone()),
+        (StatusCode::OK, json!(40))
+    );
+    assert_eq!(
+        get(&sim, &format!("{members}/{eli}"), &admin).await.body["access_level"],
+        40
+    );
+    let not_member = put(
+        &sim,
+        &format!("{members}/{dmitri}"),
+        &owner,
+        json!({"access_level": 30}),
+    )
+    .await;
+    assert_eq!(not_member.status, StatusCode::NOT_FOUND);
+    let members_now = sim.state.world.read().expect("world").index.memberships_of[&eli].clone();
+    assert!(members_now.values().any(|level| *level == 40), "{members_now:?}");
+}
+
+#[tokio::test]
+async fn adding_members_refuses_what_gitlab_refuses() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let eli = user_id(&sim, "eli.eng");
+    let members = "/api/v4/projects/acme%2Fdistribution%2Fomnibus/members";
+    for (body, error) in [
+        (json!({"access_level": 30}), "user_id is missing"),
+        (json!({"user_id": eli}), "access_level is missing"),
+        (
+            json!({"user_id": eli, "access_level": 35}),
+            "access_level does not have a valid value",
+        ),
+        (
+            json!({"user_id": eli, "access_level": 30, "expires_at": "soon"}),
+            "expires_at is invalid",
+        ),
+    ] {
+        let refused = post(&sim, members, &owner, body).await;
+        assert_eq!(
+            (refused.status, refused.body),
+            (StatusCode::BAD_REQUEST, json!({"error": error}))
+        );
+    }
+    let unknown = post(&sim, members, &owner, json!({"user_id": 999_999, "access_level": 30})).await;
+    assert_eq!(
+        (unknown.status, unknown.body),
+        (StatusCode::NOT_FOUND, json!({"message": "404 User Not Found"}))
+    );
+
+    // A project's Maintainer (inherited from its group) adds members up to Maintainer.
+    let lead = user_token(&sim, "dora.lead", &["api"]);
+    let added = post(
+        &sim,
+        members,
+        &lead,
+        json!({"user_id": eli, "access_level": 40, "expires_at": "2027-06-01"}),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    let emma = user_id(&sim, "emma.eng");
+    let above = post(&sim, members, &lead, json!({"user_id": emma, "access_level": 50})).await;
+    assert_eq!(above.status, StatusCode::FORBIDDEN, "no role above the caller's own");
+    let raise = put(&sim, &format!("{members}/{eli}"), &lead, json!({"access_level": 50})).await;
+    assert_eq!(raise.status, StatusCode::FORBIDDEN);
+    // A group's members are its Owners' to manage; a Developer manages none.
+    let group = post(
+        &sim,
+        "/api/v4/groups/acme%2Fdistribution/members",
+        &lead,
+        json!({"user_id": emma, "access_level": 10}),
+    )
+    .await;
+    assert_eq!(
+        (group.status, group.body),
+        (StatusCode::FORBIDDEN, json!({"message": "403 Forbidden"}))
+    );
+    let engineer = user_token(&sim, "eli.eng", &["api"]);
+    let project = "/api/v4/projects/acme%2Fengineering-productivity%2Ftriage-ops/members";
+    assert_eq!(
+        post(&sim, project, &engineer, json!({"user_id": emma, "access_level": 10}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let unseen = post(
+        &sim,
+        "/api/v4/groups/acme%2Fsecurity/members",
+        &engineer,
+        json!({"user_id": emma, "access_level": 10}),
+    )
+    .await;
+    assert_eq!(unseen.status, StatusCode::NOT_FOUND, "a group the caller cannot see");
+    // Owners are allowed on projects; an administrator may do anything.
+    let owned = post(&sim, members, &owner, json!({"user_id": emma, "access_level": 50})).await;
+    assert_eq!(
+        (owned.status, owned.body["access_level"].clone()),
+        (StatusCode::CREATED, json!(50))
+    );
+    let admin = sim.credentials.admin_token.clone();
+    let paula = user_id(&sim, "paula.eng");
+    assert_eq!(
+        post(
+            &sim,
+            "/api/v4/groups/acme/members",
+            &admin,
+            json!({"user_id": paula, "access_level": 50})
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    // A read_api token writes nothing.
+    let read = post(
+        &sim,
+        members,
+        &sim.credentials.group_owner_token,
+        json!({"user_id": paula, "access_level": 10}),
+    )
+    .await;
+    assert_eq!(read.body["error"], "insufficient_scope");
+}
+
+#[tokio::test]
+async fn a_service_account_joins_only_its_own_top_level_groups_hierarchy() {
+    let sim = sim(Scenario::Small).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let (home, home_sub, home_project, other, other_project) = {
+        let world = sim.state.world.read().expect("world");
+        let roots: Vec<&Group> = world.groups.values().filter(|g| g.parent_id.is_none()).collect();
+        let (home, other) = (roots[0].id, roots[1].id);
+        let under = |root: Id| world.groups.values().find(|g| g.parent_id == Some(root)).map(|g| g.id);
+        let project_under = |root: Id| {
+            world
+                .projects
+                .values()
+                .find(|p| world.top_level_group(Source::Project(p.id)) == Some(root))
+                .map(|p| p.id)
+        };
+        let found = (under(home), project_under(home), project_under(other));
+        (
+            home,
+            found.0.expect("subgroup"),
+            found.1.expect("project"),
+            other,
+            found.2.expect("project"),
+        )
+    };
+    let created = post(
+        &sim,
+        &format!("/api/v4/groups/{home}/service_accounts"),
+        &owner,
+        json!({"name": "Deployer"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let account = created.body["id"].as_u64().expect("id");
+    let member = json!({"user_id": account, "access_level": 30});
+    for path in [
+        format!("/api/v4/groups/{home}/members"),
+        format!("/api/v4/groups/{home_sub}/members"),
+        format!("/api/v4/projects/{home_project}/members"),
+    ] {
+        let added = post(&sim, &path, &owner, member.clone()).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{path}: {:?}", added.body);
+        assert_eq!(added.body["bot"], true);
+    }
+    for path in [
+        format!("/api/v4/groups/{other}/members"),
+        format!("/api/v4/projects/{other_project}/members"),
+    ] {
+        for token in [&owner, &sim.credentials.admin_token] {
+            let refused = post(&sim, &path, token, member.clone()).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}");
+            assert!(
+                refused.body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("top-level group")),
+                "{:?}",
+                refused.body
+            );
+        }
+    }
+    let world = sim.state.world.read().expect("world");
+    assert_eq!(world.index.memberships_of[&account].len(), 3);
+}
+
+#[tokio::test]
+async fn service_accounts_and_their_first_token_are_refused_as_gitlab_refuses_them() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let created = post(
+        &sim,
+        "/api/v4/groups/acme/service_accounts",
+        &owner,
+        json!({"name": "Fulfilled", "username": "service_account_group_1_fulfilled"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let taken = post(
+        &sim,
+        "/api/v4/groups/acme/service_accounts",
+        &owner,
+        json!({"username": "service_account_group_1_fulfilled"}),
+    )
+    .await;
+    assert_eq!(
+        (taken.status, taken.body),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "Username has already been taken"})
+        )
+    );
+    // A Maintainer of the top-level group sees it but may not create its service accounts.
+    let erin = user_id(&sim, "erin.lead");
+    let maintainer = post(
+        &sim,
+        "/api/v4/groups/acme/members",
+        &owner,
+        json!({"user_id": erin, "access_level": 40}),
+    )
+    .await;
+    assert_eq!(maintainer.status, StatusCode::CREATED);
+    let erin_token = user_token(&sim, "erin.lead", &["api"]);
+    let refused = post(
+        &sim,
+        "/api/v4/groups/acme/service_accounts",
+        &erin_token,
+        json!({"name": "Mine"}),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let tokens = format!(
+        "/api/v4/groups/acme/service_accounts/{}/personal_access_tokens",
+        created.body["id"]
+    );
+    for scopes in [
+        json!(["api", "sudo"]),
+        json!(["admin_mode"]),
+        json!(["read_service_ping"]),
+        json!(["everything"]),
+    ] {
+        let refused = post(
+            &sim,
+            &tokens,
+            &owner,
+            json!({"name": "first", "scopes": scopes, "expires_at": "2027-01-01"}),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{scopes}");
+        assert!(
+            refused.body["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("scopes does not have a valid value")),
+            "{:?}",
+            refused.body
+        );
+    }
+    // Without `expires_at` the token lives the maximum lifetime.
+    let first = post(
+        &sim,
+        &tokens,
+        &owner,
+        json!({"name": "first", "scopes": ["api", "read_user"]}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    let year = today().checked_add_days(chrono::Days::new(365)).map(|d| d.to_string());
+    assert_eq!(first.body["expires_at"].as_str(), year.as_deref());
+    assert!(first.body["token"].as_str().is_some_and(|t| t.starts_with("glpat-")));
+}
+
+async fn set_faults(sim: &SimHandle, faults: Value) -> Call {
+    put(sim, "/-/sim/faults", &sim.credentials.admin_token, faults).await
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_lost_still_happens() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let accounts = "/api/v4/groups/acme/service_accounts";
+    let fault = json!({"after_write": {"path": "/service_accounts", "answer": "error", "times": 1}});
+    let set = set_faults(&sim, fault.clone()).await;
+    assert_eq!(
+        (set.status, set.body["after_write"].clone()),
+        (StatusCode::OK, fault["after_write"].clone())
+    );
+    assert_eq!(
+        get(&sim, "/-/sim/faults", &sim.credentials.admin_token).await.body,
+        set.body
+    );
+    assert_eq!(
+        get(&sim, accounts, &owner).await.status,
+        StatusCode::OK,
+        "reads are not hit"
+    );
+
+    // A refused write changed nothing: it keeps its answer and the hit.
+    let existing = get(&sim, accounts, &owner).await.body[0]["username"].clone();
+    let refused = post(&sim, accounts, &owner, json!({"username": existing})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+
+    let lost = post(
+        &sim,
+        accounts,
+        &owner,
+        json!({"username": "service_account_group_1_lost"}),
+    )
+    .await;
+    assert_eq!(
+        (lost.status, lost.body),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"message": "500 Internal Server Error"})
+        )
+    );
+    let found = get(&sim, "/api/v4/users?username=service_account_group_1_lost", &owner).await;
+    assert_eq!(found.body.as_array().map(Vec::len), Some(1), "the account was created");
+    let next = post(
+        &sim,
+        accounts,
+        &owner,
+        json!({"username": "service_account_group_1_next"}),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED, "only the first write is hit");
+
+    // Faults::default() is no fault; unknown fields are refused.
+    let cleared = set_faults(&sim, json!({})).await;
+    assert_eq!(cleared.body["after_write"], Value::Null);
+    let typo = set_faults(
+        &sim,
+        json!({"after_write": {"path": "/x", "answer": "error", "count": 2}}),
+    )
+    .await;
+    assert!(typo.status.is_client_error());
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_hangs_still_happens() {
+    let sim = sim(Scenario::Demo).await;
+    let owner = sim.credentials.group_owner_write_token.clone();
+    let fault = json!({"after_write": {"path": "/service_accounts", "answer": {"hang": {"ms": 2000}}}});
+    assert_eq!(set_faults(&sim, fault).await.status, StatusCode::OK);
+    let started = std::time::Instant::now();
+    let gave_up = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("client")
+        .post(format!("{}/api/v4/groups/acme/service_accounts", sim.url))
+        .header("PRIVATE-TOKEN", &owner)
+        .json(&json!({"username": "service_account_group_1_slow"}))
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()), "the client timed out");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500));
+    let found = get(&sim, "/api/v4/users?username=service_account_group_1_slow", &owner).await;
+    assert_eq!(found.body.as_array().map(Vec::len), Some(1), "the account was created");
+    // The hit is used up: the next write answers at once.
+    let next = post(
+        &sim,
+        "/api/v4/groups/acme/service_accounts",
+        &owner,
+        json!({"name": "Quick"}),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED);
 }

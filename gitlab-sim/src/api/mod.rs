@@ -39,10 +39,24 @@ fn namespace_routes() -> Router<SimState> {
         .route("/groups/{id}/projects", get(groups::list_group_projects))
         .route("/projects", get(groups::list_projects))
         .route("/projects/{id}", get(groups::get_project))
-        .route("/groups/{id}/members", get(members::list_group_members))
+        .route(
+            "/groups/{id}/members",
+            get(members::list_group_members).post(members::add_member::<InGroup>),
+        )
         .route("/groups/{id}/members/all", get(members::list_all_group_members))
-        .route("/projects/{id}/members", get(members::list_project_members))
+        .route(
+            "/groups/{id}/members/{user_id}",
+            get(members::get_member::<InGroup>).put(members::edit_member::<InGroup>),
+        )
+        .route(
+            "/projects/{id}/members",
+            get(members::list_project_members).post(members::add_member::<InProject>),
+        )
         .route("/projects/{id}/members/all", get(members::list_all_project_members))
+        .route(
+            "/projects/{id}/members/{user_id}",
+            get(members::get_member::<InProject>).put(members::edit_member::<InProject>),
+        )
 }
 
 /// Project and group access tokens: one handler for both, over the namespace.

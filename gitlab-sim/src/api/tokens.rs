@@ -37,6 +37,25 @@ pub const TOKEN_SCOPES: &[&str] = &[
     "read_service_ping",
 ];
 
+/// Scopes a service account's personal access token may have: GitLab keeps the administrator
+/// scopes (`sudo`, `admin_mode`, `read_service_ping`) for administrators' own tokens.
+pub const SERVICE_ACCOUNT_SCOPES: &[&str] = &[
+    "api",
+    "read_api",
+    "read_user",
+    "read_repository",
+    "write_repository",
+    "read_registry",
+    "write_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+    "create_runner",
+    "manage_runner",
+    "ai_features",
+    "k8s_proxy",
+    "self_rotate",
+];
+
 pub const DEPLOY_SCOPES: &[&str] = &[
     "read_repository",
     "read_registry",
@@ -58,6 +77,9 @@ pub trait Namespace {
     /// The role that creates and deletes deploy tokens: Maintainer in a project, Owner in a group
     /// (Maintainers list them in both).
     const MANAGES_DEPLOY_TOKENS: u8;
+    /// The role that adds members and changes their roles: Maintainer in a project, Owner in a
+    /// group (GitLab's permissions table: only a group's Owners manage its members).
+    const MANAGES_MEMBERS: u8;
 
     /// The project or group `reference` names (an id or a URL-encoded full path), when the caller
     /// may see it, and the caller's role in it.
@@ -73,6 +95,7 @@ pub enum InGroup {}
 impl Namespace for InProject {
     const MANAGES_ACCESS_TOKENS: u8 = MAINTAINER;
     const MANAGES_DEPLOY_TOKENS: u8 = MAINTAINER;
+    const MANAGES_MEMBERS: u8 = MAINTAINER;
 
     fn find(api: &Api, world: &World, reference: &str) -> ApiResult<(Source, u8)> {
         let project = api.project(world, reference)?;
@@ -83,6 +106,7 @@ impl Namespace for InProject {
 impl Namespace for InGroup {
     const MANAGES_ACCESS_TOKENS: u8 = OWNER;
     const MANAGES_DEPLOY_TOKENS: u8 = OWNER;
+    const MANAGES_MEMBERS: u8 = OWNER;
 
     fn find(api: &Api, world: &World, reference: &str) -> ApiResult<(Source, u8)> {
         let group = api.group(world, reference)?;
@@ -91,7 +115,7 @@ impl Namespace for InGroup {
 }
 
 /// The namespace `reference` names, when the caller has at least `role` there; with their role.
-fn namespace<N: Namespace>(api: &Api, world: &World, reference: &str, role: u8) -> ApiResult<(Source, u8)> {
+pub fn namespace<N: Namespace>(api: &Api, world: &World, reference: &str, role: u8) -> ApiResult<(Source, u8)> {
     let (source, caller_role) = N::find(api, world, reference)?;
     if caller_role < role {
         return Err(ApiError::Forbidden);
@@ -249,7 +273,8 @@ fn scopes_param(params: &Params, allowed: &[&str]) -> ApiResult<Vec<String>> {
     Ok(scopes)
 }
 
-/// `expires_at` of a new token: required, in the future, at most a year away.
+/// `expires_at` of a new token: in the future, at most a year away; required unless `default_days`
+/// says how far away it is when left out.
 fn expiry_param(params: &Params, today: NaiveDate, default_days: Option<u64>) -> ApiResult<NaiveDate> {
     let date = match params.string("expires_at") {
         Some(value) => value
@@ -657,6 +682,8 @@ pub async fn list_service_account_tokens(api: Api, Path((group, user)): Path<(St
     paging::offset(&api.query, tokens, |t| views::personal_access_token(t, today))
 }
 
+/// A service account's new token: the scopes of a personal access token but the administrator
+/// ones; without `expires_at` it lives the maximum lifetime, as GitLab sets it.
 pub async fn create_service_account_token(
     api: Api,
     Path((group, user)): Path<(String, String)>,
@@ -664,9 +691,9 @@ pub async fn create_service_account_token(
 ) -> ApiResult<Response> {
     let user = service_account(&api, &api.world(), &group, &user)?;
     let name = params.required("name")?;
-    let scopes = scopes_param(&params, TOKEN_SCOPES)?;
+    let scopes = scopes_param(&params, SERVICE_ACCOUNT_SCOPES)?;
     let today = api.state.today();
-    let expires_at = expiry_param(&params, today, None)?;
+    let expires_at = expiry_param(&params, today, Some(MAX_LIFETIME_DAYS))?;
     let mut world = api.world_mut();
     let new = NewToken {
         user_id: user,
