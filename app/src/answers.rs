@@ -92,6 +92,35 @@ pub fn key_created(created: CreatedApiKey) -> Answer {
     })
 }
 
+/// 201: a requested service account's first token, its secret shown to its requester this once,
+/// with where the request said it is kept.
+pub fn first_token_made(token: crate::commands::fulfil::FirstToken) -> Answer {
+    page(StatusCode::CREATED, "First token made", true, move || {
+        let expires = token.expires_on.map_or("—".to_owned(), |date| date.to_string());
+        let back = format!("/requests/{}", token.request_id);
+        let keep = if token.secret_location.trim().is_empty() {
+            "Put it in your secret store now, never in a repository or a chat.".to_owned()
+        } else {
+            format!(
+                "Put it where the request said, {}, now; never in a repository or a chat.",
+                token.secret_location
+            )
+        };
+        view! {
+            <h1 class="text-2xl font-semibold">"The first token of "{token.account_name}</h1>
+            <p class="mt-2 text-slate-600">"Copy it now: it is shown only this once and kept nowhere here. "{keep}</p>
+            <p class="mt-4"><code id="token-secret" class="block break-all rounded-md bg-slate-100 p-3 font-mono text-sm">{token.secret.0}</code></p>
+            <dl class="mt-4 text-sm text-slate-600">
+                <dt class="font-medium">"Token name"</dt><dd>{token.token_name}</dd>
+                <dt class="mt-2 font-medium">"Scopes"</dt><dd class="font-mono">{token.scopes.join(", ")}</dd>
+                <dt class="mt-2 font-medium">"Expires"</dt><dd id="token-expires">{expires}</dd>
+            </dl>
+            <p class="mt-2 text-sm text-slate-600">"Before it expires, rotate it in GitLab (the review reminds your team)."</p>
+            <a class=BUTTON href=back>"Back to the request"</a>
+        }
+    })
+}
+
 /// 422: the key was not created; `field` is the form's label of the field refused.
 pub fn key_refused(field: &str, message: &str) -> Answer {
     let (field, message) = (field.to_owned(), message.to_owned());

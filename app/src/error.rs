@@ -35,6 +35,9 @@ pub enum AppError {
     /// The request never reached the function or its answer could not be read.
     #[error("the request failed: {0}")]
     Transport(String),
+    /// GitLab failed or refused a change made through its API (502): what it said, and what to do.
+    #[error("{0}")]
+    GitLab(String),
 }
 
 impl AppError {
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Forbidden | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
+            AppError::GitLab(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -138,6 +142,10 @@ mod tests {
             (StatusCode::FORBIDDEN, "not with a key")
         );
         assert_eq!(AppError::Internal.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            AppError::GitLab("GitLab answered 500".to_owned()).status_code(),
+            StatusCode::BAD_GATEWAY
+        );
         assert_eq!(
             AppError::Internal.to_string(),
             "something went wrong on our side; it has been logged"

@@ -22,6 +22,88 @@ pub struct AppState {
     pub wizard: Arc<crate::domain::WizardPolicy>,
     /// What the review finds, and who may accept a risk.
     pub review: Arc<crate::domain::review::ReviewPolicy>,
+    /// GitLab's API with the write credential that makes approved service accounts; `None` when
+    /// none is configured (the request page then shows how to make the account by hand).
+    pub gitlab_writes: Option<Arc<dyn GitLabWrites>>,
+}
+
+/// Why a write to GitLab's API did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteError {
+    /// The answer was lost (a timeout, a 5xx, a dropped connection, a 429): the change may or may
+    /// not have been made, so it is looked up before it is tried again.
+    Unknown(String),
+    /// GitLab refused it (a 4xx), with what it said.
+    Refused { status: u16, message: String },
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Unknown(why) => write!(f, "GitLab did not answer ({why})"),
+            WriteError::Refused { status, message } => write!(f, "GitLab refused it ({status}): {message}"),
+        }
+    }
+}
+
+/// A token's secret, as GitLab answered it on creation: shown to one person once, never stored
+/// nor logged (its `Debug` does not show it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSecret(pub String);
+
+impl std::fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSecret(…)")
+    }
+}
+
+/// A personal access token GitLab just made (or rotated), with its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub secret: TokenSecret,
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+/// The token a fulfilment asks GitLab for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    pub description: String,
+    pub scopes: Vec<crate::domain::Scope>,
+    pub expires_on: chrono::NaiveDate,
+}
+
+/// The few writes (and the lookups they need) that make an approved service account in GitLab.
+/// The server implements it over GitLab's REST API with the write credential; each call is one
+/// attempt, and reads retry on their own.
+#[async_trait::async_trait]
+pub trait GitLabWrites: Send + Sync {
+    /// A group's id, by its full path.
+    async fn group_id(&self, path: &str) -> Result<i64, WriteError>;
+    /// A user's id, by username (`None`: no such user).
+    async fn find_user(&self, username: &str) -> Result<Option<i64>, WriteError>;
+    /// `POST /groups/:id/service_accounts`: the new account's user id.
+    async fn create_service_account(&self, group: i64, name: &str, username: &str) -> Result<i64, WriteError>;
+    /// `POST /groups|projects/:path/members`; a member already there counts as added.
+    async fn add_member(
+        &self,
+        kind: crate::domain::ContainerKind,
+        path: &str,
+        user: i64,
+        role: crate::domain::AccessLevel,
+    ) -> Result<(), WriteError>;
+    /// The active personal access tokens of a group's service account: (id, name).
+    async fn active_tokens(&self, group: i64, user: i64) -> Result<Vec<(i64, String)>, WriteError>;
+    async fn create_token(&self, group: i64, user: i64, token: &NewToken) -> Result<CreatedToken, WriteError>;
+    /// Rotates a token: a new one (with its secret) takes its place; the old one is revoked.
+    async fn rotate_token(
+        &self,
+        group: i64,
+        user: i64,
+        token: i64,
+        expires_on: chrono::NaiveDate,
+    ) -> Result<CreatedToken, WriteError>;
 }
 
 /// What pages may ask of the sync scheduler.

@@ -32,7 +32,8 @@ pub use auth_store::{
     UserProfile,
 };
 pub use request_store::{
-    Notice, Person, RequestEvent, RequestFilter, RequestStep, RequestStore, RequestSummary, StoredRequest,
+    FulfilmentState, Notice, Person, RequestEvent, RequestFilter, RequestStep, RequestStore, RequestSummary,
+    StoredRequest,
 };
 pub use review_store::{FindingFilter, FindingHistory, FindingPage, RefreshCounts, ReviewStore, StoredFinding};
 pub use sql::{PostgresRepository, SqliteRepository};

@@ -44,10 +44,25 @@ pub struct StoredRequest {
     pub decided_by: Option<Person>,
     pub decision_reason: Option<String>,
     pub account_gitlab_id: Option<i64>,
+    /// How its fulfilment through GitLab's API stands (all empty when none was started).
+    pub fulfilment: FulfilmentState,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub events: Vec<RequestEvent>,
+}
+
+/// A request's fulfilment through GitLab's API: started (its key recorded before the first call),
+/// held by someone right now, what failed last, and the first token (its GitLab id, never its
+/// secret).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FulfilmentState {
+    pub key: Option<String>,
+    pub busy_until: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub token_gitlab_id: Option<i64>,
+    pub token_created_at: Option<DateTime<Utc>>,
+    pub token_busy_until: Option<DateTime<Utc>>,
 }
 
 /// A request in a list.
@@ -86,6 +101,9 @@ pub struct RequestStep {
     pub note: Option<String>,
     /// Who gets a notice of it in the app, and what it says.
     pub notify: Vec<(i64, String)>,
+    /// A fulfilment through GitLab's API: the account it made. The request records it, its
+    /// hold and last error are cleared, and the account is owned by the request's team.
+    pub account_gitlab_id: Option<i64>,
 }
 
 /// A notice in a person's inbox.
@@ -146,6 +164,40 @@ pub trait RequestStore {
 
     /// Marks a person's notices read: those of one request, or all.
     async fn mark_read(&self, user_id: i64, request_id: Option<i64>, at: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Holds approved request `id` for a fulfilment through GitLab's API until `until`, and
+    /// records `key` before any call to GitLab unless an earlier try recorded one (a retry keeps
+    /// it, and knows it is a retry). Answers the fulfilment as it stands. `Conflict` when someone
+    /// holds it now, or when it is not (any more) approved.
+    async fn hold_fulfilment(
+        &self,
+        id: i64,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<FulfilmentState, DbError>;
+
+    /// The account a fulfilment made (or found), recorded at once, so a retry starts from it.
+    async fn record_fulfilment_account(&self, id: i64, account_gitlab_id: i64) -> Result<(), DbError>;
+
+    /// Lets go of a fulfilment that failed, keeping why (for the page) and what it did.
+    async fn release_fulfilment(&self, id: i64, error: &str) -> Result<(), DbError>;
+
+    /// Holds fulfilled request `id` for its first token until `until`: only once an account was
+    /// made through the API here and no first token was made yet. Answers the account's GitLab id.
+    async fn hold_first_token(&self, id: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<i64, DbError>;
+
+    /// Records the first token (its GitLab id, never its secret) with its step on the timeline,
+    /// and lets go of the hold.
+    async fn record_first_token(
+        &self,
+        step: &RequestStep,
+        token_gitlab_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+
+    /// Lets go of a first token's hold without one (GitLab failed).
+    async fn release_first_token(&self, id: i64) -> Result<(), DbError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -164,6 +216,12 @@ struct RequestRow {
     decider: Option<String>,
     decision_reason: Option<String>,
     account_gitlab_id: Option<i64>,
+    fulfilment_key: Option<String>,
+    fulfilment_busy_until: Option<DateTime<Utc>>,
+    fulfilment_error: Option<String>,
+    token_gitlab_id: Option<i64>,
+    token_created_at: Option<DateTime<Utc>>,
+    token_busy_until: Option<DateTime<Utc>>,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -189,7 +247,8 @@ struct NoticeRow {
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.state, r.requester_id, u.username AS requester, r.owner_team_id AS team_id, \
      tm.name AS team_name, r.account_name, r.body, r.endorsed_by, e.username AS endorser, r.decided_by, \
-     d.username AS decider, r.decision_reason, r.account_gitlab_id, r.version, r.created_at, r.updated_at \
+     d.username AS decider, r.decision_reason, r.account_gitlab_id, r.fulfilment_key, \
+     r.fulfilment_busy_until, r.fulfilment_error, r.token_gitlab_id, r.token_created_at, r.token_busy_until, r.version, r.created_at, r.updated_at \
      FROM service_account_requests r JOIN users u ON u.id = r.requester_id \
      LEFT JOIN teams tm ON tm.id = r.owner_team_id LEFT JOIN users e ON e.id = r.endorsed_by \
      LEFT JOIN users d ON d.id = r.decided_by";
@@ -222,6 +281,14 @@ impl RequestRow {
             decided_by: person(self.decided_by, self.decider),
             decision_reason: self.decision_reason,
             account_gitlab_id: self.account_gitlab_id,
+            fulfilment: FulfilmentState {
+                key: self.fulfilment_key,
+                busy_until: self.fulfilment_busy_until,
+                error: self.fulfilment_error,
+                token_gitlab_id: self.token_gitlab_id,
+                token_created_at: self.token_created_at,
+                token_busy_until: self.token_busy_until,
+            },
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -299,41 +366,7 @@ where
 
     async fn record_step(&self, step: &RequestStep, at: DateTime<Utc>) -> Result<(), DbError> {
         let mut tx = self.pool().begin_with(DB::BEGIN).await?;
-        let mut update = QueryBuilder::<DB>::new("UPDATE service_account_requests SET state = ");
-        update
-            .push_bind(step.next_state.as_str())
-            .push(", version = version + 1, updated_at = ")
-            .push_bind(at);
-        if let Some(body) = &step.body {
-            update
-                .push(", body = ")
-                .push_bind(body_json(body)?)
-                .push(", account_name = ")
-                .push_bind(body.account_name.clone())
-                .push(", owner_team_id = ")
-                .push_bind(body.owner_team.as_ref().map(|team| team.id));
-        }
-        match step.action {
-            RequestAction::Endorse => {
-                update.push(", endorsed_by = ").push_bind(step.by.id);
-            }
-            RequestAction::Amend => {
-                update.push(", endorsed_by = NULL");
-            }
-            RequestAction::Approve | RequestAction::Reject => {
-                update
-                    .push(", decided_by = ")
-                    .push_bind(step.by.id)
-                    .push(", decision_reason = ")
-                    .push_bind(step.note.clone());
-            }
-            _ => {}
-        }
-        update
-            .push(" WHERE id = ")
-            .push_bind(step.request_id)
-            .push(" AND version = ")
-            .push_bind(step.expected_version);
+        let mut update = Self::step_update(step, at)?;
         let changed = DB::execute(&mut update, &mut *tx).await?;
         if changed == 0 {
             let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM service_account_requests WHERE id = $1")
@@ -358,11 +391,15 @@ where
         )
         .await?;
         Self::notices(&mut tx, step.request_id, at, &step.notify).await?;
+        if let Some(account) = step.account_gitlab_id {
+            Self::own_account(&mut tx, step.request_id, account, &step.by.username, at).await?;
+        }
         let detail = serde_json::json!({
             "request": step.request_id,
             "action": step.action.as_str(),
             "state": step.next_state.as_str(),
             "note": step.note,
+            "account": step.account_gitlab_id,
         });
         let subject = format!("request:{}", step.request_id);
         Self::audit(&mut tx, at, &step.by.username, "request.step", &subject, &detail).await?;
@@ -585,6 +622,140 @@ where
         DB::execute(&mut update, self.pool()).await?;
         Ok(())
     }
+
+    async fn hold_fulfilment(
+        &self,
+        id: i64,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<FulfilmentState, DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        let mut hold =
+            QueryBuilder::<DB>::new("UPDATE service_account_requests SET fulfilment_key = COALESCE(fulfilment_key, ");
+        hold.push_bind(key.to_owned())
+            .push("), fulfilment_busy_until = ")
+            .push_bind(until)
+            .push(" WHERE id = ")
+            .push_bind(id)
+            .push(" AND state = 'approved' AND (fulfilment_busy_until IS NULL OR fulfilment_busy_until < ")
+            .push_bind(now)
+            .push(")");
+        let held = DB::execute(&mut hold, &mut *tx).await?;
+        let request = Self::request_row(&mut tx, id).await?;
+        tx.commit().await?;
+        let request = request.ok_or_else(|| DbError::NotFound(format!("request {id}")))?;
+        if held == 0 {
+            return Err(DbError::Conflict(if request.state != "approved" {
+                "this request is not waiting to be created any more: look at it again".to_owned()
+            } else {
+                "someone is creating this account in GitLab right now: wait a moment and look again".to_owned()
+            }));
+        }
+        Ok(request.into_request(Vec::new())?.fulfilment)
+    }
+
+    async fn record_fulfilment_account(&self, id: i64, account_gitlab_id: i64) -> Result<(), DbError> {
+        sqlx::query("UPDATE service_account_requests SET account_gitlab_id = $1 WHERE id = $2")
+            .bind(account_gitlab_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn release_fulfilment(&self, id: i64, error: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE service_account_requests SET fulfilment_busy_until = NULL, fulfilment_error = $1 WHERE id = $2",
+        )
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn hold_first_token(&self, id: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<i64, DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        let mut hold = QueryBuilder::<DB>::new("UPDATE service_account_requests SET token_busy_until = ");
+        hold.push_bind(until)
+            .push(" WHERE id = ")
+            .push_bind(id)
+            .push(
+                " AND state = 'fulfilled' AND fulfilment_key IS NOT NULL AND account_gitlab_id IS NOT NULL \
+                 AND token_created_at IS NULL AND (token_busy_until IS NULL OR token_busy_until < ",
+            )
+            .push_bind(now)
+            .push(")");
+        let held = DB::execute(&mut hold, &mut *tx).await?;
+        let request = Self::request_row(&mut tx, id).await?;
+        tx.commit().await?;
+        let request = request
+            .ok_or_else(|| DbError::NotFound(format!("request {id}")))?
+            .into_request(Vec::new())?;
+        match (held, request.account_gitlab_id) {
+            (1.., Some(account)) => Ok(account),
+            _ if request.fulfilment.token_created_at.is_some() => Err(DbError::Conflict(
+                "the first token was made already and its secret shown once: if it is lost, rotate the token in GitLab"
+                    .to_owned(),
+            )),
+            _ if request.state != RequestState::Fulfilled || request.fulfilment.key.is_none() => {
+                Err(DbError::Conflict(
+                    "this account was not made through the API here: security hands over its first token".to_owned(),
+                ))
+            }
+            _ => Err(DbError::Conflict(
+                "the first token is being made right now: wait a moment and look again".to_owned(),
+            )),
+        }
+    }
+
+    async fn record_first_token(
+        &self,
+        step: &RequestStep,
+        token_gitlab_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool().begin_with(DB::BEGIN).await?;
+        let mut record = QueryBuilder::<DB>::new("UPDATE service_account_requests SET token_gitlab_id = ");
+        record
+            .push_bind(token_gitlab_id)
+            .push(", token_created_at = ")
+            .push_bind(at)
+            .push(", token_busy_until = NULL, version = version + 1, updated_at = ")
+            .push_bind(at)
+            .push(" WHERE id = ")
+            .push_bind(step.request_id);
+        let changed = DB::execute(&mut record, &mut *tx).await?;
+        if changed == 0 {
+            return Err(DbError::NotFound(format!("request {}", step.request_id)));
+        }
+        Self::request_event(
+            &mut tx,
+            step.request_id,
+            at,
+            &step.by,
+            step.action,
+            step.next_state,
+            step.note.as_deref(),
+        )
+        .await?;
+        Self::notices(&mut tx, step.request_id, at, &step.notify).await?;
+        let detail =
+            serde_json::json!({"request": step.request_id, "action": step.action.as_str(), "token": token_gitlab_id});
+        let subject = format!("request:{}", step.request_id);
+        Self::audit(&mut tx, at, &step.by.username, "request.step", &subject, &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn release_first_token(&self, id: i64) -> Result<(), DbError> {
+        sqlx::query("UPDATE service_account_requests SET token_busy_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 }
 
 impl<DB: Db> SqlRepository<DB>
@@ -625,6 +796,83 @@ where
         .bind(action.as_str())
         .bind(state.as_str())
         .bind(note)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn request_row(tx: &mut sqlx::Transaction<'_, DB>, id: i64) -> Result<Option<RequestRow>, DbError> {
+        Ok(sqlx::query_as(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?)
+    }
+
+    /// The update a step makes: its state, the body amended, who endorsed or decided, the account
+    /// a fulfilment made; only on the version the step was taken on.
+    fn step_update(step: &RequestStep, at: DateTime<Utc>) -> Result<QueryBuilder<'static, DB>, DbError> {
+        let mut update = QueryBuilder::<DB>::new("UPDATE service_account_requests SET state = ");
+        update
+            .push_bind(step.next_state.as_str())
+            .push(", version = version + 1, updated_at = ")
+            .push_bind(at);
+        if let Some(body) = &step.body {
+            update
+                .push(", body = ")
+                .push_bind(body_json(body)?)
+                .push(", account_name = ")
+                .push_bind(body.account_name.clone())
+                .push(", owner_team_id = ")
+                .push_bind(body.owner_team.as_ref().map(|team| team.id));
+        }
+        match step.action {
+            RequestAction::Endorse => {
+                update.push(", endorsed_by = ").push_bind(step.by.id);
+            }
+            RequestAction::Amend => {
+                update.push(", endorsed_by = NULL");
+            }
+            RequestAction::Approve | RequestAction::Reject => {
+                update
+                    .push(", decided_by = ")
+                    .push_bind(step.by.id)
+                    .push(", decision_reason = ")
+                    .push_bind(step.note.clone());
+            }
+            _ => {}
+        }
+        if let Some(account) = step.account_gitlab_id {
+            update
+                .push(", account_gitlab_id = ")
+                .push_bind(account)
+                .push(", fulfilment_busy_until = NULL, fulfilment_error = NULL");
+        }
+        update
+            .push(" WHERE id = ")
+            .push_bind(step.request_id)
+            .push(" AND version = ")
+            .push_bind(step.expected_version);
+        Ok(update)
+    }
+
+    /// The account a fulfilment made is owned by the request's team (unless someone set an
+    /// owner already): sync then shows it owned from its first sight of it.
+    async fn own_account(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        request_id: i64,
+        account: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO account_ownership (account_gitlab_id, owner_team_id, updated_by, updated_at) \
+             SELECT $1, owner_team_id, $2, $3 FROM service_account_requests \
+             WHERE id = $4 AND owner_team_id IS NOT NULL ON CONFLICT (account_gitlab_id) DO NOTHING",
+        )
+        .bind(account)
+        .bind(by)
+        .bind(at)
+        .bind(request_id)
         .execute(&mut **tx)
         .await?;
         Ok(())

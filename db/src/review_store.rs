@@ -14,8 +14,8 @@ use crate::{DbError, TokenRow, split_scopes};
 use domain::{
     TeamRef, TokenKind, TokenSummary,
     review::{
-        Decision, DecisionKind, Finding, FindingRule, FindingState, ReviewPolicy, Severity, Subject, SubjectKind,
-        TokenState, TokenUnderReview, ValidDecision, account_findings, token_findings,
+        AccountHistory, Decision, DecisionKind, Finding, FindingRule, FindingState, ReviewPolicy, Severity, Subject,
+        SubjectKind, TokenState, TokenUnderReview, ValidDecision, account_findings, token_findings,
     },
 };
 
@@ -71,6 +71,19 @@ pub struct FindingHistory {
 pub struct RefreshCounts {
     pub found: u64,
     pub resolved: u64,
+}
+
+/// [`SqlRepository::account_histories`]: by account, and the requests not yet tied to one by name.
+#[derive(Default)]
+struct Histories {
+    by_account: HashMap<i64, AccountHistory>,
+    requests_by_name: HashMap<String, (i64, domain::requests::ValidRequest)>,
+}
+
+impl Histories {
+    fn remove(&mut self, account: &i64) -> Option<AccountHistory> {
+        self.by_account.remove(account)
+    }
 }
 
 #[async_trait]
@@ -660,6 +673,53 @@ where
         Ok(counts)
     }
 
+    /// What the request process knows of each service account: when sync first saw it, from when
+    /// requests were required (the later of the first finished sync and the policy's day), and
+    /// the approved or fulfilled request that asked for it (by the account, else by its name).
+    async fn account_histories(&self, policy: &ReviewPolicy) -> Result<Histories, DbError> {
+        let first_sync: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT MIN(finished_at) FROM sync_runs WHERE status IN ('succeeded', 'partial')")
+                .fetch_one(self.pool())
+                .await?;
+        let required = policy
+            .requests_since
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|midnight| midnight.and_utc());
+        let since = first_sync.map(|first| required.map_or(first, |required| required.max(first)));
+        let seen: Vec<(i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT gitlab_id, first_seen_at FROM accounts WHERE kind = 'service_account'")
+                .fetch_all(self.pool())
+                .await?;
+        let mut histories = Histories::default();
+        for (account, first_seen) in seen {
+            histories.by_account.insert(
+                account,
+                AccountHistory {
+                    first_seen: Some(first_seen),
+                    requests_since: since,
+                    request: None,
+                },
+            );
+        }
+        let asked: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, account_name, body, account_gitlab_id FROM service_account_requests \
+             WHERE state IN ('approved', 'fulfilled') ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (id, name, body, account) in asked {
+            let body: domain::requests::ValidRequest =
+                serde_json::from_str(&body).map_err(|error| DbError::Corrupt(format!("request {id}: {error}")))?;
+            match account.and_then(|account| histories.by_account.get_mut(&account)) {
+                Some(history) => history.request = Some((id, body)),
+                None => {
+                    histories.requests_by_name.insert(name.to_lowercase(), (id, body));
+                }
+            }
+        }
+        Ok(histories)
+    }
+
     /// The findings of every service account still in GitLab.
     async fn account_findings_all(
         &self,
@@ -667,9 +727,16 @@ where
         today: NaiveDate,
     ) -> Result<Vec<FindingToStore>, DbError> {
         let mut found = Vec::new();
+        let mut histories = self.account_histories(policy).await?;
         for account in crate::Repository::list_service_accounts(self).await? {
             let team_id = account.owner.as_ref().map(|owner| owner.team.id);
-            for finding in account_findings(&account, policy, today) {
+            let history = histories.remove(&account.gitlab_id).unwrap_or_default();
+            let request = history
+                .request
+                .clone()
+                .or_else(|| histories.requests_by_name.remove(&account.username.to_lowercase()));
+            let history = AccountHistory { request, ..history };
+            for finding in account_findings(&account, &history, policy, today) {
                 found.push(FindingToStore {
                     finding,
                     kind: "service_account".to_owned(),

@@ -118,6 +118,7 @@ async fn a_request_goes_step_by_step_and_a_stale_step_is_refused() {
             body: None,
             note: note.map(str::to_owned),
             notify: vec![(paula.id, format!("{} {}", by.username, action.done()))],
+            account_gitlab_id: None,
         };
         repo.record_step(
             &step(1, RequestAction::Endorse, RequestState::Endorsed, &pat, None),
@@ -268,5 +269,125 @@ async fn a_request_goes_step_by_step_and_a_stale_step_is_refused() {
             .expect("read");
         assert_eq!(repo.unread_notices(paula.id).await.expect("unread"), 0);
         db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_fulfilment_is_held_once_and_a_retry_keeps_its_first_key() {
+    for db in support::backends().await {
+        let repo = &db.repo;
+        repo.apply_configured_teams(&[ConfiguredTeam {
+            name: "Platform".to_owned(),
+            group_paths: vec!["acme/platform".to_owned()],
+            leads: vec!["pat.lead".to_owned()],
+        }])
+        .await
+        .expect("teams");
+        let teams = repo.list_teams().await.expect("teams");
+        let platform = TeamRef {
+            id: teams[0].id,
+            name: teams[0].name.clone(),
+        };
+        let paula = user(repo, 1, "paula.eng", &[Role::Engineer], &[]).await;
+        let sam = user(repo, 3, "sam.security", &[Role::Security], &[]).await;
+        let id = repo
+            .create_request(
+                &paula,
+                RequestState::Approved,
+                &body(&platform, "platform-release-bot"),
+                &[],
+                at("2026-12-02T09:00:00Z"),
+            )
+            .await
+            .expect("created");
+        let now = at("2026-12-02T10:00:00Z");
+        let until = at("2026-12-02T10:02:00Z");
+        let first = repo.hold_fulfilment(id, "key-1", now, until).await.expect("held");
+        assert_eq!(first.key.as_deref(), Some("key-1"), "{}", db.name);
+        // A double click while it is held is told, not run.
+        let second = repo
+            .hold_fulfilment(id, "key-2", now, until)
+            .await
+            .expect_err("held already");
+        assert!(
+            matches!(second, DbError::Conflict(ref m) if m.contains("right now")),
+            "{second:?}"
+        );
+        // It failed: released with why; a retry keeps the first key (and so knows it is a retry).
+        repo.record_fulfilment_account(id, 4242).await.expect("account");
+        repo.release_fulfilment(id, "GitLab did not answer")
+            .await
+            .expect("released");
+        let stored = repo.request(id).await.expect("read").expect("exists");
+        assert_eq!(stored.fulfilment.error.as_deref(), Some("GitLab did not answer"));
+        assert_eq!(stored.account_gitlab_id, Some(4242));
+        let retry = repo.hold_fulfilment(id, "key-3", now, until).await.expect("held again");
+        assert_eq!(retry.key.as_deref(), Some("key-1"), "{}", db.name);
+        // Before the account is made, no token can be.
+        let early = repo.hold_first_token(id, now, until).await.expect_err("not fulfilled");
+        assert!(
+            matches!(early, DbError::Conflict(ref m) if m.contains("not made through the API")),
+            "{early:?}"
+        );
+        let step = |action, next_state, by: &Person, account| RequestStep {
+            request_id: id,
+            expected_version: 1,
+            action,
+            next_state,
+            by: by.clone(),
+            body: None,
+            note: None,
+            notify: Vec::new(),
+            account_gitlab_id: account,
+        };
+        repo.record_step(
+            &step(RequestAction::Fulfil, RequestState::Fulfilled, &sam, Some(4242)),
+            at("2026-12-02T10:01:00Z"),
+        )
+        .await
+        .expect("fulfilled");
+        let stored = repo.request(id).await.expect("read").expect("exists");
+        assert_eq!(
+            (stored.state, stored.fulfilment.error, stored.fulfilment.busy_until),
+            (RequestState::Fulfilled, None, None)
+        );
+        // Fulfilled: nobody holds it for a fulfilment any more.
+        let after = repo
+            .hold_fulfilment(id, "key-4", now, until)
+            .await
+            .expect_err("fulfilled");
+        assert!(
+            matches!(after, DbError::Conflict(ref m) if m.contains("not waiting")),
+            "{after:?}"
+        );
+
+        // The first token: held once, recorded once.
+        assert_eq!(repo.hold_first_token(id, now, until).await.expect("held"), 4242);
+        let twice = repo.hold_first_token(id, now, until).await.expect_err("held already");
+        assert!(
+            matches!(twice, DbError::Conflict(ref m) if m.contains("right now")),
+            "{twice:?}"
+        );
+        repo.record_first_token(
+            &step(RequestAction::MakeToken, RequestState::Fulfilled, &paula, None),
+            777,
+            at("2026-12-02T10:03:00Z"),
+        )
+        .await
+        .expect("recorded");
+        let made = repo
+            .hold_first_token(id, at("2026-12-02T11:00:00Z"), at("2026-12-02T11:02:00Z"))
+            .await
+            .expect_err("made");
+        assert!(
+            matches!(made, DbError::Conflict(ref m) if m.contains("made already")),
+            "{made:?}"
+        );
+        let stored = repo.request(id).await.expect("read").expect("exists");
+        assert_eq!(stored.fulfilment.token_gitlab_id, Some(777));
+        assert_eq!(
+            stored.events.last().map(|event| event.action),
+            Some(RequestAction::MakeToken)
+        );
     }
 }

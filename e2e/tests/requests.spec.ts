@@ -13,7 +13,7 @@ const wizard =
   '/wizard?api=writes&reach=several_groups&maintainer_actions=yes&confidential_issues=no&temporary=no' +
   '&path=acme&owner_team=Platform&purpose=release+notes';
 
-test('an engineer goes from the wizard to a filled-in request, the lead endorses it, security approves and marks it created', async ({ page }) => {
+test('an engineer goes from the wizard to a filled-in request, the lead endorses it, security approves and creates it in GitLab, the requester sees its token once', async ({ page }) => {
   test.skip(!synced, 'E2E_SYNCED_URL is not set');
   // Four people and a dozen pages: longer than one journey's usual 30 s at a phone's width.
   test.slow();
@@ -59,21 +59,46 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await page.locator('#step-endorse').click();
   await expect(page.locator('#done')).toContainText('waiting for security');
 
-  // Security approves it, sees how to make it, and marks it created.
+  // Security approves it and creates it in GitLab (this server has a write credential): the
+  // account and its memberships; the first token is left to the requester.
   await signIn(page, 'sam.security', '/requests');
   await page.locator('#waiting').getByRole('link', { name, exact: true }).click();
   await live(page);
   await page.locator('#step-approve').click();
-  await expect(page.locator('#how-to-create')).toContainText(name);
+  await expect(page.locator('#how-to-create')).toHaveCount(0);
+  await expect(page.locator('#step-fulfil')).toHaveText('Create it in GitLab');
   await page.locator('#step-fulfil').click();
+  await expect(page.locator('#done')).toContainText('Made in GitLab');
   await expect(page.locator('[data-state]').first()).toHaveAttribute('data-state', 'fulfilled');
   const timeline = page.locator('#timeline li');
   await expect(timeline).toHaveCount(4);
   await expect(timeline.nth(1)).toContainText('pat.lead endorsed it');
+  await expect(timeline.nth(3)).toContainText('made in GitLab through the API');
+  await expect(page.locator('#first-token')).toContainText('paula.eng makes its first token');
+  await expect(page.locator('#make-token')).toHaveCount(0);
   await page.screenshot({ path: `screenshots/request-created-${project()}.png`, fullPage: true });
 
+  // The requester makes the first token and sees its secret, once.
+  await signIn(page, 'paula.eng', request);
+  await page.locator('#make-token').click();
+  await expect(page.locator('#token-secret')).toHaveText(/^glpat-/);
+  await expect(page.locator('main')).toContainText('vault: platform/release-notes');
+  await page.screenshot({ path: `screenshots/request-token-${project()}.png`, fullPage: true });
+  await page.goto(request);
+  await expect(page.locator('#first-token')).toContainText('who saw its secret once');
+  await expect(page.locator('#make-token')).toHaveCount(0);
+  await expect(page.locator('body')).not.toContainText('glpat-');
+
+  // The sync that followed shows the account, owned by the request's team.
+  await expect(async () => {
+    await page.goto(`/service-accounts#account-${name}`);
+    await expect(page.locator(`[data-account="${name}"] [data-owner]`)).toHaveAttribute('data-owner', 'Platform', { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await page.locator(`[data-account="${name}"]`).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `screenshots/request-account-${project()}.png` });
+
   // The requester sees it done among their requests.
-  await signIn(page, 'paula.eng', '/requests');
+  await page.goto('/requests');
   await expect(page.locator('#mine').getByRole('link', { name, exact: true })).toBeVisible();
   await page.screenshot({ path: `screenshots/requests-${project()}.png`, fullPage: true });
 });

@@ -80,6 +80,48 @@ pub struct ServeArgs {
     /// What the wizard recommends: lifetimes and names.
     #[command(flatten)]
     pub wizard: WizardArgs,
+    /// Making approved service accounts through GitLab's API.
+    #[command(flatten)]
+    pub fulfil: FulfilArgs,
+}
+
+/// The write credential that makes approved service accounts in GitLab (at `AUTH_GITLAB_URL`, else
+/// `SYNC_GITLAB_URL`: the GitLab people sign in with and sync reads; it goes nowhere else). Separate from sync's read-only one: a
+/// personal (or group) access token with the `api` scope of an Owner of the top-level groups the
+/// accounts are made in (GitLab lets only a top-level group's Owners make its service accounts,
+/// add members up to their own role, and make the accounts' tokens). Without it, the request's
+/// page says how to make the account by hand, and sync closes the request when it sees it.
+#[derive(Debug, Clone, Args)]
+pub struct FulfilArgs {
+    #[arg(
+        long = "fulfil-gitlab-token",
+        env = "FULFIL_GITLAB_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "fulfil_token_file",
+        value_parser = parse_secret
+    )]
+    pub token: Option<SecretString>,
+    /// A file holding it (a mounted secret), instead of `FULFIL_GITLAB_TOKEN`.
+    #[arg(long = "fulfil-gitlab-token-file", env = "FULFIL_GITLAB_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// How long one call to GitLab may take before its answer counts as lost (then the
+    /// fulfilment looks up what was made before it asks again).
+    #[arg(long = "fulfil-timeout", env = "FULFIL_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+impl FulfilArgs {
+    /// The writes over GitLab's API, when a write credential is configured; it needs GitLab's URL.
+    pub fn writes(&self, gitlab_url: Option<&str>) -> anyhow::Result<Option<crate::gitlab_writes::RestWrites>> {
+        let Some(token) = secret_from(self.token.as_ref(), self.token_file.as_deref(), "fulfilment token")? else {
+            return Ok(None);
+        };
+        anyhow::ensure!(!token.expose_secret().is_empty(), "the fulfilment token is empty");
+        let Some(url) = gitlab_url.map(str::trim).filter(|url| !url.is_empty()) else {
+            anyhow::bail!("FULFIL_GITLAB_TOKEN needs GitLab's URL: set AUTH_GITLAB_URL or SYNC_GITLAB_URL");
+        };
+        crate::gitlab_writes::RestWrites::new(url, token, self.timeout).map(Some)
+    }
 }
 
 /// The token policy the wizard applies (the token guidelines leave these to the organisation).
@@ -126,6 +168,10 @@ pub struct WizardArgs {
     /// Days without use after which the review reports a token.
     #[arg(long = "review-unused-days", env = "REVIEW_UNUSED_DAYS", default_value_t = 90)]
     pub unused_days: u32,
+    /// From this day (YYYY-MM-DD) every new service account should come through a request; one
+    /// that appears later with no request is reported. Left out: from the first sync.
+    #[arg(long = "requests-required-since", env = "REQUESTS_REQUIRED_SINCE")]
+    pub requests_since: Option<chrono::NaiveDate>,
 }
 
 impl WizardArgs {
@@ -137,6 +183,7 @@ impl WizardArgs {
             notice_days: self.notice_days.clone(),
             unused_days: self.unused_days,
             leads_may_accept_risk: self.leads_may_accept_risk,
+            requests_since: self.requests_since,
         }
     }
 
@@ -173,6 +220,7 @@ impl Default for WizardArgs {
             leads_may_accept_risk: false,
             notice_days: domain::review::ReviewPolicy::default().notice_days,
             unused_days: domain::review::ReviewPolicy::default().unused_days,
+            requests_since: None,
         }
     }
 }
@@ -315,6 +363,11 @@ impl ServeArgs {
                 teams_file: None,
             },
             wizard: WizardArgs::default(),
+            fulfil: FulfilArgs {
+                token: None,
+                token_file: None,
+                timeout: std::time::Duration::from_secs(20),
+            },
         }
     }
 

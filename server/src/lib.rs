@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod fixtures;
+pub mod gitlab_writes;
 pub mod http;
 pub mod inventory;
 pub mod requests;
@@ -101,6 +102,7 @@ impl Server {
             .map(|url| url.trim_end_matches('/').to_owned());
         let wizard = Arc::new(args.wizard.policy(gitlab_url.as_deref())?);
         let state = AppState {
+            gitlab_writes: gitlab_writes(args, gitlab_url.as_deref())?,
             leptos_options,
             repo,
             sync,
@@ -168,6 +170,18 @@ pub async fn shutdown_signal() {
 
 /// Sign-in's state from the configuration: the OAuth client when an application is configured,
 /// the role rules, and the origin state-changing requests must come from.
+/// The writes that make approved service accounts, when a write credential is configured.
+fn gitlab_writes(
+    args: &ServeArgs,
+    gitlab_url: Option<&str>,
+) -> anyhow::Result<Option<Arc<dyn app::state::GitLabWrites>>> {
+    let Some(writes) = args.fulfil.writes(gitlab_url)? else {
+        return Ok(None);
+    };
+    tracing::info!("approved service accounts are made through GitLab's API (FULFIL_GITLAB_TOKEN)");
+    Ok(Some(Arc::new(writes)))
+}
+
 fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) -> anyhow::Result<AuthState> {
     let parsed = url::Url::parse(public_url).with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?;
     let origin = parsed.origin().ascii_serialization();

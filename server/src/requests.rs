@@ -4,7 +4,7 @@
 
 use app::{
     auth::MaybeViewer,
-    commands::{Refusal, requests},
+    commands::{Refusal, fulfil, requests},
     domain::{ownership::looks_like_a_secret, requests::RequestAction},
     server::requests::form_from,
     state::AppState,
@@ -18,13 +18,15 @@ use axum::{
     routing::post,
 };
 
-use crate::auth::pages::{failed, refused, sentence, sign_in_required};
+use crate::auth::pages::{failed, refused, respond, sentence, sign_in_required};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/requests/file", post(file_new))
         .route("/requests/{id}/file", post(file_existing))
         .route("/requests/{id}/steps", post(step))
+        .route("/requests/{id}/fulfil", post(fulfil))
+        .route("/requests/{id}/token", post(first_token))
         .route("/inbox/read", post(read_all))
 }
 
@@ -130,5 +132,66 @@ async fn step(State(app): State<AppState>, viewer: MaybeViewer, Path(id): Path<i
             }
             Redirect::to(&format!("{page}?{}#steps-title", query.finish())).into_response()
         }
+    }
+}
+
+/// Security makes the approved account in GitLab (a write credential configured).
+async fn fulfil(State(app): State<AppState>, viewer: MaybeViewer, Path(id): Path<i64>, body: Bytes) -> Response {
+    let page = format!("/requests/{id}");
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required(&page);
+    };
+    let Some(version) = pairs(&body)
+        .into_iter()
+        .find(|(name, _)| name == "version")
+        .and_then(|(_, value)| value.parse::<i64>().ok())
+    else {
+        return failed(StatusCode::BAD_REQUEST, &sentence("the request's version is missing"));
+    };
+    let Some(gitlab) = app.gitlab_writes.clone() else {
+        return refused(no_write_credential(), &page);
+    };
+    match fulfil::fulfil_in_gitlab(&app.repo, gitlab.as_ref(), &viewer, id, version).await {
+        Ok(_) => {
+            // The next sync shows the account (owned by the request's team) in the inventory.
+            if let Some(sync) = &app.sync {
+                sync.run_now();
+            }
+            let done = "Made in GitLab: the requester can now make its first token.";
+            Redirect::to(&format!("{page}?{}", app::query_string([("done", done)]))).into_response()
+        }
+        Err(Refusal::Request(error)) => refused(error, &page),
+        Err(Refusal::Fields(_)) => refused(app::error::AppError::Internal, &page),
+    }
+}
+
+pub(crate) fn no_write_credential() -> app::error::AppError {
+    app::error::AppError::Conflict(
+        "this server has no write credential for GitLab (FULFIL_GITLAB_TOKEN): make the account by hand as the page says"
+            .to_owned(),
+    )
+}
+
+/// The requester makes the first token: its secret is in this answer only.
+async fn first_token(State(app): State<AppState>, viewer: MaybeViewer, Path(id): Path<i64>) -> Response {
+    let page = format!("/requests/{id}");
+    let Some(viewer) = viewer.0 else {
+        return sign_in_required(&page);
+    };
+    let Some(gitlab) = app.gitlab_writes.clone() else {
+        return refused(no_write_credential(), &page);
+    };
+    match fulfil::make_first_token(
+        &app.repo,
+        gitlab.as_ref(),
+        &viewer,
+        id,
+        app.wizard.default_lifetime_days,
+    )
+    .await
+    {
+        Ok(token) => respond(app::answers::first_token_made(token)),
+        Err(Refusal::Request(error)) => refused(error, &page),
+        Err(Refusal::Fields(_)) => refused(app::error::AppError::Internal, &page),
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, location};
+use common::{TestApp, location, request_form as form, step_version as version, team_id};
 use reqwest::StatusCode;
 
 /// The demo world synced (so its groups and projects are known), Platform's teams file.
@@ -11,41 +11,6 @@ async fn synced() -> TestApp {
     let app = TestApp::spawn().await;
     app.sync_as_administrator().await;
     app
-}
-
-async fn team_id(app: &TestApp, name: &str) -> String {
-    let teams = app.repo.list_teams().await.expect("teams");
-    teams
-        .iter()
-        .find(|team| team.name == name)
-        .map(|team| team.id.to_string())
-        .expect("the team")
-}
-
-/// A complete request for Platform's release bot.
-fn form<'a>(team: &'a str, send: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("account_name", "platform-release-bot"),
-        ("owner_team", team),
-        ("purpose", "posts release notes with restricted quick actions"),
-        ("automation", "the release pipeline"),
-        ("runs_on", "acme/delivery/release-tools CI"),
-        (
-            "memberships",
-            "acme/platform maintainer\r\nacme/delivery/changelog developer",
-        ),
-        ("scopes", "api"),
-        ("why_not_token", "Maintainer across the groups of two teams"),
-        ("lifetime_days", "90"),
-        ("secret_location", "vault: platform/release-bot"),
-        ("send", send),
-    ]
-}
-
-/// The request id and version in a page's step form.
-fn version(page: &str) -> String {
-    let at = page.find("name=\"version\" value=\"").expect("a step form") + "name=\"version\" value=\"".len();
-    page[at..].chars().take_while(char::is_ascii_digit).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,6 +118,12 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let (_, seen) = sam.get(&path).await;
     assert!(seen.contains("id=\"how-to-create\""), "{seen}");
+    assert!(seen.contains("Mark the account created"), "{seen}");
+    // Without a write credential, nothing is made through the API (the page says how by hand).
+    let response = sam
+        .post_form(&format!("{path}/fulfil"), &[("version", &version(&seen))])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(seen.contains("/service_accounts"), "{seen}");
     let response = sam
         .post_form(&steps, &[("action", "fulfil"), ("version", &version(&seen))])

@@ -15,6 +15,8 @@ use crate::process::KillOnDrop;
 pub struct SimCredentials {
     pub url: String,
     pub admin_token: String,
+    /// The group owner's `api` token: the write credential that makes approved service accounts.
+    pub group_owner_write_token: String,
     pub oauth_client_id: String,
     pub oauth_client_secret: String,
 }
@@ -78,11 +80,13 @@ pub fn sign_in_env(credentials: &SimCredentials, public_url: &str) -> Vec<(&'sta
     ]
 }
 
-/// The environment that makes `token-inventory serve` sync gitlab-sim as its administrator.
+/// The environment that makes `token-inventory serve` sync gitlab-sim as its administrator, and
+/// make approved service accounts there as the Owner of its top-level groups.
 pub fn sync_env(credentials: &SimCredentials, interval: &str) -> Vec<(&'static str, String)> {
     vec![
         ("SYNC_GITLAB_URL", credentials.url.clone()),
         ("SYNC_GITLAB_TOKEN", credentials.admin_token.clone()),
+        ("FULFIL_GITLAB_TOKEN", credentials.group_owner_write_token.clone()),
         ("SYNC_INTERVAL", interval.to_owned()),
     ]
 }

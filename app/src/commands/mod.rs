@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 
+pub mod fulfil;
 pub mod requests;
 
 use crate::{

@@ -27,14 +27,14 @@ pub fn facts(request: &StoredRequest) -> RequestFacts {
     }
 }
 
-fn person(viewer: &Viewer) -> Person {
+pub(super) fn person(viewer: &Viewer) -> Person {
     Person {
         id: viewer.id,
         username: viewer.username.clone(),
     }
 }
 
-fn refused(refusal: Refused) -> AppError {
+pub(super) fn refused(refusal: Refused) -> AppError {
     match refusal {
         Refused::NotAllowed(message) => AppError::ForbiddenBecause(message),
         Refused::OutOfOrder(message) => AppError::Conflict(message),
@@ -111,6 +111,7 @@ pub async fn file_request(
                 body: Some(body),
                 note: None,
                 notify,
+                account_gitlab_id: None,
             };
             repo.record_step(&step, at).await?;
             request.id
@@ -140,7 +141,7 @@ async fn leads_to_tell(repo: &Repo, viewer: &Viewer, body: &ValidRequest) -> Res
 
 /// Request `id`, when `viewer` may see it: one they may not is as if it did not exist (a 404,
 /// never a 403 that would tell it does).
-async fn load(repo: &Repo, viewer: &Viewer, id: i64) -> Result<StoredRequest, AppError> {
+pub(super) async fn load(repo: &Repo, viewer: &Viewer, id: i64) -> Result<StoredRequest, AppError> {
     repo.request(id)
         .await?
         .filter(|request| may_see(viewer, &facts(request)))
@@ -164,6 +165,13 @@ pub async fn take_step(
     ) {
         return Err(AppError::invalid("action", "a request is changed through its form").into());
     }
+    if action == RequestAction::MakeToken {
+        return Err(AppError::invalid(
+            "action",
+            "the first token is made through its own button, by the requester",
+        )
+        .into());
+    }
     let request = load(repo, viewer, id).await?;
     let next = may_act(viewer, &facts(&request), action).map_err(refused)?;
     let note = checked_reason(action, reason).map_err(|message| {
@@ -182,6 +190,7 @@ pub async fn take_step(
         body: None,
         note,
         notify,
+        account_gitlab_id: None,
     };
     repo.record_step(&step, Utc::now()).await?;
     tracing::info!(request.id = id, request.action = action.as_str(), user.username = %viewer.username, "request step");

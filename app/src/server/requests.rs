@@ -147,6 +147,10 @@ pub struct RequestView {
     pub narrower: Option<(String, String)>,
     /// GitLab, for the steps that make the account by hand.
     pub gitlab_url: Option<String>,
+    /// This server makes approved accounts through GitLab's API (a write credential is set).
+    pub writes: bool,
+    /// The caller (its requester) may make the account's first token now.
+    pub can_make_token: bool,
     pub today: NaiveDate,
 }
 
@@ -188,7 +192,14 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     if !viewer.read_only {
         app.repo.mark_read(viewer.id, Some(id), chrono::Utc::now()).await?;
     }
+    let writes = app.gitlab_writes.is_some();
+    let can_make_token = writes
+        && request.fulfilment.key.is_some()
+        && request.fulfilment.token_created_at.is_none()
+        && may_act(&viewer, &facts, RequestAction::MakeToken).is_ok();
     Ok(RequestView {
+        writes,
+        can_make_token,
         can_edit: may_act(&viewer, &facts, edit).is_ok(),
         steps,
         narrower,

@@ -104,10 +104,13 @@ pub enum RequestAction {
     Reject,
     /// The account was made.
     Fulfil,
+    /// Its requester made the account's first token through the API here (its secret shown to
+    /// them once, never stored).
+    MakeToken,
 }
 
 impl RequestAction {
-    pub const ALL: [RequestAction; 8] = all(Self::VARIANTS);
+    pub const ALL: [RequestAction; 9] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -128,6 +131,7 @@ impl RequestAction {
             RequestAction::Approve => "approved it",
             RequestAction::Reject => "rejected it",
             RequestAction::Fulfil => "created the account",
+            RequestAction::MakeToken => "made the first token (its secret shown to the requester once)",
         }
     }
 }
@@ -176,7 +180,7 @@ impl std::fmt::Display for Refused {
 /// - A lead of the owner team (or security) endorses a submitted request, never their own.
 /// - Security approves an endorsed request, never their own nor one they endorsed (two people
 ///   look at every account); security rejects a submitted or endorsed one, never their own.
-/// - Security marks an approved request fulfilled.
+/// - Security marks an approved request fulfilled; then its requester makes the first token.
 /// - A read-only API key does nothing.
 pub fn may_act(viewer: &Viewer, facts: &RequestFacts, action: RequestAction) -> Result<RequestState, Refused> {
     use RequestAction::*;
@@ -193,6 +197,7 @@ pub fn may_act(viewer: &Viewer, facts: &RequestFacts, action: RequestAction) -> 
         (Approve, Endorsed) => Approved,
         (Reject, Submitted | Endorsed) => Rejected,
         (Fulfil, Approved) => Fulfilled,
+        (MakeToken, Fulfilled) => Fulfilled,
         (_, state) => {
             return Err(Refused::OutOfOrder(format!(
                 "a request that is {} cannot be {}",
@@ -203,6 +208,9 @@ pub fn may_act(viewer: &Viewer, facts: &RequestFacts, action: RequestAction) -> 
     };
     match action {
         SaveDraft | Submit | Amend | Withdraw if !own => Err(Refused::new("only its requester changes a request")),
+        MakeToken if !own => Err(Refused::new(
+            "only its requester makes the first token: its secret is shown to them alone",
+        )),
         Endorse if own => Err(Refused::new("nobody endorses their own request")),
         Endorse if !(viewer.leads(facts.owner_team) || viewer.is_security()) => Err(Refused::new(
             "only a lead of the request's owner team (or security) endorses it",
@@ -233,6 +241,7 @@ fn past(action: RequestAction) -> &'static str {
         RequestAction::Approve => "approved",
         RequestAction::Reject => "rejected",
         RequestAction::Fulfil => "marked fulfilled",
+        RequestAction::MakeToken => "given its first token",
     }
 }
 

@@ -79,6 +79,7 @@ fn the_whole_path_and_each_step_by_whom() {
         (sam, Submitted, None, Reject, Rejected),
         (sam, Endorsed, Some(2), Reject, Rejected),
         (sam, Approved, Some(2), Fulfil, Fulfilled),
+        (paula, Fulfilled, Some(2), MakeToken, Fulfilled),
         (sasha, Endorsed, Some(4), Approve, Approved),
     ];
     for (who, state, endorsed_by, action, next) in allowed {
@@ -111,6 +112,27 @@ fn every_refusal_says_why() {
         (pat, Endorsed, Some(2), Approve, "only security approves"),
         (pat, Submitted, None, Reject, "only security rejects"),
         (paula, Approved, Some(2), Fulfil, "only security marks fulfilled"),
+        (
+            sam,
+            Fulfilled,
+            Some(2),
+            MakeToken,
+            "only its requester makes the first token",
+        ),
+        (
+            pat,
+            Fulfilled,
+            Some(2),
+            MakeToken,
+            "only its requester makes the first token",
+        ),
+        (
+            paula,
+            Approved,
+            Some(2),
+            MakeToken,
+            "to be created cannot be given its first token",
+        ),
         (
             sam,
             Endorsed,

@@ -7,6 +7,7 @@
 
 mod catch_all;
 mod decisions;
+mod drift;
 mod query;
 mod rules;
 #[cfg(test)]
@@ -21,6 +22,7 @@ use crate::{ParseError, RuleId, TokenSummary, WizardPolicy, enums::all};
 pub use decisions::{
     Decision, DecisionForm, DecisionKind, REASON_MAX_CHARS, Standing, TokenState, ValidDecision, may_decide,
 };
+pub use drift::AccountHistory;
 pub use query::{FINDINGS_PER_PAGE, FindingQuery, FindingState, SubjectKind};
 pub use rules::{account_findings, token_findings};
 
@@ -82,6 +84,8 @@ pub enum FindingRule {
     OrphanedTeam,
     AccountWithoutOwner,
     NameOffConvention,
+    MadeOutsideRequests,
+    DiffersFromRequest,
 }
 
 /// What a finding rests on: a sentence of the guidelines, or the organisation's policy where they
@@ -104,7 +108,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 18] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 20] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -135,6 +139,8 @@ impl FindingRule {
             FindingRule::OrphanedTeam => "Owner team has no lead",
             FindingRule::AccountWithoutOwner => "Service account without an owner team",
             FindingRule::NameOffConvention => "Name off the naming convention",
+            FindingRule::MadeOutsideRequests => "Made outside the request process",
+            FindingRule::DiffersFromRequest => "Differs from its approved request",
         }
     }
 
@@ -166,6 +172,8 @@ impl FindingRule {
             },
             FindingRule::AccountWithoutOwner => Basis::Guideline(RuleId::ServiceAccount),
             FindingRule::NameOffConvention => Basis::Guideline(RuleId::SuitableName),
+            FindingRule::MadeOutsideRequests => Basis::Guideline(RuleId::ServiceAccount),
+            FindingRule::DiffersFromRequest => Basis::Guideline(RuleId::LeastPrivilege),
         }
     }
 }
@@ -209,6 +217,9 @@ pub struct ReviewPolicy {
     pub unused_days: u32,
     /// Team leads may accept a risk for their team's findings (otherwise only security may).
     pub leads_may_accept_risk: bool,
+    /// From this day every new service account should come through a request (`None`: from
+    /// the first sync).
+    pub requests_since: Option<NaiveDate>,
 }
 
 impl ReviewPolicy {
@@ -225,6 +236,7 @@ impl Default for ReviewPolicy {
             notice_days: vec![60, 30, 7],
             unused_days: 90,
             leads_may_accept_risk: false,
+            requests_since: None,
         }
     }
 }

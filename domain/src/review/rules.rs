@@ -340,10 +340,25 @@ fn naming(token: &TokenSummary, policy: &ReviewPolicy) -> Option<Found> {
 
 /// The findings about one service account: an owner team is the guidelines' condition, and one
 /// account for many automations is the single-bot lesson.
-pub fn account_findings(account: &ServiceAccount, policy: &ReviewPolicy, today: NaiveDate) -> Vec<Finding> {
+/// The request process adds its drift: an account no request explains, or one beyond its approval.
+pub fn account_findings(
+    account: &ServiceAccount,
+    history: &super::AccountHistory,
+    policy: &ReviewPolicy,
+    today: NaiveDate,
+) -> Vec<Finding> {
     let mut findings: Vec<Finding> = super::catch_all::catch_all(account, policy, today)
         .into_iter()
         .collect();
+    findings.extend(super::drift::made_outside(account, history, today));
+    if let Some((id, approved)) = &history.request {
+        findings.extend(super::drift::differs_from_request(
+            account,
+            (*id, approved),
+            policy.token.default_lifetime_days,
+            today,
+        ));
+    }
     if account.owner.is_none() {
         findings.push(without_owner(account, today));
     }

@@ -456,7 +456,12 @@ fn a_service_account_needs_an_owner_team() {
         tokens: Vec::new(),
         memberships: Vec::new(),
     };
-    let findings = account_findings(&account, &ReviewPolicy::default(), day(TODAY));
+    let findings = account_findings(
+        &account,
+        &AccountHistory::default(),
+        &ReviewPolicy::default(),
+        day(TODAY),
+    );
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].subject, Subject::Account(90));
     assert_eq!(findings[0].due_on, day("2026-12-09"));
@@ -470,7 +475,15 @@ fn a_service_account_needs_an_owner_team() {
             at: at("2026-11-01T00:00:00Z"),
         },
     });
-    assert!(account_findings(&account, &ReviewPolicy::default(), day(TODAY)).is_empty());
+    assert!(
+        account_findings(
+            &account,
+            &AccountHistory::default(),
+            &ReviewPolicy::default(),
+            day(TODAY)
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -559,9 +572,14 @@ fn legacy_bot(tokens: &[(&str, &[&str], Option<&str>)]) -> ServiceAccount {
 }
 
 fn catch_all_of(account: &ServiceAccount) -> Option<Finding> {
-    account_findings(account, &ReviewPolicy::default(), day(TODAY))
-        .into_iter()
-        .find(|finding| finding.rule == FindingRule::CatchAllAccount)
+    account_findings(
+        account,
+        &AccountHistory::default(),
+        &ReviewPolicy::default(),
+        day(TODAY),
+    )
+    .into_iter()
+    .find(|finding| finding.rule == FindingRule::CatchAllAccount)
 }
 
 #[test]
@@ -673,7 +691,12 @@ fn the_migration_plan_follows_the_accounts_reach() {
         source_path: "acme".to_owned(),
         access_level: AccessLevel::Maintainer,
     }];
-    let findings = account_findings(&across, &ReviewPolicy::default(), day(TODAY));
+    let findings = account_findings(
+        &across,
+        &AccountHistory::default(),
+        &ReviewPolicy::default(),
+        day(TODAY),
+    );
     let rules: Vec<FindingRule> = findings.iter().map(|finding| finding.rule).collect();
     assert_eq!(rules, [FindingRule::AccountWithoutOwner, FindingRule::CatchAllAccount]);
 }
@@ -703,4 +726,104 @@ fn the_new_names_drop_the_words_the_accounts_tokens_share() {
             "platform-botany."
         ]
     );
+}
+
+fn drift_rules(account: &ServiceAccount, history: &AccountHistory) -> Vec<(FindingRule, String)> {
+    account_findings(account, history, &ReviewPolicy::default(), day(TODAY))
+        .into_iter()
+        .filter(|finding| {
+            matches!(
+                finding.rule,
+                FindingRule::MadeOutsideRequests | FindingRule::DiffersFromRequest
+            )
+        })
+        .map(|finding| (finding.rule, finding.detail))
+        .collect()
+}
+
+#[test]
+fn an_account_no_request_explains_was_made_outside_the_process_once_it_was_on() {
+    let account = legacy_bot(&[("release-bot", &["api"], None)]);
+    let since = at("2026-11-20T00:00:00Z");
+    let history = |first_seen: &str, request: Option<(i64, crate::requests::ValidRequest)>| AccountHistory {
+        first_seen: Some(at(first_seen)),
+        requests_since: Some(since),
+        request,
+    };
+    let found = drift_rules(&account, &history("2026-11-25T10:00:00Z", None));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, FindingRule::MadeOutsideRequests);
+    assert!(found[0].1.contains("appeared on 2026-11-25"), "{}", found[0].1);
+    // There before the process (or the first sync): not drift.
+    assert!(drift_rules(&account, &history("2026-11-19T23:59:59Z", None)).is_empty());
+    assert!(drift_rules(&account, &history("2026-11-20T00:00:00Z", None)).is_empty());
+    // Nothing synced yet, or a request asked for it.
+    let unknown = AccountHistory {
+        requests_since: None,
+        ..history("2026-11-25T10:00:00Z", None)
+    };
+    assert!(drift_rules(&account, &unknown).is_empty());
+    let asked = crate::requests::ValidRequest {
+        scopes: vec![crate::Scope::Api],
+        ..Default::default()
+    };
+    assert!(
+        drift_rules(&account, &history("2026-11-25T10:00:00Z", Some((7, asked))))
+            .iter()
+            .all(|(rule, _)| *rule != FindingRule::MadeOutsideRequests)
+    );
+}
+
+#[test]
+fn an_account_beyond_its_approved_request_has_drifted() {
+    use crate::{AccountMembership, requests::MembershipAsk};
+    let approved = crate::requests::ValidRequest {
+        scopes: vec![crate::Scope::Api],
+        lifetime_days: Some(90),
+        memberships: vec![MembershipAsk {
+            kind: ContainerKind::Group,
+            path: "acme/platform".to_owned(),
+            role: AccessLevel::Maintainer,
+        }],
+        ..Default::default()
+    };
+    let history = AccountHistory {
+        request: Some((7, approved)),
+        ..AccountHistory::default()
+    };
+    let member = |path: &str, level| AccountMembership {
+        source_kind: ContainerKind::Group,
+        source_gitlab_id: 5,
+        source_path: path.to_owned(),
+        access_level: level,
+    };
+    let mut account = legacy_bot(&[("release-bot", &["api"], None)]);
+    account.tokens[0].created_at = Some(at("2026-12-01T09:00:00Z"));
+    account.tokens[0].expires_on = Some(day("2027-03-01"));
+    account.memberships = vec![member("acme/platform", AccessLevel::Maintainer)];
+    // As approved (90 days from its making, to the day): nothing.
+    assert!(drift_rules(&account, &history).is_empty());
+
+    account.tokens[0].scopes.push("write_repository".to_owned());
+    account.tokens[0].expires_on = Some(day("2027-06-01"));
+    account.memberships = vec![
+        member("acme/platform", AccessLevel::Owner),
+        member("acme/delivery", AccessLevel::Developer),
+    ];
+    let found = drift_rules(&account, &history);
+    assert_eq!(found.len(), 1, "one finding that lists every difference");
+    let (rule, detail) = &found[0];
+    assert_eq!(*rule, FindingRule::DiffersFromRequest);
+    for said in [
+        "request #7",
+        "write_repository beyond the approved scopes",
+        "lives until 2027-06-01, longer than the approved 90 days",
+        "Owner of acme/platform, approved as Maintainer",
+        "member of acme/delivery (Developer), which was not asked for",
+    ] {
+        assert!(detail.contains(said), "{said}: {detail}");
+    }
+    account.tokens[0].expires_on = None;
+    let found = drift_rules(&account, &history);
+    assert!(found[0].1.contains("never expires"), "{}", found[0].1);
 }

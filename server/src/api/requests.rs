@@ -7,10 +7,17 @@
 //!   `"send": true` to send it (else a draft); answers `{"id": n}`.
 //! - `POST /api/v1/requests/{id}/steps`: `{"action", "version", "reason"}`; answers the new
 //!   `{"state"}`. A stale `version` is a 409.
+//! - `POST /api/v1/requests/{id}/fulfilment`: `{"version"}`; security makes the approved account
+//!   in GitLab (a write credential configured); answers `{"account_gitlab_id"}`.
+//! - `POST /api/v1/requests/{id}/first-token`: its requester makes the account's first token;
+//!   answers 201 with its secret, this once (never stored).
 
 use app::{
     auth::MaybeViewer,
-    commands::requests::{facts, file_request, take_step},
+    commands::{
+        fulfil::{fulfil_in_gitlab, make_first_token},
+        requests::{facts, file_request, take_step},
+    },
     db::{RequestSummary, StoredRequest},
     domain::requests::{RequestAction, RequestForm, RequestState, may_act, may_see},
     error::AppError,
@@ -32,6 +39,70 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/requests", get(list).post(file_new))
         .route("/api/v1/requests/{id}", get(one).post(file_existing))
         .route("/api/v1/requests/{id}/steps", post(step))
+        .route("/api/v1/requests/{id}/fulfilment", post(fulfilment))
+        .route("/api/v1/requests/{id}/first-token", post(first_token))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FulfilRequest {
+    version: i64,
+}
+
+async fn fulfilment(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let viewer = signed_in(viewer)?;
+    let request: FulfilRequest = serde_json::from_slice(&body)
+        .map_err(|error| AppError::invalid("version", format!("send {{\"version\": n}}: {error}")))?;
+    let gitlab = app
+        .gitlab_writes
+        .clone()
+        .ok_or_else(crate::requests::no_write_credential)?;
+    let account = fulfil_in_gitlab(&app.repo, gitlab.as_ref(), &viewer, id, request.version)
+        .await
+        .map_err(|refusal| refusal_error(refusal, "request"))?;
+    if let Some(sync) = &app.sync {
+        sync.run_now();
+    }
+    Ok(Json(serde_json::json!({"account_gitlab_id": account})).into_response())
+}
+
+async fn first_token(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let viewer = signed_in(viewer)?;
+    let gitlab = app
+        .gitlab_writes
+        .clone()
+        .ok_or_else(crate::requests::no_write_credential)?;
+    let token = make_first_token(
+        &app.repo,
+        gitlab.as_ref(),
+        &viewer,
+        id,
+        app.wizard.default_lifetime_days,
+    )
+    .await
+    .map_err(|refusal| refusal_error(refusal, "request"))?;
+    let body = serde_json::json!({
+        "name": token.token_name,
+        "token": token.secret.0,
+        "expires_at": token.expires_on,
+        "scopes": token.scopes,
+        "secret_location": token.secret_location,
+    });
+    Ok((
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +264,15 @@ pub fn openapi_paths(with: impl Fn(serde_json::Value) -> serde_json::Value) -> s
                 },
                 "required": ["action", "version"]}}}},
             "responses": with(json!({"200": {"description": "{\"state\": …}", "content": {"application/json": {}}}, "409": {"description": "Out of order, or someone else acted first"}}))
+        }},
+        "/api/v1/requests/{id}/fulfilment": {"post": {
+            "summary": "Security makes the approved account in GitLab: the service account, its memberships, its owner team (needs FULFIL_GITLAB_TOKEN); exactly once, a retry goes on from where it stopped",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"version": {"type": "integer"}}, "required": ["version"]}}}},
+            "responses": with(json!({"200": {"description": "{\"account_gitlab_id\": n}", "content": {"application/json": {}}}, "409": {"description": "Not approved, made already, someone is making it now, or no write credential"}, "502": {"description": "GitLab failed or refused: nothing is lost, try again"}}))
+        }},
+        "/api/v1/requests/{id}/first-token": {"post": {
+            "summary": "Its requester makes the account's first token with the approved scopes and lifetime; the secret is in this answer only",
+            "responses": with(json!({"201": {"description": "{\"name\", \"token\" (the secret, once), \"expires_at\", \"scopes\", \"secret_location\"}", "content": {"application/json": {}}}, "409": {"description": "Made already, being made, or the account was made by hand"}, "502": {"description": "GitLab failed or refused: try again"}}))
         }}
     })
 }

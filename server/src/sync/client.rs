@@ -84,6 +84,14 @@ pub enum ClientError {
     Stopped { path: String, reason: String },
 }
 
+/// Why a write did not go through: its answer was lost (it may have been made), or GitLab refused
+/// it with a status and what it said.
+#[derive(Debug)]
+pub enum SendFailed {
+    Lost(String),
+    Refused(StatusCode, String),
+}
+
 /// A page and where the next one is.
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -313,6 +321,56 @@ impl GitLabClient {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// One write (`POST`/`PUT`) of a JSON body to a path under `/api/v4`, never retried here: a
+    /// lost answer may hide a change that was made, which only the caller can look up. Answers
+    /// the status and the decoded body; a transport failure, a 5xx or a 429 is `Err(None)` with
+    /// why, anything else the status GitLab gave.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(StatusCode, serde_json::Value), SendFailed> {
+        let Some(url) = self.url(path) else {
+            return Err(SendFailed::Refused(
+                StatusCode::BAD_REQUEST,
+                "a path outside GitLab's API".to_owned(),
+            ));
+        };
+        self.wait_if_paused().await;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .request(method, url)
+            .header("PRIVATE-TOKEN", self.token.expose_secret())
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| SendFailed::Lost(format!("network: {}", without_url(&error))))?;
+        let status = response.status();
+        self.observe_rate_limit(response.headers());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| SendFailed::Lost(format!("body: {}", without_url(&error))))?;
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(SendFailed::Lost(status.to_string()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if status.is_success() {
+            return Ok((status, value));
+        }
+        let message = ["message", "error"]
+            .iter()
+            .find_map(|field| value.get(field))
+            .map(|said| match said {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|| status.to_string());
+        Err(SendFailed::Refused(status, message))
     }
 
     pub async fn page<T: DeserializeOwned>(&self, path: &str) -> Result<Page<T>, ClientError> {

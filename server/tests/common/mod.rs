@@ -50,6 +50,21 @@ impl TestApp {
 
     /// Spawns with settings changed by `configure` (timeouts, roles).
     pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        Self::spawn_knowing(|args, _| configure(args)).await
+    }
+
+    /// Spawns with a write credential for GitLab (the group owner's `api` token): approved
+    /// service accounts are made through the API, each call given `timeout`.
+    pub async fn spawn_with_writes(timeout: Duration) -> Self {
+        Self::spawn_knowing(|args, credentials| {
+            args.fulfil.token = Some(credentials.group_owner_write_token.clone().into());
+            args.fulfil.timeout = timeout;
+        })
+        .await
+    }
+
+    /// Spawns with settings changed by `configure`, which knows the simulator's credentials.
+    pub async fn spawn_knowing(configure: impl FnOnce(&mut ServeArgs, &gitlab_sim::Credentials)) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let repo = open_database(&format!("sqlite://{}", dir.path().join("app.db").display()))
             .await
@@ -69,7 +84,7 @@ impl TestApp {
         args.auth.security_groups = vec!["acme/security".to_owned()];
         args.auth.admin_users = vec!["root".to_owned()];
         args.auth.teams_file = Some(teams);
-        configure(&mut args);
+        configure(&mut args, &sim.credentials);
         let server = Server::bind(&args, repo.clone()).await.expect("bind");
         let base = format!("http://{}", server.addr);
         // The OAuth application learns the test server's address.
@@ -157,6 +172,42 @@ impl TestApp {
             .await
             .expect("tokens stored");
     }
+}
+
+/// A complete request for Platform's release bot (`send`: "1" to send it, "" for a draft).
+pub fn request_form<'a>(team: &'a str, send: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("account_name", "platform-release-bot"),
+        ("owner_team", team),
+        ("purpose", "posts release notes with restricted quick actions"),
+        ("automation", "the release pipeline"),
+        ("runs_on", "acme/delivery/release-tools CI"),
+        (
+            "memberships",
+            "acme/platform maintainer\r\nacme/delivery/changelog developer",
+        ),
+        ("scopes", "api"),
+        ("why_not_token", "Maintainer across the groups of two teams"),
+        ("lifetime_days", "90"),
+        ("secret_location", "vault: platform/release-bot"),
+        ("send", send),
+    ]
+}
+
+/// The request version in a page's step form.
+pub fn step_version(page: &str) -> String {
+    let at = page.find("name=\"version\" value=\"").expect("a step form") + "name=\"version\" value=\"".len();
+    page[at..].chars().take_while(char::is_ascii_digit).collect()
+}
+
+/// A team's id by its name, as the forms send it.
+pub async fn team_id(app: &TestApp, name: &str) -> String {
+    let teams = app.repo.list_teams().await.expect("teams");
+    teams
+        .iter()
+        .find(|team| team.name == name)
+        .map(|team| team.id.to_string())
+        .expect("the team")
 }
 
 impl Browser {

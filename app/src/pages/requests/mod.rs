@@ -157,6 +157,8 @@ fn Request(view: RequestView) -> impl IntoView {
         can_edit,
         narrower,
         gitlab_url,
+        writes,
+        can_make_token,
         today,
     } = view;
     let query = use_query_map();
@@ -188,11 +190,15 @@ fn Request(view: RequestView) -> impl IntoView {
         {request.decision_reason.clone().filter(|_| request.state == RequestState::Rejected).map(|reason| view! {
             <p id="rejected-because" class="mt-4 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800" role="note">{format!("Rejected: {reason}")}</p>
         })}
+        {request.fulfilment.error.clone().filter(|_| request.state == RequestState::Approved).map(|error| view! {
+            <p id="fulfil-error" class="mt-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900" role="note">{format!("The last try to create it in GitLab stopped: {error}")}</p>
+        })}
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
             <RequestFacts request=request.clone() today />
             <div class="min-w-0 space-y-6">
-                {(!steps.is_empty()).then(|| view! { <Steps request=request.clone() steps /> })}
-                {(request.state == RequestState::Approved).then(|| view! { <HowToCreate request=request.clone() gitlab_url /> })}
+                {(!steps.is_empty()).then(|| view! { <Steps request=request.clone() steps writes /> })}
+                {(request.state == RequestState::Approved && !writes).then(|| view! { <HowToCreate request=request.clone() gitlab_url /> })}
+                {(request.state == RequestState::Fulfilled && request.fulfilment.key.is_some()).then(|| view! { <FirstToken request=request.clone() can_make_token today /> })}
                 <Timeline request />
             </div>
         </div>
@@ -235,14 +241,45 @@ fn RequestFacts(request: StoredRequest, today: chrono::NaiveDate) -> impl IntoVi
     }
 }
 
+/// The first token of an account made through the API: its requester makes it (and alone sees
+/// its secret, once); everyone else sees whether it was made.
 #[component]
-fn Steps(request: StoredRequest, steps: Vec<RequestAction>) -> impl IntoView {
+fn FirstToken(request: StoredRequest, can_make_token: bool, today: chrono::NaiveDate) -> impl IntoView {
+    let made = request.fulfilment.token_created_at;
+    let requester = request.requester.username.clone();
+    view! {
+        <section id="first-token" class="min-w-0 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="first-token-title">
+            <h2 id="first-token-title" class="text-lg font-semibold">"First token"</h2>
+            {match made {
+                Some(at) => view! {
+                    <p class="mt-2 text-sm text-slate-700">"Made "<RelativeDate date=at.date_naive() today />{format!(" by {requester}, who saw its secret once. If it is lost, rotate the token in GitLab.")}</p>
+                }.into_any(),
+                None if can_make_token => view! {
+                    <form method="post" action=format!("/requests/{}/token", request.id)>
+                        <p class="mt-2 text-sm text-slate-700">{format!(
+                            "The account exists in GitLab. Make its first token, with the approved scopes and lifetime: its secret is shown to you once, on the next page, and kept nowhere here. Have {} open to put it in.",
+                            if request.body.secret_location.is_empty() { "your secret store".to_owned() } else { request.body.secret_location.clone() }
+                        )}</p>
+                        <button type="submit" id="make-token" class="mt-3 rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800">"Make the first token"</button>
+                    </form>
+                }.into_any(),
+                None => view! {
+                    <p class="mt-2 text-sm text-slate-700">{format!("The account exists in GitLab; {requester} makes its first token here, and alone sees its secret.")}</p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Steps(request: StoredRequest, steps: Vec<RequestAction>, writes: bool) -> impl IntoView {
     let query = use_query_map();
     let error = query.with_untracked(|q| q.get("error_reason"));
-    let label = |action: RequestAction| match action {
+    let label = move |action: RequestAction| match action {
         RequestAction::Endorse => "Endorse",
         RequestAction::Approve => "Approve",
         RequestAction::Reject => "Reject",
+        RequestAction::Fulfil if writes => "Create it in GitLab",
         RequestAction::Fulfil => "Mark the account created",
         RequestAction::Withdraw => "Withdraw",
         _ => "",
@@ -262,7 +299,9 @@ fn Steps(request: StoredRequest, steps: Vec<RequestAction>) -> impl IntoView {
                 {steps.into_iter().map(|action| {
                     let primary = matches!(action, RequestAction::Endorse | RequestAction::Approve | RequestAction::Fulfil);
                     let look = if primary { "rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white hover:bg-sky-800" } else { "rounded-md border border-slate-300 bg-white px-4 py-2 text-sm hover:bg-slate-50" };
-                    view! { <button type="submit" name="action" value=action.as_str() id=format!("step-{}", action.as_str()) class=look>{label(action)}</button> }
+                    // Through the API, the account is made by its own route (the form's version goes along).
+                    let formaction = (writes && action == RequestAction::Fulfil).then(|| format!("/requests/{}/fulfil", request.id));
+                    view! { <button type="submit" name="action" value=action.as_str() id=format!("step-{}", action.as_str()) formaction=formaction class=look>{label(action)}</button> }
                 }).collect_view()}
             </div>
         </form>
