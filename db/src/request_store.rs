@@ -380,17 +380,6 @@ where
                 ),
             });
         }
-        Self::request_event(
-            &mut tx,
-            step.request_id,
-            at,
-            &step.by,
-            step.action,
-            step.next_state,
-            step.note.as_deref(),
-        )
-        .await?;
-        Self::notices(&mut tx, step.request_id, at, &step.notify).await?;
         if let Some(account) = step.account_gitlab_id {
             Self::own_account(&mut tx, step.request_id, account, &step.by.username, at).await?;
         }
@@ -401,8 +390,7 @@ where
             "note": step.note,
             "account": step.account_gitlab_id,
         });
-        let subject = format!("request:{}", step.request_id);
-        Self::audit(&mut tx, at, &step.by.username, "request.step", &subject, &detail).await?;
+        Self::log_step(&mut tx, step, at, &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -730,21 +718,9 @@ where
         if changed == 0 {
             return Err(DbError::NotFound(format!("request {}", step.request_id)));
         }
-        Self::request_event(
-            &mut tx,
-            step.request_id,
-            at,
-            &step.by,
-            step.action,
-            step.next_state,
-            step.note.as_deref(),
-        )
-        .await?;
-        Self::notices(&mut tx, step.request_id, at, &step.notify).await?;
         let detail =
             serde_json::json!({"request": step.request_id, "action": step.action.as_str(), "token": token_gitlab_id});
-        let subject = format!("request:{}", step.request_id);
-        Self::audit(&mut tx, at, &step.by.username, "request.step", &subject, &detail).await?;
+        Self::log_step(&mut tx, step, at, &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -799,6 +775,28 @@ where
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// A step on the request's timeline, its notices, and its audit row (`detail`).
+    async fn log_step(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        step: &RequestStep,
+        at: DateTime<Utc>,
+        detail: &serde_json::Value,
+    ) -> Result<(), DbError> {
+        Self::request_event(
+            tx,
+            step.request_id,
+            at,
+            &step.by,
+            step.action,
+            step.next_state,
+            step.note.as_deref(),
+        )
+        .await?;
+        Self::notices(tx, step.request_id, at, &step.notify).await?;
+        let subject = format!("request:{}", step.request_id);
+        Self::audit(tx, at, &step.by.username, "request.step", &subject, detail).await
     }
 
     async fn request_row(tx: &mut sqlx::Transaction<'_, DB>, id: i64) -> Result<Option<RequestRow>, DbError> {

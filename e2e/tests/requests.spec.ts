@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { live, own, project } from '../pages/project';
+import { hydrated, live, own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // Service-account requests on the server that synced gitlab-sim's demo world (its groups and
@@ -34,6 +34,15 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await expect(page.locator('input[name="scopes"][value="api"]')).toBeChecked();
   await expect(page.locator('#memberships')).toHaveValue('acme maintainer');
   await expect(page.locator('#lifetime_days')).toHaveValue('90');
+
+  // With JavaScript the name is checked as it is typed; without, when the form is sent.
+  if (hydrated()) {
+    await live(page);
+    await page.locator('#account_name').fill('release bot');
+    await expect(page.locator('#account_name-live')).toContainText('naming convention');
+    await page.locator('#account_name').fill(name);
+    await expect(page.locator('#account_name-live')).toHaveText('Free, and on the naming convention.');
+  }
 
   // Sent half done: each missing answer says so, and what was written stays.
   await page.locator('#account_name').fill(name);

@@ -94,6 +94,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct FulfilArgs {
     #[arg(
+        id = "fulfil_token",
         long = "fulfil-gitlab-token",
         env = "FULFIL_GITLAB_TOKEN",
         hide_env_values = true,
@@ -102,11 +103,21 @@ pub struct FulfilArgs {
     )]
     pub token: Option<SecretString>,
     /// A file holding it (a mounted secret), instead of `FULFIL_GITLAB_TOKEN`.
-    #[arg(long = "fulfil-gitlab-token-file", env = "FULFIL_GITLAB_TOKEN_FILE")]
+    #[arg(
+        id = "fulfil_token_file",
+        long = "fulfil-gitlab-token-file",
+        env = "FULFIL_GITLAB_TOKEN_FILE"
+    )]
     pub token_file: Option<PathBuf>,
     /// How long one call to GitLab may take before its answer counts as lost (then the
     /// fulfilment looks up what was made before it asks again).
-    #[arg(long = "fulfil-timeout", env = "FULFIL_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    #[arg(
+        id = "fulfil_timeout",
+        long = "fulfil-timeout",
+        env = "FULFIL_TIMEOUT",
+        default_value = "20s",
+        value_parser = parse_duration
+    )]
     pub timeout: std::time::Duration,
 }
 
@@ -507,9 +518,12 @@ mod tests {
             "http://gitlab.test",
             "--gitlab-token",
             "glpat-0123456789abcdefghij",
+            "--fulfil-gitlab-token",
+            "glpat-write0123456789abcd",
         ])
         .expect("parsed");
         let printed = format!("{cli:?} {cli:#?}");
+        assert!(!printed.contains("glpat-write0123456789abcd"), "{printed}");
         assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");
         assert!(!printed.contains("glpat-0123456789abcdefghij"), "{printed}");
         assert!(printed.contains("REDACTED"));
@@ -526,6 +540,15 @@ mod tests {
         );
         let settings = args.sync.settings().expect("sync settings");
         assert!(!format!("{settings:?}").contains("glpat-0123456789abcdefghij"));
+        // The write credential goes to GitLab's URL, and needs one.
+        assert!(
+            args.fulfil
+                .writes(Some("http://gitlab.test"))
+                .expect("writes")
+                .is_some()
+        );
+        let without = args.fulfil.writes(None).map(|writes| writes.is_some());
+        assert!(without.is_err_and(|error| error.to_string().contains("needs GitLab's URL")));
     }
 
     #[test]

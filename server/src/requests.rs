@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/file", post(file_new))
         .route("/requests/{id}/file", post(file_existing))
         .route("/requests/{id}/steps", post(step))
+        .route("/requests/name-check", axum::routing::get(name_check))
         .route("/requests/{id}/fulfil", post(fulfil))
         .route("/requests/{id}/token", post(first_token))
         .route("/inbox/read", post(read_all))
@@ -193,5 +194,42 @@ async fn first_token(State(app): State<AppState>, viewer: MaybeViewer, Path(id):
         Ok(token) => respond(app::answers::first_token_made(token)),
         Err(Refusal::Request(error)) => refused(error, &page),
         Err(Refusal::Fields(_)) => refused(app::error::AppError::Internal, &page),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct NameCheck {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    owner_team: String,
+    #[serde(default)]
+    id: Option<i64>,
+}
+
+/// The account name as it is typed on the request form (its script asks): 200 with "free" in a
+/// sentence, or 422 with what is wrong; plain text, said under the field.
+async fn name_check(
+    State(app): State<AppState>,
+    viewer: MaybeViewer,
+    axum::extract::Query(asked): axum::extract::Query<NameCheck>,
+) -> Response {
+    let Some(viewer) = viewer.0 else {
+        return (StatusCode::UNAUTHORIZED, "sign in to continue").into_response();
+    };
+    let text = [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    match requests::account_name_problem(
+        &app.repo,
+        &viewer,
+        &app.wizard,
+        &asked.name,
+        &asked.owner_team,
+        asked.id,
+    )
+    .await
+    {
+        Ok(None) => (StatusCode::OK, text, "Free, and on the naming convention.".to_owned()).into_response(),
+        Ok(Some(problem)) => (StatusCode::UNPROCESSABLE_ENTITY, text, problem).into_response(),
+        Err(error) => (error.status_code(), text, error.to_string()).into_response(),
     }
 }

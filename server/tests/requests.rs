@@ -420,3 +420,42 @@ async fn the_json_api_files_and_steps_with_the_pages_permissions() {
     let (_, document) = paula.get("/api/v1/openapi.json").await;
     assert!(document.contains("/api/v1/requests/{id}/steps"), "{document}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_name_is_checked_as_it_is_typed() {
+    let app = synced().await;
+    let platform = team_id(&app, "Platform").await;
+    let paula = app.signed_in("paula.eng").await;
+    let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id = location(&response)
+        .split('?')
+        .next()
+        .and_then(|path| path.strip_prefix("/requests/"))
+        .expect("an id")
+        .to_owned();
+    let check = async |browser: &common::Browser, name: &str, request: &str| {
+        let query = format!(
+            "/requests/name-check?name={}&owner_team={platform}{request}",
+            common::urlencode(name)
+        );
+        browser.get(&query).await
+    };
+    let (status, said) = check(&paula, "platform-docs-bot", "").await;
+    assert_eq!(
+        (status, said.as_str()),
+        (StatusCode::OK, "Free, and on the naming convention.")
+    );
+    let (status, said) = check(&paula, "platform-release-bot", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(said.contains("is taken"), "{said}");
+    let (status, said) = check(&paula, "release bot", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(said.contains("naming convention"), "{said}");
+    // Its own request's name is not taken by itself.
+    let (status, _) = check(&paula, "platform-release-bot", &format!("&id={id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Nobody anonymous learns which names are taken.
+    let (status, _) = check(&app.browser(), "platform-release-bot", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -18,14 +18,15 @@ use crate::{
     db::{Repo, RequestStep, StoredRequest},
     domain::{
         Viewer,
-        requests::{RequestAction, RequestState, may_act},
+        requests::{RequestAction, may_act},
     },
     error::AppError,
     state::{CreatedToken, GitLabWrites, NewToken, TokenSecret, WriteError},
 };
 
-/// How long a fulfilment holds its request: longer than its calls to GitLab can take.
-const HOLD: Duration = Duration::minutes(2);
+/// How long a fulfilment holds its request: longer than its calls to GitLab take (a few reads
+/// with their retries, and at most three tries of each write).
+const HOLD: Duration = Duration::minutes(5);
 /// Tries of one write whose answer was lost, each after looking up whether it was made.
 const TRIES: u32 = 3;
 
@@ -267,7 +268,6 @@ pub async fn make_first_token(
     };
     repo.record_first_token(&step, token.id, Utc::now()).await?;
     tracing::info!(request.id = id, token.gitlab_id = token.id, user.username = %viewer.username, "first token made");
-    debug_assert_eq!(next, RequestState::Fulfilled);
     Ok(FirstToken {
         request_id: id,
         account_name: body.account_name.clone(),

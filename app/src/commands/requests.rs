@@ -65,6 +65,32 @@ pub async fn check_form(
     form.validate(&context, complete).map_err(Refusal::Fields)
 }
 
+/// What is wrong with an account name as it is typed, for the team chosen (`owner_team`, a team
+/// id or empty): the naming convention and the names taken (request `id`'s own name is not taken
+/// by itself); `None` when it may be asked for.
+pub async fn account_name_problem(
+    repo: &Repo,
+    viewer: &Viewer,
+    policy: &WizardPolicy,
+    name: &str,
+    owner_team: &str,
+    id: Option<i64>,
+) -> Result<Option<String>, AppError> {
+    let form = RequestForm {
+        account_name: name.to_owned(),
+        owner_team: owner_team.to_owned(),
+        ..RequestForm::default()
+    };
+    match check_form(repo, viewer, policy, id, &form, false).await {
+        Ok(_) => Ok(None),
+        Err(Refusal::Fields(errors)) => Ok(errors
+            .into_iter()
+            .find(|error| error.field == "account_name")
+            .map(|error| error.message)),
+        Err(Refusal::Request(error)) => Err(error),
+    }
+}
+
 /// Files a request (`id` `None`) or changes one: saved as a draft, or sent (`send`) to the owner
 /// team's leads; a sent request can only be amended (sent again). Answers the request's id.
 pub async fn file_request(

@@ -90,9 +90,13 @@ fn RequestFormFields(view: RequestFormView) -> impl IntoView {
         <form method="post" action=action class="mt-6 grid gap-6 lg:grid-cols-2" aria-label="Service-account request">
             <section class="min-w-0 space-y-4 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="who-title">
                 <h2 id="who-title" class="text-lg font-semibold">"The account"</h2>
-                <label class=class::LABEL>"Account name"
-                    <input name="account_name" id="account_name" class=field maxlength="255" value=form.account_name.clone() placeholder=view.naming.clone() />
-                </label>
+                <div>
+                    <label class=class::LABEL for="account_name">"Account name"</label>
+                    <input name="account_name" id="account_name" class=field maxlength="255" value=form.account_name.clone() placeholder=view.naming.clone()
+                        data-request=view.id.map(|id| id.to_string()) aria-describedby="account_name-live" />
+                    // Filled in as the name is typed, with JavaScript (`islands::Enhancements`).
+                    <p id="account_name-live" class="mt-1 text-sm" aria-live="polite"></p>
+                </div>
                 <p class="text-xs text-slate-500">{format!("The naming convention: {}", view.naming)}</p>
                 {message("account_name")}
                 <label class=class::LABEL>"Owner team"
