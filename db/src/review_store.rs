@@ -118,6 +118,9 @@ pub trait ReviewStore {
     /// The owner team of each standing finding among `ids` (absent: not a standing finding).
     async fn finding_teams(&self, ids: &[i64]) -> Result<HashMap<i64, Option<i64>>, DbError>;
 
+    /// The standing findings of `rule` about service accounts: the accounts' GitLab ids.
+    async fn accounts_found(&self, rule: FindingRule) -> Result<Vec<i64>, DbError>;
+
     /// Records `decision` on each finding (with the token as it is now, and an audit log row),
     /// in one transaction; `NotFound` when one of them is not a standing finding.
     async fn decide(
@@ -415,6 +418,16 @@ where
             found.push(FindingHistory { finding, decisions });
         }
         Ok(found)
+    }
+
+    async fn accounts_found(&self, rule: FindingRule) -> Result<Vec<i64>, DbError> {
+        Ok(sqlx::query_scalar(
+            "SELECT account_gitlab_id FROM findings WHERE rule = $1 AND resolved_at IS NULL \
+             AND account_gitlab_id IS NOT NULL ORDER BY account_gitlab_id",
+        )
+        .bind(rule.as_str())
+        .fetch_all(self.pool())
+        .await?)
     }
 
     async fn finding_teams(&self, ids: &[i64]) -> Result<HashMap<i64, Option<i64>>, DbError> {

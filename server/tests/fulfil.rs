@@ -468,6 +468,19 @@ async fn an_account_no_request_explains_and_one_beyond_its_approval_are_found_by
         "{}",
         drifted[0].1
     );
+    // The Service accounts page marks it.
+    let (_, page) = app.signed_in("sam.security").await.get("/service-accounts").await;
+    let card = |username: &str| {
+        let at = page.find(&format!("data-account=\"{username}\"")).expect("a card");
+        let end = page[at..].find("</section>").map_or(page.len(), |end| at + end);
+        page[at..end].to_owned()
+    };
+    assert!(
+        card("stray-helper").contains("data-made-outside"),
+        "{}",
+        card("stray-helper")
+    );
+    assert!(!card("platform-release-bot").contains("data-made-outside"));
     // Accounts there at the first sync are not drift: the process starts with it.
     let before: Vec<_> = app
         .repo

@@ -122,6 +122,8 @@ pub struct ServiceAccountsView {
     pub editable: Vec<i64>,
     /// Every team, to choose an owner from (empty when nothing is editable).
     pub teams: Vec<TeamRef>,
+    /// The accounts (GitLab ids) the review found made outside the request process.
+    pub made_outside: Vec<i64>,
 }
 
 /// Whether `viewer` may change the team owning `account`: security may, and the lead of the
@@ -161,6 +163,10 @@ pub async fn list_service_accounts() -> Result<ServiceAccountsView, AppError> {
         memberships_unread: last_strategy.as_deref() == Some("group_owner"),
         editable,
         teams,
+        made_outside: state
+            .repo
+            .accounts_found(crate::domain::review::FindingRule::MadeOutsideRequests)
+            .await?,
     })
 }
 

@@ -210,7 +210,7 @@ pub fn ServiceAccountsPage() -> impl IntoView {
                 Suspend::new(async move {
                 match accounts.await {
                     Ok(view) if view.accounts.is_empty() => view! { <p class="mt-6 text-slate-600">"No service accounts were found by sync."</p> }.into_any(),
-                    Ok(ServiceAccountsView { accounts, today, gitlab_url, memberships_unread, editable, teams }) => view! {
+                    Ok(ServiceAccountsView { accounts, today, gitlab_url, memberships_unread, editable, teams, made_outside }) => view! {
                         {memberships_unread.then(|| view! {
                             <p id="memberships-note" class="mt-4 max-w-3xl rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-800">
                                 "What an account can reach is read with an administrator's credential (GitLab lists a user's memberships to administrators only). The last sync used a group owner's, so the memberships below may be missing or out of date."
@@ -220,7 +220,8 @@ pub fn ServiceAccountsPage() -> impl IntoView {
                             {accounts.into_iter().map(|account| {
                                 let teams = editable.contains(&account.gitlab_id).then(|| teams.clone());
                                 let saved = saved.as_deref() == Some(account.username.as_str());
-                                view! { <AccountCard account today gitlab_url=gitlab_url.clone() teams saved /> }
+                                let outside = made_outside.contains(&account.gitlab_id);
+                                view! { <AccountCard account today gitlab_url=gitlab_url.clone() teams saved outside /> }
                             }).collect_view()}
                         </div>
                     }.into_any(),
@@ -240,6 +241,8 @@ fn AccountCard(
     teams: Option<Vec<crate::domain::TeamRef>>,
     /// Its owner was just changed.
     saved: bool,
+    /// The review found it made outside the request process.
+    outside: bool,
 ) -> impl IntoView {
     let active = account
         .tokens
@@ -263,6 +266,9 @@ fn AccountCard(
                 </span>
                 <span class="text-sm text-slate-600">{format!("{active} of {} tokens active", account.tokens.len())}</span>
                 {saved.then(|| view! { <span class="rounded-full bg-emerald-50 px-2 text-xs font-medium text-emerald-700" role="status">"Owner saved"</span> })}
+                {outside.then(|| view! {
+                    <a class="rounded-full bg-amber-50 px-2 text-xs font-medium text-amber-800 underline" data-made-outside="" href="/review?rule=made-outside-requests">"Made outside the request process"</a>
+                })}
             </div>
             {teams.map(|teams| view! { <OwnerForm account_id=account.gitlab_id owner=account.owner.clone() teams /> })}
             <CanReach memberships=account.memberships gitlab_url />
