@@ -137,7 +137,7 @@ pub struct FulfilArgs {
         long = "fulfil-gitlab-token",
         env = "FULFIL_GITLAB_TOKEN",
         hide_env_values = true,
-        conflicts_with = "fulfil_token_file",
+        conflicts_with = "token_file",
         value_parser = parse_secret
     )]
     pub token: Option<SecretString>,
@@ -548,9 +548,12 @@ mod tests {
             "http://gitlab.test",
             "--gitlab-token",
             "glpat-0123456789abcdefghij",
+            "--metrics-bearer-token",
+            "scrape-0123456789",
         ])
         .expect("parsed");
         let printed = format!("{cli:?} {cli:#?}");
+        assert!(!printed.contains("scrape-0123456789"), "{printed}");
         assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");
         assert!(!printed.contains("glpat-0123456789abcdefghij"), "{printed}");
         assert!(printed.contains("REDACTED"));

@@ -337,6 +337,15 @@ fn gauge_value(count: u64) -> i64 {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_bearer_token_never_prints() {
+        let repo = db::connect("sqlite::memory:").await.expect("database");
+        let metrics = Metrics::new(repo, &[60, 30, 7], Some(SecretString::from("scrape-0123456789")));
+        let printed = format!("{metrics:?}");
+        assert!(!printed.contains("scrape-0123456789"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
+    }
+
     #[test]
     fn unusual_methods_share_one_label() {
         assert_eq!(method_label(&Method::GET), "GET");
