@@ -274,6 +274,53 @@ mod tests {
         assert_eq!(without_query(&uri, "").expect("uri").to_string(), "/calendar/all.ics");
     }
 
+    /// What a handler behind the layer sees: the URI and the `Authorization` header.
+    async fn seen(uri: &str, authorization: Option<&str>) -> String {
+        use tower::ServiceExt;
+        let echo = |request: Request| async move {
+            let header = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("-")
+                .to_owned();
+            format!("{} {header}", request.uri())
+        };
+        let router = Router::new()
+            .fallback(echo)
+            .layer(axum::middleware::from_fn(key_from_query));
+        let mut request = Request::builder().uri(uri);
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        let response = router
+            .oneshot(request.body(axum::body::Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        let body = axum::body::to_bytes(response.into_body(), 10_000).await.expect("body");
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_key_in_the_address_becomes_a_header_and_leaves_the_uri() {
+        let key = "ti_abcdefgh_0123456789";
+        assert_eq!(
+            seen(&format!("/calendar/all.ics?key={key}"), None).await,
+            format!("/calendar/all.ics Bearer {key}")
+        );
+        assert_eq!(
+            seen(&format!("/calendar/team/1.ics?a=1&key={key}"), None).await,
+            format!("/calendar/team/1.ics?a=1 Bearer {key}")
+        );
+        // A header already there wins; the key still leaves the URI.
+        assert_eq!(
+            seen(&format!("/calendar/all.ics?key={key}"), Some("Bearer other")).await,
+            "/calendar/all.ics Bearer other"
+        );
+        // Elsewhere, `key` is nobody's business.
+        assert_eq!(seen("/api/v1/tokens?key=x", None).await, "/api/v1/tokens?key=x -");
+    }
+
     #[test]
     fn team_files_are_numbers_with_ics() {
         assert_eq!(team_id_of("12.ics"), Some(12));
