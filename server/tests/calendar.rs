@@ -208,3 +208,16 @@ async fn feeds_are_refused_without_a_key_for_another_team_and_for_no_team() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_keys_page_lists_the_feeds_a_person_may_read() {
+    let app = TestApp::spawn().await;
+    let ep = team_id(&app, "Engineering Productivity").await;
+    let (status, page) = app.signed_in("eli.eng").await.get("/account/api-keys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"calendar-heading\""), "{page}");
+    assert!(page.contains(&format!("/calendar/team/{ep}.ics?key=ti_…")), "{page}");
+    assert!(!page.contains("/calendar/all.ics"), "{page}");
+    let (_, page) = app.signed_in("sam.security").await.get("/account/api-keys").await;
+    assert!(page.contains("/calendar/all.ics?key=ti_…"), "{page}");
+}
