@@ -48,7 +48,7 @@ pub struct Server {
     pub metrics_addr: Option<SocketAddr>,
     listener: TcpListener,
     router: axum::Router,
-    /// Dropped with the server: the sync scheduler stops.
+    /// Dropped with the server: the sync scheduler and the metrics' own listener stop.
     _stop_sync: tokio::sync::watch::Sender<()>,
 }
 
@@ -120,7 +120,7 @@ impl Server {
             idle_timeout: args.auth.idle_timeout,
             secure: public_url.starts_with("https://"),
         };
-        let (metrics, metrics_addr) = start_metrics(args, &state).await?;
+        let (metrics, metrics_addr) = start_metrics(args, &state, stop_sync.subscribe()).await?;
         let router = http::router(state, auth, sessions, &args.site_root, metrics);
         Ok(Server {
             addr,
@@ -185,6 +185,7 @@ fn auth_policy(args: &AuthArgs) -> AuthPolicy {
 async fn start_metrics(
     args: &ServeArgs,
     state: &AppState,
+    stopped: tokio::sync::watch::Receiver<()>,
 ) -> anyhow::Result<(Option<metrics::Metrics>, Option<SocketAddr>)> {
     let bearer = args.metrics.bearer()?;
     if bearer.is_none() && args.metrics.bind_address.is_none() {
@@ -196,7 +197,7 @@ async fn start_metrics(
         let listener = metrics::bind(address).await?;
         let bound = listener.local_addr()?;
         tracing::info!(metrics.address = %bound, "metrics served on their own address");
-        metrics.spawn_listener(listener);
+        metrics.spawn_listener(listener, stopped);
         own_address = Some(bound);
     }
     if metrics.on_app_address() {

@@ -119,11 +119,15 @@ impl Metrics {
         Router::new().route("/metrics", get(scrape)).with_state(self.clone())
     }
 
-    /// Serves `/metrics` alone on `listener` (`METRICS_BIND_ADDRESS`) until the process ends.
-    pub fn spawn_listener(&self, listener: tokio::net::TcpListener) {
+    /// Serves `/metrics` alone on `listener` (`METRICS_BIND_ADDRESS`) until `stopped`'s sender
+    /// is dropped (with the server).
+    pub fn spawn_listener(&self, listener: tokio::net::TcpListener, mut stopped: tokio::sync::watch::Receiver<()>) {
         let router = self.routes::<()>();
+        let shutdown = async move {
+            let _ = stopped.changed().await;
+        };
         tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
+            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
                 tracing::error!(error.message = %error, "the metrics listener failed");
             }
         });

@@ -154,4 +154,15 @@ async fn metrics_may_have_an_address_of_their_own() {
     // Without a bearer token, the app's own address does not serve them.
     let response = scrape(&format!("{}/metrics", app.base), None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // It stops with the server.
+    drop(app);
+    let mut stopped = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if reqwest::get(format!("http://{own}/metrics")).await.is_err() {
+            stopped = true;
+            break;
+        }
+    }
+    assert!(stopped, "the metrics listener still answers");
 }
