@@ -6,6 +6,7 @@
 //! tests build without the web stack.
 
 mod auth_store;
+mod metrics_store;
 mod request_store;
 mod review_store;
 mod rows;
@@ -31,6 +32,7 @@ pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
 };
+pub use metrics_store::{FindingCount, MetricsStore, TokenCount};
 pub use request_store::{
     FulfilmentState, Notice, Person, RequestEvent, RequestFilter, RequestStep, RequestStore, RequestSummary,
     StoredRequest,
@@ -122,7 +124,9 @@ pub struct UpsertCounts {
 }
 
 #[async_trait]
-pub trait Repository: SyncStore + AuthStore + ReviewStore + RequestStore + Send + Sync + 'static {
+pub trait Repository:
+    SyncStore + AuthStore + ReviewStore + RequestStore + MetricsStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies the migrations this binary carries.

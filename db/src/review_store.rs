@@ -251,7 +251,7 @@ const FINDING_FROM: &str = " FROM findings f LEFT JOIN teams tm ON tm.id = f.tea
      LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
 
 /// A finding's latest decision, as `d`.
-const LATEST_DECISION: &str =
+pub(crate) const LATEST_DECISION: &str =
     " LEFT JOIN finding_decisions d ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id)";
 
 /// `SELECT` of findings with their latest decision and whether it holds `today`, up to `FROM …`.
@@ -273,8 +273,12 @@ where
 const UPSERT_BATCH: usize = 500;
 
 /// The filters of a finding query (the rule's too unless `with_rule` is false), after `WHERE`.
-fn push_filters<DB: Db>(builder: &mut QueryBuilder<'_, DB>, filter: &FindingFilter, today: NaiveDate, with_rule: bool)
-where
+pub(crate) fn push_filters<DB: Db>(
+    builder: &mut QueryBuilder<'_, DB>,
+    filter: &FindingFilter,
+    today: NaiveDate,
+    with_rule: bool,
+) where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,

@@ -83,6 +83,46 @@ pub struct ServeArgs {
     /// Making approved service accounts through GitLab's API.
     #[command(flatten)]
     pub fulfil: FulfilArgs,
+    /// Prometheus metrics at `/metrics`, off unless one of these is set.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Prometheus metrics (`/metrics`), off by default. A bearer token serves them on the app's own
+/// address to scrapers that present it; a bind address serves them on a listener of its own
+/// (with the token too, when one is set). Either one turns them on.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// The bearer token scrapers present (`Authorization: Bearer …`).
+    #[arg(
+        long = "metrics-bearer-token",
+        env = "METRICS_BEARER_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "bearer_token_file",
+        value_parser = parse_secret
+    )]
+    pub bearer_token: Option<SecretString>,
+    /// A file holding it (a mounted secret), instead of `METRICS_BEARER_TOKEN`.
+    #[arg(long = "metrics-bearer-token-file", env = "METRICS_BEARER_TOKEN_FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// An address (`host:port`) where a listener of its own serves `/metrics` alone.
+    #[arg(long = "metrics-bind-address", env = "METRICS_BIND_ADDRESS")]
+    pub bind_address: Option<std::net::SocketAddr>,
+}
+
+impl MetricsArgs {
+    /// The bearer token, read from its file if need be; an empty one is refused.
+    pub fn bearer(&self) -> anyhow::Result<Option<SecretString>> {
+        let token = secret_from(
+            self.bearer_token.as_ref(),
+            self.bearer_token_file.as_deref(),
+            "metrics bearer token",
+        )?;
+        if token.as_ref().is_some_and(|token| token.expose_secret().is_empty()) {
+            anyhow::bail!("the metrics bearer token is empty");
+        }
+        Ok(token)
+    }
 }
 
 /// The write credential that makes approved service accounts in GitLab (at `AUTH_GITLAB_URL`, else
@@ -379,6 +419,7 @@ impl ServeArgs {
                 token_file: None,
                 timeout: std::time::Duration::from_secs(20),
             },
+            metrics: MetricsArgs::default(),
         }
     }
 
@@ -520,10 +561,13 @@ mod tests {
             "glpat-0123456789abcdefghij",
             "--fulfil-gitlab-token",
             "glpat-write0123456789abcd",
+            "--metrics-bearer-token",
+            "scrape-0123456789",
         ])
         .expect("parsed");
         let printed = format!("{cli:?} {cli:#?}");
         assert!(!printed.contains("glpat-write0123456789abcd"), "{printed}");
+        assert!(!printed.contains("scrape-0123456789"), "{printed}");
         assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");
         assert!(!printed.contains("glpat-0123456789abcdefghij"), "{printed}");
         assert!(printed.contains("REDACTED"));

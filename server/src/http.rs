@@ -33,7 +33,13 @@ pub struct Sessions {
 /// that window, in another server of the same process, never finished.
 static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
 
-pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &Path) -> Router {
+pub fn router(
+    state: AppState,
+    auth: AuthState,
+    sessions: Sessions,
+    site_root: &Path,
+    metrics: Option<crate::metrics::Metrics>,
+) -> Router {
     let routes = ROUTES.clone();
     // The bundle's names do not change between builds, so browsers revalidate; the server
     // answers with the precompressed `.br`/`.gz` files `cargo xtask build` wrote.
@@ -48,7 +54,11 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
                 .precompressed_gzip(),
         );
 
-    Router::new()
+    let mut router = Router::new();
+    if let Some(metrics) = metrics.as_ref().filter(|metrics| metrics.on_app_address()) {
+        router = router.merge(metrics.routes());
+    }
+    let router = router
         .route("/healthz", get(healthz))
         .nest_service("/pkg", bundle)
         .leptos_routes_with_context(
@@ -69,12 +79,15 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
         .merge(crate::review::routes())
         .merge(crate::requests::routes())
         .merge(crate::api::routes())
+        .merge(crate::calendar::routes(state.clone(), auth.public_url.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             (open_server_fns(), std::sync::Arc::new(auth.public_url.clone())),
             auth::require_sign_in,
         ))
+        // Calendar apps send the API key in the URL: it becomes a header before the gate reads it.
+        .layer(middleware::from_fn(crate::calendar::key_from_query))
         .layer(middleware::from_fn_with_state(auth, auth::refuse_cross_site))
         .layer(Extension(state.clone()))
         .layer(session_layer(state.repo.clone(), sessions))
@@ -84,7 +97,12 @@ pub fn router(state: AppState, auth: AuthState, sessions: Sessions, site_root: &
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
-        .with_state(state)
+        .with_state(state);
+    match metrics {
+        // Outermost, so it times what every layer adds; the matched route is known by then.
+        Some(metrics) => router.layer(middleware::from_fn_with_state(metrics, crate::metrics::track)),
+        None => router,
+    }
 }
 
 /// Cookie `ti_session`: `HttpOnly`, `SameSite=Lax`, `Secure` over https; it ends after the idle
@@ -102,10 +120,11 @@ fn session_layer(repo: Repo, sessions: Sessions) -> SessionManagerLayer<DbSessio
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-/// The server functions anyone may call: only "who am I".
+/// The paths the sign-in gate lets through: the one server function anyone may call ("who am
+/// I"), and `/metrics`, which checks its own bearer token (and is no route when metrics are off).
 fn open_server_fns() -> std::sync::Arc<[&'static str]> {
     use leptos::server_fn::ServerFn;
-    std::sync::Arc::from([app::server::account::CurrentUser::PATH])
+    std::sync::Arc::from([app::server::account::CurrentUser::PATH, "/metrics"])
 }
 
 /// What every response carries: no MIME sniffing, no framing, the referrer only to this site,

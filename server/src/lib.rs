@@ -3,11 +3,13 @@
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod fixtures;
 pub mod gitlab_writes;
 pub mod http;
 pub mod inventory;
+pub mod metrics;
 pub mod requests;
 pub mod review;
 pub mod sync;
@@ -42,9 +44,11 @@ pub async fn open_database(database_url: &str) -> anyhow::Result<Repo> {
 /// A bound server, ready to be run; `addr` is where it listens (useful with port 0).
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where the metrics' listener of their own listens (`METRICS_BIND_ADDRESS`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     listener: TcpListener,
     router: axum::Router,
-    /// Dropped with the server: the sync scheduler stops.
+    /// Dropped with the server: the sync scheduler and the metrics' own listener stop.
     _stop_sync: tokio::sync::watch::Sender<()>,
 }
 
@@ -109,20 +113,18 @@ impl Server {
             gitlab_url,
             wizard,
             review: Arc::new(args.wizard.review()),
-            auth: Arc::new(AuthPolicy {
-                absolute_timeout: chrono::Duration::from_std(args.auth.max_age).unwrap_or(chrono::Duration::hours(12)),
-                idle_timeout: chrono::Duration::from_std(args.auth.idle_timeout).unwrap_or(chrono::Duration::hours(8)),
-                api_key_sign_in_max_age: chrono::Duration::days(i64::from(args.auth.api_key_sign_in_max_age_days)),
-            }),
+            auth: Arc::new(auth_policy(&args.auth)),
         };
         auth::spawn_session_cleanup(state.repo.clone());
         let sessions = http::Sessions {
             idle_timeout: args.auth.idle_timeout,
             secure: public_url.starts_with("https://"),
         };
-        let router = http::router(state, auth, sessions, &args.site_root);
+        let (metrics, metrics_addr) = start_metrics(args, &state, stop_sync.subscribe()).await?;
+        let router = http::router(state, auth, sessions, &args.site_root, metrics);
         Ok(Server {
             addr,
+            metrics_addr,
             listener,
             router,
             _stop_sync: stop_sync,
@@ -168,8 +170,42 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Sign-in's state from the configuration: the OAuth client when an application is configured,
-/// the role rules, and the origin state-changing requests must come from.
+/// How long sessions and API keys last.
+fn auth_policy(args: &AuthArgs) -> AuthPolicy {
+    AuthPolicy {
+        absolute_timeout: chrono::Duration::from_std(args.max_age).unwrap_or(chrono::Duration::hours(12)),
+        idle_timeout: chrono::Duration::from_std(args.idle_timeout).unwrap_or(chrono::Duration::hours(8)),
+        api_key_sign_in_max_age: chrono::Duration::days(i64::from(args.api_key_sign_in_max_age_days)),
+    }
+}
+
+/// Prometheus metrics, when configured (`METRICS_BEARER_TOKEN`, `METRICS_BIND_ADDRESS`): the
+/// listener of their own is bound and served here; the metrics go to the router when a bearer
+/// token puts them on the app's address too.
+async fn start_metrics(
+    args: &ServeArgs,
+    state: &AppState,
+    stopped: tokio::sync::watch::Receiver<()>,
+) -> anyhow::Result<(Option<metrics::Metrics>, Option<SocketAddr>)> {
+    let bearer = args.metrics.bearer()?;
+    if bearer.is_none() && args.metrics.bind_address.is_none() {
+        return Ok((None, None));
+    }
+    let metrics = metrics::Metrics::new(state.repo.clone(), &state.review.notice_days, bearer);
+    let mut own_address = None;
+    if let Some(address) = args.metrics.bind_address {
+        let listener = metrics::bind(address).await?;
+        let bound = listener.local_addr()?;
+        tracing::info!(metrics.address = %bound, "metrics served on their own address");
+        metrics.spawn_listener(listener, stopped);
+        own_address = Some(bound);
+    }
+    if metrics.on_app_address() {
+        tracing::info!("metrics served at /metrics to scrapers with the bearer token");
+    }
+    Ok((Some(metrics), own_address))
+}
+
 /// The writes that make approved service accounts, when a write credential is configured.
 fn gitlab_writes(
     args: &ServeArgs,
@@ -182,6 +218,8 @@ fn gitlab_writes(
     Ok(Some(Arc::new(writes)))
 }
 
+/// Sign-in's state from the configuration: the OAuth client when an application is configured,
+/// the role rules, and the origin state-changing requests must come from.
 fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) -> anyhow::Result<AuthState> {
     let parsed = url::Url::parse(public_url).with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?;
     let origin = parsed.origin().ascii_serialization();

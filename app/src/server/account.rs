@@ -39,6 +39,30 @@ pub struct ApiKeyView {
 pub struct ApiKeyList {
     pub keys: Vec<ApiKeyView>,
     pub today: NaiveDate,
+    /// The calendar feeds the person may subscribe to.
+    pub calendars: Vec<CalendarFeed>,
+}
+
+/// A calendar feed of token expiries (served by the server's `calendar` module): what it holds
+/// and its path on this site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarFeed {
+    pub name: String,
+    pub path: String,
+}
+
+/// The feeds `viewer` may read: every token's for security and admins, and each of their teams'.
+pub fn calendar_feeds(viewer: &Viewer) -> Vec<CalendarFeed> {
+    let all = viewer.is_security().then(|| CalendarFeed {
+        name: "Every team".to_owned(),
+        path: "/calendar/all.ics".to_owned(),
+    });
+    all.into_iter()
+        .chain(viewer.teams.iter().map(|team| CalendarFeed {
+            name: team.team_name.clone(),
+            path: format!("/calendar/team/{}.ics", team.team_id),
+        }))
+        .collect()
 }
 
 /// A key just made: the only time its secret is shown.
@@ -65,6 +89,7 @@ pub async fn list_api_keys() -> Result<ApiKeyList, AppError> {
     Ok(ApiKeyList {
         keys: keys.into_iter().map(|key| ssr::view(key, today)).collect(),
         today,
+        calendars: calendar_feeds(&viewer),
     })
 }
 

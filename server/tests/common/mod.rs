@@ -31,6 +31,8 @@ leads = ["pat.lead"]
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics' listener of their own (`METRICS_BIND_ADDRESS`), when one was asked for.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub repo: Repo,
     pub sim: SimHandle,
     _stop: oneshot::Sender<()>,
@@ -87,6 +89,7 @@ impl TestApp {
         configure(&mut args, &sim.credentials);
         let server = Server::bind(&args, repo.clone()).await.expect("bind");
         let base = format!("http://{}", server.addr);
+        let metrics_addr = server.metrics_addr;
         // The OAuth application learns the test server's address.
         sim.state.world_mut().oauth_apps[0]
             .redirect_uris
@@ -97,6 +100,7 @@ impl TestApp {
         }));
         TestApp {
             base,
+            metrics_addr,
             repo,
             sim,
             _stop: stop,

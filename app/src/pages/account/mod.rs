@@ -1,12 +1,13 @@
 //! The signed-in person's API keys for the product's JSON API: the list, a form to create one
 //! (answered by a page that shows the secret once) and revoke buttons. Plain forms: they work with
-//! JavaScript off.
+//! JavaScript off. Below them, how to subscribe to the calendar feeds of token expiries, which
+//! take the same keys.
 
 use leptos::prelude::*;
 
 use crate::{
     components::{ErrorPanel, PageTitle, RelativeDate, ScrollBox, class},
-    server::account::{API_KEY_MAX_DAYS, ApiKeyView, list_api_keys},
+    server::account::{API_KEY_MAX_DAYS, ApiKeyView, CalendarFeed, list_api_keys},
 };
 
 #[component]
@@ -67,6 +68,45 @@ pub fn ApiKeysPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                keys.await.ok().map(|list| view! { <CalendarFeeds feeds=list.calendars /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// How to subscribe to the calendar feeds of token expiries: the addresses, and which key.
+#[component]
+fn CalendarFeeds(feeds: Vec<CalendarFeed>) -> impl IntoView {
+    let list = if feeds.is_empty() {
+        view! { <p class="mt-3 text-sm text-slate-600">"You belong to no team yet, so there is no feed for you."</p> }
+            .into_any()
+    } else {
+        view! {
+            <ul id="calendar-feeds" class="mt-3 space-y-1 text-sm">
+                {feeds.into_iter().map(|feed| view! {
+                    <li>
+                        <span class="font-medium">{feed.name}</span>": "
+                        <code class="break-all font-mono text-xs text-slate-700">{format!("{}?key=ti_…", feed.path)}</code>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <section aria-labelledby="calendar-heading" class="mt-8 max-w-3xl rounded-xl bg-white p-4 shadow-sm">
+            <h2 id="calendar-heading" class="text-lg font-semibold">"Calendar"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Subscribe in your calendar app to see when tokens expire: one all-day event per live token on its expiry "
+                "date, linking to its page here, with a reminder a week before. Create a read-only key above and add it "
+                "to this site's address below in place of "<code class="font-mono text-xs">"ti_…"</code>" (calendar apps "
+                "cannot send a header; scripts may send "<code class="font-mono text-xs">"Authorization: Bearer"</code>
+                " instead). Whoever has the address can read the feed: keep it as you keep the key, and revoke the key to "
+                "end the subscription."
+            </p>
+            {list}
+        </section>
     }
 }
 
