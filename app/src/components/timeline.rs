@@ -89,7 +89,7 @@ pub fn ExpiryTimeline(timeline: Timeline, choices: Vec<(u32, String)>, team: Opt
                 view! {
                     <div id="timeline-cliff" class="mt-3 rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" role="note">
                         <p class="font-semibold">{format!("Cliff: {} tokens ({}% of these weeks' expiries) expire in the week of {}.", cliff.tokens, cliff.share_percent, long_date(cliff.start))}</p>
-                        <p class="mt-1">{format!("A week is called a cliff when it holds at least {CLIFF_SHARE_PERCENT}% of the expiries shown and at least {CLIFF_MIN_TOKENS} tokens: renewing them all at once is a risk (GitLab 16.0 gave every token without an expiry date the same one). ")}
+                        <p class="mt-1">{format!("A week is called a cliff when it holds at least {CLIFF_SHARE_PERCENT}% of the expiries shown and at least {CLIFF_MIN_TOKENS} tokens: renewing them all at once is a risk (GitLab 16.0 gave every access token without an expiry date one a year after the upgrade). ")}
                             {href.map(|href| view! { <a class="font-medium underline" href=href>"List them"</a> })}
                         </p>
                     </div>
