@@ -97,7 +97,7 @@ pub struct FulfilArgs {
         long = "fulfil-gitlab-token",
         env = "FULFIL_GITLAB_TOKEN",
         hide_env_values = true,
-        conflicts_with = "fulfil_token_file",
+        conflicts_with = "token_file",
         value_parser = parse_secret
     )]
     pub token: Option<SecretString>,
