@@ -164,9 +164,6 @@ async fn bad_dates_and_ranges_are_refused_with_a_message() {
     );
 
     // Nobody signed in: the server function refuses before it reads anything.
-    let response = app
-        .browser()
-        .post_form(ExpiryTimeline::PATH, &[("scope", "Review"), ("weeks", "26")])
-        .await;
+    let response = app.browser().post_form(ExpiryTimeline::PATH, &[("weeks", "26")]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -163,7 +163,7 @@ impl Layout {
         height: 240.0,
         left: 30.0,
         bottom: 24.0,
-        font: 11.0,
+        font: 12.0,
         labels: 5,
     };
     const WIDE: Layout = Layout {

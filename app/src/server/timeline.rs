@@ -3,44 +3,34 @@
 //! Server-side only: the chart is rendered there, and no island calls it.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{TeamRef, Timeline, Viewer, timeline::date_range},
     error::AppError,
 };
 
-/// Whose tokens a timeline counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TimelineScope {
-    /// The Review page's: every team for security, the viewer's own teams otherwise (as its
-    /// queue).
-    Review,
-    /// My team's: one team, which must be the viewer's (security may look at any).
-    Team(i64),
-}
-
-/// The teams whose tokens `viewer` sees in `scope`: `None` for every team (and tokens with none).
-pub fn timeline_teams(viewer: &Viewer, scope: TimelineScope) -> Result<Option<Vec<i64>>, AppError> {
-    match scope {
-        TimelineScope::Review => Ok(super::review::visible_teams(viewer)),
-        TimelineScope::Team(team) => {
-            let mine = viewer.teams.iter().any(|t| t.team_id == team);
-            if mine || viewer.is_security() {
-                Ok(Some(vec![team]))
-            } else {
-                Err(AppError::ForbiddenBecause(
-                    "the expiry timeline of a team is shown to its members and to security".to_owned(),
-                ))
-            }
-        }
+/// The teams whose tokens `viewer` sees in a timeline: on the Review page (`team` left out) the
+/// queue's ([`visible_teams`](super::review::visible_teams): every team for security, their own
+/// otherwise), `None` meaning every team and tokens with none; on My team, that one team, which
+/// must be the viewer's (security may look at any).
+pub fn timeline_teams(viewer: &Viewer, team: Option<i64>) -> Result<Option<Vec<i64>>, AppError> {
+    let Some(team) = team else {
+        return Ok(super::review::visible_teams(viewer));
+    };
+    if viewer.is_security() || viewer.teams.iter().any(|t| t.team_id == team) {
+        Ok(Some(vec![team]))
+    } else {
+        Err(AppError::ForbiddenBecause(
+            "the expiry timeline of a team is shown to its members and to security".to_owned(),
+        ))
     }
 }
 
 /// The timeline of `weeks` weeks (from [`MIN_WEEKS`](crate::domain::timeline::MIN_WEEKS) to
-/// [`MAX_WEEKS`](crate::domain::timeline::MAX_WEEKS)) from today's, in `scope`: one aggregate query.
+/// [`MAX_WEEKS`](crate::domain::timeline::MAX_WEEKS)) from today's, of `team` (My team) or of
+/// the teams the viewer sees on the Review page (`None`): one aggregate query.
 #[server]
-pub async fn expiry_timeline(scope: TimelineScope, weeks: u32) -> Result<Timeline, AppError> {
+pub async fn expiry_timeline(team: Option<i64>, weeks: u32) -> Result<Timeline, AppError> {
     use crate::domain::timeline::{MAX_WEEKS, MIN_WEEKS};
     let viewer = crate::auth::require_viewer().await?;
     if !(MIN_WEEKS..=MAX_WEEKS).contains(&weeks) {
@@ -49,7 +39,7 @@ pub async fn expiry_timeline(scope: TimelineScope, weeks: u32) -> Result<Timelin
             message: format!("{weeks} is not a number of weeks from {MIN_WEEKS} to {MAX_WEEKS}"),
         });
     }
-    let within = timeline_teams(&viewer, scope)?;
+    let within = timeline_teams(&viewer, team)?;
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
     let (from, to) = date_range(today, weeks);
@@ -87,12 +77,12 @@ mod tests {
     fn the_timeline_shows_what_the_viewer_may_see() {
         let security = viewer(&[Role::Security], &[]);
         let engineer = viewer(&[Role::Engineer], &[2, 3]);
-        assert_eq!(timeline_teams(&security, TimelineScope::Review), Ok(None));
-        assert_eq!(timeline_teams(&engineer, TimelineScope::Review), Ok(Some(vec![2, 3])));
-        assert_eq!(timeline_teams(&engineer, TimelineScope::Team(3)), Ok(Some(vec![3])));
-        assert_eq!(timeline_teams(&security, TimelineScope::Team(7)), Ok(Some(vec![7])));
+        assert_eq!(timeline_teams(&security, None), Ok(None));
+        assert_eq!(timeline_teams(&engineer, None), Ok(Some(vec![2, 3])));
+        assert_eq!(timeline_teams(&engineer, Some(3)), Ok(Some(vec![3])));
+        assert_eq!(timeline_teams(&security, Some(7)), Ok(Some(vec![7])));
         assert!(matches!(
-            timeline_teams(&engineer, TimelineScope::Team(7)),
+            timeline_teams(&engineer, Some(7)),
             Err(AppError::ForbiddenBecause(_))
         ));
     }

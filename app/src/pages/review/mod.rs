@@ -15,7 +15,7 @@ use crate::{
     },
     server::{
         review::{ReviewPage, list_findings},
-        timeline::{TimelineScope, expiry_timeline},
+        timeline::expiry_timeline,
     },
 };
 
@@ -63,7 +63,7 @@ fn ReviewTimeline() -> impl IntoView {
         move || weeks.get(),
         |weeks| async move {
             match weeks {
-                Ok(weeks) => expiry_timeline(TimelineScope::Review, weeks).await,
+                Ok(weeks) => expiry_timeline(None, weeks).await,
                 Err(error) => Err(error.into()),
             }
         },

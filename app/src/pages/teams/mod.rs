@@ -13,7 +13,7 @@ use crate::{
     pages::review::TeamFindings,
     server::{
         teams::{ServiceAccountsView, TeamSummary, team_overview},
-        timeline::{TimelineScope, expiry_timeline},
+        timeline::expiry_timeline,
     },
 };
 
@@ -94,7 +94,7 @@ fn TeamTimeline(team_id: i64) -> impl IntoView {
         move || weeks.clone(),
         move |weeks| async move {
             match weeks {
-                Ok(weeks) => expiry_timeline(TimelineScope::Team(team_id), weeks).await,
+                Ok(weeks) => expiry_timeline(Some(team_id), weeks).await,
                 Err(error) => Err(error.into()),
             }
         },
