@@ -153,6 +153,18 @@ pub trait Repository:
     /// one query, and its first page of active tokens in a second.
     async fn team_overview(&self, team_id: i64, today: NaiveDate) -> Result<TeamOverview, DbError>;
 
+    /// Live tokens (not revoked, not gone, not expired as of `today`) expiring from `from` to `to`
+    /// (inclusive), counted per owner team (set by a person, else inferred; `None`: no team) and
+    /// date, in one aggregate: what the expiry timeline folds into weeks. With `within_teams`,
+    /// only those teams' tokens (none without a team).
+    async fn expiry_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        within_teams: Option<&[i64]>,
+        today: NaiveDate,
+    ) -> Result<Vec<domain::ExpiryCount>, DbError>;
+
     /// How many tokens match `query`.
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError>;
 

@@ -159,6 +159,24 @@ pub(crate) struct TeamCountsRow {
     pub without_purpose: i64,
 }
 
+/// Live tokens of one owner team expiring on one date, for [`crate::Repository::expiry_counts`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExpiryCountRow {
+    pub team_id: Option<i64>,
+    pub expires_on: chrono::NaiveDate,
+    pub tokens: i64,
+}
+
+impl From<ExpiryCountRow> for domain::ExpiryCount {
+    fn from(row: ExpiryCountRow) -> Self {
+        domain::ExpiryCount {
+            team_id: row.team_id,
+            expires_on: row.expires_on,
+            tokens: u64::try_from(row.tokens).unwrap_or(0),
+        }
+    }
+}
+
 /// A count and the data version it was taken at.
 #[derive(sqlx::FromRow)]
 pub(crate) struct VersionedCountRow {

@@ -19,8 +19,8 @@ use sqlx::{
 };
 
 use crate::rows::{
-    AccountTeamRow, CountRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow, TeamOverviewRow,
-    TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
+    AccountTeamRow, CountRow, ExpiryCountRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow,
+    TeamOverviewRow, TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
 };
 use crate::{
     AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats, TokenRow,
@@ -216,6 +216,12 @@ fn push_filters<'a, DB: Database>(
     if let Some(window) = query.expiry {
         push_expiry(builder, window, today);
     }
+    if let Some(from) = query.expires_from {
+        builder.push(" AND t.expires_on >= ").push_bind(from);
+    }
+    if let Some(to) = query.expires_to {
+        builder.push(" AND t.expires_on <= ").push_bind(to);
+    }
     if let Some(team) = query.team {
         builder
             .push(" AND COALESCE(o.owner_team_id, t.inferred_team_id) = ")
@@ -309,6 +315,49 @@ where
                 .push(")");
         }
     }
+}
+
+/// The expiry timeline's aggregate (see [`Repository::expiry_counts`]): the inventory's filters
+/// `status=active&expires_from=…&expires_to=…` (so a week's count is what its link lists),
+/// grouped by owner team and date.
+fn expiry_counts_query<'a, DB: Database>(
+    backend: Backend,
+    from: NaiveDate,
+    to: NaiveDate,
+    within_teams: Option<&[i64]>,
+    today: NaiveDate,
+) -> QueryBuilder<'a, DB>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+{
+    const TEAM: &str = "COALESCE(o.owner_team_id, t.inferred_team_id)";
+    let mut builder = QueryBuilder::new(format!(
+        "SELECT {TEAM} AS team_id, t.expires_on, COUNT(*) AS tokens \
+         FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id"
+    ));
+    let window = TokenQuery {
+        status: Some(TokenStatus::Active),
+        expires_from: Some(from),
+        expires_to: Some(to),
+        ..TokenQuery::default()
+    };
+    push_filters(&mut builder, backend, &window, today);
+    if let Some(teams) = within_teams {
+        // No team at all: nothing (`IN ()` is not SQL).
+        builder.push(format!(" AND {TEAM} IN ("));
+        let mut list = builder.separated(", ");
+        list.push_bind(-1_i64);
+        for team in teams {
+            list.push_bind(*team);
+        }
+        list.push_unseparated(")");
+    }
+    builder.push(format!(" GROUP BY {TEAM}, t.expires_on ORDER BY t.expires_on"));
+    builder
 }
 
 /// The team's figures of [`TeamOverview`] in one query: a `CASE` sum per status and per expiry
@@ -723,6 +772,18 @@ where
                 }
             })
             .collect())
+    }
+
+    async fn expiry_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        within_teams: Option<&[i64]>,
+        today: NaiveDate,
+    ) -> Result<Vec<domain::ExpiryCount>, DbError> {
+        let mut select = expiry_counts_query::<DB>(DB::BACKEND, from, to, within_teams, today);
+        let rows: Vec<ExpiryCountRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        Ok(rows.into_iter().map(domain::ExpiryCount::from).collect())
     }
 
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {

@@ -11,6 +11,7 @@ pub mod requests;
 pub mod review;
 pub mod scope;
 pub mod sync;
+pub mod timeline;
 pub mod token;
 pub mod wizard;
 
@@ -26,6 +27,7 @@ pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
 };
+pub use timeline::{Cliff, ExpiryCount, Timeline, TimelineWeek};
 pub use token::{
     AccessLevel, ContainerKind, ParseError, TeamRef, TokenDetail, TokenKind, TokenRecord, TokenStatus, TokenSummary,
 };

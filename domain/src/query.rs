@@ -78,6 +78,11 @@ pub struct TokenQuery {
     pub search: Option<String>,
     pub kind: Option<TokenKind>,
     pub expiry: Option<ExpiryWindow>,
+    /// Tokens expiring on or after this date (`expires_from`, `YYYY-MM-DD`).
+    pub expires_from: Option<NaiveDate>,
+    /// Tokens expiring on or before this date (`expires_to`): with `expires_from`, a week of the
+    /// expiry timeline.
+    pub expires_to: Option<NaiveDate>,
     /// The owner team (set by a person, or inferred from the group path).
     pub team: Option<i64>,
     /// Tokens that have this scope.
@@ -137,6 +142,15 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
         .map(|page| page.unwrap_or(1))
     }
 
+    /// A date written `YYYY-MM-DD`.
+    pub(crate) fn date(&self, name: &str) -> Result<Option<NaiveDate>, QueryError> {
+        self.read(
+            name,
+            |value| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+            |value| format!("{value:?} is not a date written YYYY-MM-DD"),
+        )
+    }
+
     /// A yes-or-no parameter: `1`, `true`, `on` or `0`, `false`, `off`.
     pub(crate) fn flag(&self, name: &str) -> Result<bool, QueryError> {
         self.read(
@@ -153,7 +167,7 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
 }
 
 impl TokenQuery {
-    /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `team`, `scope`, `role`,
+    /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `expires_from`, `expires_to`, `team`, `scope`, `role`,
     /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`); an empty parameter means "any".
     /// Unknown values are refused with the parameter's name.
     pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, QueryError> {
@@ -162,6 +176,8 @@ impl TokenQuery {
             search: params.get("q").map(str::to_owned),
             kind: params.parsed("kind")?,
             expiry: params.parsed("expiry")?,
+            expires_from: params.date("expires_from")?,
+            expires_to: params.date("expires_to")?,
             team: params.read(
                 "team",
                 |value| value.parse::<i64>().ok(),
@@ -209,8 +225,17 @@ impl TokenQuery {
     /// ([`from_params`](Self::from_params): pages and the JSON API) or as a server function's
     /// argument (`list_tokens`, which a script can call with any JSON): 1 to 100 rows a page,
     /// search words of at most 200 characters and no control characters (the scope is one of
-    /// GitLab's by its type). A refusal is a 422 naming the parameter.
+    /// GitLab's by its type), an expiry range that does not end before it begins. A refusal is a
+    /// 422 naming the parameter.
     pub fn validate(&self) -> Result<(), QueryError> {
+        if let (Some(from), Some(to)) = (self.expires_from, self.expires_to)
+            && to < from
+        {
+            return Err(QueryError::new(
+                "expires_to",
+                format!("{to} is before expires_from ({from})"),
+            ));
+        }
         if let Some(per_page) = self.per_page
             && !(1..=MAX_PER_PAGE).contains(&per_page)
         {
@@ -244,6 +269,12 @@ impl TokenQuery {
         }
         if let Some(expiry) = self.expiry {
             pairs.push(("expiry", expiry.as_str().to_owned()));
+        }
+        if let Some(from) = self.expires_from {
+            pairs.push(("expires_from", from.to_string()));
+        }
+        if let Some(to) = self.expires_to {
+            pairs.push(("expires_to", to.to_string()));
         }
         if let Some(team) = self.team {
             pairs.push(("team", team.to_string()));
@@ -370,6 +401,37 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         assert_eq!(again, Ok(query));
+    }
+
+    #[test]
+    fn an_expiry_date_range_reads_and_writes_back_and_is_checked() {
+        let query = parse(&[
+            ("expires_from", "2026-12-07"),
+            ("expires_to", "2026-12-13"),
+            ("team", "2"),
+        ])
+        .expect("valid query");
+        assert_eq!(query.expires_from, "2026-12-07".parse().ok());
+        assert_eq!(query.expires_to, "2026-12-13".parse().ok());
+        let url = query.to_query_string();
+        assert_eq!(url, "expires_from=2026-12-07&expires_to=2026-12-13&team=2");
+        let pairs: Vec<(&str, &str)> = url.split('&').filter_map(|pair| pair.split_once('=')).collect();
+        assert_eq!(parse(&pairs), Ok(query));
+        // One end alone, and one day, are ranges too.
+        assert!(parse(&[("expires_to", "2027-01-01")]).is_ok());
+        assert!(parse(&[("expires_from", "2027-01-01"), ("expires_to", "2027-01-01")]).is_ok());
+        for (name, bad) in [
+            ("expires_from", "2026-13-01"),
+            ("expires_from", "tomorrow"),
+            ("expires_to", "2026-02-30"),
+            ("expires_to", "07/12/2026"),
+        ] {
+            let error = parse(&[(name, bad)]).expect_err(bad);
+            assert_eq!(error.field, name);
+            assert!(error.message.contains("YYYY-MM-DD"), "{error}");
+        }
+        let error = parse(&[("expires_from", "2026-12-13"), ("expires_to", "2026-12-07")]).expect_err("backwards");
+        assert_eq!(error.field, "expires_to");
     }
 
     #[test]

@@ -205,6 +205,8 @@ async fn the_openapi_document_describes_every_route_and_filter() {
         search: Some("x".into()),
         kind: Some(TokenKind::Deploy),
         expiry: Some(domain::ExpiryWindow::Days7),
+        expires_from: "2027-01-04".parse().ok(),
+        expires_to: "2027-01-10".parse().ok(),
         team: Some(1),
         scope: Some(app::domain::Scope::Api),
         role: Some(domain::AccessLevel::Developer),
@@ -220,7 +222,7 @@ async fn the_openapi_document_describes_every_route_and_filter() {
         let name = pair.split('=').next().unwrap_or_default();
         assert!(documented.contains(&name), "{name} is not documented");
     }
-    assert_eq!(documented.len(), 13);
+    assert_eq!(documented.len(), 15);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,8 +1,10 @@
 //! Small pieces shared by several pages.
 
 mod raw_text;
+mod timeline;
 
 pub use raw_text::{FixedTitle, PageTitle, TextArea, TitleSuffix, escape_text};
+pub use timeline::{ExpiryTimeline, WEEK_CHOICES, week_link};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

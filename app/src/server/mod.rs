@@ -11,4 +11,7 @@ pub mod review;
 pub mod requests;
 pub mod sync;
 pub mod teams;
+// The expiry timeline is rendered on the server only.
+#[cfg(feature = "ssr")]
+pub mod timeline;
 pub mod wizard;

@@ -313,10 +313,15 @@ async fn recommend(
 }
 
 /// The filter parameters the inventory, the API and the export share.
-pub const FILTER_PARAMETERS: [(&str, &str); 12] = [
+pub const FILTER_PARAMETERS: [(&str, &str); 14] = [
     ("q", "Words to find in the name, path, account or purpose"),
     ("kind", "project_access, group_access, deploy or personal"),
     ("expiry", "expired, 7d, 30d, 90d or never"),
+    (
+        "expires_from",
+        "Only tokens expiring on or after this date (YYYY-MM-DD)",
+    ),
+    ("expires_to", "Only tokens expiring on or before this date (YYYY-MM-DD)"),
     (
         "team",
         "An owner team's id (set by a person, or inferred from the group path)",

@@ -54,6 +54,25 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
+/// The sort as hidden fields of the filter form, so filtering keeps it.
+fn hidden_sort(query: &TokenQuery) -> impl IntoView + use<> {
+    view! {
+        {(query.sort != TokenSort::default()).then(|| view! { <input type="hidden" name="sort" value=query.sort.as_str() /> })}
+        {query.descending.then(|| view! { <input type="hidden" name="dir" value="desc" /> })}
+    }
+}
+
+/// Expiry dates from and to (inclusive; a week of the expiry timeline links here with both).
+#[component]
+fn ExpiresBetween(from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>) -> impl IntoView {
+    let label = "flex flex-col gap-1 text-sm font-medium text-slate-700";
+    let value = |date: Option<chrono::NaiveDate>| date.map(|d| d.to_string()).unwrap_or_default();
+    view! {
+        <label class=label>"Expires from"<input type="date" name="expires_from" class=class::FIELD value=value(from) /></label>
+        <label class=label>"Expires to"<input type="date" name="expires_to" class=class::FIELD value=value(to) /></label>
+    }
+}
+
 /// The filter form: a GET form, so it works without JavaScript; with it, choosing a kind or an
 /// expiry window applies it at once (`data-submit-on-change`, see `islands::Enhancements`).
 #[component]
@@ -86,6 +105,7 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
+            <ExpiresBetween from=query.expires_from to=query.expires_to />
             <label class="flex flex-col gap-1 text-sm font-medium text-slate-700">
                 "Team"
                 <select name="team" class=field>
@@ -130,8 +150,7 @@ fn Filters(query: TokenQuery, teams: Vec<TeamRef>) -> impl IntoView {
                 <label class="flex items-center gap-2"><input type="checkbox" name="no_owner" value="1" checked=query.no_owner />"No owner"</label>
                 <label class="flex items-center gap-2"><input type="checkbox" name="no_purpose" value="1" checked=query.no_purpose />"No purpose"</label>
             </fieldset>
-            {(query.sort != TokenSort::default()).then(|| view! { <input type="hidden" name="sort" value=query.sort.as_str() /> })}
-            {query.descending.then(|| view! { <input type="hidden" name="dir" value="desc" /> })}
+            {hidden_sort(&query)}
             <button type="submit" class="rounded-md bg-slate-800 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">"Apply"</button>
             <a href="/" class="px-2 py-2 text-center text-sm text-slate-600 underline hover:text-slate-900 sm:text-left">"Clear"</a>
         </Form>

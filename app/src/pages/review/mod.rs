@@ -7,13 +7,16 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, PageTitle, RelativeDate, class},
+    components::{ErrorPanel, ExpiryTimeline, PageTitle, RelativeDate, WEEK_CHOICES, class},
     db::{FindingHistory, StoredFinding},
     domain::{
         TeamRef,
         review::{DecisionKind, FindingQuery, FindingRule, FindingState, Severity, Subject, SubjectKind},
     },
-    server::review::{ReviewPage, list_findings},
+    server::{
+        review::{ReviewPage, list_findings},
+        timeline::expiry_timeline,
+    },
 };
 
 #[component]
@@ -35,12 +38,54 @@ pub fn ReviewPage() -> impl IntoView {
         <p class="mt-1 max-w-3xl text-sm text-slate-600">
             "What the token guidelines and the organisation's policy find wrong with each token and service account, worked out after every sync. Each finding says what it rests on and what to do; a decision is kept with who made it, when and why, and reopens when an accepted date passes or the token changes."
         </p>
+        <ReviewTimeline />
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading findings…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => {
                         let query = query.get_untracked().unwrap_or_default();
                         view! { <Queue page query /> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The expiry timeline of the teams the viewer sees here, over the weeks in the URL (`weeks`);
+/// its range links keep the queue's view.
+#[component]
+fn ReviewTimeline() -> impl IntoView {
+    let params = use_query_map();
+    let weeks = Memo::new(move |_| params.with(|p| crate::domain::timeline::weeks_from_params(|name| p.get_str(name))));
+    let timeline = Resource::new(
+        move || weeks.get(),
+        |weeks| async move {
+            match weeks {
+                Ok(weeks) => expiry_timeline(None, weeks).await,
+                Err(error) => Err(error.into()),
+            }
+        },
+    );
+    let view_query = move || {
+        params.with_untracked(|p| {
+            FindingQuery::from_params(|name| p.get_str(name))
+                .unwrap_or_default()
+                .to_query_string()
+        })
+    };
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the expiry timeline…"</p> }>
+            {move || Suspend::new(async move {
+                match timeline.await {
+                    Ok(timeline) => {
+                        let here = view_query();
+                        let choices = WEEK_CHOICES.into_iter().map(|n| {
+                            let sep = if here.is_empty() { "" } else { "&" };
+                            (n, format!("/review?{here}{sep}weeks={n}"))
+                        }).collect();
+                        view! { <ExpiryTimeline timeline choices team=None /> }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
@@ -97,6 +142,8 @@ fn RuleCounts(by_rule: Vec<(FindingRule, u64)>, query: FindingQuery) -> impl Int
 /// The view's filters: a GET form (with JavaScript, a choice applies at once).
 #[component]
 fn Filters(query: FindingQuery, teams: Vec<TeamRef>) -> impl IntoView {
+    // The timeline's range stays as it is when the findings are filtered.
+    let weeks = use_query_map().with_untracked(|q| q.get("weeks"));
     let field = format!("{} max-w-full", class::FIELD);
     let label = "flex min-w-0 max-w-full flex-col gap-1 text-sm font-medium text-slate-700";
     view! {
@@ -130,6 +177,7 @@ fn Filters(query: FindingQuery, teams: Vec<TeamRef>) -> impl IntoView {
                     {FindingState::ALL.into_iter().map(|state| view! { <option value=state.as_str() selected=query.state == state>{state.label()}</option> }).collect_view()}
                 </select>
             </label>
+            {weeks.map(|weeks| view! { <input type="hidden" name="weeks" value=weeks /> })}
             <button type="submit" class="rounded-md bg-slate-800 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">"Apply"</button>
             <a href="/review" class="px-2 py-2 text-sm text-slate-600 underline hover:text-slate-900">"Clear"</a>
         </Form>

@@ -5,10 +5,16 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, ScrollBox, class},
+    components::{
+        ErrorPanel, ExpiryDate, ExpiryTimeline, KindBadge, NoValue, PageTitle, ScrollBox, WEEK_CHOICES, class,
+    },
     domain::{ExpiryWindow, TokenStatus, TokenSummary},
+    error::AppError,
     pages::review::TeamFindings,
-    server::teams::{ServiceAccountsView, TeamSummary, team_overview},
+    server::{
+        teams::{ServiceAccountsView, TeamSummary, team_overview},
+        timeline::expiry_timeline,
+    },
 };
 
 #[component]
@@ -67,6 +73,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
         </div>
         <TeamFindings team_id />
         <Counts team_id by_status by_expiry />
+        <TeamTimeline team_id />
         <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
@@ -76,6 +83,37 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The team's expiry timeline over the weeks in the URL (`weeks`).
+#[component]
+fn TeamTimeline(team_id: i64) -> impl IntoView {
+    let params = use_query_map();
+    let weeks = params.with_untracked(|p| crate::domain::timeline::weeks_from_params(|name| p.get_str(name)));
+    let timeline = Resource::new(
+        move || weeks.clone(),
+        move |weeks| async move {
+            match weeks {
+                Ok(weeks) => expiry_timeline(Some(team_id), weeks).await,
+                Err(error) => Err(error.into()),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the expiry timeline…"</p> }>
+            {move || Suspend::new(async move {
+                match timeline.await {
+                    Ok(timeline) => {
+                        let choices = WEEK_CHOICES.into_iter().map(|n| (n, format!("/my-team?team={team_id}&weeks={n}"))).collect();
+                        view! { <ExpiryTimeline timeline choices team=Some(team_id) /> }.into_any()
+                    }
+                    // Another team's page: the rest of it is for everyone signed in.
+                    Err(AppError::ForbiddenBecause(why)) => view! { <p id="timeline-not-shown" class="mt-6 text-sm text-slate-600">{format!("No expiry timeline: {why}.")}</p> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
 /// The team's tokens by status and by expiry window, each count a link to them in the inventory.

@@ -1,0 +1,145 @@
+//! The expiry timeline's aggregate and the inventory's expiry date range, the same on SQLite and
+//! PostgreSQL.
+
+mod support;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use db::NewTeam;
+use domain::{ExpiryCount, TokenKind, TokenQuery, TokenStatus};
+use support::builders::TokenBuilder;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("time")
+}
+
+fn count(team_id: Option<i64>, expires_on: &str, tokens: u64) -> ExpiryCount {
+    ExpiryCount {
+        team_id,
+        expires_on: day(expires_on),
+        tokens,
+    }
+}
+
+#[tokio::test]
+async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
+    // A Wednesday: the range runs from tomorrow to Sunday 2026-12-13 (two weeks).
+    let today = day("2026-12-02");
+    let (from, to) = domain::timeline::date_range(today, 2);
+    assert_eq!((from, to), (day("2026-12-03"), day("2026-12-13")));
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let team = |name: &str, path: &str| NewTeam {
+            name: name.to_owned(),
+            group_paths: vec![path.to_owned()],
+        };
+        let apps = repo.create_team(&team("Apps", "acme/apps")).await.expect("team");
+        let ops = repo.create_team(&team("Ops", "acme/ops")).await.expect("team");
+        let token = |id: i64, name: &str, path: &str, on: &str| {
+            TokenBuilder::synced(TokenKind::ProjectAccess, id, name, path).expires_on(Some(day(on)))
+        };
+        let gone = token(1, "gone", "acme/apps/a", "2026-12-04").build();
+        let seen = at("2026-12-01T00:00:00Z");
+        repo.upsert_tokens(&[gone], seen).await.expect("upsert");
+        let tokens = [
+            token(2, "today", "acme/apps/b", "2026-12-02"),
+            token(3, "revoked", "acme/apps/c", "2026-12-04").revoked(),
+            token(4, "tomorrow", "acme/apps/d", "2026-12-03"),
+            token(5, "sunday", "acme/apps/e", "2026-12-06"),
+            token(6, "sunday too", "acme/apps/f", "2026-12-06"),
+            token(7, "monday", "acme/ops/a", "2026-12-07"),
+            token(8, "no team", "elsewhere/a", "2026-12-13"),
+            token(9, "too late", "acme/ops/b", "2026-12-14"),
+            token(10, "set to ops", "acme/apps/g", "2026-12-06"),
+        ]
+        .map(TokenBuilder::build);
+        repo.upsert_tokens(&tokens, at("2026-12-01T12:00:00Z"))
+            .await
+            .expect("upsert");
+        repo.mark_tokens_gone(0, at("2026-12-01T12:00:00Z"), &db::GoneRule::default())
+            .await
+            .expect("gone");
+        let (all, _) = repo
+            .list_tokens(
+                &TokenQuery {
+                    page: 1,
+                    ..TokenQuery::default()
+                },
+                today,
+            )
+            .await
+            .expect("all");
+        let set_to_ops = all.iter().find(|t| t.name == "set to ops").expect("listed").id;
+        let ownership = domain::ValidOwnership {
+            owner_team_id: Some(ops.id),
+            ..Default::default()
+        };
+        repo.set_ownership(set_to_ops, &ownership, "sam.security", seen)
+            .await
+            .expect("owner set");
+
+        let counts = repo.expiry_counts(from, to, None, today).await.expect("counts");
+        let mut counts = counts;
+        counts.sort_by_key(|c| (c.expires_on, c.team_id));
+        assert_eq!(
+            counts,
+            vec![
+                count(Some(apps.id), "2026-12-03", 1),
+                count(Some(apps.id), "2026-12-06", 2),
+                count(Some(ops.id), "2026-12-06", 1),
+                count(Some(ops.id), "2026-12-07", 1),
+                count(None, "2026-12-13", 1),
+            ],
+            "{}",
+            db.name
+        );
+        let mine = repo.expiry_counts(from, to, Some(&[ops.id]), today).await.expect("ops");
+        assert_eq!(mine.iter().map(|c| c.tokens).sum::<u64>(), 2, "{}", db.name);
+        assert!(mine.iter().all(|c| c.team_id == Some(ops.id)), "{}", db.name);
+        let none = repo.expiry_counts(from, to, Some(&[]), today).await.expect("none");
+        assert!(none.is_empty(), "{}", db.name);
+
+        // Each week's link lists what the week counts: the inventory's date range (inclusive).
+        let week = |from: &str, to: &str, team: Option<i64>| TokenQuery {
+            expires_from: Some(day(from)),
+            expires_to: Some(day(to)),
+            status: Some(TokenStatus::Active),
+            team,
+            page: 1,
+            ..TokenQuery::default()
+        };
+        let (first, total) = repo
+            .list_tokens(&week("2026-11-30", "2026-12-06", Some(apps.id)), today)
+            .await
+            .expect("first week");
+        let mut names: Vec<&str> = first.iter().map(|t| t.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            (names, total),
+            (vec!["sunday", "sunday too", "tomorrow"], 3),
+            "{}",
+            db.name
+        );
+        let second = repo
+            .count_tokens(&week("2026-12-07", "2026-12-13", None), today)
+            .await
+            .expect("second week");
+        assert_eq!(second, 2, "{}", db.name);
+        // One end alone: everything from that date, whatever its status.
+        let from_only = TokenQuery {
+            expires_from: Some(day("2026-12-07")),
+            page: 1,
+            ..TokenQuery::default()
+        };
+        assert_eq!(
+            repo.count_tokens(&from_only, today).await.expect("from"),
+            3,
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
