@@ -14,7 +14,7 @@ export class InventoryPage {
     this.rows = page.locator('[data-testid="token-table"] tbody tr');
     this.count = page.getByTestId('token-count');
     this.kind = page.getByLabel('Kind');
-    this.expiry = page.getByLabel('Expires');
+    this.expiry = page.locator('select[name="expiry"]');
     this.search = page.getByLabel('Search');
     this.apply = page.getByRole('button', { name: 'Apply' });
   }
