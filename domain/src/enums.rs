@@ -95,5 +95,10 @@ mod tests {
         assert_round_trips(review::FindingRule::as_str, "finding rule", SameAsIdentifier);
         assert_round_trips(review::DecisionKind::as_str, "decision", SameAsIdentifier);
         assert_round_trips(review::FindingState::as_str, "finding state", SameAsIdentifier);
+        assert_round_trips(
+            recertification::ItemKind::as_str,
+            "kind of token or account",
+            SameAsIdentifier,
+        );
     }
 }

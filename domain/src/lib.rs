@@ -7,6 +7,7 @@ pub mod expiry;
 pub mod ownership;
 pub mod people;
 pub mod query;
+pub mod recertification;
 pub mod requests;
 pub mod review;
 pub mod scope;

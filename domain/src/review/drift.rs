@@ -18,6 +18,8 @@ pub struct AccountHistory {
     pub requests_since: Option<DateTime<Utc>>,
     /// The approved (or fulfilled) request that asked for it, by id, with what it approved.
     pub request: Option<(i64, ValidRequest)>,
+    /// A lead's standing flag on it from a recertification campaign.
+    pub recert_flag: Option<super::RecertFlag>,
 }
 
 fn due(today: NaiveDate, severity: Severity) -> NaiveDate {

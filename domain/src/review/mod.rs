@@ -24,7 +24,7 @@ pub use decisions::{
 };
 pub use drift::AccountHistory;
 pub use query::{FINDINGS_PER_PAGE, FindingQuery, FindingState, SubjectKind};
-pub use rules::{account_findings, token_findings};
+pub use rules::{account_findings, flagged_at_recertification, token_findings};
 
 /// How urgent a finding is: the queue shows the most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,6 +86,7 @@ pub enum FindingRule {
     NameOffConvention,
     MadeOutsideRequests,
     DiffersFromRequest,
+    FlaggedAtRecertification,
 }
 
 /// What a finding rests on: a sentence of the guidelines, or the organisation's policy where they
@@ -108,7 +109,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 20] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 21] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -141,6 +142,7 @@ impl FindingRule {
             FindingRule::NameOffConvention => "Name off the naming convention",
             FindingRule::MadeOutsideRequests => "Made outside the request process",
             FindingRule::DiffersFromRequest => "Differs from its approved request",
+            FindingRule::FlaggedAtRecertification => "Flagged at recertification",
         }
     }
 
@@ -174,6 +176,9 @@ impl FindingRule {
             FindingRule::NameOffConvention => Basis::Guideline(RuleId::SuitableName),
             FindingRule::MadeOutsideRequests => Basis::Guideline(RuleId::ServiceAccount),
             FindingRule::DiffersFromRequest => Basis::Guideline(RuleId::LeastPrivilege),
+            FindingRule::FlaggedAtRecertification => Basis::Policy {
+                setting: "owner teams recertify their tokens and service accounts",
+            },
         }
     }
 }
@@ -252,4 +257,18 @@ pub struct TokenUnderReview {
     pub description: Option<String>,
     pub owner_team_leads: Option<usize>,
     pub group_projects: Option<usize>,
+    /// A lead's standing flag from a recertification campaign, if any.
+    pub recert_flag: Option<RecertFlag>,
+}
+
+/// A lead's flag on a token or service account at a recertification campaign that still stands:
+/// the latest answer on it (no later campaign confirmed it), and nobody changed what is said of
+/// its owner and purpose since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecertFlag {
+    pub campaign_id: i64,
+    pub reason: String,
+    /// The lead's username.
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }

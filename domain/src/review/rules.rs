@@ -2,7 +2,7 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::{Finding, FindingRule, ReviewPolicy, Severity, Subject, TokenUnderReview};
+use super::{Finding, FindingRule, RecertFlag, ReviewPolicy, Severity, Subject, TokenUnderReview};
 use crate::{AccessLevel, ServiceAccount, TokenKind, TokenStatus, TokenSummary};
 
 /// Every finding about one token, most severe first. A revoked or gone token has none: there is
@@ -35,6 +35,12 @@ pub fn token_findings(reviewed: &TokenUnderReview, policy: &ReviewPolicy, today:
     .flatten()
     .map(|(rule, severity, detail, fix)| found(rule, severity, detail, fix))
     .collect();
+    findings.extend(
+        reviewed
+            .recert_flag
+            .as_ref()
+            .map(|flag| flagged_at_recertification(Subject::Token(token.id), flag, today)),
+    );
     // An expiring token is due by its expiry date, not later.
     for finding in &mut findings {
         if finding.rule == FindingRule::Expiring
@@ -362,6 +368,13 @@ pub fn account_findings(
     if account.owner.is_none() {
         findings.push(without_owner(account, today));
     }
+    if let Some(flag) = &history.recert_flag {
+        findings.push(flagged_at_recertification(
+            Subject::Account(account.gitlab_id),
+            flag,
+            today,
+        ));
+    }
     findings.sort_by_key(|finding| (finding.severity, finding.due_on, finding.rule));
     findings
 }
@@ -374,6 +387,31 @@ fn without_owner(account: &ServiceAccount, today: NaiveDate) -> Finding {
         due_on: today + Days::new(Severity::High.days_to_fix().unsigned_abs()),
         detail: format!("No team owns the service account {}.", account.username),
         fix: "Set its owner team on the Service accounts page (security, or the lead of the team that should own it)."
+            .to_owned(),
+    }
+}
+
+/// What a lead flagged at a recertification campaign: their reason, quoted (pages escape it like
+/// any text), for the owner team to act on.
+pub fn flagged_at_recertification(subject: Subject, flag: &RecertFlag, today: NaiveDate) -> Finding {
+    let what = match subject {
+        Subject::Token(_) => "this token",
+        Subject::Account(_) => "this service account",
+    };
+    Finding {
+        rule: FindingRule::FlaggedAtRecertification,
+        severity: Severity::Medium,
+        subject,
+        due_on: today + Days::new(Severity::Medium.days_to_fix().unsigned_abs()),
+        detail: format!(
+            "{} flagged {what} at recertification #{} on {}: “{}”",
+            flag.by,
+            flag.campaign_id,
+            flag.at.date_naive(),
+            flag.reason
+        ),
+        fix: "Act on the lead's reason: revoke it if it is no longer needed, or set its owner team and purpose \
+              right on its page (that answers the flag); a later campaign's confirmation answers it too."
             .to_owned(),
     }
 }

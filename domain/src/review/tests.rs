@@ -63,6 +63,7 @@ fn clean() -> TokenUnderReview {
         description: None,
         owner_team_leads: Some(1),
         group_projects: None,
+        recert_flag: None,
     }
 }
 
@@ -749,6 +750,7 @@ fn an_account_no_request_explains_was_made_outside_the_process_once_it_was_on() 
         first_seen: Some(at(first_seen)),
         requests_since: Some(since),
         request,
+        recert_flag: None,
     };
     let found = drift_rules(&account, &history("2026-11-25T10:00:00Z", None));
     assert_eq!(found.len(), 1);
@@ -826,4 +828,55 @@ fn an_account_beyond_its_approved_request_has_drifted() {
     account.tokens[0].expires_on = None;
     let found = drift_rules(&account, &history);
     assert!(found[0].1.contains("never expires"), "{}", found[0].1);
+}
+
+#[test]
+fn what_a_lead_flagged_at_recertification_is_a_finding_quoting_them() {
+    let flag = RecertFlag {
+        campaign_id: 3,
+        reason: "nobody knows <what> this runs".to_owned(),
+        by: "pat.lead".to_owned(),
+        at: at("2026-12-01T09:00:00Z"),
+    };
+    let mut reviewed = clean();
+    assert!(rules(&reviewed).is_empty());
+    reviewed.recert_flag = Some(flag.clone());
+    assert_eq!(
+        rules(&reviewed),
+        [(FindingRule::FlaggedAtRecertification, Severity::Medium)]
+    );
+    let found = token_findings(&reviewed, &ReviewPolicy::default(), day(TODAY));
+    assert_eq!(found[0].subject, Subject::Token(7));
+    assert_eq!(
+        found[0].detail,
+        "pat.lead flagged this token at recertification #3 on 2026-12-01: “nobody knows <what> this runs”"
+    );
+    assert_eq!(found[0].due_on, day(TODAY) + chrono::Days::new(30));
+    // A revoked token has nothing left to recertify.
+    reviewed.token.revoked = true;
+    assert!(rules(&reviewed).is_empty());
+
+    // A service account's flag.
+    let account = legacy_bot(&[("release-bot", &["api"], None)]);
+    let history = AccountHistory {
+        recert_flag: Some(flag),
+        ..AccountHistory::default()
+    };
+    let found = account_findings(&account, &history, &ReviewPolicy::default(), day(TODAY));
+    let flagged = found
+        .iter()
+        .find(|finding| finding.rule == FindingRule::FlaggedAtRecertification)
+        .expect("the account's flag is a finding");
+    assert_eq!(flagged.subject, Subject::Account(account.gitlab_id));
+    assert!(
+        flagged.detail.contains("flagged this service account"),
+        "{}",
+        flagged.detail
+    );
+    assert!(
+        FindingRule::FlaggedAtRecertification
+            .basis()
+            .quote()
+            .starts_with("Organisation policy (owner teams recertify")
+    );
 }
