@@ -7,6 +7,7 @@
 
 mod auth_store;
 mod metrics_store;
+mod recert_store;
 mod request_store;
 mod review_store;
 mod rows;
@@ -33,6 +34,7 @@ pub use auth_store::{
     UserProfile,
 };
 pub use metrics_store::{FindingCount, MetricsStore, TokenCount};
+pub use recert_store::{Campaign, CampaignItem, RecertStore};
 pub use request_store::{
     FulfilmentState, Notice, Person, RequestEvent, RequestFilter, RequestStep, RequestStore, RequestSummary,
     StoredRequest,
@@ -125,7 +127,7 @@ pub struct UpsertCounts {
 
 #[async_trait]
 pub trait Repository:
-    SyncStore + AuthStore + ReviewStore + RequestStore + MetricsStore + Send + Sync + 'static
+    SyncStore + AuthStore + ReviewStore + RequestStore + RecertStore + MetricsStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -612,10 +612,12 @@ where
         } else {
             HashMap::new()
         };
+        let mut flags = self.recert_flags(only).await?.tokens;
         let mut found = Vec::new();
         for row in rows {
             let token = TokenSummary::try_from(row.token)?;
             let reviewed = TokenUnderReview {
+                recert_flag: flags.remove(&token.id),
                 group_projects: (token.kind == TokenKind::GroupAccess)
                     .then(|| group_projects.get(&token.container_path).copied().unwrap_or(0)),
                 owner_team_leads: token
@@ -715,6 +717,7 @@ where
                     first_seen: Some(first_seen),
                     requests_since: since,
                     request: None,
+                    recert_flag: None,
                 },
             );
         }
@@ -745,6 +748,7 @@ where
     ) -> Result<Vec<FindingToStore>, DbError> {
         let mut found = Vec::new();
         let mut histories = self.account_histories(policy).await?;
+        let mut flags = self.recert_flags(None).await?.accounts;
         for account in crate::Repository::list_service_accounts(self).await? {
             let team_id = account.owner.as_ref().map(|owner| owner.team.id);
             let history = histories.remove(&account.gitlab_id).unwrap_or_default();
@@ -752,7 +756,11 @@ where
                 .request
                 .clone()
                 .or_else(|| histories.requests_by_name.remove(&account.username.to_lowercase()));
-            let history = AccountHistory { request, ..history };
+            let history = AccountHistory {
+                request,
+                recert_flag: flags.remove(&account.gitlab_id),
+                ..history
+            };
             for finding in account_findings(&account, &history, policy, today) {
                 found.push(FindingToStore {
                     finding,
