@@ -17,6 +17,7 @@ use crate::{
         account::ApiKeysPage,
         inventory::InventoryPage,
         inventory::token::TokenDetailPage,
+        recertification::{CampaignPage, RecertificationPage, TeamPassPage},
         requests::{EditRequestPage, InboxLink, InboxPage, NewRequestPage, RequestPage, RequestsPage},
         review::ReviewPage,
         sync::SyncPage,
@@ -103,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("requests"), StaticSegment("new")) view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("id")) view=RequestPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("id"), StaticSegment("edit")) view=EditRequestPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("recertification") view=RecertificationPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("recertification"), ParamSegment("id")) view=CampaignPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("recertification"), ParamSegment("id"), StaticSegment("team"), ParamSegment("team")) view=TeamPassPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -136,13 +140,27 @@ fn Header() -> impl IntoView {
     };
     view! {
         <HeaderBar>
-            <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}</nav>
+            <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}<RecertificationLink class=BAR_LINK /></nav>
             <div class="ml-auto flex items-center gap-1 sm:gap-2">
                 <InboxLink />
                 <UserMenu />
-                <MainMenu>{links(MENU_LINK)}</MainMenu>
+                <MainMenu>{links(MENU_LINK)}<RecertificationLink class=MENU_LINK /></MainMenu>
             </div>
         </HeaderBar>
+    }
+}
+
+/// Recertification's link, for the people it is for: security and team leads.
+#[component]
+fn RecertificationLink(class: &'static str) -> impl IntoView {
+    let viewer = OnceResource::new(current_user());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let shown = matches!(viewer.await, Ok(Some(viewer)) if crate::domain::recertification::may_see(&viewer));
+                shown.then(|| view! { <A href="/recertification" attr:class=class>"Recertification"</A> })
+            })}
+        </Suspense>
     }
 }
 

@@ -78,6 +78,7 @@ pub fn router(
         .merge(crate::inventory::routes())
         .merge(crate::review::routes())
         .merge(crate::requests::routes())
+        .merge(crate::recertification::routes())
         .merge(crate::api::routes())
         .merge(crate::calendar::routes(state.clone(), auth.public_url.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -10,6 +10,7 @@ pub mod gitlab_writes;
 pub mod http;
 pub mod inventory;
 pub mod metrics;
+pub mod recertification;
 pub mod requests;
 pub mod review;
 pub mod sync;

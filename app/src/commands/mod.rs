@@ -7,6 +7,7 @@
 use chrono::Utc;
 
 pub mod fulfil;
+pub mod recertification;
 pub mod requests;
 
 use crate::{

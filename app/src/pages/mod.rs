@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod inventory;
+pub mod recertification;
 pub mod requests;
 pub mod review;
 pub mod sync;

@@ -3,6 +3,9 @@
 
 pub mod account;
 pub mod inventory;
+// Recertification's pages too.
+#[cfg(feature = "ssr")]
+pub mod recertification;
 // The review's page is rendered on the server only, and no island calls it.
 #[cfg(feature = "ssr")]
 pub mod review;

@@ -279,7 +279,7 @@ async fn export_csv(
 /// A cell a spreadsheet shows as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return would be read as a formula (names and paths come from GitLab, purposes from
 /// people), so it gets a leading `'`, as OWASP recommends against CSV injection.
-fn spreadsheet_safe(cell: String) -> String {
+pub(crate) fn spreadsheet_safe(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

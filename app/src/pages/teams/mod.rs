@@ -10,7 +10,7 @@ use crate::{
     },
     domain::{ExpiryWindow, TokenStatus, TokenSummary},
     error::AppError,
-    pages::review::TeamFindings,
+    pages::{recertification::TeamRecertifications, review::TeamFindings},
     server::{
         teams::{ServiceAccountsView, TeamSummary, team_overview},
         timeline::expiry_timeline,
@@ -71,6 +71,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
                 </nav>
             })}
         </div>
+        <TeamRecertifications team_id />
         <TeamFindings team_id />
         <Counts team_id by_status by_expiry />
         <TeamTimeline team_id />
