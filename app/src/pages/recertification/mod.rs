@@ -45,11 +45,7 @@ pub(crate) fn field_error(name: &'static str) -> Option<impl IntoView> {
 #[component]
 pub(crate) fn ProgressBar(progress: TeamProgress) -> impl IntoView {
     let percent = progress.percent();
-    let flagged = if progress.total == 0 {
-        0
-    } else {
-        progress.flagged * 100 / progress.total
-    };
+    let flagged = (progress.flagged * 100).checked_div(progress.total).unwrap_or(0);
     let label = format!(
         "{} of {} answered ({percent}%), {} flagged",
         progress.answered, progress.total, progress.flagged
