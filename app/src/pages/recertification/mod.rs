@@ -56,8 +56,8 @@ pub(crate) fn ProgressBar(progress: TeamProgress) -> impl IntoView {
         "fill-sky-600"
     };
     view! {
-        <span class="flex min-w-32 items-center gap-2" data-percent=percent.to_string()>
-            <svg class="h-2.5 w-full min-w-20 rounded-full" viewBox="0 0 100 4" preserveAspectRatio="none" role="img" aria-label=label>
+        <span class="flex items-center gap-2" data-percent=percent.to_string()>
+            <svg class="shrink-0 rounded-full" width="120" height="10" viewBox="0 0 100 4" preserveAspectRatio="none" role="img" aria-label=label>
                 <rect width="100" height="4" class="fill-slate-200"></rect>
                 <rect width=percent.to_string() height="4" class=colour></rect>
                 <rect x=percent.saturating_sub(flagged).to_string() width=flagged.to_string() height="4" class="fill-amber-500"></rect>
@@ -138,8 +138,8 @@ fn CampaignRow(summary: CampaignSummary, today: chrono::NaiveDate) -> impl IntoV
     } = summary;
     let overall = progress.overall();
     view! {
-        <li class="grid gap-2 px-4 py-3 md:grid-cols-[minmax(0,2fr)_minmax(0,1fr)_minmax(0,1fr)] md:items-center md:gap-4" data-campaign=campaign.id.to_string()>
-            <span class="min-w-0">
+        <li class="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3" data-campaign=campaign.id.to_string()>
+            <span class="min-w-0 flex-1">
                 <a class="font-semibold text-sky-700 underline" href=format!("/recertification/{}", campaign.id)>{format!("Recertification #{}", campaign.id)}</a>
                 <span class="block text-sm text-slate-600">{scope_text}</span>
             </span>
@@ -167,10 +167,10 @@ fn OpenForm(teams: Vec<TeamRef>, today: chrono::NaiveDate) -> impl IntoView {
         view! { <option value=value selected=selected>{label}</option> }
     };
     view! {
-        <form id="open-campaign" method="post" action="/recertification/open" class="mt-6 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="open-title">
+        <form id="open-campaign" method="post" action="/recertification/open" class="mt-6 rounded-xl bg-white p-4 shadow-sm" aria-labelledby="open-title">
             <h2 id="open-title" class="text-lg font-semibold">"Open a campaign"</h2>
             <p class="mt-1 text-sm text-slate-600">"It holds every live token and service account in scope that has an owner team, as they are today."</p>
-            <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:max-w-3xl">
+            <div class="mt-4 grid max-w-3xl gap-4 sm:grid-cols-2">
                 <label class=class::LABEL>"Scope"
                     <select id="scope" name="scope" class=class::WIDE_FIELD>
                         {option.clone()("all".to_owned(), "Every team's tokens and service accounts".to_owned())}
@@ -309,7 +309,7 @@ fn TeamTable(progress: CampaignProgress, led: Vec<i64>, is_security: bool, today
         }
     }).collect_view();
     view! {
-        <section class="mt-6 rounded-xl bg-white p-4 shadow-sm sm:p-6" aria-labelledby="progress-title">
+        <section class="mt-6 rounded-xl bg-white p-4 shadow-sm" aria-labelledby="progress-title">
             <h2 id="progress-title" class="text-lg font-semibold">"Progress per team"</h2>
             <ScrollBox label="Progress per team" class="mt-3">
                 <table id="team-progress" class="w-full text-sm">
@@ -325,7 +325,7 @@ fn TeamTable(progress: CampaignProgress, led: Vec<i64>, is_security: bool, today
                     </thead>
                     <tbody>{rows}</tbody>
                     {overall.map(|overall| view! {
-                        <tfoot class="border-t-2 border-slate-200 font-semibold">
+                        <tfoot class="border-t border-slate-200 font-semibold">
                             <tr>
                                 <th scope="row" class="px-4 py-2 text-left">"All teams"</th>
                                 <td class="px-4 py-2 tabular-nums">{format!("{} of {}", overall.answered, overall.total)}</td>
@@ -355,7 +355,7 @@ pub fn TeamRecertifications(team_id: i64) -> impl IntoView {
                 (!open.is_empty()).then(|| view! {
                     <ul id="team-recertifications" class="mt-4 space-y-2" aria-label="Open recertification campaigns">
                         {open.into_iter().map(|(campaign, progress)| {
-                            let tone = if progress.done() { "bg-emerald-50 text-emerald-900" } else { "bg-amber-50 text-amber-900" };
+                            let tone = if progress.done() { "bg-emerald-50 text-emerald-800" } else { "bg-amber-50 text-amber-900" };
                             view! {
                                 <li class=format!("rounded-md px-3 py-2 text-sm {tone}")>
                                     <a class="font-medium underline" href=format!("/recertification/{}/team/{team_id}", campaign.id)>

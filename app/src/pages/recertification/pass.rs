@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{CampaignHeading, Done, PRIMARY, ProgressBar, field_error};
 use crate::{
-    components::{ErrorPanel, NoValue, PageTitle, RelativeDate, class},
+    components::{ErrorPanel, PageTitle, RelativeDate, class},
     db::CampaignItem,
     domain::recertification::{Answer, REASON_MAX_CHARS},
     server::recertification::{TeamPass, get_team_pass},
@@ -59,7 +59,7 @@ fn Pass(pass: TeamPass) -> impl IntoView {
             <span id="team-answered" class="text-sm font-medium" data-answered=progress.answered.to_string() data-total=progress.total.to_string()>
                 {format!("{} of {} answered", progress.answered, progress.total)}
             </span>
-            <span class="min-w-40 flex-1"><ProgressBar progress=progress.clone() /></span>
+            <ProgressBar progress=progress.clone() />
             <span class="text-sm text-slate-700">"due "<RelativeDate date=summary.campaign.due_on today /></span>
         </div>
         <Done />
@@ -69,13 +69,12 @@ fn Pass(pass: TeamPass) -> impl IntoView {
         })}
         <form id="answers" method="post" action=action class="mt-4" aria-label=format!("{}'s items", team.name)>
             {may_answer.then(|| view! { <p class="max-w-3xl text-sm text-slate-600">"Confirm what is still needed and has the right owner team and purpose; flag the rest with what is wrong (the review takes it up). Choose rows, then a button below; an answer can be changed until the campaign closes."</p> })}
-            <div class="mt-3 overflow-hidden rounded-xl bg-white shadow-sm">
+            <div class="mt-3 rounded-xl bg-white shadow-sm">
                 <table id="items" class="w-full text-sm">
-                    <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-600">
+                    <thead class="text-left text-xs uppercase tracking-wide text-slate-600">
                         <tr>
-                            {may_answer.then(|| view! { <th scope="col" class="w-10 px-3 py-2"><span class="sr-only">"Choose"</span></th> })}
-                            <th scope="col" class="px-3 py-2">"Token or account"</th>
-                            <th scope="col" class="hidden px-3 py-2 md:table-cell">"Purpose at opening"</th>
+                            {may_answer.then(|| view! { <th scope="col" class="w-8 px-3 py-2"><span class="sr-only">"Choose"</span></th> })}
+                            <th scope="col" class="px-3 py-2">"Token or account, and its purpose at opening"</th>
                             <th scope="col" class="px-3 py-2">"Answer"</th>
                         </tr>
                     </thead>
@@ -106,15 +105,9 @@ fn ItemRow(item: CampaignItem, may_answer: bool) -> impl IntoView {
                 <span class="block break-all font-mono font-semibold">{item.name.clone()}</span>
                 <span class="text-xs text-slate-600">{item.kind.label()}</span>
                 {(!item.path.is_empty()).then(|| view! { <span class="block break-all text-xs text-slate-600">{item.path.clone()}</span> })}
-                <span class="mt-1 block text-xs text-slate-700 md:hidden">
+                <span class="mt-1 block break-words text-xs text-slate-700">
                     {item.purpose.clone().map_or_else(|| "No purpose recorded".to_owned(), |purpose| format!("Purpose: {purpose}"))}
                 </span>
-            </td>
-            <td class="hidden px-3 py-3 md:table-cell">
-                {match item.purpose.clone() {
-                    Some(purpose) => view! { <span class="break-words">{purpose}</span> }.into_any(),
-                    None => view! { <NoValue reason="nobody said" /> }.into_any(),
-                }}
             </td>
             <td class="px-3 py-3"><Answered item=item.clone() /></td>
         </tr>
@@ -149,15 +142,15 @@ fn Actions(unanswered: u64) -> impl IntoView {
     let query = use_query_map();
     let reason = query.with_untracked(|q| q.get("reason")).unwrap_or_default();
     view! {
-        <div class="mt-4 grid gap-4 rounded-xl bg-white p-4 shadow-sm lg:grid-cols-2">
+        <div class="mt-4 grid gap-4 rounded-xl bg-white p-4 shadow-sm sm:grid-cols-2">
             // The flag first: Enter in the reason's field sends the form's first button.
-            <div class="lg:order-2">
+            <div>
                 <label class=class::LABEL for="reason">"Reason for a flag (what is wrong: no longer needed, wrong owner, wrong purpose)"</label>
                 <input id="reason" name="reason" type="text" maxlength=REASON_MAX_CHARS.to_string() value=reason class=class::WIDE_FIELD />
                 {field_error("reason")}
-                <button id="flag-selected" type="submit" name="action" value="flag" class="mt-2 w-full rounded-md bg-amber-700 px-4 py-2 text-sm font-semibold text-white hover:bg-amber-800">"Flag selected"</button>
+                <button id="flag-selected" type="submit" name="action" value="flag" class="mt-2 w-full rounded-md bg-red-700 px-4 py-2 text-sm font-semibold text-white">"Flag selected"</button>
             </div>
-            <div class="flex flex-col gap-2 lg:order-1">
+            <div class="flex flex-col gap-2">
                 <button id="confirm-selected" type="submit" name="action" value="confirm" class=PRIMARY>"Confirm selected"</button>
                 <button id="confirm-unanswered" type="submit" name="action" value="confirm_unanswered" class=class::SECONDARY disabled=unanswered == 0>
                     {format!("Confirm all {unanswered} unanswered")}
