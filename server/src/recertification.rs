@@ -88,10 +88,11 @@ async fn open(State(app): State<AppState>, viewer: MaybeViewer, body: Bytes) -> 
                 0 => String::new(),
                 n => format!(" ({n} in scope without an owner team were left out: the review lists them)"),
             };
-            let message = format!(
-                "Opened with {} tokens and service accounts{left_out}; each team's leads answer for theirs.",
-                opened.items
-            );
+            let items = match opened.items {
+                1 => "1 token or service account".to_owned(),
+                n => format!("{n} tokens and service accounts"),
+            };
+            let message = format!("Opened with {items}{left_out}; each team's leads answer for theirs.");
             return done(&format!("/recertification/{}", opened.id), &message);
         }
         Err(Refusal::Fields(errors)) => errors.into_iter().map(|e| (e.field, e.message)).collect::<Vec<_>>(),
@@ -256,4 +257,19 @@ async fn evidence_csv(
         body,
     )
         .into_response())
+}
+
+/// The evidence's path in the OpenAPI document.
+pub fn openapi_paths(with: impl Fn(serde_json::Value) -> serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "/api/v1/recertification/{id}/evidence": {"get": {
+            "summary": "A recertification campaign's evidence: every item with its answer, who gave it and when (security)",
+            "parameters": [{"name": "id", "in": "path", "required": true, "description": "The campaign's id", "schema": {"type": "integer"}}],
+            "responses": with(json!({"200": {
+                "description": "The campaign, and its items: subject_kind, subject_id, name, path, team, purpose (at opening), answer (confirmed, flagged or unanswered), reason, answered_by, answered_at (RFC 3339)",
+                "content": {"application/json": {"schema": {"type": "object"}}}
+            }}))
+        }}
+    })
 }

@@ -225,4 +225,6 @@ async fn a_campaign_goes_from_opening_to_the_evidence_export() {
     );
     let (status, _) = pat.get(&format!("/api/v1/recertification/{campaign}/evidence")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, document) = sam.get("/api/v1/openapi.json").await;
+    assert!(document.contains("/api/v1/recertification/{id}/evidence"), "documented");
 }

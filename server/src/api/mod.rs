@@ -10,6 +10,8 @@
 //!   (`findings.rs`).
 //! - `GET|POST /api/v1/requests`, `GET|POST /api/v1/requests/{id}`,
 //!   `POST /api/v1/requests/{id}/steps`: service-account requests (`requests.rs`).
+//! - `GET /api/v1/recertification/{id}/evidence`: a recertification campaign's evidence
+//!   (`crate::recertification`).
 //! - `GET /api/v1/openapi.json`: the OpenAPI document of all this.
 //!
 //! Every route takes the caller from the one extractor; refusals answer `{"error": …}`.
@@ -381,6 +383,7 @@ pub fn openapi_document() -> serde_json::Value {
     };
     let review = findings::openapi_paths(with);
     let requests = requests::openapi_paths(with);
+    let recertification = crate::recertification::openapi_paths(with);
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {"title": "Token Inventory", "version": env!("CARGO_PKG_VERSION"),
@@ -419,7 +422,7 @@ pub fn openapi_document() -> serde_json::Value {
             }}
         }
     });
-    add_paths(&mut document, [review, requests]);
+    add_paths(&mut document, [review, requests, recertification]);
     document
 }
 

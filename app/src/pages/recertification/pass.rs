@@ -153,7 +153,7 @@ fn Actions(unanswered: u64) -> impl IntoView {
             <div class="flex flex-col gap-2">
                 <button id="confirm-selected" type="submit" name="action" value="confirm" class=PRIMARY>"Confirm selected"</button>
                 <button id="confirm-unanswered" type="submit" name="action" value="confirm_unanswered" class=class::SECONDARY disabled=unanswered == 0>
-                    {format!("Confirm all {unanswered} unanswered")}
+                    {if unanswered == 0 { "Nothing left unanswered".to_owned() } else { format!("Confirm all {unanswered} unanswered") }}
                 </button>
             </div>
         </div>
