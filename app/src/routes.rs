@@ -140,7 +140,7 @@ fn Header() -> impl IntoView {
     };
     view! {
         <HeaderBar>
-            <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}<RecertificationLink class=BAR_LINK /></nav>
+            <nav class="hidden xl:flex xl:gap-1" aria-label="Main">{links(BAR_LINK)}</nav>
             <div class="ml-auto flex items-center gap-1 sm:gap-2">
                 <InboxLink />
                 <UserMenu />
@@ -150,7 +150,9 @@ fn Header() -> impl IntoView {
     }
 }
 
-/// Recertification's link, for the people it is for: security and team leads.
+/// Recertification's link, for the people it is for: security and team leads. In the menu of
+/// areas below `xl`; from `xl`, where the bar has no room left for a ninth area (at 1280 px its
+/// labels wrapped), in the person's own menu.
 #[component]
 fn RecertificationLink(class: &'static str) -> impl IntoView {
     let viewer = OnceResource::new(current_user());
@@ -250,6 +252,9 @@ fn UserMenu() -> impl IntoView {
                                         <p class="mt-2"><span id="roles" class="inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{roles}</span></p>
                                     })}
                                     <div class="mt-3 flex flex-col gap-1 border-t border-slate-100 pt-3">
+                                        {crate::domain::recertification::may_see(&viewer).then(|| view! {
+                                            <a id="user-recertification" href="/recertification" class="hidden rounded-md px-2 py-1.5 hover:bg-slate-100 xl:flex">"Recertification"</a>
+                                        })}
                                         <a href="/account/api-keys" class="rounded-md px-2 py-1.5 hover:bg-slate-100">"API keys"</a>
                                         <form method="post" action="/auth/sign-out">
                                             <button id="sign-out" type="submit" class="w-full rounded-md px-2 py-1.5 text-left hover:bg-slate-100">"Sign out"</button>
