@@ -125,6 +125,9 @@ test('sync, API keys, the areas still to come and a missing page pass the access
   await check(page, 'review');
   await visit(page, '/requests');
   await check(page, 'requests');
+  await visit(page, '/recertification');
+  await expect(page.locator('#open-campaign')).toBeVisible();
+  await check(page, 'recertification');
   const missing = await page.goto('/no-such-page');
   expect(missing?.status()).toBe(404);
   await check(page, 'not-found');
