@@ -156,12 +156,14 @@ pub trait Repository:
     /// Live tokens (not revoked, not gone, not expired as of `today`) expiring from `from` to `to`
     /// (inclusive), counted per owner team (set by a person, else inferred; `None`: no team) and
     /// date, in one aggregate: what the expiry timeline folds into weeks. With `within_teams`,
-    /// only those teams' tokens (none without a team).
+    /// only those teams' tokens (none without a team). Stacked by severity, each count is also
+    /// of one severity: the token's most severe open finding (standing, and no decision holds).
     async fn expiry_counts(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         within_teams: Option<&[i64]>,
+        stack: domain::Stack,
         today: NaiveDate,
     ) -> Result<Vec<domain::ExpiryCount>, DbError>;
 

@@ -235,9 +235,9 @@ impl FindingToStore {
 /// made since the finding (last) opened; an accepted risk until a date not passed (`$today` is
 /// bound where the text is used); "fixed" until the next refresh finds it again; and the token's
 /// scopes and expiry as they were.
-const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
+pub(crate) const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
      AND (d.decision <> 'accept_risk' OR d.until_on >= ";
-const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
+pub(crate) const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
      AND (f.token_id IS NULL OR (d.token_scopes = t.scopes \
      AND COALESCE(d.token_expires_on, '') = COALESCE(CAST(t.expires_on AS TEXT), ''))) THEN 1 ELSE 0 END";
 

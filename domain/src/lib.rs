@@ -27,7 +27,7 @@ pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
 };
-pub use timeline::{Cliff, ExpiryCount, Timeline, TimelineWeek};
+pub use timeline::{Band, Cliff, ExpiryCount, Stack, Timeline, TimelineRange, TimelineWeek};
 pub use token::{
     AccessLevel, ContainerKind, ParseError, TeamRef, TokenDetail, TokenKind, TokenRecord, TokenStatus, TokenSummary,
 };
