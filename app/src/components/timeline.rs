@@ -41,11 +41,12 @@ fn colour(band: usize, of: &Band) -> (&'static str, &'static str) {
     match of {
         Band::Team(_) => PALETTE[band % PALETTE.len()],
         Band::NoTeam | Band::NoFinding => GREY,
-        // The review's own colours for severities, darkest for the most severe.
-        Band::Severity(Severity::Critical) => ("fill-red-700", "bg-red-700"),
-        Band::Severity(Severity::High) => ("fill-orange-500", "bg-orange-500"),
-        Band::Severity(Severity::Medium) => ("fill-amber-300", "bg-amber-300"),
-        Band::Severity(Severity::Low) => ("fill-sky-300", "bg-sky-300"),
+        // Darkest and reddest for the most severe (colours the palette has already: the
+        // stylesheet is at its budget).
+        Band::Severity(Severity::Critical) => PALETTE[9],
+        Band::Severity(Severity::High) => PALETTE[6],
+        Band::Severity(Severity::Medium) => PALETTE[1],
+        Band::Severity(Severity::Low) => PALETTE[7],
     }
 }
 
@@ -237,7 +238,7 @@ fn Steps(timeline: Timeline, place: TimelinePlace) -> impl IntoView {
                     <input type="date" name="from" class=class::SMALL_FIELD value=range.first.to_string() min=crate::domain::timeline::week_start(today).to_string() />
                 </label>
                 <label class="flex flex-col text-xs font-medium text-slate-700">"Weeks"
-                    <input type="number" name="weeks" class=format!("{} w-20", class::SMALL_FIELD) value=range.weeks.to_string() min=MIN_WEEKS.to_string() max=MAX_WEEKS.to_string() />
+                    <input type="number" name="weeks" class=format!("{} w-28", class::SMALL_FIELD) value=range.weeks.to_string() min=MIN_WEEKS.to_string() max=MAX_WEEKS.to_string() />
                 </label>
                 <button type="submit" class=class::SECONDARY>"Show"</button>
             </form>
