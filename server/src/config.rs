@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Prometheus metrics at `/metrics`, off unless one of these is set.
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// Team alerts: how digests are mailed, when they go out, how failures are retried.
+    #[command(flatten)]
+    pub alerts: crate::alerts::config::AlertArgs,
 }
 
 /// Prometheus metrics (`/metrics`), off by default. A bearer token serves them on the app's own
@@ -420,6 +423,7 @@ impl ServeArgs {
                 timeout: std::time::Duration::from_secs(20),
             },
             metrics: MetricsArgs::default(),
+            alerts: crate::alerts::config::AlertArgs::default(),
         }
     }
 
