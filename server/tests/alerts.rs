@@ -307,11 +307,13 @@ async fn digests_are_mailed_through_smtp() {
     let mails = mails.lock().expect("mails").clone();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, ["platform@example.com", "ops@example.com"]);
-    let data = &mails[0].data;
+    // Quoted-printable: lines longer than 76 characters end in a soft break (`=`).
+    let data = &mails[0].data.replace("=\n", "");
     let today = clock.now().date_naive();
     assert!(data.contains(&format!("Subject: Token digest for Platform, {today}")), "{data}");
     assert!(data.contains("To: Platform <platform@example.com>, ops@example.com"), "{data}");
-    assert!(data.contains("From: Token Inventory <tokens@example.com>"), "{data}");
+    assert!(data.contains("From: \"Token Inventory\" <tokens@example.com>"), "{data}");
+    assert!(data.contains("Content-Type: text/plain; charset=utf-8"), "{data}");
     assert!(data.contains("platform-deploy (Project access token, acme/platform/api)"), "{data}");
 }
 
