@@ -466,11 +466,13 @@ where
             return Err(DbError::NotFound(format!("alert delivery {delivery_id}")));
         };
         if state == DELIVERY_SENT {
-            sqlx::query("UPDATE alert_notices SET state = 'sent', sent_at = $1 WHERE digest_id = $2 AND state <> 'sent'")
-                .bind(at)
-                .bind(digest_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE alert_notices SET state = 'sent', sent_at = $1 WHERE digest_id = $2 AND state <> 'sent'",
+            )
+            .bind(at)
+            .bind(digest_id)
+            .execute(&mut *tx)
+            .await?;
         } else if state == DELIVERY_FAILED {
             sqlx::query(
                 "UPDATE alert_notices SET state = 'failed' WHERE digest_id = $1 AND state = 'pending' \

@@ -70,7 +70,11 @@ async fn team_id(repo: &Repo, name: &str) -> i64 {
 async fn run(repo: &Repo, channels: &AudienceChannels, now: &str) -> Vec<i64> {
     let now = at(now);
     let today = now.date_naive();
-    let started = repo.start_alert_run("manual", None, now).await.expect("run").expect("started");
+    let started = repo
+        .start_alert_run("manual", None, now)
+        .await
+        .expect("run")
+        .expect("started");
     let since = started.previous_started_at.unwrap_or(now - chrono::Duration::days(1));
     let inputs = repo.alert_inputs(today, 60, since).await.expect("inputs");
     let digests = team_digests(&DigestInput {
@@ -98,7 +102,10 @@ async fn notices_are_claimed_once_across_runs_and_replicas() {
         let data = team_id(repo, "Data").await;
         let channels: AudienceChannels = BTreeMap::from([
             (format!("team:{platform}"), vec!["webhook".to_owned()]),
-            ("organisation".to_owned(), vec!["email".to_owned(), "webhook".to_owned()]),
+            (
+                "organisation".to_owned(),
+                vec!["email".to_owned(), "webhook".to_owned()],
+            ),
         ]);
         let stored = run(repo, &channels, "2026-12-07T07:00:00Z").await;
         // Platform's digest, and the organisation's; Data has no channel.
@@ -111,16 +118,35 @@ async fn notices_are_claimed_once_across_runs_and_replicas() {
         assert_eq!(mine[0].state, "pending");
         assert!(repo.list_deliveries(Some(data), 10).await.expect("none").is_empty());
 
-        let inputs = repo.alert_inputs(day(TODAY), 60, at("2026-12-07T07:00:00Z")).await.expect("inputs");
-        assert!(inputs.sent.contains(&NoticeKey::Window { token: 1, days: 7 }), "{}", db.name);
+        let inputs = repo
+            .alert_inputs(day(TODAY), 60, at("2026-12-07T07:00:00Z"))
+            .await
+            .expect("inputs");
+        assert!(
+            inputs.sent.contains(&NoticeKey::Window { token: 1, days: 7 }),
+            "{}",
+            db.name
+        );
         assert!(inputs.sent.contains(&NoticeKey::Expired { token: 2 }), "{}", db.name);
-        assert!(inputs.sent.contains(&NoticeKey::Window { token: 3, days: 30 }), "{}", db.name);
+        assert!(
+            inputs.sent.contains(&NoticeKey::Window { token: 3, days: 30 }),
+            "{}",
+            db.name
+        );
         assert_eq!(inputs.tokens.len(), 3, "{}: the far one is not read", db.name);
 
         // Again, and from a second replica on the same database: nothing new, nothing made.
-        assert!(run(repo, &channels, "2026-12-07T08:00:00Z").await.is_empty(), "{}", db.name);
+        assert!(
+            run(repo, &channels, "2026-12-07T08:00:00Z").await.is_empty(),
+            "{}",
+            db.name
+        );
         let replica = db::connect(&db.url).await.expect("second replica");
-        assert!(run(&replica, &channels, "2026-12-07T09:00:00Z").await.is_empty(), "{}", db.name);
+        assert!(
+            run(&replica, &channels, "2026-12-07T09:00:00Z").await.is_empty(),
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -133,7 +159,11 @@ async fn a_scheduled_run_starts_once_a_day() {
             .start_alert_run("scheduled", Some(day(TODAY)), at("2026-12-07T07:00:00Z"))
             .await
             .expect("run");
-        assert!(first.is_some_and(|run| run.previous_started_at.is_none()), "{}", db.name);
+        assert!(
+            first.is_some_and(|run| run.previous_started_at.is_none()),
+            "{}",
+            db.name
+        );
         let again = repo
             .start_alert_run("scheduled", Some(day(TODAY)), at("2026-12-07T07:00:05Z"))
             .await
@@ -144,7 +174,12 @@ async fn a_scheduled_run_starts_once_a_day() {
             .await
             .expect("run")
             .expect("a manual run always starts");
-        assert_eq!(manual.previous_started_at, Some(at("2026-12-07T07:00:00Z")), "{}", db.name);
+        assert_eq!(
+            manual.previous_started_at,
+            Some(at("2026-12-07T07:00:00Z")),
+            "{}",
+            db.name
+        );
         let tomorrow = repo
             .start_alert_run("scheduled", Some(day("2026-12-08")), at("2026-12-08T07:00:00Z"))
             .await
@@ -167,7 +202,11 @@ async fn deliveries_are_claimed_retried_and_their_outcome_recorded() {
         let due = repo.claim_due_deliveries(now, lease, 10).await.expect("due");
         assert_eq!(due.len(), 1, "{}", db.name);
         assert!(due[0].body.contains("platform-deploy"), "{}", due[0].body);
-        assert!(!due[0].body.contains("data-export"), "{}: Data's is not Platform's", db.name);
+        assert!(
+            !due[0].body.contains("data-export"),
+            "{}: Data's is not Platform's",
+            db.name
+        );
         // Claimed: another replica finds nothing due.
         assert!(repo.claim_due_deliveries(now, lease, 10).await.expect("due").is_empty());
 
@@ -177,16 +216,25 @@ async fn deliveries_are_claimed_retried_and_their_outcome_recorded() {
             .expect("failure recorded");
         let listed = repo.list_deliveries(None, 10).await.expect("list");
         assert_eq!(
-            (listed[0].state.as_str(), listed[0].attempts, listed[0].last_error.as_deref()),
+            (
+                listed[0].state.as_str(),
+                listed[0].attempts,
+                listed[0].last_error.as_deref()
+            ),
             ("pending", 1, Some("the webhook answered 500")),
             "{}",
             db.name
         );
         assert_eq!(listed[0].next_attempt_at, Some(retry));
-        assert!(repo.claim_due_deliveries(now, lease, 10).await.expect("due").is_empty(), "not yet");
+        assert!(
+            repo.claim_due_deliveries(now, lease, 10).await.expect("due").is_empty(),
+            "not yet"
+        );
         let due = repo.claim_due_deliveries(retry, lease, 10).await.expect("due");
         assert_eq!((due.len(), due[0].attempts), (1, 1), "{}", db.name);
-        repo.record_delivery(due[0].id, Ok(()), None, retry).await.expect("sent");
+        repo.record_delivery(due[0].id, Ok(()), None, retry)
+            .await
+            .expect("sent");
         let listed = repo.list_deliveries(None, 10).await.expect("list");
         assert_eq!((listed[0].state.as_str(), listed[0].attempts), ("sent", 2));
         assert_eq!(listed[0].sent_at, Some(retry));
@@ -207,7 +255,9 @@ async fn a_delivery_out_of_attempts_fails_its_notices() {
         run(repo, &channels, "2026-12-07T07:00:00Z").await;
         let now = at("2026-12-07T07:00:01Z");
         let due = repo.claim_due_deliveries(now, now, 10).await.expect("due");
-        repo.record_delivery(due[0].id, Err("refused"), None, now).await.expect("recorded");
+        repo.record_delivery(due[0].id, Err("refused"), None, now)
+            .await
+            .expect("recorded");
         let listed = repo.list_deliveries(None, 10).await.expect("list");
         assert_eq!((listed[0].state.as_str(), listed[0].next_attempt_at), ("failed", None));
         assert_eq!(repo.notice_counts().await.expect("counts").failed, 3, "{}", db.name);
@@ -224,12 +274,22 @@ async fn new_findings_and_reopened_decisions_are_read() {
         repo.refresh_findings(&ReviewPolicy::default(), day(TODAY), at("2026-12-07T06:30:00Z"))
             .await
             .expect("refresh");
-        let inputs = repo.alert_inputs(day(TODAY), 60, at("2026-12-07T06:00:00Z")).await.expect("inputs");
+        let inputs = repo
+            .alert_inputs(day(TODAY), 60, at("2026-12-07T06:00:00Z"))
+            .await
+            .expect("inputs");
         let rules: Vec<FindingRule> = inputs.new_findings.iter().map(|f| f.rule).collect();
         assert!(rules.contains(&FindingRule::NoPurpose), "{}: {rules:?}", db.name);
-        assert!(!rules.contains(&FindingRule::Expiring), "{}: listed by window instead", db.name);
+        assert!(
+            !rules.contains(&FindingRule::Expiring),
+            "{}: listed by window instead",
+            db.name
+        );
         assert!(inputs.reopened.is_empty());
-        let later = repo.alert_inputs(day(TODAY), 60, at("2026-12-07T06:45:00Z")).await.expect("inputs");
+        let later = repo
+            .alert_inputs(day(TODAY), 60, at("2026-12-07T06:45:00Z"))
+            .await
+            .expect("inputs");
         assert!(later.new_findings.is_empty(), "{}: not new any more", db.name);
 
         // A risk accepted until yesterday no longer holds: reopened.
@@ -245,8 +305,13 @@ async fn new_findings_and_reopened_decisions_are_read() {
             reason: Some("until the migration".to_owned()),
             until: Some(day("2026-12-06")),
         };
-        repo.decide(&[id], &accepted, "sam.security", at("2026-12-07T06:50:00Z")).await.expect("decided");
-        let inputs = repo.alert_inputs(day(TODAY), 60, at("2026-12-07T06:45:00Z")).await.expect("inputs");
+        repo.decide(&[id], &accepted, "sam.security", at("2026-12-07T06:50:00Z"))
+            .await
+            .expect("decided");
+        let inputs = repo
+            .alert_inputs(day(TODAY), 60, at("2026-12-07T06:45:00Z"))
+            .await
+            .expect("inputs");
         assert_eq!(inputs.reopened.len(), 1, "{}", db.name);
         assert!(inputs.reopened[0].decision_id.is_some());
         db.finish().await;
@@ -271,7 +336,9 @@ async fn teams_without_a_channel_are_found_only_when_alerts_are_on() {
             page.findings.into_iter().map(|f| f.subject_name).collect::<Vec<_>>()
         };
         assert!(found(repo.clone()).await.is_empty(), "{}: alerts off", db.name);
-        repo.set_team_alert_channels(Some(&["Platform".to_owned()])).await.expect("channels");
+        repo.set_team_alert_channels(Some(&["Platform".to_owned()]))
+            .await
+            .expect("channels");
         assert_eq!(found(repo.clone()).await, ["data-export"], "{}", db.name);
         repo.set_team_alert_channels(None).await.expect("off");
         assert!(found(repo.clone()).await.is_empty(), "{}: off again", db.name);

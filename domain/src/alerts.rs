@@ -173,8 +173,12 @@ impl Digest {
     /// Keeps only what `claimed` holds (the notices this run won in the ledger; another replica
     /// gives the rest). New findings have no notice of their own and stay.
     pub fn retain_claimed(&mut self, claimed: &BTreeSet<NoticeKey>) {
-        self.entering
-            .retain(|e| claimed.contains(&NoticeKey::Window { token: e.token.id, days: e.window }));
+        self.entering.retain(|e| {
+            claimed.contains(&NoticeKey::Window {
+                token: e.token.id,
+                days: e.window,
+            })
+        });
         self.expired
             .retain(|t| claimed.contains(&NoticeKey::Expired { token: t.id }));
         self.reopened.retain(|f| {
@@ -210,7 +214,10 @@ fn token_notices(token: &AlertToken, input: &DigestInput<'_>) -> Option<(Option<
         .copied()
         .filter(|window| days_left <= i64::from(*window))
         .min()?;
-    let named = NoticeKey::Window { token: token.id, days: window };
+    let named = NoticeKey::Window {
+        token: token.id,
+        days: window,
+    };
     // Told of the smallest window already: nothing new (a wider one left unrecorded stays so).
     if !due.contains(&named) {
         return None;
@@ -240,7 +247,9 @@ pub fn team_digests(input: &DigestInput<'_>) -> Vec<Digest> {
         digest.notices.extend(keys);
     }
     for finding in input.new_findings {
-        digest_for(&mut by_audience, &finding.team, today).new_findings.push(finding.clone());
+        digest_for(&mut by_audience, &finding.team, today)
+            .new_findings
+            .push(finding.clone());
     }
     for finding in input.reopened {
         let Some(decision) = finding.decision_id else { continue };
@@ -277,7 +286,8 @@ impl Digest {
             .sort_by(|a, b| (a.days_left, &a.token.name, a.token.id).cmp(&(b.days_left, &b.token.name, b.token.id)));
         self.expired
             .sort_by(|a, b| (a.expires_on, &a.name, a.id).cmp(&(b.expires_on, &b.name, b.id)));
-        let by_severity = |a: &AlertFinding, b: &AlertFinding| (a.severity, a.rule, a.id).cmp(&(b.severity, b.rule, b.id));
+        let by_severity =
+            |a: &AlertFinding, b: &AlertFinding| (a.severity, a.rule, a.id).cmp(&(b.severity, b.rule, b.id));
         self.new_findings.sort_by(by_severity);
         self.reopened.sort_by(by_severity);
         self.notices.sort();
@@ -331,7 +341,11 @@ impl Digest {
         if !self.entering.is_empty() {
             text.push_str("\nEntering a notice window:\n");
             for e in &self.entering {
-                let when = if e.days_left == 1 { "tomorrow".to_owned() } else { format!("in {} days", e.days_left) };
+                let when = if e.days_left == 1 {
+                    "tomorrow".to_owned()
+                } else {
+                    format!("in {} days", e.days_left)
+                };
                 text.push_str(&format!(
                     "- {} ({}, {}) expires {when}, on {} ({}-day notice){}\n  {public_url}/tokens/{}\n",
                     e.token.name,

@@ -37,7 +37,12 @@ pub struct ChatSink(Arc<Mutex<VecDeque<ChatMessage>>>);
 
 impl ChatSink {
     pub fn messages(&self) -> Vec<ChatMessage> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     fn push(&self, message: ChatMessage) {

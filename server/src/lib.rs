@@ -76,15 +76,7 @@ impl Server {
             .trim_end_matches('/')
             .to_owned();
         let auth = auth_state(&args.auth, args.sync.gitlab_url.as_deref(), &public_url)?;
-        let mut channels = alerts::config::TeamChannels::default();
-        if let Some(path) = &args.auth.teams_file {
-            let file = auth::read_teams_file(path)?;
-            repo.apply_configured_teams(&file.teams)
-                .await
-                .context("cannot store the configured teams")?;
-            tracing::info!(teams = file.teams.len(), "teams configured");
-            channels = file.channels;
-        }
+        let channels = configured_teams(args, &repo).await?;
         // Sync starts with the server when configured; a bad setting stops it before it listens.
         let (stop_sync, sync_stopped) = tokio::sync::watch::channel(());
         let sync: Option<Arc<dyn SyncControl>> = if args.sync.is_configured() {
@@ -112,7 +104,9 @@ impl Server {
         let wizard = Arc::new(args.wizard.policy(gitlab_url.as_deref())?);
         let alerts = start_alerts(args, &repo, &channels, &public_url, stop_sync.subscribe()).await?;
         let state = AppState {
-            alerts: alerts.clone().map(|service| service as Arc<dyn app::state::AlertControl>),
+            alerts: alerts
+                .clone()
+                .map(|service| service as Arc<dyn app::state::AlertControl>),
             gitlab_writes: gitlab_writes(args, gitlab_url.as_deref())?,
             leptos_options,
             repo,
@@ -178,6 +172,19 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Stores the teams file's teams (when one is configured); their alert channels.
+async fn configured_teams(args: &ServeArgs, repo: &Repo) -> anyhow::Result<alerts::config::TeamChannels> {
+    let Some(path) = &args.auth.teams_file else {
+        return Ok(alerts::config::TeamChannels::default());
+    };
+    let file = auth::read_teams_file(path)?;
+    repo.apply_configured_teams(&file.teams)
+        .await
+        .context("cannot store the configured teams")?;
+    tracing::info!(teams = file.teams.len(), "teams configured");
+    Ok(file.channels)
+}
+
 /// Team alerts, when the teams file gives some audience a channel; they stop with the server.
 async fn start_alerts(
     args: &ServeArgs,
@@ -193,6 +200,7 @@ async fn start_alerts(
         retry_base: args.alerts.retry_base,
         max_attempts: args.alerts.max_attempts,
         retry_every: args.alerts.retry_every,
+        wait_for_first_sync: args.sync.is_configured(),
     };
     let mut stopped = stopped;
     alerts::start(&args.alerts, repo, channels, settings, async move {

@@ -113,7 +113,10 @@ async fn smtp_sink() -> (Arc<Mutex<Vec<Mail>>>, u16) {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
                 let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut mail = Mail { to: Vec::new(), data: String::new() };
+                let mut mail = Mail {
+                    to: Vec::new(),
+                    data: String::new(),
+                };
                 while let Ok(Some(line)) = lines.next_line().await {
                     let upper = line.to_uppercase();
                     let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
@@ -190,7 +193,10 @@ fn channels(webhook: Option<String>, emails: &[&str]) -> TeamChannels {
         emails: emails.iter().map(|e| (*e).to_owned()).collect(),
     };
     TeamChannels {
-        teams: BTreeMap::from([("Platform".to_owned(), entry.check("team Platform", &|_| None).expect("channels"))]),
+        teams: BTreeMap::from([(
+            "Platform".to_owned(),
+            entry.check("team Platform", &|_| None).expect("channels"),
+        )]),
         security: Default::default(),
     }
 }
@@ -203,10 +209,16 @@ fn settings() -> AlertSettings {
         retry_base: Duration::from_secs(60),
         max_attempts: 4,
         retry_every: Duration::from_secs(30),
+        wait_for_first_sync: false,
     }
 }
 
-async fn service(repo: &Repo, channels: &TeamChannels, clock: Arc<TestClock>, mail: Option<&AlertArgs>) -> AlertService {
+async fn service(
+    repo: &Repo,
+    channels: &TeamChannels,
+    clock: Arc<TestClock>,
+    mail: Option<&AlertArgs>,
+) -> AlertService {
     let mail = mail.map(|args| args.mail().expect("mail settings").expect("mail configured"));
     AlertService::new(repo.clone(), channels, mail.as_ref(), settings(), clock)
         .await
@@ -219,14 +231,29 @@ async fn a_failing_webhook_is_retried_with_backoff_then_recorded_sent() {
     let repo = database(dir.path()).await;
     let (hook, url) = Webhook::spawn(2).await;
     let clock = TestClock::at(&format!("{}T07:00:00Z", Utc::now().date_naive()));
-    let alerts = service(&repo, &channels(Some(format!("{url}/platform")), &[]), clock.clone(), None).await;
+    let alerts = service(
+        &repo,
+        &channels(Some(format!("{url}/platform")), &[]),
+        clock.clone(),
+        None,
+    )
+    .await;
 
     assert_eq!(alerts.run_digests(RunTrigger::Scheduled).await.expect("run"), Some(1));
     assert!(hook.received().is_empty(), "the first attempt failed");
     let listed = repo.list_deliveries(None, 10).await.expect("list");
     assert_eq!((listed[0].state.as_str(), listed[0].attempts), ("pending", 1));
-    assert_eq!(listed[0].last_error.as_deref(), Some("the webhook answered 500 Internal Server Error"));
-    assert!(!listed[0].last_error.as_deref().unwrap_or_default().contains("127.0.0.1"));
+    assert_eq!(
+        listed[0].last_error.as_deref(),
+        Some("the webhook answered 500 Internal Server Error")
+    );
+    assert!(
+        !listed[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("127.0.0.1")
+    );
     // The day's scheduled run is made once.
     assert_eq!(alerts.run_digests(RunTrigger::Scheduled).await.expect("run"), None);
 
@@ -247,10 +274,19 @@ async fn a_failing_webhook_is_retried_with_backoff_then_recorded_sent() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].0, "/hooks/platform");
     let text = &received[0].1;
-    assert!(text.starts_with(&format!("Token digest for Platform, {}", clock.now().date_naive())), "{text}");
-    assert!(text.contains("platform-deploy (Project access token, acme/platform/api) expires in 5 days"), "{text}");
+    assert!(
+        text.starts_with(&format!("Token digest for Platform, {}", clock.now().date_naive())),
+        "{text}"
+    );
+    assert!(
+        text.contains("platform-deploy (Project access token, acme/platform/api) expires in 5 days"),
+        "{text}"
+    );
     let platform_token = app_token_id(&repo, "platform-deploy").await;
-    assert!(text.contains(&format!("https://tokens.example.com/tokens/{platform_token}")), "{text}");
+    assert!(
+        text.contains(&format!("https://tokens.example.com/tokens/{platform_token}")),
+        "{text}"
+    );
     assert!(!text.contains("data-export"), "Data's token is not Platform's: {text}");
 }
 
@@ -303,18 +339,34 @@ async fn digests_are_mailed_through_smtp() {
     let alerts = service(&repo, &team_channels, clock.clone(), Some(&args)).await;
     assert_eq!(alerts.run_digests(RunTrigger::Manual).await.expect("run"), Some(1));
     let listed = repo.list_deliveries(None, 10).await.expect("list");
-    assert_eq!((listed[0].channel.as_str(), listed[0].state.as_str()), ("email", "sent"), "{listed:?}");
+    assert_eq!(
+        (listed[0].channel.as_str(), listed[0].state.as_str()),
+        ("email", "sent"),
+        "{listed:?}"
+    );
     let mails = mails.lock().expect("mails").clone();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, ["platform@example.com", "ops@example.com"]);
     // Quoted-printable: lines longer than 76 characters end in a soft break (`=`).
     let data = &mails[0].data.replace("=\n", "");
     let today = clock.now().date_naive();
-    assert!(data.contains(&format!("Subject: Token digest for Platform, {today}")), "{data}");
-    assert!(data.contains("To: Platform <platform@example.com>, ops@example.com"), "{data}");
-    assert!(data.contains("From: \"Token Inventory\" <tokens@example.com>"), "{data}");
+    assert!(
+        data.contains(&format!("Subject: Token digest for Platform, {today}")),
+        "{data}"
+    );
+    assert!(
+        data.contains("To: Platform <platform@example.com>, ops@example.com"),
+        "{data}"
+    );
+    assert!(
+        data.contains("From: \"Token Inventory\" <tokens@example.com>"),
+        "{data}"
+    );
     assert!(data.contains("Content-Type: text/plain; charset=utf-8"), "{data}");
-    assert!(data.contains("platform-deploy (Project access token, acme/platform/api)"), "{data}");
+    assert!(
+        data.contains("platform-deploy (Project access token, acme/platform/api)"),
+        "{data}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -329,10 +381,16 @@ async fn mail_addresses_without_smtp_stop_the_server_and_a_bad_url_names_no_secr
     assert!(error.to_string().contains("SMTP_URL"), "{error}");
 
     let file = dir.path().join("bad.toml");
-    std::fs::write(&file, "[[team]]\nname = \"X\"\ngroup_paths = []\nwebhook_url = \"ftp://hooks.example.com/s3cret\"\n")
-        .expect("file");
+    std::fs::write(
+        &file,
+        "[[team]]\nname = \"X\"\ngroup_paths = []\nwebhook_url = \"ftp://hooks.example.com/s3cret\"\n",
+    )
+    .expect("file");
     let error = server::auth::read_teams_file(&file).expect_err("refused").to_string();
-    assert!(error.contains("team X: webhook_url must be an http:// or https:// URL"), "{error}");
+    assert!(
+        error.contains("team X: webhook_url must be an http:// or https:// URL"),
+        "{error}"
+    );
     assert!(!error.contains("s3cret"), "{error}");
 }
 
@@ -352,10 +410,12 @@ async fn the_alerts_page_and_send_now_are_for_security() {
         args.alerts.digest_at = DigestAt(None);
     })
     .await;
-    app.add_tokens(&[TokenBuilder::synced(TokenKind::ProjectAccess, 1, "platform-deploy", "acme/platform/api")
-        .expires_on(Utc::now().date_naive() + chrono::Days::new(5))
-        .build()])
-        .await;
+    app.add_tokens(&[
+        TokenBuilder::synced(TokenKind::ProjectAccess, 1, "platform-deploy", "acme/platform/api")
+            .expires_on(Utc::now().date_naive() + chrono::Days::new(5))
+            .build(),
+    ])
+    .await;
     app.repo.refresh_inferred_teams().await.expect("inferred");
 
     let anonymous = app.browser();
@@ -367,7 +427,10 @@ async fn the_alerts_page_and_send_now_are_for_security() {
     let engineer = app.signed_in("eli.eng").await;
     let (status, _) = engineer.get("/review/alerts").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(engineer.post_form("/alerts/run", &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        engineer.post_form("/alerts/run", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let api = engineer
         .client
         .post(format!("{}/api/v1/alerts/run", app.base))
@@ -382,8 +445,14 @@ async fn the_alerts_page_and_send_now_are_for_security() {
     let (status, page) = security.get("/review/alerts").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Webhook configured"), "{page}");
-    assert!(!page.contains("s3cret") && !page.contains("/hooks/"), "the URL is a secret: {page}");
-    assert!(page.contains("None: the review reports its tokens"), "Engineering Productivity has none");
+    assert!(
+        !page.contains("s3cret") && !page.contains("/hooks/"),
+        "the URL is a secret: {page}"
+    );
+    assert!(
+        page.contains("None: the review reports its tokens"),
+        "Engineering Productivity has none"
+    );
     let response = security.post_form("/alerts/run", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/review/alerts?sent=1");

@@ -398,7 +398,11 @@ async fn the_demo_world_yields_a_finding_of_every_rule() {
     let text = std::fs::read_to_string(demo).expect("the demo's teams file");
     let folder = tempfile::tempdir().expect("folder");
     let teams = folder.path().join("teams.toml");
-    std::fs::write(&teams, text.replace("${DEMO_CHAT_URL}", "http://127.0.0.1:9/-/sim/chat")).expect("teams file");
+    std::fs::write(
+        &teams,
+        text.replace("${DEMO_CHAT_URL}", "http://127.0.0.1:9/-/sim/chat"),
+    )
+    .expect("teams file");
     let app = TestApp::spawn_with(|args| {
         args.auth.teams_file = Some(teams);
         args.alerts.digest_at = server::alerts::config::DigestAt(None);

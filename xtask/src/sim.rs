@@ -78,7 +78,10 @@ pub fn sign_in_env(credentials: &SimCredentials, public_url: &str) -> Vec<(&'sta
         ("SECURITY_GROUPS", "acme/security".to_owned()),
         ("ADMIN_USERS", "root".to_owned()),
         ("TEAMS_FILE", "e2e/fixtures/teams.toml".to_owned()),
-        ("DEMO_CHAT_URL", format!("{}/-/sim/chat", credentials.url.trim_end_matches('/'))),
+        (
+            "DEMO_CHAT_URL",
+            format!("{}/-/sim/chat", credentials.url.trim_end_matches('/')),
+        ),
     ]
 }
 

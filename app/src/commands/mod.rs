@@ -244,7 +244,9 @@ pub async fn send_digest_now(
     viewer: &Viewer,
 ) -> Result<usize, AppError> {
     if !auth::allows(viewer, crate::domain::Role::Security) {
-        return Err(AppError::ForbiddenBecause("only security can send the digests".to_owned()));
+        return Err(AppError::ForbiddenBecause(
+            "only security can send the digests".to_owned(),
+        ));
     }
     auth::require_write(viewer)?;
     let Some(alerts) = alerts else {

@@ -35,7 +35,11 @@ pub async fn alerts_overview() -> Result<AlertsView, AppError> {
     let state = expect_context::<crate::state::AppState>();
     Ok(AlertsView {
         configured: state.alerts.is_some(),
-        channels: state.alerts.as_ref().map(|alerts| alerts.channels()).unwrap_or_default(),
+        channels: state
+            .alerts
+            .as_ref()
+            .map(|alerts| alerts.channels())
+            .unwrap_or_default(),
         deliveries: state.repo.list_deliveries(None, RECENT_DELIVERIES).await?,
         notices: state.repo.notice_counts().await?,
         can_send: !viewer.read_only,

@@ -73,18 +73,32 @@ fn a_token_enters_the_smallest_window_it_is_in_and_every_window_it_passed_is_rec
     let found = digests(&tokens, &BTreeSet::new());
     assert_eq!(found.len(), 1);
     let digest = &found[0];
-    assert_eq!(digest.audience, Audience::Team(TeamRef { id: 1, name: "Platform".to_owned() }));
+    assert_eq!(
+        digest.audience,
+        Audience::Team(TeamRef {
+            id: 1,
+            name: "Platform".to_owned()
+        })
+    );
     let listed: Vec<(&str, u32, i64)> = digest
         .entering
         .iter()
         .map(|e| (e.token.name.as_str(), e.window, e.days_left))
         .collect();
-    assert_eq!(listed, [("tomorrow", 7, 1), ("week", 7, 7), ("month", 30, 25), ("sixty", 60, 60)]);
+    assert_eq!(
+        listed,
+        [("tomorrow", 7, 1), ("week", 7, 7), ("month", 30, 25), ("sixty", 60, 60)]
+    );
     // A token first seen inside the 7-day window is told once, and never again for 30 or 60.
     for days in [60, 30, 7] {
         assert!(digest.notices.contains(&NoticeKey::Window { token: 5, days }));
     }
-    assert!(!digest.notices.iter().any(|key| matches!(key, NoticeKey::Window { token: 1, .. })));
+    assert!(
+        !digest
+            .notices
+            .iter()
+            .any(|key| matches!(key, NoticeKey::Window { token: 1, .. }))
+    );
     assert!(digest.expired.is_empty());
 }
 
@@ -96,7 +110,10 @@ fn each_notice_is_given_once_per_token_and_window() {
     let sent: BTreeSet<NoticeKey> = first[0].notices.iter().copied().collect();
     assert_eq!(
         sent,
-        BTreeSet::from([NoticeKey::Window { token: 3, days: 30 }, NoticeKey::Window { token: 3, days: 60 }])
+        BTreeSet::from([
+            NoticeKey::Window { token: 3, days: 30 },
+            NoticeKey::Window { token: 3, days: 60 }
+        ])
     );
     // The next day: nothing new, so no digest at all.
     assert!(digests(&tokens, &sent).is_empty());
@@ -149,7 +166,10 @@ fn findings_and_reopened_decisions_go_to_their_team_and_reopened_ones_once() {
     assert_eq!(audiences, ["team:1", "team:2", "organisation"]);
     assert_eq!(found[0].new_findings.len(), 1);
     assert_eq!(found[1].reopened[0].decision_id, Some(9));
-    let sent = BTreeSet::from([NoticeKey::Reopened { decision: 9 }, NoticeKey::Reopened { decision: 10 }]);
+    let sent = BTreeSet::from([
+        NoticeKey::Reopened { decision: 9 },
+        NoticeKey::Reopened { decision: 10 },
+    ]);
     let again = team_digests(&input(&sent));
     assert_eq!(again.len(), 1, "only the new finding remains: {again:?}");
 }
@@ -169,12 +189,16 @@ fn the_organisation_digest_holds_everything_counted_per_team() {
     let rendered = all.render("https://tokens.example.com");
     assert_eq!(rendered.subject, "Token digest for the organisation, 2026-12-07");
     assert!(
-        rendered.text.contains("- No team: 1 entering a window, 0 expired, 0 new findings, 0 reopened"),
+        rendered
+            .text
+            .contains("- No team: 1 entering a window, 0 expired, 0 new findings, 0 reopened"),
         "{}",
         rendered.text
     );
     assert!(
-        rendered.text.contains("- Platform: 1 entering a window, 1 expired, 0 new findings, 0 reopened"),
+        rendered
+            .text
+            .contains("- Platform: 1 entering a window, 1 expired, 0 new findings, 0 reopened"),
         "{}",
         rendered.text
     );
@@ -184,7 +208,10 @@ fn the_organisation_digest_holds_everything_counted_per_team() {
 #[test]
 fn a_team_digest_renders_as_plain_text_with_links() {
     let platform = team(1, "Platform");
-    let tokens = [token(4, "deploy <bot>", platform.clone(), 1), token(5, "gone-by", platform.clone(), 0)];
+    let tokens = [
+        token(4, "deploy <bot>", platform.clone(), 1),
+        token(5, "gone-by", platform.clone(), 0),
+    ];
     let findings = [finding(1, platform, None)];
     let found = team_digests(&DigestInput {
         today: day(TODAY),

@@ -317,7 +317,10 @@ fn ownership(reviewed: &TokenUnderReview) -> Vec<Found> {
         found.push((
             FindingRule::TeamWithoutChannel,
             Severity::Low,
-            format!("Its owner team, {}, has no alert channel: nobody is told when it expires.", team.name),
+            format!(
+                "Its owner team, {}, has no alert channel: nobody is told when it expires.",
+                team.name
+            ),
             "Give the team a webhook_url or emails in the teams file.".to_owned(),
         ));
     }

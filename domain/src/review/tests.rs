@@ -386,7 +386,10 @@ fn an_owner_team_without_an_alert_channel_only_when_alerts_are_configured() {
     reviewed.owner_team_has_channel = Some(false);
     assert_eq!(rules(&reviewed), [(FindingRule::TeamWithoutChannel, Severity::Low)]);
     let found = token_findings(&reviewed, &ReviewPolicy::default(), day(TODAY));
-    assert_eq!(found[0].detail, "Its owner team, Platform, has no alert channel: nobody is told when it expires.");
+    assert_eq!(
+        found[0].detail,
+        "Its owner team, Platform, has no alert channel: nobody is told when it expires."
+    );
     assert_eq!(
         FindingRule::TeamWithoutChannel.basis().quote(),
         "Organisation policy (teams file: webhook_url or emails); the guidelines say nothing on this"

@@ -252,11 +252,18 @@ mod tests {
     fn channels_are_checked_and_variables_read() {
         let entry = ChannelEntry {
             webhook_url: Some("${CHAT}/platform".to_owned()),
-            emails: vec!["Platform <platform@example.com>".to_owned(), "ops@example.com".to_owned()],
+            emails: vec![
+                "Platform <platform@example.com>".to_owned(),
+                "ops@example.com".to_owned(),
+            ],
         };
         let channels = entry.check("team Platform", &env).expect("good channels");
         assert_eq!(
-            channels.webhook.as_ref().map(|url| url.expose_secret().to_owned()).as_deref(),
+            channels
+                .webhook
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned())
+                .as_deref(),
             Some("http://127.0.0.1:9/-/sim/chat/platform")
         );
         assert_eq!(channels.names(), ["webhook", "email"]);

@@ -49,6 +49,9 @@ pub struct AlertSettings {
     pub retry_base: Duration,
     pub max_attempts: u32,
     pub retry_every: Duration,
+    /// Sync runs in this server: the first scheduled digest waits (up to a quarter of an hour)
+    /// for a sync to have finished, so a fresh start does not send a digest of an empty inventory.
+    pub wait_for_first_sync: bool,
 }
 
 /// Why a run was made.
@@ -98,7 +101,11 @@ impl AlertService {
             summaries.push(summary(Some(team.team_id), &team.name, &configured));
             audiences.insert(format!("team:{}", team.team_id), configured);
         }
-        summaries.push(summary(None, "Security (the organisation's digest)", &channels.security));
+        summaries.push(summary(
+            None,
+            "Security (the organisation's digest)",
+            &channels.security,
+        ));
         audiences.insert("organisation".to_owned(), channels.security.clone());
         Ok(AlertService {
             repo,
@@ -156,7 +163,9 @@ impl AlertService {
         let due = self.repo.claim_due_deliveries(now, now + SEND_LEASE, 100).await?;
         let mut sent = 0;
         for delivery in due {
-            let outcome = self.send(&delivery.audience, &delivery.channel, &delivery.subject, &delivery.body).await;
+            let outcome = self
+                .send(&delivery.audience, &delivery.channel, &delivery.subject, &delivery.body)
+                .await;
             let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
             let retry_at = (outcome.is_err() && attempts < self.settings.max_attempts).then(|| {
                 let wait = backoff(self.settings.retry_base, attempts);
@@ -211,6 +220,9 @@ impl AlertService {
     }
 
     async fn schedule(&self) {
+        if self.settings.wait_for_first_sync {
+            self.wait_for_a_sync().await;
+        }
         loop {
             let now = self.clock.now();
             if let Some(at) = self.digest_time(now.date_naive())
@@ -228,6 +240,18 @@ impl AlertService {
                 wait = wait.min(until.max(Duration::from_secs(1)));
             }
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Until a sync run has finished (any replica's, any outcome), a quarter of an hour at most.
+    async fn wait_for_a_sync(&self) {
+        for _ in 0..180 {
+            match self.repo.list_sync_runs(5).await {
+                Ok(runs) if runs.iter().any(|run| run.finished_at.is_some()) => return,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error.message = %error, "cannot read the sync runs"),
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
         }
     }
 
@@ -299,7 +323,8 @@ pub async fn start(
         return Ok(None);
     }
     let mail = args.mail()?;
-    let service = Arc::new(AlertService::new(repo.clone(), channels, mail.as_ref(), settings, Arc::new(SystemClock)).await?);
+    let service =
+        Arc::new(AlertService::new(repo.clone(), channels, mail.as_ref(), settings, Arc::new(SystemClock)).await?);
     tracing::info!(
         alerts.teams = with_channel.len(),
         alerts.security = !channels.security.is_empty(),

@@ -84,9 +84,16 @@ impl Mailer {
             .timeout(Some(Duration::from_secs(20)));
         if let Some(password) = &settings.password {
             let user = url::Url::parse(url)
-                .map(|parsed| percent_encoding::percent_decode_str(parsed.username()).decode_utf8_lossy().into_owned())
+                .map(|parsed| {
+                    percent_encoding::percent_decode_str(parsed.username())
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
                 .unwrap_or_default();
-            anyhow::ensure!(!user.is_empty(), "SMTP_PASSWORD_FILE needs a user in SMTP_URL (smtp://user@host)");
+            anyhow::ensure!(
+                !user.is_empty(),
+                "SMTP_PASSWORD_FILE needs a user in SMTP_URL (smtp://user@host)"
+            );
             builder = builder.credentials(Credentials::new(user, password.expose_secret().to_owned()));
         }
         Ok(Mailer {
