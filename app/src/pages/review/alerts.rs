@@ -122,7 +122,7 @@ fn ChannelTable(channels: Vec<ChannelSummary>) -> impl IntoView {
                                     {if words.is_empty() {
                                         view! { <span class="text-amber-800">"None: the review reports its tokens"</span> }.into_any()
                                     } else {
-                                        view! { <ul>{words.into_iter().map(|w| view! { <li class="break-all">{w}</li> }).collect_view()}</ul> }.into_any()
+                                        view! { <ul>{words.into_iter().map(|w| view! { <li class="break-words">{w}</li> }).collect_view()}</ul> }.into_any()
                                     }}
                                 </td>
                             </tr>
