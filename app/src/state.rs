@@ -120,8 +120,12 @@ pub trait SyncControl: Send + Sync {
 pub trait AlertControl: Send + Sync {
     /// Every team's channels and security's (whether a webhook is configured, never its URL).
     fn channels(&self) -> Vec<crate::domain::alerts::ChannelSummary>;
-    /// Makes and sends the digests of what is new now: how many digests were made.
-    fn send_now(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, String>> + Send + '_>>;
+    /// Makes and sends the digests of what is new now, as `by` asked (the audit log names them):
+    /// how many digests were made.
+    fn send_now(
+        &self,
+        by: &str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, String>> + Send + '_>>;
 }
 
 /// The sign-in rules the server functions need.

@@ -90,11 +90,13 @@ pub trait AlertStore {
     async fn set_team_alert_channels(&self, with_channel: Option<&[String]>) -> Result<(), DbError>;
 
     /// Starts a digest run. A scheduled one names its day and starts only once per day (across
-    /// replicas and restarts): `None` when that day's run exists already.
+    /// replicas and restarts): `None` when that day's run exists already. One a person asked for
+    /// (`by`) is in the audit log, in the same transaction.
     async fn start_alert_run(
         &self,
         trigger: &str,
         scheduled_day: Option<NaiveDate>,
+        by: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Option<AlertRunStart>, DbError>;
     async fn finish_alert_run(&self, run_id: i64, at: DateTime<Utc>) -> Result<(), DbError>;
@@ -271,6 +273,7 @@ where
         &self,
         trigger: &str,
         scheduled_day: Option<NaiveDate>,
+        by: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Option<AlertRunStart>, DbError> {
         let mut tx = self.pool().begin_with(DB::BEGIN).await?;
@@ -286,6 +289,10 @@ where
         .bind(at)
         .fetch_optional(&mut *tx)
         .await?;
+        if let (Some(id), Some(by)) = (id, by) {
+            let detail = serde_json::json!({ "trigger": trigger });
+            Self::audit(&mut tx, at, by, "alerts.send_now", &format!("alert_run:{id}"), &detail).await?;
+        }
         tx.commit().await?;
         Ok(id.map(|id| AlertRunStart {
             id,

@@ -71,7 +71,7 @@ async fn run(repo: &Repo, channels: &AudienceChannels, now: &str) -> Vec<i64> {
     let now = at(now);
     let today = now.date_naive();
     let started = repo
-        .start_alert_run("manual", None, now)
+        .start_alert_run("manual", None, Some("sam.security"), now)
         .await
         .expect("run")
         .expect("started");
@@ -156,7 +156,7 @@ async fn a_scheduled_run_starts_once_a_day() {
     for db in support::backends().await {
         let repo = &db.repo;
         let first = repo
-            .start_alert_run("scheduled", Some(day(TODAY)), at("2026-12-07T07:00:00Z"))
+            .start_alert_run("scheduled", Some(day(TODAY)), None, at("2026-12-07T07:00:00Z"))
             .await
             .expect("run");
         assert!(
@@ -165,12 +165,12 @@ async fn a_scheduled_run_starts_once_a_day() {
             db.name
         );
         let again = repo
-            .start_alert_run("scheduled", Some(day(TODAY)), at("2026-12-07T07:00:05Z"))
+            .start_alert_run("scheduled", Some(day(TODAY)), None, at("2026-12-07T07:00:05Z"))
             .await
             .expect("run");
         assert!(again.is_none(), "{}: the day's run exists", db.name);
         let manual = repo
-            .start_alert_run("manual", None, at("2026-12-07T09:00:00Z"))
+            .start_alert_run("manual", None, Some("sam.security"), at("2026-12-07T09:00:00Z"))
             .await
             .expect("run")
             .expect("a manual run always starts");
@@ -181,7 +181,7 @@ async fn a_scheduled_run_starts_once_a_day() {
             db.name
         );
         let tomorrow = repo
-            .start_alert_run("scheduled", Some(day("2026-12-08")), at("2026-12-08T07:00:00Z"))
+            .start_alert_run("scheduled", Some(day("2026-12-08")), None, at("2026-12-08T07:00:00Z"))
             .await
             .expect("run");
         assert!(tomorrow.is_some(), "{}", db.name);

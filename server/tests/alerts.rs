@@ -307,7 +307,13 @@ async fn a_notice_is_sent_once_across_a_restart() {
     let team_channels = channels(Some(format!("{url}/platform")), &[]);
     let clock = TestClock::at(&format!("{}T07:00:00Z", Utc::now().date_naive()));
     let first = service(&repo, &team_channels, clock.clone(), None).await;
-    assert_eq!(first.run_digests(RunTrigger::Manual).await.expect("run"), Some(1));
+    assert_eq!(
+        first
+            .run_digests(RunTrigger::Manual("sam.security".to_owned()))
+            .await
+            .expect("run"),
+        Some(1)
+    );
     assert_eq!(hook.received().len(), 1);
     drop(first);
     drop(repo);
@@ -318,7 +324,13 @@ async fn a_notice_is_sent_once_across_a_restart() {
         .expect("database again");
     clock.advance(chrono::Duration::hours(2));
     let second = service(&repo, &team_channels, clock.clone(), None).await;
-    assert_eq!(second.run_digests(RunTrigger::Manual).await.expect("run"), Some(0));
+    assert_eq!(
+        second
+            .run_digests(RunTrigger::Manual("sam.security".to_owned()))
+            .await
+            .expect("run"),
+        Some(0)
+    );
     clock.advance(chrono::Duration::days(1));
     assert_eq!(second.run_digests(RunTrigger::Scheduled).await.expect("run"), Some(0));
     assert_eq!(hook.received().len(), 1, "{:?}", hook.received());
@@ -337,7 +349,13 @@ async fn digests_are_mailed_through_smtp() {
     let team_channels = channels(None, &["Platform <platform@example.com>", "ops@example.com"]);
     let clock = TestClock::at(&format!("{}T07:00:00Z", Utc::now().date_naive()));
     let alerts = service(&repo, &team_channels, clock.clone(), Some(&args)).await;
-    assert_eq!(alerts.run_digests(RunTrigger::Manual).await.expect("run"), Some(1));
+    assert_eq!(
+        alerts
+            .run_digests(RunTrigger::Manual("sam.security".to_owned()))
+            .await
+            .expect("run"),
+        Some(1)
+    );
     let listed = repo.list_deliveries(None, 10).await.expect("list");
     assert_eq!(
         (listed[0].channel.as_str(), listed[0].state.as_str()),
@@ -459,6 +477,14 @@ async fn the_alerts_page_and_send_now_are_for_security() {
     let received = hook.received();
     assert_eq!(received.len(), 1, "{received:?}");
     assert!(received[0].1.contains("platform-deploy"));
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("app.db").display()))
+        .await
+        .expect("database");
+    let audited: Vec<(String,)> = sqlx::query_as("SELECT actor FROM audit_log WHERE action = 'alerts.send_now'")
+        .fetch_all(&pool)
+        .await
+        .expect("audit");
+    assert_eq!(audited, [("sam.security".to_owned(),)], "who asked is in the audit log");
     let (_, page) = security.get("/review/alerts?sent=1").await;
     assert!(page.contains("One digest was made and sent"), "{page}");
     assert!(page.contains("data-state=\"sent\""), "{page}");

@@ -238,7 +238,8 @@ pub async fn decide(
 
 /// Makes and sends the digests of what is new now (security's "Send today's digest now"): how
 /// many digests were made. Security only, and not with a read-only key; a conflict when alerts
-/// are off. The run is recorded in the alerts' ledger (`alert_runs`, trigger `manual`).
+/// are off. The run is recorded in the alerts' ledger (`alert_runs`, trigger `manual`) and in the
+/// audit log (`alerts.send_now`), in one transaction.
 pub async fn send_digest_now(
     alerts: Option<&std::sync::Arc<dyn crate::state::AlertControl>>,
     viewer: &Viewer,
@@ -255,5 +256,5 @@ pub async fn send_digest_now(
         ));
     };
     tracing::info!(user.id = viewer.id, "digests requested");
-    alerts.send_now().await.map_err(|_| AppError::Internal)
+    alerts.send_now(&viewer.username).await.map_err(|_| AppError::Internal)
 }

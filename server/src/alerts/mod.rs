@@ -55,12 +55,12 @@ pub struct AlertSettings {
 }
 
 /// Why a run was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunTrigger {
     /// The day's digest: once per day across replicas and restarts.
     Scheduled,
-    /// Security asked for one now.
-    Manual,
+    /// Someone of security asked for one now (their username, for the audit log).
+    Manual(String),
 }
 
 /// The longest wait between two attempts.
@@ -122,11 +122,11 @@ impl AlertService {
     pub async fn run_digests(&self, trigger: RunTrigger) -> Result<Option<usize>, DbError> {
         let now = self.clock.now();
         let today = now.date_naive();
-        let (name, day) = match trigger {
-            RunTrigger::Scheduled => ("scheduled", Some(today)),
-            RunTrigger::Manual => ("manual", None),
+        let (name, day, by) = match &trigger {
+            RunTrigger::Scheduled => ("scheduled", Some(today), None),
+            RunTrigger::Manual(by) => ("manual", None, Some(by.as_str())),
         };
-        let Some(run) = self.repo.start_alert_run(name, day, now).await? else {
+        let Some(run) = self.repo.start_alert_run(name, day, by, now).await? else {
             return Ok(None);
         };
         let since = run.previous_started_at.unwrap_or(now - chrono::Duration::days(1));
@@ -291,9 +291,10 @@ impl app::state::AlertControl for AlertService {
         self.channel_summaries()
     }
 
-    fn send_now(&self) -> Pin<Box<dyn Future<Output = Result<usize, String>> + Send + '_>> {
+    fn send_now(&self, by: &str) -> Pin<Box<dyn Future<Output = Result<usize, String>> + Send + '_>> {
+        let trigger = RunTrigger::Manual(by.to_owned());
         Box::pin(async move {
-            self.run_digests(RunTrigger::Manual)
+            self.run_digests(trigger)
                 .await
                 .map(Option::unwrap_or_default)
                 .map_err(|error| {
