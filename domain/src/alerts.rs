@@ -310,6 +310,17 @@ pub fn organisation_digest(digests: &[Digest], today: NaiveDate) -> Option<Diges
     (!all.is_empty()).then_some(all)
 }
 
+/// Items a section of a rendered digest lists at most (a chat message has a size limit); the
+/// rest are counted, with a link to where they all are.
+pub const LISTED_PER_SECTION: usize = 50;
+
+/// "…and N more" under a section cut at [`LISTED_PER_SECTION`].
+fn more(text: &mut String, total: usize, link: &str) {
+    if total > LISTED_PER_SECTION {
+        text.push_str(&format!("- …and {} more: {link}\n", total - LISTED_PER_SECTION));
+    }
+}
+
 /// A digest as words: the subject line and the plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedDigest {
@@ -340,7 +351,7 @@ impl Digest {
         }
         if !self.entering.is_empty() {
             text.push_str("\nEntering a notice window:\n");
-            for e in &self.entering {
+            for e in self.entering.iter().take(LISTED_PER_SECTION) {
                 let when = if e.days_left == 1 {
                     "tomorrow".to_owned()
                 } else {
@@ -357,10 +368,15 @@ impl Digest {
                     e.token.id
                 ));
             }
+            more(
+                &mut text,
+                self.entering.len(),
+                &format!("{public_url}/?{}status=active&sort=expires", self.team_query()),
+            );
         }
         if !self.expired.is_empty() {
             text.push_str("\nExpired:\n");
-            for t in &self.expired {
+            for t in self.expired.iter().take(LISTED_PER_SECTION) {
                 text.push_str(&format!(
                     "- {} ({}, {}) expired on {}{}\n  {public_url}/tokens/{}\n",
                     t.name,
@@ -371,6 +387,11 @@ impl Digest {
                     t.id
                 ));
             }
+            more(
+                &mut text,
+                self.expired.len(),
+                &format!("{public_url}/?{}status=expired", self.team_query()),
+            );
         }
         self.render_findings(&mut text, "New findings", &self.new_findings, public_url);
         self.render_findings(&mut text, "Decisions that no longer hold", &self.reopened, public_url);
@@ -383,7 +404,7 @@ impl Digest {
             return;
         }
         text.push_str(&format!("\n{title}:\n"));
-        for f in findings {
+        for f in findings.iter().take(LISTED_PER_SECTION) {
             let link = match f.token_id {
                 Some(token) => format!("{public_url}/tokens/{token}"),
                 None => format!("{public_url}/service-accounts"),
@@ -396,6 +417,15 @@ impl Digest {
                 f.subject_path,
                 self.team_note(&f.team)
             ));
+        }
+        more(text, findings.len(), &format!("{public_url}/review"));
+    }
+
+    /// A team's digest links to its own tokens: `team=<id>&`.
+    fn team_query(&self) -> String {
+        match &self.audience {
+            Audience::Team(team) => format!("team={}&", team.id),
+            Audience::Organisation => String::new(),
         }
     }
 

@@ -567,9 +567,12 @@ mod tests {
             "glpat-write0123456789abcd",
             "--metrics-bearer-token",
             "scrape-0123456789",
+            "--smtp-url",
+            "smtps://alerts:mailpw-0123456789@mail.example.com",
         ])
         .expect("parsed");
         let printed = format!("{cli:?} {cli:#?}");
+        assert!(!printed.contains("mailpw-0123456789"), "{printed}");
         assert!(!printed.contains("glpat-write0123456789abcd"), "{printed}");
         assert!(!printed.contains("scrape-0123456789"), "{printed}");
         assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");

@@ -248,3 +248,20 @@ fn only_claimed_notices_stay_in_a_digest() {
     assert_eq!(found[0].expired.len(), 1);
     assert_eq!(found[0].notices, [NoticeKey::Expired { token: 2 }]);
 }
+
+#[test]
+fn a_long_section_is_cut_with_a_link_to_the_rest() {
+    let platform = team(1, "Platform");
+    let tokens: Vec<AlertToken> = (1..=60)
+        .map(|id| token(id, &format!("bot-{id:02}"), platform.clone(), 20))
+        .collect();
+    let found = digests(&tokens, &BTreeSet::new());
+    assert_eq!(found[0].entering.len(), 60);
+    assert_eq!(found[0].notices.len(), 120, "every notice is recorded, listed or not");
+    let text = found[0].render("https://tokens.example.com").text;
+    assert_eq!(text.matches("expires in 20 days").count(), LISTED_PER_SECTION);
+    assert!(
+        text.contains("- …and 10 more: https://tokens.example.com/?team=1&status=active&sort=expires\n"),
+        "{text}"
+    );
+}
