@@ -5,6 +5,7 @@
 //! It depends on `domain` alone (no Leptos): `app`'s commands and server functions call it, and its
 //! tests build without the web stack.
 
+mod alert_store;
 mod auth_store;
 mod metrics_store;
 mod request_store;
@@ -28,6 +29,10 @@ use domain::{
     TokenSummary, ValidOwnership,
 };
 
+pub use alert_store::{
+    AlertInputs, AlertRunStart, AlertStore, AudienceChannels, DELIVERY_FAILED, DELIVERY_PENDING, DELIVERY_SENT,
+    DeliveryRecord, DueDelivery, NoticeCounts,
+};
 pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
@@ -125,7 +130,7 @@ pub struct UpsertCounts {
 
 #[async_trait]
 pub trait Repository:
-    SyncStore + AuthStore + ReviewStore + RequestStore + MetricsStore + Send + Sync + 'static
+    SyncStore + AuthStore + ReviewStore + RequestStore + MetricsStore + AlertStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

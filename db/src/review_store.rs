@@ -141,6 +141,7 @@ struct ReviewInputRow {
     notes: Option<String>,
     description: Option<String>,
     leads: i64,
+    alert_channel: Option<bool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -597,7 +598,8 @@ where
         let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}, o.notes AS notes, t.description AS description, \
              ((SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) \
-             + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads{TOKEN_FROM} \
+             + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads, \
+             tm.alert_channel AS alert_channel{TOKEN_FROM} \
              WHERE t.gone_since IS NULL AND NOT t.revoked"
         ));
         if let Some(token) = only {
@@ -622,6 +624,7 @@ where
                     .owner_team
                     .as_ref()
                     .map(|_| usize::try_from(row.leads).unwrap_or(0)),
+                owner_team_has_channel: token.owner_team.as_ref().and(row.alert_channel),
                 notes: row.notes,
                 description: row.description,
                 token,

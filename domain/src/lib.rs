@@ -2,6 +2,7 @@
 //! inventory's query, and the wizard. Pure functions over plain data: no I/O, no clock (`today`
 //! is passed in), no Leptos, no sqlx; `db` and `app` build on it.
 
+pub mod alerts;
 mod enums;
 pub mod expiry;
 pub mod ownership;

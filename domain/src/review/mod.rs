@@ -86,6 +86,7 @@ pub enum FindingRule {
     NameOffConvention,
     MadeOutsideRequests,
     DiffersFromRequest,
+    TeamWithoutChannel,
 }
 
 /// What a finding rests on: a sentence of the guidelines, or the organisation's policy where they
@@ -108,7 +109,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 20] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 21] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -141,6 +142,7 @@ impl FindingRule {
             FindingRule::NameOffConvention => "Name off the naming convention",
             FindingRule::MadeOutsideRequests => "Made outside the request process",
             FindingRule::DiffersFromRequest => "Differs from its approved request",
+            FindingRule::TeamWithoutChannel => "Owner team has no alert channel",
         }
     }
 
@@ -174,6 +176,9 @@ impl FindingRule {
             FindingRule::NameOffConvention => Basis::Guideline(RuleId::SuitableName),
             FindingRule::MadeOutsideRequests => Basis::Guideline(RuleId::ServiceAccount),
             FindingRule::DiffersFromRequest => Basis::Guideline(RuleId::LeastPrivilege),
+            FindingRule::TeamWithoutChannel => Basis::Policy {
+                setting: "teams file: webhook_url or emails",
+            },
         }
     }
 }
@@ -243,7 +248,8 @@ impl Default for ReviewPolicy {
 
 /// A token as the review reads it: the inventory's summary, the notes people wrote (where a
 /// reason for a high role is recorded), its description in GitLab, how many leads its owner team has (`None`: no owner
-/// team, or not known) and, for a group access token, how many live projects its group holds
+/// team, or not known), whether its owner team has an alert channel (`None`: no owner team, or
+/// alerts are not configured) and, for a group access token, how many live projects its group holds
 /// with its subgroups' (`None`: not known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUnderReview {
@@ -252,4 +258,5 @@ pub struct TokenUnderReview {
     pub description: Option<String>,
     pub owner_team_leads: Option<usize>,
     pub group_projects: Option<usize>,
+    pub owner_team_has_channel: Option<bool>,
 }

@@ -3,6 +3,10 @@
 //! and, for those who may, one form that records a decision on the findings picked (or on all that
 //! the view lists). Plain forms: a GET form for the view, a POST for decisions.
 
+mod alerts;
+
+pub use alerts::{AlertsPage, TeamAlerts};
+
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
@@ -96,6 +100,9 @@ fn Queue(page: ReviewPage, query: FindingQuery) -> impl IntoView {
     let url = use_query_map();
     let decided = url.with_untracked(|q| q.get("decided"));
     view! {
+        {page.is_security.then(|| view! {
+            <p class="mt-6 text-sm"><a id="alerts-link" class="text-sky-700 underline" href="/review/alerts">"Alerts: the teams' channels and the digests sent"</a></p>
+        })}
         <RuleCounts by_rule=page.by_rule.clone() query=query.clone() />
         <Filters query=query.clone() teams=page.teams.clone() />
         {decided.map(|n| view! {

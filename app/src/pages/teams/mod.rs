@@ -75,6 +75,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
         <TeamFindings team_id />
         <Counts team_id by_status by_expiry />
         <TeamTimeline team_id />
+        <crate::pages::review::TeamAlerts team_id />
         <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
