@@ -19,7 +19,7 @@ use crate::{
         inventory::token::TokenDetailPage,
         recertification::{CampaignPage, RecertificationPage, TeamPassPage},
         requests::{EditRequestPage, InboxLink, InboxPage, NewRequestPage, RequestPage, RequestsPage},
-        review::ReviewPage,
+        review::{AlertsPage, ReviewPage},
         sync::SyncPage,
         teams::{MyTeamPage, ServiceAccountsPage, TeamsPage},
         wizard::WizardPage,
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     // answer with an error status.
                     <Route path=StaticSegment("") view=InventoryPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("review") view=ReviewPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("review"), StaticSegment("alerts")) view=AlertsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("wizard") view=WizardPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sync") view=SyncPage ssr=SsrMode::Async />

@@ -25,6 +25,8 @@ pub struct AppState {
     /// GitLab's API with the write credential that makes approved service accounts; `None` when
     /// none is configured (the request page then shows how to make the account by hand).
     pub gitlab_writes: Option<Arc<dyn GitLabWrites>>,
+    /// Team alerts (digests on the teams' channels); `None` when no channel is configured.
+    pub alerts: Option<Arc<dyn AlertControl>>,
 }
 
 /// Why a write to GitLab's API did not go through.
@@ -112,6 +114,18 @@ pub trait SyncControl: Send + Sync {
     fn run_now(&self);
     /// The figures of the run this replica has under way.
     fn live_progress(&self) -> Option<crate::domain::SyncProgress>;
+}
+
+/// What pages may ask of team alerts.
+pub trait AlertControl: Send + Sync {
+    /// Every team's channels and security's (whether a webhook is configured, never its URL).
+    fn channels(&self) -> Vec<crate::domain::alerts::ChannelSummary>;
+    /// Makes and sends the digests of what is new now, as `by` asked (the audit log names them):
+    /// how many digests were made.
+    fn send_now(
+        &self,
+        by: &str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, String>> + Send + '_>>;
 }
 
 /// The sign-in rules the server functions need.

@@ -5,6 +5,7 @@
 //! It depends on `domain` alone (no Leptos): `app`'s commands and server functions call it, and its
 //! tests build without the web stack.
 
+mod alert_store;
 mod auth_store;
 mod metrics_store;
 mod recert_store;
@@ -29,6 +30,10 @@ use domain::{
     TokenSummary, ValidOwnership,
 };
 
+pub use alert_store::{
+    AlertInputs, AlertRunStart, AlertStore, AudienceChannels, DELIVERY_FAILED, DELIVERY_PENDING, DELIVERY_SENT,
+    DeliveryRecord, DueDelivery, NoticeCounts,
+};
 pub use auth_store::{
     ApiKey, ApiKeyScope, AuthStore, ConfiguredTeam, GITLAB_STATE_ACTIVE, GITLAB_STATE_GONE, NewApiKey, StoredApiKey,
     UserProfile,
@@ -127,7 +132,7 @@ pub struct UpsertCounts {
 
 #[async_trait]
 pub trait Repository:
-    SyncStore + AuthStore + ReviewStore + RequestStore + RecertStore + MetricsStore + Send + Sync + 'static
+    SyncStore + AuthStore + ReviewStore + RequestStore + RecertStore + MetricsStore + AlertStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -158,12 +163,14 @@ pub trait Repository:
     /// Live tokens (not revoked, not gone, not expired as of `today`) expiring from `from` to `to`
     /// (inclusive), counted per owner team (set by a person, else inferred; `None`: no team) and
     /// date, in one aggregate: what the expiry timeline folds into weeks. With `within_teams`,
-    /// only those teams' tokens (none without a team).
+    /// only those teams' tokens (none without a team). Stacked by severity, each count is also
+    /// of one severity: the token's most severe open finding (standing, and no decision holds).
     async fn expiry_counts(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         within_teams: Option<&[i64]>,
+        stack: domain::Stack,
         today: NaiveDate,
     ) -> Result<Vec<domain::ExpiryCount>, DbError>;
 

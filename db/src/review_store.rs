@@ -141,6 +141,7 @@ struct ReviewInputRow {
     notes: Option<String>,
     description: Option<String>,
     leads: i64,
+    alert_channel: Option<bool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -235,9 +236,9 @@ impl FindingToStore {
 /// made since the finding (last) opened; an accepted risk until a date not passed (`$today` is
 /// bound where the text is used); "fixed" until the next refresh finds it again; and the token's
 /// scopes and expiry as they were.
-const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
+pub(crate) const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
      AND (d.decision <> 'accept_risk' OR d.until_on >= ";
-const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
+pub(crate) const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
      AND (f.token_id IS NULL OR (d.token_scopes = t.scopes \
      AND COALESCE(d.token_expires_on, '') = COALESCE(CAST(t.expires_on AS TEXT), ''))) THEN 1 ELSE 0 END";
 
@@ -597,7 +598,8 @@ where
         let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}, o.notes AS notes, t.description AS description, \
              ((SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) \
-             + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads{TOKEN_FROM} \
+             + (SELECT COUNT(*) FROM user_teams u WHERE u.team_id = tm.id AND u.is_lead)) AS leads, \
+             tm.alert_channel AS alert_channel{TOKEN_FROM} \
              WHERE t.gone_since IS NULL AND NOT t.revoked"
         ));
         if let Some(token) = only {
@@ -624,6 +626,7 @@ where
                     .owner_team
                     .as_ref()
                     .map(|_| usize::try_from(row.leads).unwrap_or(0)),
+                owner_team_has_channel: token.owner_team.as_ref().and(row.alert_channel),
                 notes: row.notes,
                 description: row.description,
                 token,

@@ -165,12 +165,18 @@ pub(crate) struct ExpiryCountRow {
     pub team_id: Option<i64>,
     pub expires_on: chrono::NaiveDate,
     pub tokens: i64,
+    /// 0 critical … 3 low, as `findings.severity_rank`.
+    pub severity_rank: Option<i64>,
 }
 
 impl From<ExpiryCountRow> for domain::ExpiryCount {
     fn from(row: ExpiryCountRow) -> Self {
         domain::ExpiryCount {
             team_id: row.team_id,
+            severity: row
+                .severity_rank
+                .and_then(|rank| usize::try_from(rank).ok())
+                .and_then(|rank| domain::review::Severity::ALL.get(rank).copied()),
             expires_on: row.expires_on,
             tokens: u64::try_from(row.tokens).unwrap_or(0),
         }

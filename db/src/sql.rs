@@ -325,6 +325,7 @@ fn expiry_counts_query<'a, DB: Database>(
     from: NaiveDate,
     to: NaiveDate,
     within_teams: Option<&[i64]>,
+    stack: domain::Stack,
     today: NaiveDate,
 ) -> QueryBuilder<'a, DB>
 where
@@ -335,10 +336,26 @@ where
     for<'q> i32: Encode<'q, DB> + Type<DB>,
 {
     const TEAM: &str = "COALESCE(o.owner_team_id, t.inferred_team_id)";
-    let mut builder = QueryBuilder::new(format!(
-        "SELECT {TEAM} AS team_id, t.expires_on, COUNT(*) AS tokens \
-         FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id"
-    ));
+    let mut builder = QueryBuilder::new(format!("SELECT {TEAM} AS team_id, t.expires_on, COUNT(*) AS tokens, "));
+    match stack {
+        domain::Stack::Team => {
+            builder.push("CAST(NULL AS BIGINT) AS severity_rank");
+        }
+        domain::Stack::Severity => {
+            // The most severe of the token's open findings: standing, and no decision holds.
+            builder
+                .push(
+                    "CAST((SELECT MIN(f.severity_rank) FROM findings f LEFT JOIN finding_decisions d \
+                     ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id) \
+                     WHERE f.token_id = t.id AND f.resolved_at IS NULL AND ",
+                )
+                .push(crate::review_store::HOLDS)
+                .push_bind(today)
+                .push(crate::review_store::HOLDS_END)
+                .push(" = 0) AS BIGINT) AS severity_rank");
+        }
+    }
+    builder.push(" FROM tokens t LEFT JOIN ownership o ON o.token_id = t.id");
     let window = TokenQuery {
         status: Some(TokenStatus::Active),
         expires_from: Some(from),
@@ -356,7 +373,7 @@ where
         }
         list.push_unseparated(")");
     }
-    builder.push(format!(" GROUP BY {TEAM}, t.expires_on ORDER BY t.expires_on"));
+    builder.push(format!(" GROUP BY {TEAM}, t.expires_on, 4 ORDER BY t.expires_on"));
     builder
 }
 
@@ -779,9 +796,10 @@ where
         from: NaiveDate,
         to: NaiveDate,
         within_teams: Option<&[i64]>,
+        stack: domain::Stack,
         today: NaiveDate,
     ) -> Result<Vec<domain::ExpiryCount>, DbError> {
-        let mut select = expiry_counts_query::<DB>(DB::BACKEND, from, to, within_teams, today);
+        let mut select = expiry_counts_query::<DB>(DB::BACKEND, from, to, within_teams, stack, today);
         let rows: Vec<ExpiryCountRow> = DB::fetch_all(&mut select, &self.pool).await?;
         Ok(rows.into_iter().map(domain::ExpiryCount::from).collect())
     }

@@ -4,8 +4,12 @@
 mod support;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use db::FindingFilter;
 use db::NewTeam;
-use domain::{ExpiryCount, TokenKind, TokenQuery, TokenStatus};
+use domain::{
+    ExpiryCount, Stack, TokenKind, TokenQuery, TokenStatus,
+    review::{DecisionKind, FindingState, ReviewPolicy, Severity, ValidDecision},
+};
 use support::builders::TokenBuilder;
 
 fn day(s: &str) -> NaiveDate {
@@ -19,6 +23,7 @@ fn at(s: &str) -> DateTime<Utc> {
 fn count(team_id: Option<i64>, expires_on: &str, tokens: u64) -> ExpiryCount {
     ExpiryCount {
         team_id,
+        severity: None,
         expires_on: day(expires_on),
         tokens,
     }
@@ -81,7 +86,10 @@ async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
             .await
             .expect("owner set");
 
-        let counts = repo.expiry_counts(from, to, None, today).await.expect("counts");
+        let counts = repo
+            .expiry_counts(from, to, None, Stack::Team, today)
+            .await
+            .expect("counts");
         let mut counts = counts;
         counts.sort_by_key(|c| (c.expires_on, c.team_id));
         assert_eq!(
@@ -96,10 +104,16 @@ async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
             "{}",
             db.name
         );
-        let mine = repo.expiry_counts(from, to, Some(&[ops.id]), today).await.expect("ops");
+        let mine = repo
+            .expiry_counts(from, to, Some(&[ops.id]), Stack::Team, today)
+            .await
+            .expect("ops");
         assert_eq!(mine.iter().map(|c| c.tokens).sum::<u64>(), 2, "{}", db.name);
         assert!(mine.iter().all(|c| c.team_id == Some(ops.id)), "{}", db.name);
-        let none = repo.expiry_counts(from, to, Some(&[]), today).await.expect("none");
+        let none = repo
+            .expiry_counts(from, to, Some(&[]), Stack::Team, today)
+            .await
+            .expect("none");
         assert!(none.is_empty(), "{}", db.name);
 
         // Each week's link lists what the week counts: the inventory's date range (inclusive).
@@ -140,6 +154,135 @@ async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
             "{}",
             db.name
         );
+        db.finish().await;
+    }
+}
+
+/// The most severe open finding of each token, as the review queue lists them.
+async fn most_severe_open(repo: &db::Repo, today: NaiveDate) -> std::collections::HashMap<i64, Severity> {
+    let filter = FindingFilter {
+        team: None,
+        within_teams: None,
+        rule: None,
+        kind: None,
+        severity: None,
+        state: FindingState::Open,
+        offset: 0,
+        limit: 1000,
+    };
+    let page = repo.list_findings(&filter, today).await.expect("findings");
+    let mut worst = std::collections::HashMap::new();
+    for stored in page.findings {
+        if let domain::review::Subject::Token(id) = stored.finding.subject {
+            let severity = stored.finding.severity;
+            worst
+                .entry(id)
+                .and_modify(|s: &mut Severity| *s = (*s).min(severity))
+                .or_insert(severity);
+        }
+    }
+    worst
+}
+
+#[tokio::test]
+async fn stacked_by_severity_each_token_counts_under_its_most_severe_open_finding() {
+    let today = day("2026-12-02");
+    let (from, to) = domain::timeline::date_range(today, 4);
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let token = |id: i64, name: &str, on: Option<&str>| {
+            TokenBuilder::synced(TokenKind::ProjectAccess, id, name, "acme/apps/a").expires_on(on.map(day))
+        };
+        let tokens = [
+            token(1, "soon", Some("2026-12-04")),
+            token(2, "later", Some("2026-12-20")),
+            token(3, "admin", Some("2026-12-20")).scopes(&["api", "sudo"]),
+            token(4, "never", None),
+        ]
+        .map(TokenBuilder::build);
+        repo.upsert_tokens(&tokens, at("2026-12-01T12:00:00Z"))
+            .await
+            .expect("upsert");
+        repo.refresh_findings(&ReviewPolicy::default(), today, at("2026-12-02T09:00:00Z"))
+            .await
+            .expect("refresh");
+        let worst = most_severe_open(repo, today).await;
+        let by_team = repo
+            .expiry_counts(from, to, None, Stack::Team, today)
+            .await
+            .expect("by team");
+        let by_severity = repo
+            .expiry_counts(from, to, None, Stack::Severity, today)
+            .await
+            .expect("by severity");
+        // The same tokens, whichever way they are stacked.
+        let total = |counts: &[ExpiryCount]| counts.iter().map(|c| c.tokens).sum::<u64>();
+        assert_eq!((total(&by_team), total(&by_severity)), (3, 3), "{}", db.name);
+        let (listed, _) = repo
+            .list_tokens(
+                &TokenQuery {
+                    page: 1,
+                    ..TokenQuery::default()
+                },
+                today,
+            )
+            .await
+            .expect("tokens");
+        let id = |name: &str| listed.iter().find(|t| t.name == name).expect(name).id;
+        let severity_of = |counts: &[ExpiryCount], on: &str, severity: Option<Severity>| {
+            counts
+                .iter()
+                .filter(|c| c.expires_on == day(on) && c.severity == severity)
+                .map(|c| c.tokens)
+                .sum::<u64>()
+        };
+        assert_eq!(
+            severity_of(&by_severity, "2026-12-04", worst.get(&id("soon")).copied()),
+            1,
+            "{}",
+            db.name
+        );
+        let admin = worst.get(&id("admin")).copied();
+        assert!(admin.is_some(), "the admin scope is a finding ({})", db.name);
+        assert!(
+            admin < worst.get(&id("later")).copied().or(Some(Severity::Low)),
+            "{}",
+            db.name
+        );
+        assert_eq!(severity_of(&by_severity, "2026-12-20", admin), 1, "{}", db.name);
+
+        // Risk accepted on each of its findings: it counts under its next finding, or none.
+        let filter = FindingFilter {
+            team: None,
+            within_teams: None,
+            rule: None,
+            kind: None,
+            severity: None,
+            state: FindingState::Open,
+            offset: 0,
+            limit: 1000,
+        };
+        let page = repo.list_findings(&filter, today).await.expect("findings");
+        let of_admin: Vec<i64> = page
+            .findings
+            .iter()
+            .filter(|f| f.finding.subject == domain::review::Subject::Token(id("admin")))
+            .map(|f| f.id)
+            .collect();
+        let accept = ValidDecision {
+            kind: DecisionKind::AcceptRisk,
+            reason: Some("needed for the migration".to_owned()),
+            until: Some(day("2027-01-31")),
+        };
+        repo.decide(&of_admin, &accept, "sam.security", at("2026-12-02T10:00:00Z"))
+            .await
+            .expect("decided");
+        let after = repo
+            .expiry_counts(from, to, None, Stack::Severity, today)
+            .await
+            .expect("after");
+        assert_eq!(severity_of(&after, "2026-12-20", admin), 0, "{}", db.name);
+        assert_eq!(severity_of(&after, "2026-12-20", None), 1, "{}", db.name);
         db.finish().await;
     }
 }

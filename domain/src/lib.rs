@@ -2,6 +2,7 @@
 //! inventory's query, and the wizard. Pure functions over plain data: no I/O, no clock (`today`
 //! is passed in), no Leptos, no sqlx; `db` and `app` build on it.
 
+pub mod alerts;
 mod enums;
 pub mod expiry;
 pub mod ownership;
@@ -28,7 +29,7 @@ pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,
     SyncStatus, SyncTrigger, TokenEventKind, UnknownScope,
 };
-pub use timeline::{Cliff, ExpiryCount, Timeline, TimelineWeek};
+pub use timeline::{Band, Cliff, ExpiryCount, Stack, Timeline, TimelineRange, TimelineWeek};
 pub use token::{
     AccessLevel, ContainerKind, ParseError, TeamRef, TokenDetail, TokenKind, TokenRecord, TokenStatus, TokenSummary,
 };

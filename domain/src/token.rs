@@ -169,7 +169,7 @@ impl TokenStatus {
 }
 
 /// A team, by id and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 pub struct TeamRef {
     pub id: i64,
     pub name: String,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chat;
 pub mod control;
 pub mod error;
 pub mod faults;
@@ -35,6 +36,8 @@ pub struct SimState {
     pub faults: Arc<faults::FaultState>,
     /// Overrides the clock (tests); `None` is the real date.
     pub today_override: Option<NaiveDate>,
+    /// What the demo's chat webhooks received (`/-/sim/chat`).
+    pub chat: chat::ChatSink,
 }
 
 impl SimState {
@@ -46,6 +49,7 @@ impl SimState {
             limiter: Arc::new(ratelimit::RateLimiter::new(rate_limit_per_minute)),
             faults: Arc::new(faults::FaultState::default()),
             today_override: None,
+            chat: chat::ChatSink::default(),
         }
     }
 
@@ -105,7 +109,7 @@ pub fn router(state: SimState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/token/info", get(oauth::token_info))
         .route("/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
-        .nest("/-/sim", control::router(state.clone()))
+        .nest("/-/sim", control::router(state.clone()).merge(chat::router()))
         .with_state(state)
 }
 

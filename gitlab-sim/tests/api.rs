@@ -1452,3 +1452,35 @@ async fn a_write_whose_answer_hangs_still_happens() {
     .await;
     assert_eq!(next.status, StatusCode::CREATED);
 }
+
+/// The demo's chat sink: a webhook's `{"text": …}` is kept by channel and listed, without a token;
+/// a payload without text is refused as Slack refuses it.
+#[tokio::test]
+async fn the_chat_sink_keeps_what_webhooks_post() {
+    let sim = sim(Scenario::Small).await;
+    let post = |channel: &'static str, body: Value| call(&sim, reqwest::Method::POST, channel, None, Some(body));
+    assert_eq!(
+        post("/-/sim/chat/platform", json!({"text": "digest one"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post("/-/sim/chat/data", json!({"text": "digest two"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post("/-/sim/chat/data", json!({"blocks": []})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let all = call(&sim, reqwest::Method::GET, "/-/sim/chat", None, None).await;
+    let texts: Vec<&str> = all
+        .body
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["digest one", "digest two"]);
+    let one = call(&sim, reqwest::Method::GET, "/-/sim/chat?channel=platform", None, None).await;
+    assert_eq!(one.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(one.body[0]["channel"], "platform");
+}

@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Prometheus metrics at `/metrics`, off unless one of these is set.
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// Team alerts: how digests are mailed, when they go out, how failures are retried.
+    #[command(flatten)]
+    pub alerts: crate::alerts::config::AlertArgs,
 }
 
 /// Prometheus metrics (`/metrics`), off by default. A bearer token serves them on the app's own
@@ -420,6 +423,7 @@ impl ServeArgs {
                 timeout: std::time::Duration::from_secs(20),
             },
             metrics: MetricsArgs::default(),
+            alerts: crate::alerts::config::AlertArgs::default(),
         }
     }
 
@@ -563,9 +567,12 @@ mod tests {
             "glpat-write0123456789abcd",
             "--metrics-bearer-token",
             "scrape-0123456789",
+            "--smtp-url",
+            "smtps://alerts:mailpw-0123456789@mail.example.com",
         ])
         .expect("parsed");
         let printed = format!("{cli:?} {cli:#?}");
+        assert!(!printed.contains("mailpw-0123456789"), "{printed}");
         assert!(!printed.contains("glpat-write0123456789abcd"), "{printed}");
         assert!(!printed.contains("scrape-0123456789"), "{printed}");
         assert!(!printed.contains("gloas-0123456789abcdef"), "{printed}");

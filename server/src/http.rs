@@ -77,6 +77,7 @@ pub fn router(
         .merge(crate::account::routes())
         .merge(crate::inventory::routes())
         .merge(crate::review::routes())
+        .merge(crate::alerts::routes::routes())
         .merge(crate::requests::routes())
         .merge(crate::recertification::routes())
         .merge(crate::api::routes())

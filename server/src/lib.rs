@@ -1,6 +1,7 @@
 //! The `token-inventory` server: configuration, telemetry, HTTP, and the commands of the binary.
 
 pub mod account;
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod calendar;
@@ -49,7 +50,9 @@ pub struct Server {
     pub metrics_addr: Option<SocketAddr>,
     listener: TcpListener,
     router: axum::Router,
-    /// Dropped with the server: the sync scheduler and the metrics' own listener stop.
+    /// Team alerts, when a channel is configured (tests drive it directly).
+    pub alerts: Option<Arc<alerts::AlertService>>,
+    /// Dropped with the server: the sync scheduler, alerts and the metrics' own listener stop.
     _stop_sync: tokio::sync::watch::Sender<()>,
 }
 
@@ -74,13 +77,7 @@ impl Server {
             .trim_end_matches('/')
             .to_owned();
         let auth = auth_state(&args.auth, args.sync.gitlab_url.as_deref(), &public_url)?;
-        if let Some(path) = &args.auth.teams_file {
-            let teams = auth::read_teams_file(path)?;
-            repo.apply_configured_teams(&teams)
-                .await
-                .context("cannot store the configured teams")?;
-            tracing::info!(teams = teams.len(), "teams configured");
-        }
+        let channels = configured_teams(args, &repo).await?;
         // Sync starts with the server when configured; a bad setting stops it before it listens.
         let (stop_sync, sync_stopped) = tokio::sync::watch::channel(());
         let sync: Option<Arc<dyn SyncControl>> = if args.sync.is_configured() {
@@ -106,7 +103,11 @@ impl Server {
             .or(args.sync.gitlab_url.as_deref())
             .map(|url| url.trim_end_matches('/').to_owned());
         let wizard = Arc::new(args.wizard.policy(gitlab_url.as_deref())?);
+        let alerts = start_alerts(args, &repo, &channels, &public_url, stop_sync.subscribe()).await?;
         let state = AppState {
+            alerts: alerts
+                .clone()
+                .map(|service| service as Arc<dyn app::state::AlertControl>),
             gitlab_writes: gitlab_writes(args, gitlab_url.as_deref())?,
             leptos_options,
             repo,
@@ -126,6 +127,7 @@ impl Server {
         Ok(Server {
             addr,
             metrics_addr,
+            alerts,
             listener,
             router,
             _stop_sync: stop_sync,
@@ -169,6 +171,43 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Stores the teams file's teams (when one is configured); their alert channels.
+async fn configured_teams(args: &ServeArgs, repo: &Repo) -> anyhow::Result<alerts::config::TeamChannels> {
+    let Some(path) = &args.auth.teams_file else {
+        return Ok(alerts::config::TeamChannels::default());
+    };
+    let file = auth::read_teams_file(path)?;
+    repo.apply_configured_teams(&file.teams)
+        .await
+        .context("cannot store the configured teams")?;
+    tracing::info!(teams = file.teams.len(), "teams configured");
+    Ok(file.channels)
+}
+
+/// Team alerts, when the teams file gives some audience a channel; they stop with the server.
+async fn start_alerts(
+    args: &ServeArgs,
+    repo: &Repo,
+    channels: &alerts::config::TeamChannels,
+    public_url: &str,
+    stopped: tokio::sync::watch::Receiver<()>,
+) -> anyhow::Result<Option<Arc<alerts::AlertService>>> {
+    let settings = alerts::AlertSettings {
+        windows: args.wizard.review().notice_days,
+        public_url: public_url.to_owned(),
+        digest_at: args.alerts.digest_at,
+        retry_base: args.alerts.retry_base,
+        max_attempts: args.alerts.max_attempts,
+        retry_every: args.alerts.retry_every,
+        wait_for_first_sync: args.sync.is_configured(),
+    };
+    let mut stopped = stopped;
+    alerts::start(&args.alerts, repo, channels, settings, async move {
+        let _ = stopped.changed().await;
+    })
+    .await
 }
 
 /// How long sessions and API keys last.

@@ -164,6 +164,79 @@ async fn bad_dates_and_ranges_are_refused_with_a_message() {
     );
 
     // Nobody signed in: the server function refuses before it reads anything.
-    let response = app.browser().post_form(ExpiryTimeline::PATH, &[("weeks", "26")]).await;
+    let monday = week_start(Utc::now().date_naive()).to_string();
+    let asked = [
+        ("range[first]", monday.as_str()),
+        ("range[weeks]", "26"),
+        ("stack", "team"),
+    ];
+    let response = app.browser().post_form(ExpiryTimeline::PATH, &asked).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // A range in the past, or one a script sends that does not start on a Monday.
+    let (status, body) = page(&security, "/review?from=2020-01-06").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("is in the past"), "{body}");
+    let (status, body) = page(&security, "/review?stack=colour").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("stack:"), "{body}");
+    let tuesday = (week_start(Utc::now().date_naive()) + Days::new(8)).to_string();
+    let asked = [
+        ("range[first]", tuesday.as_str()),
+        ("range[weeks]", "26"),
+        ("stack", "team"),
+    ];
+    let response = security.post_form(ExpiryTimeline::PATH, &asked).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.expect("body").contains("is not a Monday"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeline_stacks_by_severity_and_shows_later_weeks() {
+    let app = seeded().await;
+    let today = Utc::now().date_naive();
+    app.repo
+        .refresh_findings(&domain::review::ReviewPolicy::default(), today, Utc::now())
+        .await
+        .expect("findings");
+    let (monday, sunday) = next_week();
+    let security = app.signed_in("sam.security").await;
+    let (status, review) = page(&security, "/review?stack=severity").await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert!(review.contains("aria-label=\"Most severe open finding\""), "{review}");
+    assert!(
+        ["Critical", "High", "Medium", "Low"]
+            .iter()
+            .any(|band| review.contains(&format!("data-band=\"{band}\""))),
+        "a severity band: {review}"
+    );
+    assert!(!review.contains("data-band=\"Platform\""), "not stacked by team");
+    // A severity's segment lists that week's tokens of every team.
+    let link = format!("/?expires_from={monday}&expires_to={sunday}&status=active");
+    assert!(review.contains(&format!("href=\"{link}\"")), "{link} in {review}");
+    // The pickers keep the stacking.
+    assert!(review.contains("href=\"/review?weeks=52&stack=severity\""), "{review}");
+
+    // Four weeks from the cliff's week: only the cliff, and a way back.
+    let later = week_start(today) + Days::new(35);
+    let (status, body) = page(&security, &format!("/review?from={later}&weeks=4")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Tokens expiring in 4 weeks from"), "{body}");
+    assert!(
+        body.contains("Cliff: 30 tokens (100% of these weeks' expiries)"),
+        "{body}"
+    );
+    assert!(body.contains("href=\"/review?weeks=4\""), "back to this week: {body}");
+    let next = later + Days::new(28);
+    assert!(
+        body.contains(&format!("href=\"/review?from={next}&weeks=4\"")),
+        "later weeks: {body}"
+    );
+    // The form to start at any week keeps the queue's filters.
+    let (_, filtered) = page(&security, &format!("/review?rule=expiring&from={later}")).await;
+    assert!(filtered.contains("id=\"timeline-from\""));
+    assert!(
+        filtered.contains("type=\"hidden\" name=\"rule\" value=\"expiring\""),
+        "{filtered}"
+    );
 }

@@ -67,7 +67,8 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 /// The environment that makes `token-inventory serve` sign people in through gitlab-sim, with the
-/// demo world's security group, its administrator, and `e2e/fixtures/teams.toml`.
+/// demo world's security group, its administrator, and `e2e/fixtures/teams.toml`, whose alert
+/// webhooks post to gitlab-sim's chat sink (`DEMO_CHAT_URL`, read by the teams file).
 pub fn sign_in_env(credentials: &SimCredentials, public_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AUTH_GITLAB_URL", credentials.url.clone()),
@@ -77,6 +78,10 @@ pub fn sign_in_env(credentials: &SimCredentials, public_url: &str) -> Vec<(&'sta
         ("SECURITY_GROUPS", "acme/security".to_owned()),
         ("ADMIN_USERS", "root".to_owned()),
         ("TEAMS_FILE", "e2e/fixtures/teams.toml".to_owned()),
+        (
+            "DEMO_CHAT_URL",
+            format!("{}/-/sim/chat", credentials.url.trim_end_matches('/')),
+        ),
     ]
 }
 

@@ -236,3 +236,26 @@ pub async fn decide(
     tracing::info!(findings = ids.len(), decision = decision.kind.as_str(), user.username = %viewer.username, "findings decided");
     Ok(ids.len())
 }
+
+/// Makes and sends the digests of what is new now (security's "Send today's digest now"): how
+/// many digests were made. Security only, and not with a read-only key; a conflict when alerts
+/// are off. The run is recorded in the alerts' ledger (`alert_runs`, trigger `manual`) and in the
+/// audit log (`alerts.send_now`), in one transaction.
+pub async fn send_digest_now(
+    alerts: Option<&std::sync::Arc<dyn crate::state::AlertControl>>,
+    viewer: &Viewer,
+) -> Result<usize, AppError> {
+    if !auth::allows(viewer, crate::domain::Role::Security) {
+        return Err(AppError::ForbiddenBecause(
+            "only security can send the digests".to_owned(),
+        ));
+    }
+    auth::require_write(viewer)?;
+    let Some(alerts) = alerts else {
+        return Err(AppError::Conflict(
+            "alerts are off: no team has a webhook_url or emails in the teams file".to_owned(),
+        ));
+    };
+    tracing::info!(user.id = viewer.id, "digests requested");
+    alerts.send_now(&viewer.username).await.map_err(|_| AppError::Internal)
+}

@@ -4,7 +4,7 @@ mod raw_text;
 mod timeline;
 
 pub use raw_text::{FixedTitle, PageTitle, TextArea, TitleSuffix, escape_text};
-pub use timeline::{ExpiryTimeline, WEEK_CHOICES, week_link};
+pub use timeline::{ExpiryTimeline, TIMELINE_PARAMS, TimelinePlace, timeline_params};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

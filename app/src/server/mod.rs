@@ -2,6 +2,9 @@
 //! Pages read and write the database through these only.
 
 pub mod account;
+// Team alerts' pages are rendered on the server only.
+#[cfg(feature = "ssr")]
+pub mod alerts;
 pub mod inventory;
 // Recertification's pages too.
 #[cfg(feature = "ssr")]

@@ -30,6 +30,8 @@ pub struct ReviewPage {
     pub can_accept: bool,
     /// The latest date a risk may be accepted until.
     pub latest_until: NaiveDate,
+    /// Security: the page links to the Alerts page.
+    pub is_security: bool,
 }
 
 /// The teams whose findings `viewer` sees: `None` for security (every team), else their own.
@@ -87,6 +89,7 @@ pub async fn list_findings(query: FindingQuery) -> Result<ReviewPage, AppError> 
         can_decide: may_write && (viewer.is_security() || leads),
         can_accept: may_write && (viewer.is_security() || (leads && state.review.leads_may_accept_risk)),
         latest_until: today + chrono::Days::new(u64::from(state.review.max_lifetime_days())),
+        is_security: viewer.is_security(),
     })
 }
 

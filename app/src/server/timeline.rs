@@ -1,11 +1,11 @@
-//! The expiry timeline's server function: live tokens expiring per week, stacked by owner team,
+//! The expiry timeline's server function: live tokens expiring per week, stacked by owner team or severity,
 //! for the Review page (the teams the viewer sees there) and My team (one of the viewer's teams).
 //! Server-side only: the chart is rendered there, and no island calls it.
 
 use leptos::prelude::*;
 
 use crate::{
-    domain::{TeamRef, Timeline, Viewer, timeline::date_range},
+    domain::{Stack, TeamRef, Timeline, TimelineRange, Viewer},
     error::AppError,
 };
 
@@ -26,26 +26,23 @@ pub fn timeline_teams(viewer: &Viewer, team: Option<i64>) -> Result<Option<Vec<i
     }
 }
 
-/// The timeline of `weeks` weeks (from [`MIN_WEEKS`](crate::domain::timeline::MIN_WEEKS) to
-/// [`MAX_WEEKS`](crate::domain::timeline::MAX_WEEKS)) from today's, of `team` (My team) or of
-/// the teams the viewer sees on the Review page (`None`): one aggregate query.
+/// The timeline over `range` (today's week or a later one, [`MIN_WEEKS`](crate::domain::timeline::MIN_WEEKS)
+/// to [`MAX_WEEKS`](crate::domain::timeline::MAX_WEEKS) weeks), stacked by `stack`, of `team`
+/// (My team) or of the teams the viewer sees on the Review page (`None`): one aggregate query.
 #[server]
-pub async fn expiry_timeline(team: Option<i64>, weeks: u32) -> Result<Timeline, AppError> {
-    use crate::domain::timeline::{MAX_WEEKS, MIN_WEEKS};
+pub async fn expiry_timeline(team: Option<i64>, range: TimelineRange, stack: Stack) -> Result<Timeline, AppError> {
     let viewer = crate::auth::require_viewer().await?;
-    if !(MIN_WEEKS..=MAX_WEEKS).contains(&weeks) {
-        return Err(AppError::Invalid {
-            field: "weeks".to_owned(),
-            message: format!("{weeks} is not a number of weeks from {MIN_WEEKS} to {MAX_WEEKS}"),
-        });
-    }
+    let today = chrono::Utc::now().date_naive();
+    let range = range.check(today)?;
     let within = timeline_teams(&viewer, team)?;
     let state = expect_context::<crate::state::AppState>();
-    let today = chrono::Utc::now().date_naive();
-    let (from, to) = date_range(today, weeks);
-    let counts = state.repo.expiry_counts(from, to, within.as_deref(), today).await?;
+    let (from, to) = range.dates(today);
+    let counts = state
+        .repo
+        .expiry_counts(from, to, within.as_deref(), stack, today)
+        .await?;
     let teams: Vec<TeamRef> = state.repo.list_teams().await?.into_iter().map(TeamRef::from).collect();
-    Ok(Timeline::build(today, weeks, &counts, &teams))
+    Ok(Timeline::build(today, range, stack, &counts, &teams))
 }
 
 #[cfg(test)]

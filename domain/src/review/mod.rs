@@ -86,6 +86,7 @@ pub enum FindingRule {
     NameOffConvention,
     MadeOutsideRequests,
     DiffersFromRequest,
+    TeamWithoutChannel,
     FlaggedAtRecertification,
 }
 
@@ -109,7 +110,7 @@ impl Basis {
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 21] = all(Self::VARIANTS);
+    pub const ALL: [FindingRule; 22] = all(Self::VARIANTS);
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -142,6 +143,7 @@ impl FindingRule {
             FindingRule::NameOffConvention => "Name off the naming convention",
             FindingRule::MadeOutsideRequests => "Made outside the request process",
             FindingRule::DiffersFromRequest => "Differs from its approved request",
+            FindingRule::TeamWithoutChannel => "Owner team has no alert channel",
             FindingRule::FlaggedAtRecertification => "Flagged at recertification",
         }
     }
@@ -176,6 +178,9 @@ impl FindingRule {
             FindingRule::NameOffConvention => Basis::Guideline(RuleId::SuitableName),
             FindingRule::MadeOutsideRequests => Basis::Guideline(RuleId::ServiceAccount),
             FindingRule::DiffersFromRequest => Basis::Guideline(RuleId::LeastPrivilege),
+            FindingRule::TeamWithoutChannel => Basis::Policy {
+                setting: "teams file: webhook_url or emails",
+            },
             FindingRule::FlaggedAtRecertification => Basis::Policy {
                 setting: "owner teams recertify their tokens and service accounts",
             },
@@ -248,7 +253,8 @@ impl Default for ReviewPolicy {
 
 /// A token as the review reads it: the inventory's summary, the notes people wrote (where a
 /// reason for a high role is recorded), its description in GitLab, how many leads its owner team has (`None`: no owner
-/// team, or not known) and, for a group access token, how many live projects its group holds
+/// team, or not known), whether its owner team has an alert channel (`None`: no owner team, or
+/// alerts are not configured) and, for a group access token, how many live projects its group holds
 /// with its subgroups' (`None`: not known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUnderReview {
@@ -257,6 +263,7 @@ pub struct TokenUnderReview {
     pub description: Option<String>,
     pub owner_team_leads: Option<usize>,
     pub group_projects: Option<usize>,
+    pub owner_team_has_channel: Option<bool>,
     /// A lead's standing flag from a recertification campaign, if any.
     pub recert_flag: Option<RecertFlag>,
 }

@@ -319,6 +319,17 @@ fn ownership(reviewed: &TokenUnderReview) -> Vec<Found> {
         )),
         _ => {}
     }
+    if let (Some(team), Some(false)) = (&token.owner_team, reviewed.owner_team_has_channel) {
+        found.push((
+            FindingRule::TeamWithoutChannel,
+            Severity::Low,
+            format!(
+                "Its owner team, {}, has no alert channel: nobody is told when it expires.",
+                team.name
+            ),
+            "Give the team a webhook_url or emails in the teams file.".to_owned(),
+        ));
+    }
     if token.purpose.as_deref().is_none_or(|purpose| purpose.trim().is_empty()) {
         found.push((
             FindingRule::NoPurpose,

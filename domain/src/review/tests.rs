@@ -63,6 +63,7 @@ fn clean() -> TokenUnderReview {
         description: None,
         owner_team_leads: Some(1),
         group_projects: None,
+        owner_team_has_channel: Some(true),
         recert_flag: None,
     }
 }
@@ -377,6 +378,25 @@ fn a_high_role_needs_a_reason_in_the_notes() {
     // A service account's token has no role of its own.
     reviewed.notes = None;
     reviewed.token.kind = TokenKind::Personal;
+    assert_eq!(rules(&reviewed), []);
+}
+
+#[test]
+fn an_owner_team_without_an_alert_channel_only_when_alerts_are_configured() {
+    let mut reviewed = clean();
+    reviewed.owner_team_has_channel = Some(false);
+    assert_eq!(rules(&reviewed), [(FindingRule::TeamWithoutChannel, Severity::Low)]);
+    let found = token_findings(&reviewed, &ReviewPolicy::default(), day(TODAY));
+    assert_eq!(
+        found[0].detail,
+        "Its owner team, Platform, has no alert channel: nobody is told when it expires."
+    );
+    assert_eq!(
+        FindingRule::TeamWithoutChannel.basis().quote(),
+        "Organisation policy (teams file: webhook_url or emails); the guidelines say nothing on this"
+    );
+    // Alerts not configured: nobody is asked for a channel.
+    reviewed.owner_team_has_channel = None;
     assert_eq!(rules(&reviewed), []);
 }
 

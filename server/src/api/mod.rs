@@ -422,8 +422,18 @@ pub fn openapi_document() -> serde_json::Value {
             }}
         }
     });
-    add_paths(&mut document, [review, requests, recertification]);
+    add_paths(&mut document, [review, requests, alerts_path(with), recertification]);
     document
+}
+
+/// "Send the digests now" (`crate::alerts::routes`).
+fn alerts_path(with: impl Fn(serde_json::Value) -> serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    json!({"/api/v1/alerts/run": {"post": {
+        "summary": "Make and send the teams' digests of what is new now (security; 409 when alerts are off)",
+        "responses": with(json!({"200": {"description": "How many digests were made: `{\"digests\": n}`",
+            "content": {"application/json": {}}}}))
+    }}})
 }
 
 /// Adds each area's paths (`findings.rs`, `requests.rs`) to the document's.

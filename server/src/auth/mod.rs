@@ -51,23 +51,69 @@ pub struct AuthState {
     pub sign_in_rate: u32,
 }
 
-/// Reads the teams file: `[[team]]` tables with `name`, `group_paths` and `leads`.
-pub fn read_teams_file(path: &std::path::Path) -> anyhow::Result<Vec<ConfiguredTeam>> {
+/// What the teams file says: the teams, and where each team's alerts go.
+#[derive(Debug, Default)]
+pub struct TeamsFile {
+    pub teams: Vec<ConfiguredTeam>,
+    pub channels: crate::alerts::config::TeamChannels,
+}
+
+/// Reads the teams file: `[[team]]` tables with `name`, `group_paths`, `leads` and the team's
+/// alert channels (`webhook_url`, `emails`), and an optional `[security]` table with security's
+/// channels for the organisation's digest. `${VAR}` in a webhook URL is read from the environment.
+pub fn read_teams_file(path: &std::path::Path) -> anyhow::Result<TeamsFile> {
+    read_teams_file_with(path, &|name| std::env::var(name).ok())
+}
+
+/// [`read_teams_file`] with the variables `env` gives.
+pub fn read_teams_file_with(path: &std::path::Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<TeamsFile> {
+    use crate::alerts::config::{ChannelEntry, TeamChannels};
     use anyhow::Context;
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         #[serde(default)]
-        team: Vec<ConfiguredTeam>,
+        team: Vec<Team>,
+        #[serde(default)]
+        security: ChannelEntry,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Team {
+        name: String,
+        group_paths: Vec<String>,
+        #[serde(default)]
+        leads: Vec<String>,
+        #[serde(default)]
+        webhook_url: Option<String>,
+        #[serde(default)]
+        emails: Vec<String>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the teams file {}", path.display()))?;
     let file: File =
         toml::from_str(&text).with_context(|| format!("the teams file {} is not valid", path.display()))?;
-    for team in &file.team {
+    let in_file = |error: anyhow::Error| anyhow::anyhow!("the teams file {}: {error}", path.display());
+    let mut channels = TeamChannels {
+        security: file.security.check("[security]", env).map_err(in_file)?,
+        ..TeamChannels::default()
+    };
+    let mut teams = Vec::with_capacity(file.team.len());
+    for team in file.team {
         anyhow::ensure!(!team.name.trim().is_empty(), "a team in {} has no name", path.display());
+        let entry = ChannelEntry {
+            webhook_url: team.webhook_url,
+            emails: team.emails,
+        };
+        let checked = entry.check(&format!("team {}", team.name), env).map_err(in_file)?;
+        channels.teams.insert(team.name.clone(), checked);
+        teams.push(ConfiguredTeam {
+            name: team.name,
+            group_paths: team.group_paths,
+            leads: team.leads,
+        });
     }
-    Ok(file.team)
+    Ok(TeamsFile { teams, channels })
 }
 
 /// The sign-in routes. Starting a sign-in writes a session row, so one address may start only

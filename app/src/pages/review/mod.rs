@@ -3,11 +3,17 @@
 //! and, for those who may, one form that records a decision on the findings picked (or on all that
 //! the view lists). Plain forms: a GET form for the view, a POST for decisions.
 
+mod alerts;
+
+pub use alerts::{AlertsPage, TeamAlerts};
+
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, ExpiryTimeline, PageTitle, RelativeDate, WEEK_CHOICES, class},
+    components::{
+        ErrorPanel, ExpiryTimeline, PageTitle, RelativeDate, TIMELINE_PARAMS, TimelinePlace, class, timeline_params,
+    },
     db::{FindingHistory, StoredFinding},
     domain::{
         TeamRef,
@@ -53,40 +59,35 @@ pub fn ReviewPage() -> impl IntoView {
     }
 }
 
-/// The expiry timeline of the teams the viewer sees here, over the weeks in the URL (`weeks`);
-/// its range links keep the queue's view.
+/// The expiry timeline of the teams the viewer sees here, over the weeks in the URL (`from`,
+/// `weeks`) stacked as it says (`stack`); its links keep the queue's view.
 #[component]
 fn ReviewTimeline() -> impl IntoView {
     let params = use_query_map();
-    let weeks = Memo::new(move |_| params.with(|p| crate::domain::timeline::weeks_from_params(|name| p.get_str(name))));
+    let today = chrono::Utc::now().date_naive();
+    let asked = Memo::new(move |_| params.with(|p| timeline_params(|name| p.get_str(name), today)));
     let timeline = Resource::new(
-        move || weeks.get(),
-        |weeks| async move {
-            match weeks {
-                Ok(weeks) => expiry_timeline(None, weeks).await,
+        move || asked.get(),
+        |asked| async move {
+            match asked {
+                Ok((range, stack)) => expiry_timeline(None, range, stack).await,
                 Err(error) => Err(error.into()),
             }
         },
     );
-    let view_query = move || {
-        params.with_untracked(|p| {
+    let place = move || TimelinePlace {
+        path: "/review",
+        keep: params.with_untracked(|p| {
             FindingQuery::from_params(|name| p.get_str(name))
                 .unwrap_or_default()
-                .to_query_string()
-        })
+                .pairs()
+        }),
     };
     view! {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the expiry timeline…"</p> }>
             {move || Suspend::new(async move {
                 match timeline.await {
-                    Ok(timeline) => {
-                        let here = view_query();
-                        let choices = WEEK_CHOICES.into_iter().map(|n| {
-                            let sep = if here.is_empty() { "" } else { "&" };
-                            (n, format!("/review?{here}{sep}weeks={n}"))
-                        }).collect();
-                        view! { <ExpiryTimeline timeline choices team=None /> }.into_any()
-                    }
+                    Ok(timeline) => view! { <ExpiryTimeline timeline place=place() team=None /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -99,6 +100,9 @@ fn Queue(page: ReviewPage, query: FindingQuery) -> impl IntoView {
     let url = use_query_map();
     let decided = url.with_untracked(|q| q.get("decided"));
     view! {
+        {page.is_security.then(|| view! {
+            <p class="mt-6 text-sm"><a id="alerts-link" class="text-sky-700 underline" href="/review/alerts">"Alerts: the teams' channels and the digests sent"</a></p>
+        })}
         <RuleCounts by_rule=page.by_rule.clone() query=query.clone() />
         <Filters query=query.clone() teams=page.teams.clone() />
         {decided.map(|n| view! {
@@ -142,8 +146,13 @@ fn RuleCounts(by_rule: Vec<(FindingRule, u64)>, query: FindingQuery) -> impl Int
 /// The view's filters: a GET form (with JavaScript, a choice applies at once).
 #[component]
 fn Filters(query: FindingQuery, teams: Vec<TeamRef>) -> impl IntoView {
-    // The timeline's range stays as it is when the findings are filtered.
-    let weeks = use_query_map().with_untracked(|q| q.get("weeks"));
+    // The timeline's range and stacking stay as they are when the findings are filtered.
+    let timeline: Vec<(&str, String)> = use_query_map().with_untracked(|q| {
+        TIMELINE_PARAMS
+            .into_iter()
+            .filter_map(|name| q.get(name).map(|value| (name, value)))
+            .collect()
+    });
     let field = format!("{} max-w-full", class::FIELD);
     let label = "flex min-w-0 max-w-full flex-col gap-1 text-sm font-medium text-slate-700";
     view! {
@@ -177,7 +186,7 @@ fn Filters(query: FindingQuery, teams: Vec<TeamRef>) -> impl IntoView {
                     {FindingState::ALL.into_iter().map(|state| view! { <option value=state.as_str() selected=query.state == state>{state.label()}</option> }).collect_view()}
                 </select>
             </label>
-            {weeks.map(|weeks| view! { <input type="hidden" name="weeks" value=weeks /> })}
+            {timeline.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
             <button type="submit" class="rounded-md bg-slate-800 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">"Apply"</button>
             <a href="/review" class="px-2 py-2 text-sm text-slate-600 underline hover:text-slate-900">"Clear"</a>
         </Form>

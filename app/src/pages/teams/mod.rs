@@ -6,7 +6,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     components::{
-        ErrorPanel, ExpiryDate, ExpiryTimeline, KindBadge, NoValue, PageTitle, ScrollBox, WEEK_CHOICES, class,
+        ErrorPanel, ExpiryDate, ExpiryTimeline, KindBadge, NoValue, PageTitle, ScrollBox, TimelinePlace, class,
+        timeline_params,
     },
     domain::{ExpiryWindow, TokenStatus, TokenSummary},
     error::AppError,
@@ -75,6 +76,7 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
         <TeamFindings team_id />
         <Counts team_id by_status by_expiry />
         <TeamTimeline team_id />
+        <crate::pages::review::TeamAlerts team_id />
         <section class="mt-6 rounded-xl bg-white p-6 shadow-sm" aria-labelledby="attention-title">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 id="attention-title" class="text-lg font-semibold">"Needs your attention"</h2>
@@ -86,16 +88,18 @@ fn Overview(summary: TeamSummary) -> impl IntoView {
     .into_any()
 }
 
-/// The team's expiry timeline over the weeks in the URL (`weeks`).
+/// The team's expiry timeline over the weeks in the URL (`from`, `weeks`), stacked as it says
+/// (`stack`).
 #[component]
 fn TeamTimeline(team_id: i64) -> impl IntoView {
     let params = use_query_map();
-    let weeks = params.with_untracked(|p| crate::domain::timeline::weeks_from_params(|name| p.get_str(name)));
+    let today = chrono::Utc::now().date_naive();
+    let asked = params.with_untracked(|p| timeline_params(|name| p.get_str(name), today));
     let timeline = Resource::new(
-        move || weeks.clone(),
-        move |weeks| async move {
-            match weeks {
-                Ok(weeks) => expiry_timeline(Some(team_id), weeks).await,
+        move || asked.clone(),
+        move |asked| async move {
+            match asked {
+                Ok((range, stack)) => expiry_timeline(Some(team_id), range, stack).await,
                 Err(error) => Err(error.into()),
             }
         },
@@ -105,8 +109,8 @@ fn TeamTimeline(team_id: i64) -> impl IntoView {
             {move || Suspend::new(async move {
                 match timeline.await {
                     Ok(timeline) => {
-                        let choices = WEEK_CHOICES.into_iter().map(|n| (n, format!("/my-team?team={team_id}&weeks={n}"))).collect();
-                        view! { <ExpiryTimeline timeline choices team=Some(team_id) /> }.into_any()
+                        let place = TimelinePlace { path: "/my-team", keep: vec![("team", team_id.to_string())] };
+                        view! { <ExpiryTimeline timeline place team=Some(team_id) /> }.into_any()
                     }
                     // Another team's page: the rest of it is for everyone signed in.
                     Err(AppError::ForbiddenBecause(why)) => view! { <p id="timeline-not-shown" class="mt-6 text-sm text-slate-600">{format!("No expiry timeline: {why}.")}</p> }.into_any(),
