@@ -33,6 +33,21 @@ impl Campaign {
     pub fn is_closed(&self) -> bool {
         self.closed_at.is_some()
     }
+
+    /// Its progress, from its teams' counts ([`RecertStore::campaign_progress`]).
+    pub fn progress(
+        &self,
+        teams: Vec<domain::recertification::TeamProgress>,
+    ) -> domain::recertification::CampaignProgress {
+        domain::recertification::CampaignProgress {
+            campaign_id: self.id,
+            scope: self.scope,
+            opened_on: self.opened_at.date_naive(),
+            due_on: self.due_on,
+            closed: self.is_closed(),
+            teams,
+        }
+    }
 }
 
 /// An item of a campaign: what it was at opening, and its latest answer.

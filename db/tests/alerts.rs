@@ -84,6 +84,7 @@ async fn run(repo: &Repo, channels: &AudienceChannels, now: &str) -> Vec<i64> {
         new_findings: &inputs.new_findings,
         reopened: &inputs.reopened,
         sent: &inputs.sent,
+        reminders: &[],
     });
     let stored = repo
         .record_digests(started.id, &digests, channels, "https://tokens.example.com", now)

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::recertification::Reminder;
+
 use crate::{
     TeamRef, TokenKind,
     review::{FindingRule, Severity},
@@ -133,6 +135,10 @@ pub struct Digest {
     pub reopened: Vec<AlertFinding>,
     /// The notices this digest gives: what the ledger records once it is sent.
     pub notices: Vec<NoticeKey>,
+    /// Recertification campaigns the team has items left in, on a reminder day (in the
+    /// organisation's digest: every team's).
+    #[serde(default)]
+    pub reminders: Vec<Reminder>,
 }
 
 /// What a digest is made from.
@@ -150,6 +156,9 @@ pub struct DigestInput<'a> {
     /// The notices already given (any outcome: a failed one is retried by its delivery, not
     /// given again by a later digest).
     pub sent: &'a BTreeSet<NoticeKey>,
+    /// Today's recertification reminders ([`crate::recertification::reminders_due`]): given by
+    /// the day's scheduled digest only, which is made once a day.
+    pub reminders: &'a [Reminder],
 }
 
 impl Digest {
@@ -162,12 +171,17 @@ impl Digest {
             new_findings: Vec::new(),
             reopened: Vec::new(),
             notices: Vec::new(),
+            reminders: Vec::new(),
         }
     }
 
     /// Nothing to say: such a digest is not sent.
     pub fn is_empty(&self) -> bool {
-        self.entering.is_empty() && self.expired.is_empty() && self.new_findings.is_empty() && self.reopened.is_empty()
+        self.entering.is_empty()
+            && self.expired.is_empty()
+            && self.new_findings.is_empty()
+            && self.reopened.is_empty()
+            && self.reminders.is_empty()
     }
 
     /// Keeps only what `claimed` holds (the notices this run won in the ledger; another replica
@@ -261,6 +275,11 @@ pub fn team_digests(input: &DigestInput<'_>) -> Vec<Digest> {
         digest.reopened.push(finding.clone());
         digest.notices.push(key);
     }
+    for reminder in input.reminders {
+        digest_for(&mut by_audience, &Some(reminder.team.clone()), today)
+            .reminders
+            .push(reminder.clone());
+    }
     let mut digests: Vec<Digest> = by_audience.into_values().filter(|d| !d.is_empty()).collect();
     for digest in &mut digests {
         digest.sort();
@@ -292,6 +311,8 @@ impl Digest {
         self.reopened.sort_by(by_severity);
         self.notices.sort();
         self.notices.dedup();
+        self.reminders
+            .sort_by(|a, b| (a.campaign_id, &a.team.name).cmp(&(b.campaign_id, &b.team.name)));
     }
 }
 
@@ -305,6 +326,7 @@ pub fn organisation_digest(digests: &[Digest], today: NaiveDate) -> Option<Diges
         all.new_findings.extend(digest.new_findings.iter().cloned());
         all.reopened.extend(digest.reopened.iter().cloned());
         all.notices.extend(digest.notices.iter().copied());
+        all.reminders.extend(digest.reminders.iter().cloned());
     }
     all.sort();
     (!all.is_empty()).then_some(all)
@@ -395,6 +417,12 @@ impl Digest {
         }
         self.render_findings(&mut text, "New findings", &self.new_findings, public_url);
         self.render_findings(&mut text, "Decisions that no longer hold", &self.reopened, public_url);
+        if !self.reminders.is_empty() {
+            text.push_str("\nRecertification:\n");
+            for reminder in &self.reminders {
+                text.push_str(&format!("- {}\n  {public_url}{}\n", reminder.text, reminder.path));
+            }
+        }
         text.push_str(&format!("\nThe review: {public_url}/review\n"));
         RenderedDigest { subject, text }
     }

@@ -468,11 +468,11 @@ pub fn reminders_due(campaigns: &[CampaignProgress], today: NaiveDate) -> Vec<Re
                 campaign_id: campaign.campaign_id,
                 team: team.team.clone(),
                 text: format!(
-                    "Recertification #{} is {when}: {} of {}'s {} tokens and service accounts are answered, {} left. \
-                     A lead confirms each that is still needed with the right owner and purpose, or flags it: {path}",
+                    "Recertification #{} is {when}. {}'s tokens and service accounts: {}/{} answered, {} left. \
+                     A lead confirms each that is still needed with the right owner and purpose, or flags it.",
                     campaign.campaign_id,
-                    team.answered,
                     team.team.name,
+                    team.answered,
                     team.total,
                     team.unanswered(),
                 ),

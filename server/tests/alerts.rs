@@ -496,3 +496,77 @@ async fn the_alerts_page_and_send_now_are_for_security() {
     let (_, page) = engineer.get("/my-team").await;
     assert!(!page.contains("team-alerts-title"), "{page}");
 }
+
+/// Opens a campaign over every team's items today, due in three weeks (as security would).
+async fn open_campaign(repo: &Repo, today: chrono::NaiveDate, opened_at: chrono::DateTime<Utc>) -> i64 {
+    use app::domain::recertification::{CampaignScope, ValidCampaign, select_items};
+    let (items, _) = select_items(
+        CampaignScope::All,
+        repo.recert_candidates(today).await.expect("candidates"),
+    );
+    assert!(!items.is_empty(), "Platform's and Data's tokens are in scope");
+    let campaign = ValidCampaign {
+        scope: CampaignScope::All,
+        due_on: today + chrono::Days::new(21),
+    };
+    repo.open_campaign(&campaign, &items, "sam.security", opened_at)
+        .await
+        .expect("campaign")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_days_digest_reminds_a_team_of_its_recertification_and_sending_now_does_not() {
+    let dir = tempfile::tempdir().expect("folder");
+    let repo = database(dir.path()).await;
+    let today = Utc::now().date_naive();
+    let clock = TestClock::at(&format!("{today}T07:00:00Z"));
+    let campaign = open_campaign(&repo, today, clock.now()).await;
+    let (hook, url) = Webhook::spawn(0).await;
+    let alerts = service(
+        &repo,
+        &channels(Some(format!("{url}/platform")), &[]),
+        clock.clone(),
+        None,
+    )
+    .await;
+    // Sending now: the token notices, no reminder (reminders go once a day, with the day's digest).
+    alerts
+        .run_digests(RunTrigger::Manual("sam.security".to_owned()))
+        .await
+        .expect("run");
+    let received = hook.received();
+    assert_eq!(received.len(), 1);
+    assert!(!received[0].1.contains("Recertification"), "{}", received[0].1);
+
+    // The day's digest: nothing new about tokens, and the campaign opened today.
+    alerts.run_digests(RunTrigger::Scheduled).await.expect("run");
+    let received = hook.received();
+    assert_eq!(received.len(), 2, "the reminder alone makes a digest");
+    let text = &received[1].1;
+    let platform = team_id_of(&repo, "Platform").await;
+    assert!(
+        text.contains(&format!("Recertification #{campaign} is opened today")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Platform's tokens and service accounts: 0/1 answered, 1 left"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "https://tokens.example.com/recertification/{campaign}/team/{platform}"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("Data's"), "Data has no channel here: {text}");
+}
+
+async fn team_id_of(repo: &Repo, name: &str) -> i64 {
+    repo.list_teams()
+        .await
+        .expect("teams")
+        .into_iter()
+        .find(|team| team.name == name)
+        .expect(name)
+        .id
+}

@@ -74,14 +74,7 @@ async fn summarise(
     let known: Vec<TeamRef> = repo.list_teams().await?.into_iter().map(TeamRef::from).collect();
     Ok(CampaignSummary {
         scope_text: campaign.scope.describe(&known),
-        progress: CampaignProgress {
-            campaign_id: campaign.id,
-            scope: campaign.scope,
-            opened_on: campaign.opened_at.date_naive(),
-            due_on: campaign.due_on,
-            closed: campaign.is_closed(),
-            teams,
-        },
+        progress: campaign.progress(teams),
         campaign,
     })
 }

@@ -57,6 +57,7 @@ fn digests(tokens: &[AlertToken], sent: &BTreeSet<NoticeKey>) -> Vec<Digest> {
         new_findings: &[],
         reopened: &[],
         sent,
+        reminders: &[],
     })
 }
 
@@ -159,6 +160,7 @@ fn findings_and_reopened_decisions_go_to_their_team_and_reopened_ones_once() {
         new_findings: &new_findings,
         reopened: &reopened,
         sent,
+        reminders: &[],
     };
     let nothing = BTreeSet::new();
     let found = team_digests(&input(&nothing));
@@ -220,6 +222,7 @@ fn a_team_digest_renders_as_plain_text_with_links() {
         new_findings: &findings,
         reopened: &[],
         sent: &BTreeSet::new(),
+        reminders: &[],
     });
     let rendered = found[0].render("https://tokens.example.com");
     assert_eq!(rendered.subject, "Token digest for Platform, 2026-12-07");
@@ -263,5 +266,68 @@ fn a_long_section_is_cut_with_a_link_to_the_rest() {
     assert!(
         text.contains("- …and 10 more: https://tokens.example.com/?team=1&status=active&sort=expires\n"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_recertification_reminder_goes_in_its_teams_digest_and_the_organisations() {
+    use crate::recertification::{CampaignProgress, CampaignScope, TeamProgress, reminders_due};
+    let platform = team(1, "Platform").expect("a team");
+    let campaign = CampaignProgress {
+        campaign_id: 4,
+        scope: CampaignScope::All,
+        opened_on: day(TODAY),
+        due_on: day(TODAY) + chrono::Days::new(21),
+        closed: false,
+        teams: vec![TeamProgress {
+            team: platform.clone(),
+            total: 12,
+            answered: 5,
+            flagged: 1,
+        }],
+    };
+    let reminders = reminders_due(std::slice::from_ref(&campaign), day(TODAY));
+    let found = team_digests(&DigestInput {
+        today: day(TODAY),
+        windows: &WINDOWS,
+        tokens: &[],
+        new_findings: &[],
+        reopened: &[],
+        sent: &BTreeSet::new(),
+        reminders: &reminders,
+    });
+    // Nothing else to say: the reminder alone makes the digest.
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].audience, Audience::Team(platform));
+    let text = found[0].render("https://tokens.example.com").text;
+    assert!(
+        text.contains("\nRecertification:\n- Recertification #4 is opened today"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Platform's tokens and service accounts: 5/12 answered, 7 left"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  https://tokens.example.com/recertification/4/team/1\n"),
+        "{text}"
+    );
+    let organisation = organisation_digest(&found, day(TODAY)).expect("the organisation's");
+    assert_eq!(organisation.reminders.len(), 1);
+    // Without reminders (a day that is none of the reminder days), nothing.
+    assert!(
+        team_digests(&DigestInput {
+            reminders: &[],
+            ..DigestInput {
+                today: day(TODAY),
+                windows: &WINDOWS,
+                tokens: &[],
+                new_findings: &[],
+                reopened: &[],
+                sent: &BTreeSet::new(),
+                reminders: &reminders,
+            }
+        })
+        .is_empty()
     );
 }

@@ -246,9 +246,8 @@ fn reminders_go_at_opening_a_week_and_a_day_before_and_daily_when_overdue() {
     assert_eq!(opening[0].path, "/recertification/4/team/1");
     assert_eq!(
         opening[0].text,
-        "Recertification #4 is opened today, due on 2026-12-31: 5 of Platform's 12 tokens and service accounts \
-         are answered, 7 left. A lead confirms each that is still needed with the right owner and purpose, or \
-         flags it: /recertification/4/team/1"
+        "Recertification #4 is opened today, due on 2026-12-31. Platform's tokens and service accounts: 5/12 \
+         answered, 7 left. A lead confirms each that is still needed with the right owner and purpose, or flags it."
     );
     assert!(on("2026-12-08").is_empty());
     assert!(on("2026-12-23").is_empty());

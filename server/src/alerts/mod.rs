@@ -15,7 +15,10 @@ use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc, time::Dura
 use anyhow::Context;
 use app::{
     db::{AudienceChannels, DbError, Repo},
-    domain::alerts::{ChannelSummary, DigestInput, team_digests},
+    domain::{
+        alerts::{ChannelSummary, DigestInput, team_digests},
+        recertification::{Reminder, reminders_due},
+    },
 };
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
@@ -132,6 +135,11 @@ impl AlertService {
         let since = run.previous_started_at.unwrap_or(now - chrono::Duration::days(1));
         let max_window = self.settings.windows.iter().copied().max().unwrap_or(0);
         let inputs = self.repo.alert_inputs(today, max_window, since).await?;
+        // Reminders go with the day's scheduled digest, made once a day.
+        let reminders = match trigger {
+            RunTrigger::Scheduled => self.recertification_reminders(today).await?,
+            RunTrigger::Manual(_) => Vec::new(),
+        };
         let digests = team_digests(&DigestInput {
             today,
             windows: &self.settings.windows,
@@ -139,6 +147,7 @@ impl AlertService {
             new_findings: &inputs.new_findings,
             reopened: &inputs.reopened,
             sent: &inputs.sent,
+            reminders: &reminders,
         });
         let channels: AudienceChannels = self
             .audiences
@@ -154,6 +163,23 @@ impl AlertService {
         tracing::info!(alerts.trigger = name, alerts.digests = stored.len(), "digests made");
         self.deliver_due().await?;
         Ok(Some(stored.len()))
+    }
+
+    /// The reminders of open recertification campaigns due `today`, per team with items left.
+    async fn recertification_reminders(&self, today: NaiveDate) -> Result<Vec<Reminder>, DbError> {
+        let mut progress = self.repo.campaign_progress().await?;
+        let campaigns: Vec<_> = self
+            .repo
+            .list_campaigns()
+            .await?
+            .into_iter()
+            .filter(|campaign| !campaign.is_closed())
+            .map(|campaign| {
+                let teams = progress.remove(&campaign.id).unwrap_or_default();
+                campaign.progress(teams)
+            })
+            .collect();
+        Ok(reminders_due(&campaigns, today))
     }
 
     /// Sends every delivery due now once; a failure is tried again after a backoff, or recorded
