@@ -10,8 +10,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
-use crate::review_store::{HOLDS, HOLDS_END, LATEST_DECISION};
+use crate::review_store::LATEST_DECISION;
 use crate::sql::{Db, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
+use crate::sql::{HOLDS, HOLDS_END};
 use crate::{DbError, TokenRow};
 use domain::{
     TeamRef, TokenSummary,

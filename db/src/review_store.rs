@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
-use crate::sql::{BUMP_REVIEW_VERSION, Db, REVIEW_VERSION, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
+use crate::sql::{BUMP_REVIEW_VERSION, Db, HOLDS, HOLDS_END, REVIEW_VERSION, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
 use crate::{DbError, TokenRow, split_scopes};
 use domain::{
     TeamRef, TokenKind, TokenSummary,
@@ -231,16 +231,6 @@ impl FindingToStore {
         }
     }
 }
-
-/// Whether the latest decision `d` still holds for finding `f` (of token `t`), as 1 or 0: it was
-/// made since the finding (last) opened; an accepted risk until a date not passed (`$today` is
-/// bound where the text is used); "fixed" until the next refresh finds it again; and the token's
-/// scopes and expiry as they were.
-pub(crate) const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
-     AND (d.decision <> 'accept_risk' OR d.until_on >= ";
-pub(crate) const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
-     AND (f.token_id IS NULL OR (d.token_scopes = t.scopes \
-     AND COALESCE(d.token_expires_on, '') = COALESCE(CAST(t.expires_on AS TEXT), ''))) THEN 1 ELSE 0 END";
 
 const FINDING_COLUMNS: &str = "SELECT f.id, f.rule, f.token_id, f.account_gitlab_id, f.kind, f.subject_name, \
      f.subject_path, f.team_id, tm.name AS team_name, f.severity, f.due_on, f.detail, f.fix, f.first_found_at, \

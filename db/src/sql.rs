@@ -317,6 +317,16 @@ where
     }
 }
 
+/// Whether the latest decision `d` still holds for finding `f` (of token `t`), as 1 or 0: it was
+/// made since the finding (last) opened; an accepted risk until a date not passed (`$today` is
+/// bound where the text is used); "fixed" until the next refresh finds it again; and the token's
+/// scopes and expiry as they were. (The review's queue and the timeline's severities read it.)
+pub(crate) const HOLDS: &str = "CASE WHEN d.id IS NOT NULL AND d.decided_at >= f.first_found_at \
+     AND (d.decision <> 'accept_risk' OR d.until_on >= ";
+pub(crate) const HOLDS_END: &str = ") AND (d.decision <> 'mark_fixed' OR d.decided_at >= f.last_found_at) \
+     AND (f.token_id IS NULL OR (d.token_scopes = t.scopes \
+     AND COALESCE(d.token_expires_on, '') = COALESCE(CAST(t.expires_on AS TEXT), ''))) THEN 1 ELSE 0 END";
+
 /// The expiry timeline's aggregate (see [`Repository::expiry_counts`]): the inventory's filters
 /// `status=active&expires_from=…&expires_to=…` (so a week's count is what its link lists),
 /// grouped by owner team and date.
@@ -349,9 +359,9 @@ where
                      ON d.id = (SELECT MAX(x.id) FROM finding_decisions x WHERE x.finding_id = f.id) \
                      WHERE f.token_id = t.id AND f.resolved_at IS NULL AND ",
                 )
-                .push(crate::review_store::HOLDS)
+                .push(HOLDS)
                 .push_bind(today)
-                .push(crate::review_store::HOLDS_END)
+                .push(HOLDS_END)
                 .push(" = 0) AS BIGINT) AS severity_rank");
         }
     }
