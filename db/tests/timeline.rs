@@ -158,9 +158,9 @@ async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
     }
 }
 
-/// The most severe open finding of each token, as the review queue lists them.
-async fn most_severe_open(repo: &db::Repo, today: NaiveDate) -> std::collections::HashMap<i64, Severity> {
-    let filter = FindingFilter {
+/// Every open finding, as the review queue lists them.
+fn open_findings() -> FindingFilter {
+    FindingFilter {
         team: None,
         within_teams: None,
         rule: None,
@@ -169,8 +169,12 @@ async fn most_severe_open(repo: &db::Repo, today: NaiveDate) -> std::collections
         state: FindingState::Open,
         offset: 0,
         limit: 1000,
-    };
-    let page = repo.list_findings(&filter, today).await.expect("findings");
+    }
+}
+
+/// The most severe open finding of each token, as the review queue lists them.
+async fn most_severe_open(repo: &db::Repo, today: NaiveDate) -> std::collections::HashMap<i64, Severity> {
+    let page = repo.list_findings(&open_findings(), today).await.expect("findings");
     let mut worst = std::collections::HashMap::new();
     for stored in page.findings {
         if let domain::review::Subject::Token(id) = stored.finding.subject {
@@ -252,17 +256,7 @@ async fn stacked_by_severity_each_token_counts_under_its_most_severe_open_findin
         assert_eq!(severity_of(&by_severity, "2026-12-20", admin), 1, "{}", db.name);
 
         // Risk accepted on each of its findings: it counts under its next finding, or none.
-        let filter = FindingFilter {
-            team: None,
-            within_teams: None,
-            rule: None,
-            kind: None,
-            severity: None,
-            state: FindingState::Open,
-            offset: 0,
-            limit: 1000,
-        };
-        let page = repo.list_findings(&filter, today).await.expect("findings");
+        let page = repo.list_findings(&open_findings(), today).await.expect("findings");
         let of_admin: Vec<i64> = page
             .findings
             .iter()
