@@ -260,6 +260,28 @@ where
     select
 }
 
+/// Which live tokens a refresh reads.
+#[derive(Debug, Clone, Copy)]
+enum Tokens {
+    One(i64),
+    /// The first so many with an id above this one, in id order.
+    After(i64, i64),
+}
+
+/// Tokens a full refresh reads and stores at a time: its memory is one batch's findings.
+const REFRESH_BATCH: i64 = 5_000;
+
+/// Which standing findings that a refresh did not find it resolves.
+#[derive(Debug, Clone, Copy)]
+enum Resolve {
+    /// None (a batch of a full refresh: the last one resolves).
+    Nothing,
+    /// Those of this token.
+    OthersOf(i64),
+    /// Every one.
+    AllOthers,
+}
+
 /// Findings per upsert statement: 15 values each, well under SQLite's limit of bound values.
 const UPSERT_BATCH: usize = 500;
 
@@ -339,9 +361,30 @@ where
         today: NaiveDate,
         at: DateTime<Utc>,
     ) -> Result<RefreshCounts, DbError> {
-        let mut found = self.token_findings_of(None, policy, today).await?;
-        found.extend(self.account_findings_all(policy, today).await?);
-        self.store_findings(&found, None, at).await
+        // A batch of tokens at a time, each batch's findings stored in a transaction of its own,
+        // so memory holds one batch whatever the number of tokens. Only at the end, once every
+        // finding of this refresh is stored (`last_found_at = at`), are the others resolved: a
+        // refresh that fails half-way resolves nothing.
+        let group_projects = self.projects_per_group().await?;
+        let mut flags = self.recert_flags(None).await?.tokens;
+        let mut found = 0;
+        let mut after = 0;
+        loop {
+            let batch = Tokens::After(after, REFRESH_BATCH);
+            let (findings, last) = self
+                .token_findings_of(batch, &group_projects, &mut flags, policy, today)
+                .await?;
+            let Some(last) = last else { break };
+            found += findings.len() as u64;
+            self.store_findings(&findings, Resolve::Nothing, at).await?;
+            after = last;
+        }
+        let accounts = self.account_findings_all(policy, today).await?;
+        let resolved = self.store_findings(&accounts, Resolve::AllOthers, at).await?;
+        Ok(RefreshCounts {
+            found: found + accounts.len() as u64,
+            resolved,
+        })
     }
 
     async fn refresh_token_findings(
@@ -351,8 +394,15 @@ where
         today: NaiveDate,
         at: DateTime<Utc>,
     ) -> Result<RefreshCounts, DbError> {
-        let found = self.token_findings_of(Some(token_id), policy, today).await?;
-        self.store_findings(&found, Some(token_id), at).await
+        let mut flags = self.recert_flags(Some(token_id)).await?.tokens;
+        let (found, _) = self
+            .token_findings_of(Tokens::One(token_id), &HashMap::new(), &mut flags, policy, today)
+            .await?;
+        let resolved = self.store_findings(&found, Resolve::OthersOf(token_id), at).await?;
+        Ok(RefreshCounts {
+            found: found.len() as u64,
+            resolved,
+        })
     }
 
     async fn list_findings(&self, filter: &FindingFilter, today: NaiveDate) -> Result<FindingPage, DbError> {
@@ -578,13 +628,18 @@ where
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
     for<'q> Option<NaiveDate>: Encode<'q, DB>,
 {
-    /// The findings the policy makes today of every live token (`only` that one, when given).
+    /// The findings the policy makes today of live tokens (see [`Tokens`]), and the last token id
+    /// read (`None`: no token). `group_projects`: how many projects each group holds (see
+    /// [`Self::projects_per_group`]; read here when empty and a group token needs it); `flags`:
+    /// the recertification flags not yet used.
     async fn token_findings_of(
         &self,
-        only: Option<i64>,
+        tokens: Tokens,
+        group_projects: &HashMap<String, usize>,
+        flags: &mut HashMap<i64, domain::review::RecertFlag>,
         policy: &ReviewPolicy,
         today: NaiveDate,
-    ) -> Result<Vec<FindingToStore>, DbError> {
+    ) -> Result<(Vec<FindingToStore>, Option<i64>), DbError> {
         let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}, o.notes AS notes, t.description AS description, \
              ((SELECT COUNT(*) FROM team_leads l WHERE l.team_id = tm.id) \
@@ -592,19 +647,30 @@ where
              tm.alert_channel AS alert_channel{TOKEN_FROM} \
              WHERE t.gone_since IS NULL AND NOT t.revoked"
         ));
-        if let Some(token) = only {
-            select.push(" AND t.id = ").push_bind(token);
+        match tokens {
+            Tokens::One(id) => {
+                select.push(" AND t.id = ").push_bind(id);
+            }
+            Tokens::After(after, limit) => {
+                select
+                    .push(" AND t.id > ")
+                    .push_bind(after)
+                    .push(" ORDER BY t.id LIMIT ")
+                    .push_bind(limit);
+            }
         }
-        select.push(" ORDER BY t.id");
         let rows: Vec<ReviewInputRow> = DB::fetch_all(&mut select, self.pool()).await?;
-        // Every live project's path is read only when a group token needs its group's count (an
+        let last = rows.last().map(|row| row.token.id);
+        // A group token needs its group's project count: read here when the caller did not (an
         // ownership edit refreshes one token, mostly not a group's).
-        let group_projects = if rows.iter().any(|row| row.token.kind == TokenKind::GroupAccess.as_str()) {
-            self.projects_per_group().await?
-        } else {
-            HashMap::new()
-        };
-        let mut flags = self.recert_flags(only).await?.tokens;
+        let read;
+        let group_projects =
+            if group_projects.is_empty() && rows.iter().any(|row| row.token.kind == TokenKind::GroupAccess.as_str()) {
+                read = self.projects_per_group().await?;
+                &read
+            } else {
+                group_projects
+            };
         let mut found = Vec::new();
         for row in rows {
             let token = TokenSummary::try_from(row.token)?;
@@ -632,7 +698,7 @@ where
                 });
             }
         }
-        Ok(found)
+        Ok((found, last))
     }
 
     /// The standing findings per rule under `filter` (but its rule), kept per review version:
@@ -767,14 +833,14 @@ where
         Ok(found)
     }
 
-    /// Stores what a refresh found: each finding upserted, and every standing one it did not find
-    /// (of `only` that token, when given) resolved.
+    /// Stores what a refresh found at `at`: each finding upserted, and the standing ones it did
+    /// not find resolved as `resolve` says; how many were resolved.
     async fn store_findings(
         &self,
         found: &[FindingToStore],
-        only: Option<i64>,
+        resolve: Resolve,
         at: DateTime<Utc>,
-    ) -> Result<RefreshCounts, DbError> {
+    ) -> Result<u64, DbError> {
         let mut tx = self.pool().begin_with(DB::BEGIN).await?;
         for batch in found.chunks(UPSERT_BATCH) {
             let mut upsert = QueryBuilder::<DB>::new(
@@ -815,20 +881,21 @@ where
             );
             DB::execute(&mut upsert, &mut *tx).await?;
         }
-        let mut resolve = QueryBuilder::<DB>::new("UPDATE findings SET resolved_at = ");
-        resolve
+        let mut update = QueryBuilder::<DB>::new("UPDATE findings SET resolved_at = ");
+        update
             .push_bind(at)
             .push(" WHERE resolved_at IS NULL AND last_found_at < ")
             .push_bind(at);
-        if let Some(token) = only {
-            resolve.push(" AND token_id = ").push_bind(token);
-        }
-        let resolved = DB::execute(&mut resolve, &mut *tx).await?;
+        let resolved = match resolve {
+            Resolve::Nothing => 0,
+            Resolve::OthersOf(token) => {
+                update.push(" AND token_id = ").push_bind(token);
+                DB::execute(&mut update, &mut *tx).await?
+            }
+            Resolve::AllOthers => DB::execute(&mut update, &mut *tx).await?,
+        };
         sqlx::query(BUMP_REVIEW_VERSION).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(RefreshCounts {
-            found: found.len() as u64,
-            resolved,
-        })
+        Ok(resolved)
     }
 }

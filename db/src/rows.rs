@@ -190,11 +190,10 @@ pub(crate) struct VersionedCountRow {
     pub version: i64,
 }
 
-/// A token's id on a page, with how many match in all (a window count, or 0 when counted apart).
+/// A token's id on a page.
 #[derive(sqlx::FromRow, Clone, Copy)]
 pub(crate) struct PageIdRow {
     pub id: i64,
-    pub total: i64,
 }
 
 /// A token's key: its kind and GitLab id.
@@ -349,10 +348,4 @@ impl TeamOverviewRow {
             active,
         }
     }
-}
-
-/// How many rows matched.
-#[derive(sqlx::FromRow)]
-pub(crate) struct CountRow {
-    pub total: i64,
 }

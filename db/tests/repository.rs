@@ -1043,3 +1043,107 @@ async fn a_service_accounts_owner_is_inferred_or_set_and_its_tokens_follow() {
         db.finish().await;
     }
 }
+
+/// Filters read through their indexes when few tokens match (on SQLite: the trigram index, the
+/// expiry's index) and in the page's order when many do (a `LIKE`, the order's index): either
+/// way a page holds what a plain filter and sort of every token gives. 600 tokens, so "few" (under
+/// one in 50) and "many" both occur; every answer is checked against one worked out here.
+#[tokio::test]
+async fn pages_are_the_same_whether_few_or_many_tokens_match() {
+    let today = day("2026-11-25");
+    let kinds = [TokenKind::ProjectAccess, TokenKind::GroupAccess, TokenKind::Deploy];
+    let records: Vec<TokenRecord> = (1..=600)
+        .map(|id| {
+            // Every 97th token's name holds a rare word; every other one the common "bot".
+            let name = if id % 97 == 0 {
+                format!("needle-{id:03}")
+            } else {
+                format!("Bot-{:03}", (id * 37) % 600)
+            };
+            let expires = (id % 5 != 0).then(|| today + chrono::Days::new(((id * 13) % 400) as u64));
+            TokenBuilder::synced(kinds[(id % 3) as usize], id, &name, "acme/app")
+                .expires_on(expires)
+                .build()
+        })
+        .collect();
+    let matches = |query: &TokenQuery, token: &TokenRecord| {
+        let window = query.expiry.and_then(|w| w.date_bounds(today));
+        query.kind.is_none_or(|kind| kind == token.kind)
+            && query.search.as_ref().is_none_or(|words| {
+                // What the search reads: the name, the path and the account.
+                let text = format!(
+                    "{} {} {}",
+                    token.name,
+                    token.container_path,
+                    token.account_username.as_deref().unwrap_or_default()
+                );
+                text.to_lowercase().contains(&words.to_lowercase())
+            })
+            && window.is_none_or(|(after, until)| {
+                token
+                    .expires_on
+                    .is_some_and(|on| after.is_none_or(|after| on > after) && until.is_none_or(|until| on <= until))
+            })
+    };
+    let expected = |query: &TokenQuery| {
+        let mut found: Vec<&TokenRecord> = records.iter().filter(|t| matches(query, t)).collect();
+        match query.sort {
+            // Never-expiring last, then by date, then by id (the GitLab id here: one kind each).
+            TokenSort::Expires => found.sort_by_key(|t| (t.expires_on.is_none(), t.expires_on, t.gitlab_id)),
+            _ => found.sort_by_key(|t| t.name.to_lowercase()),
+        }
+        let total = found.len() as u64;
+        let page: Vec<String> = found
+            .into_iter()
+            .skip(query.offset() as usize)
+            .take(query.limit() as usize)
+            .map(|t| t.name.clone())
+            .collect();
+        (page, total)
+    };
+    let queries = [
+        TokenQuery {
+            search: Some("needle".to_owned()),
+            ..query()
+        },
+        TokenQuery {
+            search: Some("bot".to_owned()),
+            page: 3,
+            ..query()
+        },
+        TokenQuery {
+            search: Some("bot-1".to_owned()),
+            sort: TokenSort::Expires,
+            ..query()
+        },
+        TokenQuery {
+            expiry: Some(ExpiryWindow::Days30),
+            ..query()
+        },
+        TokenQuery {
+            expiry: Some(ExpiryWindow::Days7),
+            kind: Some(TokenKind::Deploy),
+            ..query()
+        },
+        TokenQuery {
+            kind: Some(TokenKind::Deploy),
+            sort: TokenSort::Expires,
+            page: 2,
+            ..query()
+        },
+        TokenQuery {
+            kind: Some(TokenKind::GroupAccess),
+            search: Some("needle".to_owned()),
+            ..query()
+        },
+    ];
+    for db in support::backends().await {
+        db.repo.upsert_tokens(&records, Utc::now()).await.expect("upsert");
+        for query in &queries {
+            let (tokens, total) = db.repo.list_tokens(query, today).await.expect("list");
+            let names: Vec<String> = tokens.into_iter().map(|t| t.name).collect();
+            assert_eq!((names, total), expected(query), "{}: {query:?}", db.name);
+        }
+        db.finish().await;
+    }
+}

@@ -363,3 +363,55 @@ async fn a_decision_on_a_finding_that_does_not_stand_records_nothing() {
         db.finish().await;
     }
 }
+
+/// A full refresh reads and stores the tokens a batch (5,000) at a time and resolves what it did
+/// not find only at the end: with 5,120 tokens, those of every batch are found, and a token of the
+/// first batch revoked since the last refresh has its findings resolved by the next one.
+#[tokio::test]
+async fn a_refresh_over_several_batches_finds_and_resolves_across_all_of_them() {
+    const TOKENS: i64 = 5_120;
+    for db in support::backends().await {
+        let repo = &db.repo;
+        let tokens: Vec<_> = (1..=TOKENS)
+            .map(|id| TokenBuilder::synced(TokenKind::ProjectAccess, id, &format!("bot-{id:04}"), "acme/app").build())
+            .collect();
+        repo.upsert_tokens(&tokens, at("2026-12-01T09:00:00Z"))
+            .await
+            .expect("upsert");
+        let policy = ReviewPolicy::default();
+        let first = repo
+            .refresh_findings(&policy, day(TODAY), at("2026-12-02T09:00:00Z"))
+            .await
+            .expect("refresh");
+        let never = FindingFilter {
+            rule: Some(FindingRule::NoExpiry),
+            limit: 10,
+            ..FindingFilter::default()
+        };
+        let open = repo.list_findings(&never, day(TODAY)).await.expect("list");
+        // No token has an expiry date: each has a "no expiry" finding, in both batches.
+        assert_eq!(open.total, TOKENS as u64, "{}", db.name);
+        assert!(first.found >= TOKENS as u64, "{}: {first:?}", db.name);
+        assert_eq!(first.resolved, 0, "{}", db.name);
+
+        let mut revoked = tokens[0].clone();
+        revoked.revoked = true;
+        repo.upsert_tokens(&[revoked], at("2026-12-02T10:00:00Z"))
+            .await
+            .expect("revoke");
+        let second = repo
+            .refresh_findings(&policy, day(TODAY), at("2026-12-02T11:00:00Z"))
+            .await
+            .expect("refresh");
+        let open = repo.list_findings(&never, day(TODAY)).await.expect("list");
+        assert_eq!(open.total, TOKENS as u64 - 1, "{}", db.name);
+        assert!(second.resolved >= 1, "{}: {second:?}", db.name);
+        assert_eq!(
+            first.found - second.found,
+            first.resolved + second.resolved,
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

@@ -104,6 +104,33 @@ async fn expiry_counts_are_live_tokens_per_owner_team_and_date() {
             "{}",
             db.name
         );
+        // The aggregate is kept per data version: a change shows at once. The "monday" token
+        // moves to Apps (a person sets it), and it leaves Ops's count for Apps's.
+        let monday = all.iter().find(|t| t.name == "monday").expect("listed").id;
+        let to_apps = domain::ValidOwnership {
+            owner_team_id: Some(apps.id),
+            ..Default::default()
+        };
+        repo.set_ownership(monday, &to_apps, "sam.security", seen)
+            .await
+            .expect("owner set");
+        let moved = repo
+            .expiry_counts(from, to, None, Stack::Team, today)
+            .await
+            .expect("counts");
+        assert!(
+            moved.contains(&count(Some(apps.id), "2026-12-07", 1))
+                && !moved.contains(&count(Some(ops.id), "2026-12-07", 1)),
+            "{}: {moved:?}",
+            db.name
+        );
+        let back = domain::ValidOwnership {
+            owner_team_id: Some(ops.id),
+            ..Default::default()
+        };
+        repo.set_ownership(monday, &back, "sam.security", seen)
+            .await
+            .expect("owner set");
         let mine = repo
             .expiry_counts(from, to, Some(&[ops.id]), Stack::Team, today)
             .await

@@ -8,7 +8,8 @@ struct Args {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, env = "GITLAB_SIM_PORT", default_value_t = 3100)]
     port: u16,
-    /// demo, small or large (2,000 groups, 20,000 projects, 100,000 tokens).
+    /// demo, small, large (2,000 groups, 20,000 projects, 100,000 tokens) or huge (18,000 groups,
+    /// 180,000 projects, a million tokens).
     #[arg(long, default_value = "demo")]
     scenario: Scenario,
     #[arg(long, default_value_t = 1)]

@@ -1,5 +1,6 @@
 //! Deterministic worlds from a seed and a size: `demo` (reads like the token guidelines' own list
-//! of automations), `small`, and `large` (2,000 groups, 20,000 projects, 100,000 tokens).
+//! of automations), `small`, `large` (2,000 groups, 20,000 projects, 100,000 tokens) and `huge`
+//! (18,000 groups, 180,000 projects, a million tokens: the size of a large GitLab instance).
 
 use std::str::FromStr;
 
@@ -14,6 +15,7 @@ pub enum Scenario {
     Demo,
     Small,
     Large,
+    Huge,
 }
 
 impl FromStr for Scenario {
@@ -24,7 +26,8 @@ impl FromStr for Scenario {
             "demo" => Ok(Scenario::Demo),
             "small" => Ok(Scenario::Small),
             "large" => Ok(Scenario::Large),
-            other => Err(format!("unknown scenario {other:?}: use demo, small or large")),
+            "huge" => Ok(Scenario::Huge),
+            other => Err(format!("unknown scenario {other:?}: use demo, small, large or huge")),
         }
     }
 }
@@ -56,6 +59,7 @@ pub fn generate(scenario: Scenario, seed: u64, today: NaiveDate, redirect_uris: 
         Scenario::Demo => builder.demo(),
         Scenario::Small => builder.organisation(3, 16, 8, 4),
         Scenario::Large => builder.organisation(20, 100, 10, 5),
+        Scenario::Huge => builder.organisation(45, 400, 10, 5),
     }
     // Issued after the organisation, so that it shifts none of its ids or random draws.
     credentials.group_owner_write_token =
