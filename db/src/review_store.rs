@@ -321,8 +321,11 @@ pub(crate) fn push_filters<DB: Db>(
             .push(" AND f.severity = ")
             .push_bind(severity.as_str().to_owned());
     }
+    // `<> 1`, not `= 0` (the same, as the rule is 0 or 1): a planner guesses that an expression
+    // equals a constant for few rows, and would then collect every finding and sort them instead
+    // of walking the queue's order and stopping after a page; most findings are open.
     let wanted = match filter.state {
-        FindingState::Open => " = 0",
+        FindingState::Open => " <> 1",
         FindingState::Decided => " = 1",
         FindingState::All => return,
     };

@@ -190,12 +190,6 @@ pub(crate) struct VersionedCountRow {
     pub version: i64,
 }
 
-/// A token's id on a page.
-#[derive(sqlx::FromRow, Clone, Copy)]
-pub(crate) struct PageIdRow {
-    pub id: i64,
-}
-
 /// A token's key: its kind and GitLab id.
 #[derive(sqlx::FromRow)]
 pub(crate) struct TokenKeyRow {
@@ -348,4 +342,17 @@ impl TeamOverviewRow {
             active,
         }
     }
+}
+
+/// How many rows matched.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CountRow {
+    pub total: i64,
+}
+
+/// The lowest and the highest token id (`None`: no token).
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdRangeRow {
+    pub low: Option<i64>,
+    pub high: Option<i64>,
 }

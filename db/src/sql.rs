@@ -19,12 +19,12 @@ use sqlx::{
 };
 
 use crate::rows::{
-    AccountTeamRow, ExpiryCountRow, MembershipRow, PageIdRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow,
+    AccountTeamRow, CountRow, ExpiryCountRow, IdRangeRow, MembershipRow, ServiceAccountRow, TeamCountsRow, TeamLeadRow,
     TeamOverviewRow, TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
 };
 use crate::{
-    AuthStore, Backend, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats, TokenRow,
-    UpsertCounts, contains_pattern, team_not_found, unique_violation,
+    AuthStore, Backend, Counted, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats,
+    TokenRow, UpsertCounts, contains_pattern, team_not_found, unique_violation,
 };
 use domain::{
     AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
@@ -102,6 +102,11 @@ pub(crate) const BUMP_REVIEW_VERSION: &str = "UPDATE review_version SET version 
 const PRUNE_DATA_CHANGES: &str = "WITH gone AS (DELETE FROM data_changes RETURNING 1) \
      UPDATE data_changes_pruned SET pruned = pruned + (SELECT COUNT(*) FROM gone) WHERE id = 1";
 
+/// An estimate reads this many ranges of ids, spread evenly from the lowest to the highest…
+const SAMPLE_BLOCKS: i64 = 32;
+/// … of this many ids each.
+const SAMPLE_BLOCK: i64 = 128;
+
 /// Counts by filter, each valid for one data version; at most [`CountCache::CAPACITY`] of them
 /// (all forgotten when full: they are cheap to take again). `T`: a total, or the review's counts
 /// per rule.
@@ -120,14 +125,7 @@ impl<T> Default for CountCache<T> {
 impl CountCache {
     /// The filters (not the sort or the page) and the day, which moves the expiry windows.
     fn key(query: &TokenQuery, today: NaiveDate) -> String {
-        let filters = TokenQuery {
-            sort: TokenSort::default(),
-            descending: false,
-            page: 1,
-            per_page: None,
-            ..query.clone()
-        };
-        format!("{today}{filters:?}")
+        format!("{today}{:?}", query.filters())
     }
 }
 
@@ -488,6 +486,10 @@ pub struct SqlRepository<DB: Database> {
     pool: Pool<DB>,
     /// Counts of filtered views per data version.
     counts: std::sync::Arc<CountCache>,
+    /// The counts under way in tasks of their own (see `count_within`), by version and filter.
+    counting: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Every team with its group paths, per data version.
+    teams: std::sync::Arc<CountCache<Vec<Team>>>,
     /// The expiry timeline's aggregates, per range, teams, stacking and version.
     expiry_counts: std::sync::Arc<CountCache<Vec<domain::ExpiryCount>>>,
     /// The review queue's counts per rule, per filter and review version (both backends).
@@ -505,6 +507,8 @@ impl<DB: Database> Clone for SqlRepository<DB> {
         Self {
             pool: self.pool.clone(),
             counts: self.counts.clone(),
+            counting: self.counting.clone(),
+            teams: self.teams.clone(),
             expiry_counts: self.expiry_counts.clone(),
             finding_counts: self.finding_counts.clone(),
         }
@@ -516,6 +520,8 @@ impl<DB: Database> SqlRepository<DB> {
         Self {
             pool,
             counts: std::sync::Arc::default(),
+            counting: std::sync::Arc::default(),
+            teams: std::sync::Arc::default(),
             expiry_counts: std::sync::Arc::default(),
             finding_counts: std::sync::Arc::default(),
         }
@@ -523,6 +529,182 @@ impl<DB: Database> SqlRepository<DB> {
 
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+}
+
+impl<DB: Db> SqlRepository<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+{
+    /// How many tokens `query`'s filters match, at the data's `version` (read by the caller):
+    /// kept per filter and version (the migrations `search_index` on PostgreSQL, `data_version`
+    /// on SQLite), so only the first look after a change counts the rows.
+    async fn count_at(&self, query: &TokenQuery, today: NaiveDate, version: i64) -> Result<u64, DbError> {
+        let key = CountCache::key(query, today);
+        if let Some(total) = self.counts.get(&key, version) {
+            return Ok(total);
+        }
+        let from = if needs_ownership(query) {
+            TOKEN_FROM
+        } else {
+            " FROM tokens t"
+        };
+        let mut count = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
+        push_filters(&mut count, Plan::indexed(DB::BACKEND), query, today);
+        let VersionedCountRow { total, version } = DB::fetch_one(&mut count, &self.pool).await?;
+        let total = u64::try_from(total).unwrap_or(0);
+        self.counts.put(key, version, total);
+        Ok(total)
+    }
+
+    /// [`Self::count_at`] within `budget`: the kept count, or one that ends in time; else an
+    /// estimate, while the count goes on in a task of its own and is kept when it ends (one such
+    /// task per filter and version at a time).
+    async fn count_within(
+        &self,
+        query: &TokenQuery,
+        today: NaiveDate,
+        version: i64,
+        budget: std::time::Duration,
+    ) -> Result<Counted, DbError> {
+        let key = CountCache::key(query, today);
+        if let Some(total) = self.counts.get(&key, version) {
+            return Ok(Counted {
+                total,
+                estimated: false,
+            });
+        }
+        let counting = format!("{version}{key}");
+        let started = self
+            .counting
+            .lock()
+            .map(|mut running| running.insert(counting.clone()))
+            .unwrap_or(false);
+        if started {
+            let (repo, filters) = (self.clone(), query.filters());
+            let mut count = tokio::spawn(async move {
+                let total = repo.count_at(&filters, today, version).await;
+                if let Ok(mut running) = repo.counting.lock() {
+                    running.remove(&counting);
+                }
+                total
+            });
+            // No budget at all: an estimate, whatever the count does meanwhile.
+            let in_time = if budget.is_zero() {
+                None
+            } else {
+                tokio::time::timeout(budget, &mut count).await.ok()
+            };
+            if let Some(joined) = in_time {
+                let total = joined.map_err(|error| DbError::Corrupt(format!("the count stopped: {error}")))??;
+                return Ok(Counted {
+                    total,
+                    estimated: false,
+                });
+            }
+        }
+        Ok(Counted {
+            total: self.estimate(query, today).await?,
+            estimated: true,
+        })
+    }
+
+    /// How many tokens `query`'s filters match, estimated from [`SAMPLE_BLOCKS`] evenly spread
+    /// ranges of [`SAMPLE_BLOCK`] ids (each an index range: the cost is the sample's, whatever the
+    /// number of tokens), scaled to every id from the lowest to the highest.
+    async fn estimate(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
+        let IdRangeRow { low, high } = sqlx::query_as("SELECT MIN(id) AS low, MAX(id) AS high FROM tokens")
+            .fetch_one(&self.pool)
+            .await?;
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(0);
+        };
+        let span = high - low + 1;
+        let stride = (span / SAMPLE_BLOCKS).max(SAMPLE_BLOCK);
+        let from = if needs_ownership(query) {
+            TOKEN_FROM
+        } else {
+            " FROM tokens t"
+        };
+        let mut sample = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total{from}"));
+        // Each row tested as it is read (the search a `LIKE`): the id ranges are the index here.
+        let plan = match DB::BACKEND {
+            Backend::Sqlite => Plan::SqliteInOrder,
+            Backend::Postgres => Plan::Postgres,
+        };
+        push_filters(&mut sample, plan, query, today);
+        sample.push(" AND (1 = 0");
+        let mut sampled = 0;
+        let mut start = low;
+        while start <= high {
+            let end = (start + SAMPLE_BLOCK - 1).min(high);
+            sample
+                .push(" OR t.id BETWEEN ")
+                .push_bind(start)
+                .push(" AND ")
+                .push_bind(end);
+            sampled += end - start + 1;
+            start += stride;
+        }
+        sample.push(")");
+        let CountRow { total } = DB::fetch_one(&mut sample, &self.pool).await?;
+        let scaled = i128::from(total) * i128::from(span) / i128::from(sampled.max(1));
+        Ok(u64::try_from(scaled).unwrap_or(0))
+    }
+
+    /// The rows of `query`'s page, `total` being how many match in all.
+    async fn page_at(
+        &self,
+        query: &TokenQuery,
+        today: NaiveDate,
+        version: i64,
+        total: u64,
+    ) -> Result<Vec<TokenSummary>, DbError> {
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        // On SQLite, when many rows match (one in 50 or more), reading the rows in an order its
+        // index holds finds a page sooner than collecting every match and sorting it.
+        let in_order = DB::BACKEND == Backend::Sqlite
+            && query.is_filtered()
+            && ordered_by_index(query)
+            && total.saturating_mul(50) >= self.count_at(&TokenQuery::default(), today, version).await?;
+        let plan = if in_order {
+            Plan::SqliteInOrder
+        } else {
+            Plan::indexed(DB::BACKEND)
+        };
+        // One statement: the page's ids, from `tokens` alone when the filters and the sort allow
+        // (an index walk; a deep page skips thousands of ids, not whole rows), then those rows
+        // whole with their owners, in the page's order. The count is apart (kept per data
+        // version), which lets the page stop after its rows.
+        let from = if needs_ownership(query) {
+            TOKEN_FROM
+        } else {
+            " FROM tokens t"
+        };
+        let mut select = QueryBuilder::<DB>::new(format!(
+            "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN (SELECT t.id{from}"
+        ));
+        push_filters(&mut select, plan, query, today);
+        select.push(order_by(query));
+        select.push(" LIMIT ");
+        select.push_bind(i64::from(query.limit()));
+        select.push(" OFFSET ");
+        select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
+        select.push(")");
+        select.push(order_by(query));
+        let rows: Vec<TokenRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        rows.into_iter().map(TokenSummary::try_from).collect()
     }
 }
 
@@ -887,76 +1069,25 @@ where
     }
 
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
-        let from = if needs_ownership(query) {
-            TOKEN_FROM
-        } else {
-            " FROM tokens t"
-        };
-        // A count holds as long as the data's version (the migrations `search_index` on
-        // PostgreSQL, `data_version` on SQLite): one look-up instead of counting every matching
-        // row again.
-        let key = CountCache::key(query, today);
         let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
-        if let Some(total) = self.counts.get(&key, version) {
-            return Ok(total);
-        }
-        let mut count = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
-        push_filters(&mut count, Plan::indexed(DB::BACKEND), query, today);
-        let VersionedCountRow { total, version } = DB::fetch_one(&mut count, &self.pool).await?;
-        let total = u64::try_from(total).unwrap_or(0);
-        self.counts.put(key, version, total);
-        Ok(total)
+        self.count_at(query, today, version).await
     }
 
     async fn list_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<(Vec<TokenSummary>, u64), DbError> {
-        // First the page's ids, from `tokens` alone when the filters and the sort allow (an
-        // index walk for the default sort), then those rows with their owners. The count is
-        // apart (kept per data version), which lets the page stop after its rows.
-        let from = if needs_ownership(query) {
-            TOKEN_FROM
-        } else {
-            " FROM tokens t"
-        };
-        let total = self.count_tokens(query, today).await?;
-        if total == 0 {
-            return Ok((Vec::new(), 0));
-        }
-        // On SQLite, when many rows match (one in 50 or more), reading the rows in an order its
-        // index holds finds a page sooner than collecting every match and sorting it.
-        let in_order = DB::BACKEND == Backend::Sqlite
-            && ordered_by_index(query)
-            && total.saturating_mul(50) >= self.count_tokens(&TokenQuery::default(), today).await?;
-        let plan = if in_order {
-            Plan::SqliteInOrder
-        } else {
-            Plan::indexed(DB::BACKEND)
-        };
-        let mut select = QueryBuilder::<DB>::new(format!("SELECT t.id{from}"));
-        push_filters(&mut select, plan, query, today);
-        select.push(order_by(query));
-        select.push(" LIMIT ");
-        select.push_bind(i64::from(query.limit()));
-        select.push(" OFFSET ");
-        select.push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
-        let ids: Vec<PageIdRow> = DB::fetch_all(&mut select, &self.pool).await?;
-        if ids.is_empty() {
-            // A page past the end.
-            return Ok((Vec::new(), total));
-        }
-        let mut rows = QueryBuilder::<DB>::new(format!("SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN ("));
-        let mut list = rows.separated(", ");
-        for row in &ids {
-            list.push_bind(row.id);
-        }
-        rows.push(")");
-        let rows: Vec<TokenRow> = DB::fetch_all(&mut rows, &self.pool).await?;
-        let mut found: std::collections::HashMap<i64, TokenRow> = rows.into_iter().map(|row| (row.id, row)).collect();
-        let tokens = ids
-            .iter()
-            .filter_map(|row| found.remove(&row.id))
-            .map(TokenSummary::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok((tokens, total))
+        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let total = self.count_at(query, today, version).await?;
+        Ok((self.page_at(query, today, version, total).await?, total))
+    }
+
+    async fn list_tokens_within(
+        &self,
+        query: &TokenQuery,
+        today: NaiveDate,
+        budget: std::time::Duration,
+    ) -> Result<(Vec<TokenSummary>, Counted), DbError> {
+        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let counted = self.count_within(query, today, version, budget).await?;
+        Ok((self.page_at(query, today, version, counted.total).await?, counted))
     }
 
     async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError> {
@@ -1089,7 +1220,8 @@ where
         let statement = match DB::BACKEND {
             Backend::Postgres => {
                 sqlx::query(PRUNE_DATA_CHANGES).execute(&self.pool).await?;
-                "VACUUM (ANALYZE, TRUNCATE false) tokens, ownership, accounts, data_changes"
+                "VACUUM (ANALYZE, TRUNCATE false) tokens, ownership, accounts, data_changes, findings, \
+                 finding_decisions"
             }
             Backend::Sqlite => "PRAGMA optimize",
         };
@@ -1208,6 +1340,12 @@ where
     }
 
     async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
+        // Every page with a team filter or choice asks: kept per data version, which every change
+        // to `teams` and `team_group_paths` moves.
+        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        if let Some(teams) = self.teams.get("", version) {
+            return Ok(teams);
+        }
         let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
@@ -1215,6 +1353,8 @@ where
             sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(teams.into_iter().map(|team| team.into_team(&paths)).collect())
+        let teams: Vec<Team> = teams.into_iter().map(|team| team.into_team(&paths)).collect();
+        self.teams.put(String::new(), version, teams.clone());
+        Ok(teams)
     }
 }

@@ -1147,3 +1147,65 @@ async fn pages_are_the_same_whether_few_or_many_tokens_match() {
         db.finish().await;
     }
 }
+
+/// A page counted within a budget it cannot meet says its total is an estimate, from evenly
+/// spread ranges of ids; the exact count goes on behind and the next look has it. 5,120 tokens,
+/// one in four a deploy token, so the sample (32 ranges of 128 ids) holds exactly a quarter of
+/// them and the estimate is exact too.
+#[tokio::test]
+async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
+    let today = day("2026-11-25");
+    let kinds = [
+        TokenKind::Deploy,
+        TokenKind::ProjectAccess,
+        TokenKind::GroupAccess,
+        TokenKind::ProjectAccess,
+    ];
+    let records: Vec<TokenRecord> = (1..=5_120)
+        .map(|id| TokenBuilder::synced(kinds[(id % 4) as usize], id, &format!("bot-{id:04}"), "acme/app").build())
+        .collect();
+    let deploy = TokenQuery {
+        kind: Some(TokenKind::Deploy),
+        ..query()
+    };
+    for db in support::backends().await {
+        db.repo.upsert_tokens(&records, Utc::now()).await.expect("upsert");
+        // The test's runtime has one thread: the count cannot even start within no time at all.
+        let (page, counted) = db
+            .repo
+            .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
+            .await
+            .expect("list");
+        assert!(counted.estimated, "{}: {counted:?}", db.name);
+        assert_eq!(counted.total, 1_280, "{}", db.name);
+        assert_eq!(page.len(), PER_PAGE as usize, "{}", db.name);
+        assert!(page.iter().all(|t| t.kind == TokenKind::Deploy), "{}", db.name);
+        // The count ends behind the answer and is kept for this data version.
+        let mut exact = None;
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            let (_, counted) = db
+                .repo
+                .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
+                .await
+                .expect("list");
+            if !counted.estimated {
+                exact = Some(counted.total);
+                break;
+            }
+        }
+        assert_eq!(exact, Some(1_280), "{}: the exact count is kept", db.name);
+        // A change is a new version: estimated again, whatever was kept before.
+        let more = TokenBuilder::synced(TokenKind::Deploy, 9_999, "one-more", "acme/app").build();
+        db.repo.upsert_tokens(&[more], Utc::now()).await.expect("upsert");
+        let (_, counted) = db
+            .repo
+            .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
+            .await
+            .expect("list");
+        assert!(counted.estimated, "{}: {counted:?}", db.name);
+        let (_, total) = db.repo.list_tokens(&deploy, today).await.expect("exact");
+        assert_eq!(total, 1_281, "{}", db.name);
+        db.finish().await;
+    }
+}

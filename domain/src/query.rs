@@ -99,6 +99,10 @@ pub struct TokenQuery {
     pub page: u32,
     /// Rows per page; the inventory's 50 when left out (the JSON API takes 1 to 100).
     pub per_page: Option<u32>,
+    /// Count the matching tokens exactly, however long it takes (`count=exact`); otherwise the
+    /// inventory's page may say "about N" where an exact count is not quick (see
+    /// [`TokenPage::estimated`]).
+    pub exact_count: bool,
 }
 
 /// URL parameters as the query reads them: trimmed, an empty one left out, and a value that
@@ -168,7 +172,8 @@ impl<'a, F: Fn(&str) -> Option<&'a str>> Params<F> {
 
 impl TokenQuery {
     /// Reads the query from URL parameters (`q`, `kind`, `expiry`, `expires_from`, `expires_to`, `team`, `scope`, `role`,
-    /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`); an empty parameter means "any".
+    /// `status`, `no_owner`, `no_purpose`, `sort`, `dir`, `page`, `per_page`, `count`); an empty
+    /// parameter means "any".
     /// Unknown values are refused with the parameter's name.
     pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, QueryError> {
         let params = Params(get);
@@ -216,6 +221,13 @@ impl TokenQuery {
                 |value| value.parse::<u32>().ok(),
                 |value| format!("{value:?} is not 1 to {MAX_PER_PAGE}"),
             )?,
+            exact_count: params
+                .read(
+                    "count",
+                    |value| (value == "exact").then_some(true),
+                    |value| format!("{value:?} is not \"exact\""),
+                )?
+                .unwrap_or(false),
         };
         query.validate()?;
         Ok(query)
@@ -306,6 +318,9 @@ impl TokenQuery {
         if let Some(per_page) = self.per_page {
             pairs.push(("per_page", per_page.to_string()));
         }
+        if self.exact_count {
+            pairs.push(("count", "exact".to_owned()));
+        }
         query_string(pairs.iter().map(|(name, value)| (*name, value.as_str())))
     }
 
@@ -317,6 +332,27 @@ impl TokenQuery {
     pub fn offset(&self) -> u64 {
         u64::from(self.page.max(1) - 1) * u64::from(self.limit())
     }
+
+    /// The filters alone: the sort, the page and the counting as they are by default.
+    pub fn filters(&self) -> TokenQuery {
+        TokenQuery {
+            sort: TokenSort::default(),
+            descending: false,
+            page: 1,
+            per_page: None,
+            exact_count: false,
+            ..self.clone()
+        }
+    }
+
+    /// Whether anything is filtered out.
+    pub fn is_filtered(&self) -> bool {
+        self.filters()
+            != TokenQuery {
+                page: 1,
+                ..TokenQuery::default()
+            }
+    }
 }
 
 /// One page of the inventory.
@@ -325,6 +361,11 @@ pub struct TokenPage {
     pub tokens: Vec<TokenSummary>,
     /// Tokens matching the filters, on every page.
     pub total: u64,
+    /// `total` is an estimate, from a sample: counting exactly was not quick (a million tokens and
+    /// a filter most of them match, the first time after a change). The page says "about", and
+    /// links to the same view with [`TokenQuery::exact_count`].
+    #[serde(default)]
+    pub estimated: bool,
     pub page: u32,
     pub per_page: u32,
     /// The server's date, so relative dates read the same on the server and in the browser.
@@ -336,6 +377,28 @@ pub struct TokenPage {
 }
 
 impl TokenPage {
+    /// The total as the page says it: exact, or "about" the estimate rounded to two significant
+    /// digits, with a comma between thousands.
+    pub fn total_label(&self) -> String {
+        if !self.estimated {
+            return self.total.to_string();
+        }
+        let mut unit = 1;
+        while self.total / unit >= 100 {
+            unit *= 10;
+        }
+        let rounded = (self.total + unit / 2) / unit * unit;
+        let digits = rounded.to_string();
+        let mut label = String::from("about ");
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                label.push(',');
+            }
+            label.push(digit);
+        }
+        label
+    }
+
     pub fn page_count(&self) -> u32 {
         let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
         u32::try_from(pages).unwrap_or(u32::MAX).max(1)
@@ -498,6 +561,7 @@ mod tests {
         let page = |total| TokenPage {
             tokens: vec![],
             total,
+            estimated: false,
             page: 1,
             per_page: 50,
             today: NaiveDate::MIN,
@@ -506,5 +570,42 @@ mod tests {
         assert_eq!(page(0).page_count(), 1);
         assert_eq!(page(50).page_count(), 1);
         assert_eq!(page(51).page_count(), 2);
+    }
+
+    #[test]
+    fn an_estimated_total_says_about_and_is_rounded_to_two_digits() {
+        let label = |total, estimated| {
+            TokenPage {
+                tokens: vec![],
+                total,
+                estimated,
+                page: 1,
+                per_page: 50,
+                today: NaiveDate::MIN,
+                export: None,
+            }
+            .total_label()
+        };
+        assert_eq!(label(843_517, false), "843517");
+        assert_eq!(label(843_517, true), "about 840,000");
+        assert_eq!(label(1_049_999, true), "about 1,000,000");
+        assert_eq!(label(12_345, true), "about 12,000");
+        assert_eq!(label(97, true), "about 97");
+        assert_eq!(label(0, true), "about 0");
+    }
+
+    #[test]
+    fn count_exact_is_read_and_written_and_is_not_a_filter() {
+        let parse = |pairs: &[(&str, &str)]| {
+            TokenQuery::from_params(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+        };
+        let exact = parse(&[("q", "bot"), ("count", "exact")]).expect("reads");
+        assert!(exact.exact_count);
+        assert_eq!(exact.to_query_string(), "q=bot&count=exact");
+        assert_eq!(exact.filters(), parse(&[("q", "bot")]).expect("reads").filters());
+        let refused = parse(&[("count", "roughly")]).expect_err("refused");
+        assert_eq!(refused.field, "count");
+        assert!(!parse(&[("count", "exact")]).expect("reads").is_filtered());
+        assert!(parse(&[("kind", "deploy")]).expect("reads").is_filtered());
     }
 }

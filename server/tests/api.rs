@@ -217,12 +217,13 @@ async fn the_openapi_document_describes_every_route_and_filter() {
         descending: true,
         page: 2,
         per_page: Some(10),
+        exact_count: true,
     };
     for pair in query.to_query_string().split('&') {
         let name = pair.split('=').next().unwrap_or_default();
         assert!(documented.contains(&name), "{name} is not documented");
     }
-    assert_eq!(documented.len(), 15);
+    assert_eq!(documented.len(), 16);
 }
 
 #[tokio::test(flavor = "multi_thread")]

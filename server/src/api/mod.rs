@@ -315,7 +315,7 @@ async fn recommend(
 }
 
 /// The filter parameters the inventory, the API and the export share.
-pub const FILTER_PARAMETERS: [(&str, &str); 14] = [
+pub const FILTER_PARAMETERS: [(&str, &str); 15] = [
     ("q", "Words to find in the name, path, account or purpose"),
     ("kind", "project_access, group_access, deploy or personal"),
     ("expiry", "expired, 7d, 30d, 90d or never"),
@@ -339,6 +339,10 @@ pub const FILTER_PARAMETERS: [(&str, &str); 14] = [
     ),
     ("dir", "asc or desc"),
     ("page", "1-based page number"),
+    (
+        "count",
+        "exact: count the matches exactly (the API always does; the inventory's page may otherwise say \"about\" an estimate)",
+    ),
 ];
 
 async fn openapi(viewer: MaybeViewer) -> Result<Json<serde_json::Value>, AppError> {

@@ -304,6 +304,9 @@ async fn collect_and_write(
         }
         Err(error) => tally.failed("review findings", &error),
     }
+    // The planner's statistics of what the run rewrote, findings included (a queue walked by its
+    // index needs to know how many findings each rule has).
+    repo.refresh_statistics().await?;
     Ok(strategy)
 }
 
@@ -378,7 +381,6 @@ async fn mark_gone(
     let gone = repo.mark_tokens_gone(run_id, seen_at, &rule).await?;
     tally.gone(gone);
     repo.refresh_inferred_teams().await?;
-    repo.refresh_statistics().await?;
     // Every listing that could hide a token or an account reports an unknown scope; a failed
     // membership listing hides neither.
     if complete && unknown.is_empty() && settings.root_groups.is_empty() {

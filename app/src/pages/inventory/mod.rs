@@ -173,6 +173,7 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
     let last = first + page.tokens.len() as u64 - 1;
     let today = page.today;
     let page_count = page.page_count();
+    let total = page.total_label();
     let sorting = query.clone();
 
     // One table at every width. From `md` it is a table in a box that scrolls sideways, the
@@ -203,7 +204,13 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
         </ScrollBox>
         <nav class="mt-4 flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600" aria-label="Pages">
             <p data-testid="token-count">
-                {format!("Showing {first}–{last} of {}", page.total)}
+                {format!("Showing {first}–{last} of {total}")}
+                {page.estimated.then(|| {
+                    let exact = TokenQuery { exact_count: true, ..query.clone() };
+                    view! {
+                        " · "<a id="count-exactly" class="text-sky-700 underline" href=format!("/?{}", exact.to_query_string())>"Count exactly"</a>
+                    }
+                })}
                 {page.export.clone().map(|q| view! {
                     <span class="ml-4">"Export: "
                         <a id="export-csv" rel="external" class="text-sky-700 underline" href=format!("/api/v1/tokens/export.csv?{q}")>"CSV"</a>" · "
