@@ -391,7 +391,7 @@ impl TokenPage {
         let digits = rounded.to_string();
         let mut label = String::from("about ");
         for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 label.push(',');
             }
             label.push(digit);
