@@ -94,6 +94,14 @@ pub struct Counted {
     pub estimated: bool,
 }
 
+/// When a page may estimate its count instead of waiting for it: at `from_tokens` tokens or more
+/// (by their ids' span), and once the count has taken `time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountBudget {
+    pub time: Duration,
+    pub from_tokens: i64,
+}
+
 /// A team and the GitLab group paths it owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
@@ -217,13 +225,14 @@ pub trait Repository:
     async fn get_token(&self, id: i64, today: NaiveDate) -> Result<Option<TokenDetail>, DbError>;
 
     /// A page of [`Repository::list_tokens`], counted within `budget`: exactly when the count is
-    /// kept for this data version or ends in time; otherwise estimated from a sample of the rows
-    /// (see [`Counted`]) while the exact count goes on behind, kept for the next look.
+    /// kept for this data version, when there are fewer tokens than the budget's `from_tokens`, or
+    /// when it ends in time; otherwise estimated from a sample of the rows (see [`Counted`]) while
+    /// the exact count goes on behind, kept for the next look.
     async fn list_tokens_within(
         &self,
         query: &TokenQuery,
         today: NaiveDate,
-        budget: std::time::Duration,
+        budget: CountBudget,
     ) -> Result<(Vec<TokenSummary>, Counted), DbError>;
 
     /// Stores what a person says about a token, and records the change in the audit log (with

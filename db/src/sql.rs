@@ -23,8 +23,8 @@ use crate::rows::{
     TeamOverviewRow, TeamPathRow, TeamRow, TokenKeyRow, VersionedCountRow,
 };
 use crate::{
-    AuthStore, Backend, Counted, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team, TeamOverview, TeamStats,
-    TokenRow, UpsertCounts, contains_pattern, team_not_found, unique_violation,
+    AuthStore, Backend, CountBudget, Counted, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team,
+    TeamOverview, TeamStats, TokenRow, UpsertCounts, contains_pattern, team_not_found, unique_violation,
 };
 use domain::{
     AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
@@ -566,18 +566,27 @@ where
         Ok(total)
     }
 
-    /// [`Self::count_at`] within `budget`: the kept count, or one that ends in time; else an
-    /// estimate, while the count goes on in a task of its own and is kept when it ends (one such
-    /// task per filter and version at a time).
+    /// [`Self::count_at`] within `budget`: the kept count, or one that ends in time (fewer tokens
+    /// than `budget.from_tokens`: however long it takes); else an estimate, while the count goes
+    /// on in a task of its own and is kept when it ends (one such task per filter and version at a
+    /// time).
     async fn count_within(
         &self,
         query: &TokenQuery,
         today: NaiveDate,
         version: i64,
-        budget: std::time::Duration,
+        budget: CountBudget,
     ) -> Result<Counted, DbError> {
         let key = CountCache::key(query, today);
         if let Some(total) = self.counts.get(&key, version) {
+            return Ok(Counted {
+                total,
+                estimated: false,
+            });
+        }
+        let ids = self.id_range().await?;
+        if ids.map_or(0, |(low, high)| high - low + 1) < budget.from_tokens {
+            let total = self.count_at(query, today, version).await?;
             return Ok(Counted {
                 total,
                 estimated: false,
@@ -598,11 +607,11 @@ where
                 }
                 total
             });
-            // No budget at all: an estimate, whatever the count does meanwhile.
-            let in_time = if budget.is_zero() {
+            // No time at all: an estimate, whatever the count does meanwhile.
+            let in_time = if budget.time.is_zero() {
                 None
             } else {
-                tokio::time::timeout(budget, &mut count).await.ok()
+                tokio::time::timeout(budget.time, &mut count).await.ok()
             };
             if let Some(joined) = in_time {
                 let total = joined.map_err(|error| DbError::Corrupt(format!("the count stopped: {error}")))??;
@@ -613,19 +622,24 @@ where
             }
         }
         Ok(Counted {
-            total: self.estimate(query, today).await?,
+            total: self.estimate(query, today, ids).await?,
             estimated: true,
         })
     }
 
-    /// How many tokens `query`'s filters match, estimated from [`SAMPLE_BLOCKS`] evenly spread
-    /// ranges of [`SAMPLE_BLOCK`] ids (each an index range: the cost is the sample's, whatever the
-    /// number of tokens), scaled to every id from the lowest to the highest.
-    async fn estimate(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
+    /// The lowest and the highest token id, `None` when there is no token.
+    async fn id_range(&self) -> Result<Option<(i64, i64)>, DbError> {
         let IdRangeRow { low, high } = sqlx::query_as("SELECT MIN(id) AS low, MAX(id) AS high FROM tokens")
             .fetch_one(&self.pool)
             .await?;
-        let (Some(low), Some(high)) = (low, high) else {
+        Ok(low.zip(high))
+    }
+
+    /// How many tokens `query`'s filters match, estimated from [`SAMPLE_BLOCKS`] evenly spread
+    /// ranges of [`SAMPLE_BLOCK`] ids (of `ids`, the lowest and the highest) (each an index range: the cost is the sample's, whatever the
+    /// number of tokens), scaled to every id from the lowest to the highest.
+    async fn estimate(&self, query: &TokenQuery, today: NaiveDate, ids: Option<(i64, i64)>) -> Result<u64, DbError> {
+        let Some((low, high)) = ids else {
             return Ok(0);
         };
         let span = high - low + 1;
@@ -1083,7 +1097,7 @@ where
         &self,
         query: &TokenQuery,
         today: NaiveDate,
-        budget: std::time::Duration,
+        budget: CountBudget,
     ) -> Result<(Vec<TokenSummary>, Counted), DbError> {
         let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
         let counted = self.count_within(query, today, version, budget).await?;

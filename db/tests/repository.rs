@@ -1168,14 +1168,14 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         kind: Some(TokenKind::Deploy),
         ..query()
     };
+    // No time at all, whatever the number of tokens: the count cannot end in it.
+    let no_time = db::CountBudget {
+        time: std::time::Duration::ZERO,
+        from_tokens: 0,
+    };
     for db in support::backends().await {
         db.repo.upsert_tokens(&records, Utc::now()).await.expect("upsert");
-        // The test's runtime has one thread: the count cannot even start within no time at all.
-        let (page, counted) = db
-            .repo
-            .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
-            .await
-            .expect("list");
+        let (page, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
         assert!(counted.estimated, "{}: {counted:?}", db.name);
         assert_eq!(counted.total, 1_280, "{}", db.name);
         assert_eq!(page.len(), PER_PAGE as usize, "{}", db.name);
@@ -1184,11 +1184,7 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         let mut exact = None;
         for _ in 0..200 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            let (_, counted) = db
-                .repo
-                .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
-                .await
-                .expect("list");
+            let (_, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
             if !counted.estimated {
                 exact = Some(counted.total);
                 break;
@@ -1198,14 +1194,21 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         // A change is a new version: estimated again, whatever was kept before.
         let more = TokenBuilder::synced(TokenKind::Deploy, 9_999, "one-more", "acme/app").build();
         db.repo.upsert_tokens(&[more], Utc::now()).await.expect("upsert");
-        let (_, counted) = db
-            .repo
-            .list_tokens_within(&deploy, today, std::time::Duration::ZERO)
-            .await
-            .expect("list");
+        let (_, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
         assert!(counted.estimated, "{}: {counted:?}", db.name);
         let (_, total) = db.repo.list_tokens(&deploy, today).await.expect("exact");
         assert_eq!(total, 1_281, "{}", db.name);
+        // Below `from_tokens` a page always waits for its count.
+        let small = db::CountBudget {
+            time: std::time::Duration::ZERO,
+            from_tokens: 100_000,
+        };
+        let recent = TokenQuery {
+            search: Some("bot-5".to_owned()),
+            ..query()
+        };
+        let (_, counted) = db.repo.list_tokens_within(&recent, today, small).await.expect("list");
+        assert!(!counted.estimated, "{}: {counted:?}", db.name);
         db.finish().await;
     }
 }

@@ -11,10 +11,14 @@ use crate::{
 };
 
 /// How long a page waits for its count before it says "about" an estimate (the count goes on
-/// behind and is kept: the next look is exact). Counting a million tokens' matches can take a
-/// second; a page is meant to answer in 50 ms.
+/// behind and is kept: the next look is exact), and from how many tokens: counting a million
+/// tokens' matches can take a second, a page is meant to answer in 50 ms, and below 200,000 a
+/// count takes 30 ms at most.
 #[cfg(feature = "ssr")]
-const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
+const COUNT_BUDGET: crate::db::CountBudget = crate::db::CountBudget {
+    time: std::time::Duration::from_millis(20),
+    from_tokens: 200_000,
+};
 
 /// Lists the tokens matching `query`, one page at a time.
 #[server]
