@@ -162,6 +162,16 @@ fn needs_ownership(query: &TokenQuery) -> bool {
     query.no_purpose || matches!(query.sort, TokenSort::Owner | TokenSort::Purpose)
 }
 
+/// `FROM` for the query's ids and counts: `tokens` alone unless the filters or the sort read what
+/// people said.
+fn token_from(query: &TokenQuery) -> &'static str {
+    if needs_ownership(query) {
+        TOKEN_FROM
+    } else {
+        " FROM tokens t"
+    }
+}
+
 /// `ORDER BY` for the query: empty values last in either direction, then the id, so pages are
 /// stable. Columns that are never empty sort without the emptiness test, so an index
 /// (`LOWER(name), id`; `container_path`; `kind`) can give the order.
@@ -221,6 +231,15 @@ impl Plan {
     fn indexed(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => Plan::SqliteIndexes,
+            Backend::Postgres => Plan::Postgres,
+        }
+    }
+
+    /// Each row tested as it is read, in an order an index gives: SQLite's in-order way;
+    /// PostgreSQL plans its own.
+    fn in_order(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Plan::SqliteInOrder,
             Backend::Postgres => Plan::Postgres,
         }
     }
@@ -537,6 +556,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'r> &'r str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
@@ -545,6 +565,11 @@ where
     for<'q> DateTime<Utc>: Decode<'q, DB> + Type<DB>,
     for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
 {
+    /// The data's version now (see [`DATA_VERSION`]).
+    async fn data_version(&self) -> Result<i64, DbError> {
+        Ok(sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?)
+    }
+
     /// How many tokens `query`'s filters match, at the data's `version` (read by the caller):
     /// kept per filter and version (the migrations `search_index` on PostgreSQL, `data_version`
     /// on SQLite), so only the first look after a change counts the rows.
@@ -553,11 +578,7 @@ where
         if let Some(total) = self.counts.get(&key, version) {
             return Ok(total);
         }
-        let from = if needs_ownership(query) {
-            TOKEN_FROM
-        } else {
-            " FROM tokens t"
-        };
+        let from = token_from(query);
         let mut count = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total, ({DATA_VERSION}) AS version{from}"));
         push_filters(&mut count, Plan::indexed(DB::BACKEND), query, today);
         let VersionedCountRow { total, version } = DB::fetch_one(&mut count, &self.pool).await?;
@@ -636,26 +657,19 @@ where
     }
 
     /// How many tokens `query`'s filters match, estimated from [`SAMPLE_BLOCKS`] evenly spread
-    /// ranges of [`SAMPLE_BLOCK`] ids (of `ids`, the lowest and the highest) (each an index range: the cost is the sample's, whatever the
-    /// number of tokens), scaled to every id from the lowest to the highest.
+    /// ranges of [`SAMPLE_BLOCK`] ids between `ids` (the lowest and the highest), scaled to every
+    /// id between them. Each range is an index range, so the cost is the sample's, whatever the
+    /// number of tokens.
     async fn estimate(&self, query: &TokenQuery, today: NaiveDate, ids: Option<(i64, i64)>) -> Result<u64, DbError> {
         let Some((low, high)) = ids else {
             return Ok(0);
         };
         let span = high - low + 1;
         let stride = (span / SAMPLE_BLOCKS).max(SAMPLE_BLOCK);
-        let from = if needs_ownership(query) {
-            TOKEN_FROM
-        } else {
-            " FROM tokens t"
-        };
+        let from = token_from(query);
         let mut sample = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) AS total{from}"));
         // Each row tested as it is read (the search a `LIKE`): the id ranges are the index here.
-        let plan = match DB::BACKEND {
-            Backend::Sqlite => Plan::SqliteInOrder,
-            Backend::Postgres => Plan::Postgres,
-        };
-        push_filters(&mut sample, plan, query, today);
+        push_filters(&mut sample, Plan::in_order(DB::BACKEND), query, today);
         sample.push(" AND (1 = 0");
         let mut sampled = 0;
         let mut start = low;
@@ -693,7 +707,7 @@ where
             && ordered_by_index(query)
             && total.saturating_mul(50) >= self.count_at(&TokenQuery::default(), today, version).await?;
         let plan = if in_order {
-            Plan::SqliteInOrder
+            Plan::in_order(DB::BACKEND)
         } else {
             Plan::indexed(DB::BACKEND)
         };
@@ -701,11 +715,7 @@ where
         // (an index walk; a deep page skips thousands of ids, not whole rows), then those rows
         // whole with their owners, in the page's order. The count is apart (kept per data
         // version), which lets the page stop after its rows.
-        let from = if needs_ownership(query) {
-            TOKEN_FROM
-        } else {
-            " FROM tokens t"
-        };
+        let from = token_from(query);
         let mut select = QueryBuilder::<DB>::new(format!(
             "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN (SELECT t.id{from}"
         ));
@@ -1066,7 +1076,7 @@ where
         // Kept per data version (and review version, for the severities), like the counts. Both
         // versions are read before the aggregate, so a change made meanwhile is never kept under a
         // version that does not have it.
-        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let version = self.data_version().await?;
         let review_version: i64 = match stack {
             domain::Stack::Severity => sqlx::query_scalar(REVIEW_VERSION).fetch_one(&self.pool).await?,
             domain::Stack::Team => 0,
@@ -1083,12 +1093,12 @@ where
     }
 
     async fn count_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<u64, DbError> {
-        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let version = self.data_version().await?;
         self.count_at(query, today, version).await
     }
 
     async fn list_tokens(&self, query: &TokenQuery, today: NaiveDate) -> Result<(Vec<TokenSummary>, u64), DbError> {
-        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let version = self.data_version().await?;
         let total = self.count_at(query, today, version).await?;
         Ok((self.page_at(query, today, version, total).await?, total))
     }
@@ -1099,7 +1109,7 @@ where
         today: NaiveDate,
         budget: CountBudget,
     ) -> Result<(Vec<TokenSummary>, Counted), DbError> {
-        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let version = self.data_version().await?;
         let counted = self.count_within(query, today, version, budget).await?;
         Ok((self.page_at(query, today, version, counted.total).await?, counted))
     }
@@ -1356,7 +1366,7 @@ where
     async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
         // Every page with a team filter or choice asks: kept per data version, which every change
         // to `teams` and `team_group_paths` moves.
-        let version: i64 = sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?;
+        let version = self.data_version().await?;
         if let Some(teams) = self.teams.get("", version) {
             return Ok(teams);
         }

@@ -23,7 +23,9 @@ pub use people::{
     AccountMembership, AccountOwner, GroupMembership, OwnerSource, Role, RolePolicy, ServiceAccount, TeamMembership,
     TeamRule, TeamStats, Viewer, infer_account_team,
 };
-pub use query::{MAX_PER_PAGE, MAX_SEARCH_CHARS, PER_PAGE, QueryError, TokenPage, TokenQuery, TokenSort, query_string};
+pub use query::{
+    MAX_PER_PAGE, MAX_SEARCH_CHARS, PER_PAGE, QueryError, TokenPage, TokenQuery, TokenSort, query_string, thousands,
+};
 pub use scope::Scope;
 pub use sync::{
     AccountKind, AccountRecord, GroupRecord, PhaseProgress, ProjectRecord, SyncError, SyncProgress, SyncRun,

@@ -355,6 +355,19 @@ impl TokenQuery {
     }
 }
 
+/// `n` with a comma between thousands: `1,012,867`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// One page of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenPage {
@@ -388,15 +401,7 @@ impl TokenPage {
             unit *= 10;
         }
         let rounded = (self.total + unit / 2) / unit * unit;
-        let digits = rounded.to_string();
-        let mut label = String::from("about ");
-        for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                label.push(',');
-            }
-            label.push(digit);
-        }
-        label
+        format!("about {}", thousands(rounded))
     }
 
     pub fn page_count(&self) -> u32 {

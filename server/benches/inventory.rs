@@ -350,7 +350,7 @@ fn print_table(all: &[Figures], generated: &[(String, f64)]) {
     let mut header = "| figure |".to_owned();
     let mut rule = "|---|".to_owned();
     for f in all {
-        header.push_str(&format!(" {} tokens, {} |", thousands(f.tokens), f.backend));
+        header.push_str(&format!(" {} tokens, {} |", domain::thousands(f.tokens), f.backend));
         rule.push_str("---|");
     }
     println!("{header} target |");
@@ -408,19 +408,6 @@ fn print_table(all: &[Figures], generated: &[(String, f64)]) {
     row("peak RSS: serving the loads", "< 300 MiB (1M)", &|f| {
         rss(f.serve_rss_mib, f.tokens)
     });
-}
-
-/// `n` with a comma between thousands.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// This process's peak RSS since it was last reset (MiB), and resets it.
