@@ -287,15 +287,17 @@ fn a_recertification_reminder_goes_in_its_teams_digest_and_the_organisations() {
         }],
     };
     let reminders = reminders_due(std::slice::from_ref(&campaign), day(TODAY));
-    let found = team_digests(&DigestInput {
+    let sent = BTreeSet::new();
+    let input = DigestInput {
         today: day(TODAY),
         windows: &WINDOWS,
         tokens: &[],
         new_findings: &[],
         reopened: &[],
-        sent: &BTreeSet::new(),
+        sent: &sent,
         reminders: &reminders,
-    });
+    };
+    let found = team_digests(&input);
     // Nothing else to say: the reminder alone makes the digest.
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].audience, Audience::Team(platform));
@@ -318,15 +320,7 @@ fn a_recertification_reminder_goes_in_its_teams_digest_and_the_organisations() {
     assert!(
         team_digests(&DigestInput {
             reminders: &[],
-            ..DigestInput {
-                today: day(TODAY),
-                windows: &WINDOWS,
-                tokens: &[],
-                new_findings: &[],
-                reopened: &[],
-                sent: &BTreeSet::new(),
-                reminders: &reminders,
-            }
+            ..input
         })
         .is_empty()
     );
