@@ -539,6 +539,56 @@ async fn failed_listings_end_partial_and_keep_their_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_users_listing_still_reads_every_access_token() {
+    let sim = simulator(16).await;
+    let (repo, _dir) = database().await;
+    let mut settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Administrator);
+    sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("clean sync");
+    let changed = {
+        let world = sim.state.world.read().expect("world");
+        world
+            .personal_access_tokens
+            .values()
+            .find(|t| {
+                !t.revoked
+                    && world
+                        .users
+                        .get(&t.user_id)
+                        .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
+            })
+            .map(|t| t.id)
+            .expect("a project access token")
+    };
+    mutate(
+        &sim,
+        &serde_json::json!([{"op": "set_expiry", "token_id": changed, "expires_at": "2027-02-11"}]),
+    )
+    .await;
+    // Without the bot users, which projects and groups hold access tokens is not known: every
+    // one is listed, none is taken for empty.
+    sim.state.faults.set(Faults {
+        fail_path: Some("exclude_humans".to_owned()),
+        ..Faults::default()
+    });
+    settings.client.attempts = 2;
+    let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Partial);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert_eq!(outcome.errors[0].scope, "users");
+    assert_eq!(outcome.progress.tokens_gone, 0);
+    let stored = stored(&repo).await;
+    assert_eq!(
+        stored[&(TokenKind::ProjectAccess, changed as i64)].expires_on,
+        NaiveDate::from_ymd_opt(2027, 2, 11)
+    );
+    assert_matches(&stored, &truth(&sim));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_membership_listing_keeps_that_accounts_memberships() {
     for db in support::backends().await {
         println!("backend: {}", db.name);

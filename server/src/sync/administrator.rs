@@ -14,7 +14,7 @@ use app::{
     db::SyncBatch,
     domain::{AccountKind, AccountRecord, ContainerKind},
 };
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
     SyncRun,
@@ -25,14 +25,111 @@ use super::{
 
 type Structure = (Vec<ApiGroup>, Vec<ApiProject>);
 
-/// The bot users in the groups sync reads, sorted out.
-#[derive(Default)]
+/// The non-human users listing, read page by page (100 users each) into the sorting.
+const USERS: &str = "/users?exclude_humans=true";
+
+/// How many pages of users the listing may read ahead of their sorting, which first waits for
+/// the groups and projects.
+const USER_PAGES_AHEAD: usize = 1_000;
+
+/// The bot users of the groups and projects sync reads, sorted out a page at a time as the
+/// listing reads them: only what the listings after it need is kept, so a million bots are never
+/// held at once.
 struct Bots {
-    accounts: Vec<AccountRecord>,
+    project_ids: HashSet<i64>,
+    group_paths: HashMap<i64, String>,
+    /// Whether sync reads the whole instance (no root groups set): instance-wide accounts count.
+    whole_instance: bool,
     /// Projects and groups with a bot user: only these hold access tokens.
     with_bots: HashSet<(ContainerKind, i64)>,
     /// Service accounts and where they belong.
     service_accounts: Vec<(i64, (ContainerKind, Option<i64>))>,
+    /// The accounts' usernames by user id, for their tokens.
+    usernames: HashMap<i64, String>,
+    /// Bots whose username names no project or group: service accounts made with a username of
+    /// their own, or GitLab's internal bots. Told apart once the listing ends (rare).
+    unnamed: Vec<ApiUser>,
+    /// How many accounts were sorted in.
+    accounts: usize,
+}
+
+impl Bots {
+    fn new(groups: &[ApiGroup], projects: &[ApiProject], whole_instance: bool) -> Self {
+        Bots {
+            project_ids: projects.iter().map(|p| p.id).collect(),
+            group_paths: groups.iter().map(|g| (g.id, g.full_path.clone())).collect(),
+            whole_instance,
+            with_bots: HashSet::new(),
+            service_accounts: Vec::new(),
+            usernames: HashMap::new(),
+            unnamed: Vec::new(),
+            accounts: 0,
+        }
+    }
+
+    /// One page of the users listing: the accounts of bots whose username tells where they
+    /// belong (`project_<id>_bot_…`, `group_<id>_bot_…`, `service_account_…`); the others wait
+    /// in `unnamed`.
+    fn sort(&mut self, users: Vec<ApiUser>) -> Vec<AccountRecord> {
+        let mut accounts = Vec::new();
+        for user in users.into_iter().filter(|u| u.bot) {
+            match AccountKind::from_username(&user.username) {
+                Some((kind, container_id)) => accounts.extend(self.account(user, kind, container_id)),
+                None => self.unnamed.push(user),
+            }
+        }
+        accounts
+    }
+
+    /// The waiting bots that are service accounts (by user id: their group, or `None` for the
+    /// instance's); the rest are not accounts sync keeps.
+    fn sort_unnamed(&mut self, named: &HashMap<i64, Option<i64>>) -> Vec<AccountRecord> {
+        std::mem::take(&mut self.unnamed)
+            .into_iter()
+            .filter_map(|user| {
+                let group = *named.get(&user.id)?;
+                self.account(user, AccountKind::ServiceAccount, group)
+            })
+            .collect()
+    }
+
+    /// The account of one bot, when it belongs to what sync reads.
+    fn account(&mut self, user: ApiUser, kind: AccountKind, container_id: Option<i64>) -> Option<AccountRecord> {
+        let container = match (kind, container_id) {
+            (AccountKind::ProjectBot, Some(id)) => (ContainerKind::Project, Some(id)),
+            (AccountKind::GroupBot, Some(id)) | (AccountKind::ServiceAccount, Some(id)) => {
+                (ContainerKind::Group, Some(id))
+            }
+            _ => (ContainerKind::Instance, None),
+        };
+        let in_scope = match container {
+            (ContainerKind::Project, Some(id)) => self.project_ids.contains(&id),
+            (ContainerKind::Group, Some(id)) => self.group_paths.contains_key(&id),
+            _ => self.whole_instance,
+        };
+        if !in_scope {
+            return None;
+        }
+        if let (ContainerKind::Project | ContainerKind::Group, Some(id)) = container
+            && kind != AccountKind::ServiceAccount
+        {
+            self.with_bots.insert((container.0, id));
+        }
+        if kind == AccountKind::ServiceAccount {
+            self.service_accounts.push((user.id, container));
+        }
+        self.usernames.insert(user.id, user.username.clone());
+        self.accounts += 1;
+        Some(AccountRecord {
+            gitlab_id: user.id,
+            username: user.username,
+            name: user.name,
+            kind,
+            container_kind: container.0,
+            container_gitlab_id: container.1,
+            state: user.state,
+        })
+    }
 }
 
 impl SyncRun<'_> {
@@ -91,38 +188,35 @@ impl SyncRun<'_> {
     /// Lists the bot users, then the access tokens of the projects and groups that have a bot,
     /// and the service accounts' tokens and memberships.
     async fn access_branch(&self, structure: oneshot::Receiver<Structure>) -> anyhow::Result<()> {
-        let users = match self.client.all_keyset::<ApiUser>("/users?exclude_humans=true").await {
-            Ok(users) => users,
+        let (sorted, users_listed) = self.sort_bots(structure).await;
+        let users_complete = match users_listed {
+            Ok(()) => true,
             Err(ClientError::Unauthorized) => return Err(ClientError::Unauthorized.into()),
             Err(error) => {
                 self.tally.discovery_failed("users", &error);
-                Vec::new()
+                false
             }
         };
-        let Ok((groups, projects)) = structure.await else {
+        let Some((groups, projects, mut bots)) = sorted else {
             return Ok(());
         };
-        let group_paths: HashMap<i64, String> = groups.iter().map(|g| (g.id, g.full_path.clone())).collect();
-        let project_ids: HashSet<i64> = projects.iter().map(|p| p.id).collect();
-        let named = self.service_accounts_named_freely(&users, &groups).await;
-        let bots = self.bots(&users, &project_ids, &group_paths, &named);
-        self.tally.counted("accounts", bots.accounts.len());
-        let usernames: HashMap<i64, String> = users.iter().map(|u| (u.id, u.username.clone())).collect();
-        self.send_batch(SyncBatch {
-            accounts: bots.accounts,
-            ..SyncBatch::default()
-        })
-        .await;
+        if !bots.unnamed.is_empty() {
+            let named = self.service_accounts_named_freely(&groups).await;
+            let accounts = bots.sort_unnamed(&named);
+            self.send_accounts(accounts).await;
+        }
+        self.tally.counted("accounts", bots.accounts);
 
-        let mut work = self.access_work(&bots.with_bots, &groups, &projects);
+        // Which projects and groups hold no access token is only known from every bot user.
+        let mut work = self.access_work(users_complete.then_some(&bots.with_bots), &groups, &projects);
         // What service accounts can reach needs every group's and project's path; when
         // discovery failed, the memberships stored stay as they are.
         let paths = self
             .tally
             .discovery_complete()
             .then(|| Arc::new(source_paths(&groups, &projects)));
-        for (user_id, (kind, id)) in bots.service_accounts {
-            let path = match id.and_then(|id| group_paths.get(&id)) {
+        for (user_id, (kind, id)) in std::mem::take(&mut bots.service_accounts) {
+            let path = match id.and_then(|id| bots.group_paths.get(&id)) {
                 Some(path) => path.clone(),
                 None if kind == ContainerKind::Instance => String::new(),
                 None => continue,
@@ -135,7 +229,8 @@ impl SyncRun<'_> {
             if let Some(paths) = &paths {
                 work.push(Work::Memberships {
                     user_id,
-                    username: usernames
+                    username: bots
+                        .usernames
                         .get(&user_id)
                         .cloned()
                         .unwrap_or_else(|| format!("user {user_id}")),
@@ -143,8 +238,50 @@ impl SyncRun<'_> {
                 });
             }
         }
-        self.fetch(work, &usernames).await;
+        drop((groups, projects));
+        self.fetch(work, &bots.usernames).await;
         Ok(())
+    }
+
+    /// Reads the users listing while it sorts its pages, once the structure is known, and writes
+    /// the accounts as they are sorted. The structure and the bots sorted, unless the deploy branch
+    /// ended without handing the structure over; and how the listing ended.
+    async fn sort_bots(
+        &self,
+        structure: oneshot::Receiver<Structure>,
+    ) -> (Option<(Vec<ApiGroup>, Vec<ApiProject>, Bots)>, Result<(), ClientError>) {
+        let (pages, mut received) = mpsc::channel::<Vec<ApiUser>>(USER_PAGES_AHEAD);
+        // The listing ends early (and `Ok`) when the sorting stopped reading.
+        let listing = async move {
+            let mut users = self.client.keyset(USERS);
+            while let Some(page) = users.next_page::<ApiUser>().await? {
+                if pages.send(page).await.is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        let sorting = async move {
+            let (groups, projects) = structure.await.ok()?;
+            let mut bots = Bots::new(&groups, &projects, self.settings.root_groups.is_empty());
+            while let Some(page) = received.recv().await {
+                let accounts = bots.sort(page);
+                self.send_accounts(accounts).await;
+            }
+            Some((groups, projects, bots))
+        };
+        let (listed, sorted) = tokio::join!(listing, sorting);
+        (sorted, listed)
+    }
+
+    async fn send_accounts(&self, accounts: Vec<AccountRecord>) {
+        if !accounts.is_empty() {
+            self.send_batch(SyncBatch {
+                accounts,
+                ..SyncBatch::default()
+            })
+            .await;
+        }
     }
 
     /// Service accounts made with a username of their own (`POST …/service_accounts` takes one),
@@ -152,14 +289,8 @@ impl SyncRun<'_> {
     /// and each top-level group's service accounts, only when such a bot exists. By user id: the
     /// group, or `None` for the instance's. A listing that fails leaves its accounts out (they
     /// are not made gone: nothing is, when discovery failed).
-    async fn service_accounts_named_freely(&self, users: &[ApiUser], groups: &[ApiGroup]) -> HashMap<i64, Option<i64>> {
+    async fn service_accounts_named_freely(&self, groups: &[ApiGroup]) -> HashMap<i64, Option<i64>> {
         let mut named = HashMap::new();
-        if !users
-            .iter()
-            .any(|u| u.bot && AccountKind::from_username(&u.username).is_none())
-        {
-            return named;
-        }
         let listings = std::iter::once((None, "/service_accounts".to_owned())).chain(
             groups
                 .iter()
@@ -175,63 +306,12 @@ impl SyncRun<'_> {
         named
     }
 
-    /// The bot users of the projects and groups sync reads (every one when it reads the whole
-    /// instance), by their usernames (`project_<id>_bot_…`, `group_<id>_bot_…`).
-    fn bots(
-        &self,
-        users: &[ApiUser],
-        project_ids: &HashSet<i64>,
-        group_paths: &HashMap<i64, String>,
-        named: &HashMap<i64, Option<i64>>,
-    ) -> Bots {
-        let mut bots = Bots::default();
-        for user in users.iter().filter(|u| u.bot) {
-            let found = AccountKind::from_username(&user.username)
-                .or_else(|| named.get(&user.id).map(|group| (AccountKind::ServiceAccount, *group)));
-            let Some((kind, container_id)) = found else {
-                continue;
-            };
-            let container = match (kind, container_id) {
-                (AccountKind::ProjectBot, Some(id)) => (ContainerKind::Project, Some(id)),
-                (AccountKind::GroupBot, Some(id)) | (AccountKind::ServiceAccount, Some(id)) => {
-                    (ContainerKind::Group, Some(id))
-                }
-                _ => (ContainerKind::Instance, None),
-            };
-            let in_scope = match container {
-                (ContainerKind::Project, Some(id)) => project_ids.contains(&id),
-                (ContainerKind::Group, Some(id)) => group_paths.contains_key(&id),
-                _ => self.settings.root_groups.is_empty(),
-            };
-            if !in_scope {
-                continue;
-            }
-            if let (ContainerKind::Project | ContainerKind::Group, Some(id)) = container
-                && kind != AccountKind::ServiceAccount
-            {
-                bots.with_bots.insert((container.0, id));
-            }
-            if kind == AccountKind::ServiceAccount {
-                bots.service_accounts.push((user.id, container));
-            }
-            bots.accounts.push(AccountRecord {
-                gitlab_id: user.id,
-                username: user.username.clone(),
-                name: user.name.clone(),
-                kind,
-                container_kind: container.0,
-                container_gitlab_id: container.1,
-                state: user.state.clone(),
-            });
-        }
-        bots
-    }
-
     /// The access-token listings to make: only of projects and groups with a bot user. Without
-    /// one, GitLab holds no access token there, and sync knows every one stored is gone.
+    /// one, GitLab holds no access token there, and sync knows every one stored is gone. When
+    /// the users listing failed (`with_bots` is `None`), every project and group is listed.
     fn access_work(
         &self,
-        with_bots: &HashSet<(ContainerKind, i64)>,
+        with_bots: Option<&HashSet<(ContainerKind, i64)>>,
         groups: &[ApiGroup],
         projects: &[ApiProject],
     ) -> Vec<Work> {
@@ -242,7 +322,7 @@ impl SyncRun<'_> {
         let mut work = Vec::new();
         for container in containers {
             let id = container.id.unwrap_or_default();
-            if with_bots.contains(&(container.kind, id)) {
+            if with_bots.is_none_or(|with_bots| with_bots.contains(&(container.kind, id))) {
                 work.push(Work::Access(container));
             } else {
                 self.tally.listed(container.access_kind(), container.kind, container.id);

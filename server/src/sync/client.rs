@@ -441,19 +441,54 @@ impl GitLabClient {
     /// Every item of a keyset-paginated listing (`pagination=keyset&order_by=id&sort=asc`),
     /// following `Link: rel="next"` while it stays on GitLab's API.
     pub async fn all_keyset<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ClientError> {
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let mut url = format!("{path}{separator}pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}");
+        let mut listing = self.keyset(path);
         let mut items = Vec::new();
-        loop {
-            let page = self.page::<T>(&url).await?;
-            items.extend(page.items);
-            match page.next_link {
-                Some(next) if self.url(&next).is_some() => url = next,
-                // Stopping here would pass a listing cut short for a whole one.
-                Some(_) => return Err(ClientError::Elsewhere { path: path_only(path) }),
-                None => return Ok(items),
-            }
+        while let Some(page) = listing.next_page::<T>().await? {
+            items.extend(page);
         }
+        Ok(items)
+    }
+
+    /// A keyset-paginated listing to read a page at a time, so that a listing of a million users
+    /// need not be held whole.
+    pub fn keyset(&self, path: &str) -> Keyset<'_> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        Keyset {
+            client: self,
+            path: path_only(path),
+            next: Some(format!(
+                "{path}{separator}pagination=keyset&order_by=id&sort=asc&per_page={PER_PAGE}"
+            )),
+        }
+    }
+}
+
+/// A keyset-paginated listing read a page at a time ([`GitLabClient::keyset`]).
+pub struct Keyset<'c> {
+    client: &'c GitLabClient,
+    /// The listing's path, for messages.
+    path: String,
+    next: Option<String>,
+}
+
+impl Keyset<'_> {
+    /// The next page's items; `None` after the last page.
+    pub async fn next_page<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>, ClientError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        let page = self.client.page::<T>(&url).await?;
+        match page.next_link {
+            Some(next) if self.client.url(&next).is_some() => self.next = Some(next),
+            // Stopping here would pass a listing cut short for a whole one.
+            Some(_) => {
+                return Err(ClientError::Elsewhere {
+                    path: self.path.clone(),
+                });
+            }
+            None => {}
+        }
+        Ok(Some(page.items))
     }
 }
 
