@@ -120,8 +120,8 @@ async fn viewer_from_api_key(app: &AppState, header: &str) -> Result<Viewer, App
         tracing::info!(user.id = stored.user_id, api_key.prefix = %prefix, reason = %refusal, "API key refused");
         return Err(refusal);
     }
-    // The roles and teams of the owner's last sign-in (`users`, `user_teams`).
-    let mut viewer = app.repo.viewer(stored.user_id).await?.ok_or(AppError::Unauthorized)?;
+    // The roles and teams of the owner's last sign-in (`users`, `user_teams`), read with the key.
+    let mut viewer = stored.owner;
     viewer.read_only = stored.key.scope == crate::db::ApiKeyScope::Read;
     viewer.api_key_id = Some(stored.key.id);
     if stored

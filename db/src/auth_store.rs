@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::rows::{GitlabUserRow, SessionRow, TeamLeadRow, TeamPathRow, TeamRow, UserRow, UserTeamRow};
+use crate::rows::{
+    GitlabUserRow, SessionRow, TeamLeadRow, TeamPathRow, TeamRow, VIEWER_COLUMNS, VIEWER_TEAMS, ViewerRow,
+};
 use crate::sql::{Db, SqlRepository};
 use crate::{DbError, unique_violation};
 use domain::{Role, TeamMembership, TeamRule, Viewer};
@@ -83,6 +85,8 @@ pub struct StoredApiKey {
     /// The owner's account in GitLab as last known ([`GITLAB_STATE_ACTIVE`] at sign-in, then what
     /// sync reads: GitLab's `state`, or [`GITLAB_STATE_GONE`]); `None` when never known.
     pub owner_gitlab_state: Option<String>,
+    /// The owner as a request with the key sees them: the roles and teams of their last sign-in.
+    pub owner: Viewer,
 }
 
 /// GitLab's `state` of an account that may sign in and use the API.
@@ -180,12 +184,12 @@ struct FoundApiKeyRow {
     key: ApiKeyRow,
     owner_signed_in_at: DateTime<Utc>,
     owner_gitlab_state: Option<String>,
+    #[sqlx(flatten)]
+    owner: ViewerRow,
 }
 
-impl TryFrom<FoundApiKeyRow> for StoredApiKey {
-    type Error = DbError;
-
-    fn try_from(row: FoundApiKeyRow) -> Result<Self, DbError> {
+impl StoredApiKey {
+    fn found(row: FoundApiKeyRow, owner: Viewer) -> Result<Self, DbError> {
         let user_id = row.key.user_id;
         let secret_hash = row.key.secret_hash.clone();
         Ok(StoredApiKey {
@@ -194,6 +198,7 @@ impl TryFrom<FoundApiKeyRow> for StoredApiKey {
             secret_hash,
             owner_signed_in_at: row.owner_signed_in_at,
             owner_gitlab_state: row.owner_gitlab_state,
+            owner,
         })
     }
 }
@@ -383,38 +388,14 @@ where
     }
 
     async fn viewer(&self, user_id: i64) -> Result<Option<Viewer>, DbError> {
-        let user: Option<UserRow> =
-            sqlx::query_as("SELECT id, gitlab_id, username, name, roles FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(self.pool())
-                .await?;
-        let Some(UserRow {
-            id,
-            gitlab_id,
-            username,
-            name,
-            roles,
-        }) = user
-        else {
-            return Ok(None);
-        };
-        let teams: Vec<UserTeamRow> = sqlx::query_as(
-            "SELECT t.id AS team_id, t.name AS team_name, ut.is_lead FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
-             WHERE ut.user_id = $1 ORDER BY t.name",
-        )
-        .bind(id)
+        // One statement: every request asks it.
+        let rows: Vec<ViewerRow> = sqlx::query_as(&format!(
+            "SELECT {VIEWER_COLUMNS} FROM users u{VIEWER_TEAMS} WHERE u.id = $1 ORDER BY t.name"
+        ))
+        .bind(user_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(Some(Viewer {
-            id,
-            gitlab_id,
-            username,
-            name,
-            roles: split_roles(&roles)?,
-            teams: teams.into_iter().map(TeamMembership::from).collect(),
-            read_only: false,
-            api_key_id: None,
-        }))
+        ViewerRow::viewer(&rows, split_roles)
     }
 
     async fn create_api_key(&self, key: &NewApiKey, at: DateTime<Utc>) -> Result<ApiKey, DbError> {
@@ -472,16 +453,24 @@ where
     }
 
     async fn find_api_key(&self, prefix: &str) -> Result<Option<StoredApiKey>, DbError> {
-        let row: Option<FoundApiKeyRow> = sqlx::query_as(
+        // The key and its owner as a request sees them, in one statement: every request with a
+        // key asks it.
+        let rows: Vec<FoundApiKeyRow> = sqlx::query_as(&format!(
             "SELECT k.id, k.user_id, k.name, k.prefix, k.secret_hash, k.scope, k.created_at, k.expires_on, \
              k.last_used_at, k.revoked_at, u.last_signed_in_at AS owner_signed_in_at, \
-             u.gitlab_state AS owner_gitlab_state \
-             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
-        )
+             u.gitlab_state AS owner_gitlab_state, {VIEWER_COLUMNS} \
+             FROM api_keys k JOIN users u ON u.id = k.user_id{VIEWER_TEAMS} WHERE k.prefix = $1 ORDER BY t.name"
+        ))
         .bind(prefix)
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        row.map(StoredApiKey::try_from).transpose()
+        let Some(owner) = ViewerRow::viewer(rows.iter().map(|row| &row.owner), split_roles)? else {
+            return Ok(None);
+        };
+        rows.into_iter()
+            .next()
+            .map(|row| StoredApiKey::found(row, owner))
+            .transpose()
     }
 
     async fn touch_api_key(&self, key_id: i64, at: DateTime<Utc>) -> Result<(), DbError> {

@@ -160,8 +160,6 @@ pub trait RequestStore {
     /// A person's latest notices, unread first.
     async fn inbox(&self, user_id: i64, limit: u64) -> Result<Vec<Notice>, DbError>;
 
-    async fn unread_notices(&self, user_id: i64) -> Result<u64, DbError>;
-
     /// Marks a person's notices read: those of one request, or all.
     async fn mark_read(&self, user_id: i64, request_id: Option<i64>, at: DateTime<Utc>) -> Result<(), DbError>;
 
@@ -587,15 +585,6 @@ where
                 read: row.read_at.is_some(),
             })
             .collect())
-    }
-
-    async fn unread_notices(&self, user_id: i64) -> Result<u64, DbError> {
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
-                .bind(user_id)
-                .fetch_one(self.pool())
-                .await?;
-        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     async fn mark_read(&self, user_id: i64, request_id: Option<i64>, at: DateTime<Utc>) -> Result<(), DbError> {

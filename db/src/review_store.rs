@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
 use crate::sql::{BUMP_REVIEW_VERSION, Db, HOLDS, HOLDS_END, REVIEW_VERSION, SqlRepository, TOKEN_COLUMNS, TOKEN_FROM};
-use crate::{DbError, TokenRow, split_scopes};
+use crate::{DbError, TokenRow, push_page, split_scopes};
 use domain::{
     TeamRef, TokenKind, TokenSummary,
     review::{
@@ -415,12 +415,9 @@ where
         select.push(" WHERE f.id IN (SELECT f.id FROM findings f LEFT JOIN tokens t ON t.id = f.token_id ");
         select.push(LATEST_DECISION);
         push_filters(&mut select, filter, today, true);
-        select
-            .push(" ORDER BY f.severity_rank, f.due_on, f.id LIMIT ")
-            .push_bind(i64::try_from(filter.limit.clamp(1, 10_000)).unwrap_or(100))
-            .push(" OFFSET ")
-            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX))
-            .push(") ORDER BY f.severity_rank, f.due_on, f.id");
+        select.push(" ORDER BY f.severity_rank, f.due_on, f.id");
+        push_page(&mut select, filter.limit.clamp(1, 10_000), filter.offset);
+        select.push(") ORDER BY f.severity_rank, f.due_on, f.id");
         let rows: Vec<FindingRow> = DB::fetch_all(&mut select, self.pool()).await?;
         let findings = rows
             .into_iter()

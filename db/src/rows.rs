@@ -218,31 +218,63 @@ impl From<SessionRow> for (String, DateTime<Utc>) {
     }
 }
 
-/// A person as stored (their roles comma-separated).
+/// A person as a request sees them, one row per team they belong to (the team columns `NULL`
+/// when they belong to none), with the notices they have not read: the columns of
+/// [`VIEWER_COLUMNS`] and [`VIEWER_TEAMS`].
 #[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    pub id: i64,
-    pub gitlab_id: i64,
+pub(crate) struct ViewerRow {
+    pub user_id: i64,
+    pub user_gitlab_id: i64,
     pub username: String,
-    pub name: String,
+    pub user_name: String,
     pub roles: String,
+    pub unread: i64,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub is_lead: Option<bool>,
 }
 
-/// A team a person belongs to.
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserTeamRow {
-    pub team_id: i64,
-    pub team_name: String,
-    pub is_lead: bool,
-}
+/// The person of `users u`, with their teams and unread notices ([`ViewerRow`]).
+pub(crate) const VIEWER_COLUMNS: &str = "u.id AS user_id, u.gitlab_id AS user_gitlab_id, u.username, \
+     u.name AS user_name, u.roles, \
+     (SELECT COUNT(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread, \
+     t.id AS team_id, t.name AS team_name, ut.is_lead";
 
-impl From<UserTeamRow> for TeamMembership {
-    fn from(row: UserTeamRow) -> Self {
-        TeamMembership {
-            team_id: row.team_id,
-            team_name: row.team_name,
-            is_lead: row.is_lead,
-        }
+/// Joins `users u` to the person's teams, one row each (or one without).
+pub(crate) const VIEWER_TEAMS: &str =
+    " LEFT JOIN user_teams ut ON ut.user_id = u.id LEFT JOIN teams t ON t.id = ut.team_id";
+
+impl ViewerRow {
+    fn team(&self) -> Option<TeamMembership> {
+        Some(TeamMembership {
+            team_id: self.team_id?,
+            team_name: self.team_name.clone()?,
+            is_lead: self.is_lead.unwrap_or(false),
+        })
+    }
+
+    /// The person of these rows (all of one person, a row per team); `None` without a row.
+    pub fn viewer<'r>(
+        rows: impl IntoIterator<Item = &'r ViewerRow>,
+        roles: impl Fn(&str) -> Result<std::collections::BTreeSet<domain::Role>, DbError>,
+    ) -> Result<Option<domain::Viewer>, DbError> {
+        let mut rows = rows.into_iter().peekable();
+        let Some(first) = rows.peek() else {
+            return Ok(None);
+        };
+        let mut viewer = domain::Viewer {
+            id: first.user_id,
+            gitlab_id: first.user_gitlab_id,
+            username: first.username.clone(),
+            name: first.user_name.clone(),
+            roles: roles(&first.roles)?,
+            teams: Vec::new(),
+            unread_notices: u64::try_from(first.unread).unwrap_or(0),
+            read_only: false,
+            api_key_id: None,
+        };
+        viewer.teams = rows.filter_map(ViewerRow::team).collect();
+        Ok(Some(viewer))
     }
 }
 

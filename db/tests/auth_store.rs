@@ -97,11 +97,20 @@ async fn configured_teams_and_sign_ins_make_a_viewer() {
         assert_eq!(delivery.group_paths, vec!["acme/release".to_owned()], "{}", db.name);
 
         let roles = BTreeSet::from([Role::Engineer, Role::TeamLead]);
-        let membership = vec![TeamMembership {
-            team_id: platform.team_id,
-            team_name: "Platform".into(),
-            is_lead: true,
-        }];
+        // In the teams' order by name, each with its own lead flag (one row each in the
+        // viewer's one statement).
+        let membership = vec![
+            TeamMembership {
+                team_id: delivery.team_id,
+                team_name: "Delivery".into(),
+                is_lead: false,
+            },
+            TeamMembership {
+                team_id: platform.team_id,
+                team_name: "Platform".into(),
+                is_lead: true,
+            },
+        ];
         let id = repo
             .record_sign_in(
                 &profile(42, "pat.lead"),
@@ -115,7 +124,8 @@ async fn configured_teams_and_sign_ins_make_a_viewer() {
         assert_eq!(viewer.username, "pat.lead");
         assert_eq!(viewer.roles, roles, "{}", db.name);
         assert_eq!(viewer.teams, membership, "{}", db.name);
-        assert!(viewer.leads(platform.team_id));
+        assert!(viewer.leads(platform.team_id) && !viewer.leads(delivery.team_id));
+        assert_eq!(viewer.unread_notices, 0);
         // A later sign-in updates the same person, roles and teams replaced.
         let again = repo
             .record_sign_in(
@@ -166,6 +176,9 @@ async fn api_keys_are_found_by_prefix_revoked_by_their_owner_only() {
         assert_eq!(found.user_id, owner);
         assert_eq!(found.secret_hash, "f".repeat(64));
         assert_eq!(found.key, created, "{}", db.name);
+        // Its owner as a request with it sees them, read in the same statement.
+        assert_eq!(Some(&found.owner), repo.viewer(owner).await.expect("viewer").as_ref());
+        assert_eq!(found.owner.username, "eli");
         assert!(repo.find_api_key("nope").await.expect("find").is_none());
         repo.touch_api_key(created.id, now + Duration::minutes(5))
             .await

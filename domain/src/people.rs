@@ -64,6 +64,10 @@ pub struct Viewer {
     pub name: String,
     pub roles: BTreeSet<Role>,
     pub teams: Vec<TeamMembership>,
+    /// How many of their notices they have not read (the header's inbox link), read with the
+    /// rest at the start of each request.
+    #[serde(default)]
+    pub unread_notices: u64,
     /// Signed in with an API key of read-only scope: may read, never change.
     #[serde(default)]
     pub read_only: bool,

@@ -52,7 +52,15 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
         .await
         .expect("leads");
     assert_eq!(leads.len(), 1);
-    assert_eq!(app.repo.unread_notices(leads[0]).await.expect("inbox"), 1);
+    assert_eq!(
+        app.repo
+            .viewer(leads[0])
+            .await
+            .expect("viewer")
+            .expect("a lead")
+            .unread_notices,
+        1
+    );
     // The same name again is taken while this request is open.
     let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
     assert!(
@@ -95,7 +103,12 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     let (_, seen) = pat.get(&path).await;
     assert!(seen.contains("id=\"step-endorse\""), "{seen}");
     assert_eq!(
-        app.repo.unread_notices(leads[0]).await.expect("inbox"),
+        app.repo
+            .viewer(leads[0])
+            .await
+            .expect("viewer")
+            .expect("a lead")
+            .unread_notices,
         0,
         "read by looking"
     );

@@ -156,7 +156,7 @@ pub fn KindBadge(kind: TokenKind) -> impl IntoView {
         TokenKind::Personal => "bg-amber-100 text-amber-800",
     };
     view! {
-        <span class=format!("inline-flex whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {colour}")>
+        <span class=format!("badge {colour}")>
             {kind.label()}
         </span>
     }
@@ -171,7 +171,7 @@ pub fn StatusBadge(status: TokenStatus) -> impl IntoView {
         TokenStatus::Gone => "bg-slate-100 text-slate-600",
     };
     view! {
-        <span class=format!("inline-flex rounded-full px-2 py-0.5 text-xs font-medium {colour}") data-status=status.label()>
+        <span class=format!("badge {colour}") data-status=status.label()>
             {status.label()}
         </span>
     }

@@ -321,11 +321,8 @@ pub fn form_from(pairs: &[(String, String)]) -> RequestForm {
 /// The caller's unread notices, for the header; `None` when nobody is signed in.
 #[server]
 pub async fn unread_notices() -> Result<Option<u64>, AppError> {
-    let Some(viewer) = crate::auth::viewer().await? else {
-        return Ok(None);
-    };
-    let app = expect_context::<crate::state::AppState>();
-    Ok(Some(app.repo.unread_notices(viewer.id).await?))
+    // Read with the viewer, at the start of the request.
+    Ok(crate::auth::viewer().await?.map(|viewer| viewer.unread_notices))
 }
 
 /// How many notices the inbox lists at most.

@@ -190,6 +190,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            unread_notices: 0,
             read_only,
             api_key_id: None,
         }

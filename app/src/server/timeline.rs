@@ -57,6 +57,7 @@ mod tests {
             username: "someone".to_owned(),
             name: "Someone".to_owned(),
             roles: roles.iter().copied().collect(),
+            unread_notices: 0,
             read_only: false,
             api_key_id: None,
             teams: teams

@@ -42,6 +42,7 @@ fn viewer(roles: &[Role], teams: &[(i64, bool)]) -> Viewer {
                 is_lead: *lead,
             })
             .collect(),
+        unread_notices: 0,
         read_only: false,
         api_key_id: None,
     }

@@ -25,6 +25,7 @@ fn person(id: i64, roles: &[Role], teams: &[(i64, bool)]) -> Viewer {
                 is_lead: *is_lead,
             })
             .collect(),
+        unread_notices: 0,
         read_only: false,
         api_key_id: None,
     }

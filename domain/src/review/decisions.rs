@@ -358,6 +358,7 @@ mod tests {
                     is_lead: true,
                 })
                 .collect(),
+            unread_notices: 0,
             read_only,
             api_key_id: None,
         }

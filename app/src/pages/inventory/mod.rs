@@ -277,11 +277,8 @@ fn SortHeader(
     }
 }
 
-/// A cell: a table cell from `md`, a labelled field of the card below it.
-const CELL: &str = "block md:table-cell md:px-2.5 md:py-3 md:align-top";
-/// A cell's label on a card (the column header says it from `md`).
-const CARD_LABEL: &str = "block text-xs font-semibold uppercase tracking-wide text-slate-600 md:hidden";
-
+/// A token as a card below `md` and a table row from it: `token-row`, `cell`, `cell-label`,
+/// `name-cell` and `token-link` are in `style/base.css`, written once instead of on every row.
 #[component]
 fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
     let status = token.status(today);
@@ -293,18 +290,18 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
     view! {
         // On a card: the name, the kind and status badges, where it lives, then the rest in
         // labelled pairs (`order` only moves grid items: the table keeps its columns).
-        <tr class="group grid grid-cols-2 gap-x-4 gap-y-2 rounded-xl bg-white p-4 shadow-sm md:table-row md:rounded-none md:p-0 md:shadow-none md:hover:bg-slate-50" data-kind=token.kind.as_str()>
-            <td class=format!("{CELL} order-2")><KindBadge kind=token.kind /></td>
-            <td class=format!("{CELL} order-1 col-span-2 sticky-edge md:sticky md:left-0 md:z-10 md:bg-white md:group-hover:bg-slate-50")>
-                <a class="font-medium text-slate-900 underline decoration-slate-300 underline-offset-2 hover:text-sky-700 md:no-underline md:hover:underline" href=format!("/tokens/{}", token.id)>{token.name}</a>
+        <tr class="token-row" data-kind=token.kind.as_str()>
+            <td class="cell order-2"><KindBadge kind=token.kind /></td>
+            <td class="cell order-1 col-span-2 name-cell sticky-edge">
+                <a class="token-link" href=format!("/tokens/{}", token.id)>{token.name}</a>
                 <div class="max-w-48 truncate font-mono text-xs text-slate-600" title=account_title>{account}</div>
             </td>
-            <td class=format!("{CELL} order-3 col-span-2 mb-1 md:mb-0")>
+            <td class="cell order-3 col-span-2 mb-1 md:mb-0">
                 <span class="sr-only md:hidden">"Where: "</span>
                 <span class="break-words font-mono text-xs text-slate-700">{path_with_breaks(&token.container_path)}</span>
             </td>
-            <td class=format!("{CELL} order-4 text-slate-700") data-owner=owner_name>
-                <span class=CARD_LABEL>"Owner"</span>
+            <td class="cell order-4 text-slate-700" data-owner=owner_name>
+                <span class="cell-label">"Owner"</span>
                 {match token.owner_team {
                     Some(team) => view! {
                         <span>{team.name}</span>
@@ -313,19 +310,19 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
                     None => view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }.into_any(),
                 }}
             </td>
-            <td class=format!("{CELL} order-5 text-slate-700 md:max-w-48")>
-                <span class=CARD_LABEL>"Purpose"</span>
+            <td class="cell order-5 text-slate-700 md:max-w-48">
+                <span class="cell-label">"Purpose"</span>
                 {match token.purpose {
                     Some(purpose) => view! { <span class="line-clamp-2">{purpose}</span> }.into_any(),
                     None => view! { <NoValue reason="not said yet" /> }.into_any(),
                 }}
             </td>
-            <td class=format!("{CELL} order-6 text-slate-700")>
-                <span class=CARD_LABEL>"Scopes"</span>
+            <td class="cell order-6 text-slate-700">
+                <span class="cell-label">"Scopes"</span>
                 <ul class="text-xs leading-5">{scopes.into_iter().map(|scope| view! { <li>{scope}</li> }).collect_view()}</ul>
             </td>
-            <td class=format!("{CELL} order-7 text-slate-700")>
-                <span class=CARD_LABEL>"Role"</span>
+            <td class="cell order-7 text-slate-700">
+                <span class="cell-label">"Role"</span>
                 {match token.access_level {
                     Some(level) => view! { <span>{level.label()}</span> }.into_any(),
                     None if deploy => view! { <NoValue reason="deploy tokens have none" /> }.into_any(),
@@ -333,19 +330,19 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
                     None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
                 }}
             </td>
-            <td class=format!("{CELL} order-8")>
-                <span class=CARD_LABEL>"Expires"</span>
+            <td class="cell order-8">
+                <span class="cell-label">"Expires"</span>
                 <ExpiryDate expires_on=token.expires_on today active=status == TokenStatus::Active />
             </td>
-            <td class=format!("{CELL} order-9")>
-                <span class=CARD_LABEL>"Last used"</span>
+            <td class="cell order-9">
+                <span class="cell-label">"Last used"</span>
                 {match token.last_used_at {
                     Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
                     None if deploy => view! { <NoValue reason="GitLab does not say" /> }.into_any(),
                     None => view! { <span class="whitespace-nowrap text-slate-600">"never used"</span> }.into_any(),
                 }}
             </td>
-            <td class=format!("{CELL} order-2 text-right md:text-left")><StatusBadge status /></td>
+            <td class="cell order-2 text-right md:text-left"><StatusBadge status /></td>
         </tr>
     }
 }
