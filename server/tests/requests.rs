@@ -52,15 +52,7 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
         .await
         .expect("leads");
     assert_eq!(leads.len(), 1);
-    assert_eq!(
-        app.repo
-            .viewer(leads[0])
-            .await
-            .expect("viewer")
-            .expect("a lead")
-            .unread_notices,
-        1
-    );
+    assert_eq!(unread(&app, leads[0]).await, 1);
     // The same name again is taken while this request is open.
     let response = paula.post_form("/requests/file", &form(&platform, "1")).await;
     assert!(
@@ -102,16 +94,7 @@ async fn a_request_goes_from_the_form_to_the_account_and_each_wrong_step_is_refu
     // The lead endorses; security, on the page as it was before (version 1), is told it moved.
     let (_, seen) = pat.get(&path).await;
     assert!(seen.contains("id=\"step-endorse\""), "{seen}");
-    assert_eq!(
-        app.repo
-            .viewer(leads[0])
-            .await
-            .expect("viewer")
-            .expect("a lead")
-            .unread_notices,
-        0,
-        "read by looking"
-    );
+    assert_eq!(unread(&app, leads[0]).await, 0, "read by looking");
     let response = pat
         .post_form(&steps, &[("action", "endorse"), ("version", &version(&seen))])
         .await;
@@ -471,4 +454,14 @@ async fn the_account_name_is_checked_as_it_is_typed() {
     // Nobody anonymous learns which names are taken.
     let (status, _) = check(&app.browser(), "platform-release-bot", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A person's unread notices, as a request reads them with the rest of the viewer.
+async fn unread(app: &TestApp, user_id: i64) -> u64 {
+    app.repo
+        .viewer(user_id)
+        .await
+        .expect("viewer")
+        .expect("a person")
+        .unread_notices
 }

@@ -74,6 +74,24 @@ async fn mutate(sim: &SimHandle, mutations: &serde_json::Value) {
     assert!(response.status().is_success(), "mutations: {}", response.status());
 }
 
+/// The id of the `skip`-th (from 0) project access token of gitlab-sim's world that is not
+/// revoked.
+fn project_access_token(world: &World, skip: usize) -> u64 {
+    world
+        .personal_access_tokens
+        .values()
+        .filter(|t| !t.revoked)
+        .filter(|t| {
+            world
+                .users
+                .get(&t.user_id)
+                .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
+        })
+        .nth(skip)
+        .map(|t| t.id)
+        .expect("a project access token")
+}
+
 /// Every token in the database, through the repository's own listing.
 async fn stored(repo: &Repo) -> BTreeMap<(TokenKind, i64), Seen> {
     let today = chrono::Utc::now().date_naive();
@@ -388,21 +406,7 @@ async fn next_sync(sim: &SimHandle, repo: Repo) {
     // Pick tokens to change from the world.
     let (project, other_group, access, deploy, to_delete, to_expire) = {
         let world = sim.state.world.read().expect("world");
-        let bot_token = |skip: usize| {
-            world
-                .personal_access_tokens
-                .values()
-                .filter(|t| !t.revoked)
-                .filter(|t| {
-                    world
-                        .users
-                        .get(&t.user_id)
-                        .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
-                })
-                .nth(skip)
-                .map(|t| t.id)
-                .expect("a project access token")
-        };
+        let bot_token = |skip: usize| project_access_token(&world, skip);
         let project = *world.projects.keys().next_back().expect("a project");
         let other_group = world
             .groups
@@ -548,18 +552,7 @@ async fn a_failed_users_listing_still_reads_every_access_token() {
         .expect("clean sync");
     let changed = {
         let world = sim.state.world.read().expect("world");
-        world
-            .personal_access_tokens
-            .values()
-            .find(|t| {
-                !t.revoked
-                    && world
-                        .users
-                        .get(&t.user_id)
-                        .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
-            })
-            .map(|t| t.id)
-            .expect("a project access token")
+        project_access_token(&world, 0)
     };
     mutate(
         &sim,
@@ -808,18 +801,7 @@ async fn a_run_that_loses_its_lease_stops_and_marks_nothing_gone() {
     assert!(before.values().all(|seen| !seen.gone));
     let to_delete = {
         let world = sim.state.world.read().expect("world");
-        world
-            .personal_access_tokens
-            .values()
-            .filter(|t| !t.revoked)
-            .find(|t| {
-                world
-                    .users
-                    .get(&t.user_id)
-                    .is_some_and(|u| matches!(u.kind, UserKind::ProjectBot { .. }))
-            })
-            .map(|t| t.id)
-            .expect("a project access token")
+        project_access_token(&world, 0)
     };
     mutate(
         &sim,
