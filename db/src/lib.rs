@@ -94,6 +94,15 @@ pub struct Counted {
     pub estimated: bool,
 }
 
+/// An inventory page as [`Repository::list_tokens_within`] reads it: the tokens, their count and
+/// every team (the team filter's choices), all at one data version, which a page reads once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenListing {
+    pub tokens: Vec<TokenSummary>,
+    pub counted: Counted,
+    pub teams: Vec<Team>,
+}
+
 /// When a page may estimate its count instead of waiting for it: at `from_tokens` tokens or more
 /// (by their ids' span), and once the count has taken `time`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,13 +236,14 @@ pub trait Repository:
     /// A page of [`Repository::list_tokens`], counted within `budget`: exactly when the count is
     /// kept for this data version, when there are fewer tokens than the budget's `from_tokens`, or
     /// when it ends in time; otherwise estimated from a sample of the rows (see [`Counted`]) while
-    /// the exact count goes on behind, kept for the next look.
+    /// the exact count goes on behind, kept for the next look. With every team, as
+    /// [`Repository::list_teams`] gives them, at the same data version.
     async fn list_tokens_within(
         &self,
         query: &TokenQuery,
         today: NaiveDate,
         budget: CountBudget,
-    ) -> Result<(Vec<TokenSummary>, Counted), DbError>;
+    ) -> Result<TokenListing, DbError>;
 
     /// Stores what a person says about a token, and records the change in the audit log (with
     /// who, when, and the fields before and after) in the same transaction.

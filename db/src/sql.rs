@@ -24,7 +24,8 @@ use crate::rows::{
 };
 use crate::{
     AuthStore, Backend, CountBudget, Counted, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team,
-    TeamOverview, TeamStats, TokenRow, UpsertCounts, contains_pattern, push_page, team_not_found, unique_violation,
+    TeamOverview, TeamStats, TokenListing, TokenRow, UpsertCounts, contains_pattern, push_page, team_not_found,
+    unique_violation,
 };
 use domain::{
     AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
@@ -565,6 +566,24 @@ where
     for<'q> DateTime<Utc>: Decode<'q, DB> + Type<DB>,
     for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
 {
+    /// Every team with its group paths. Every page with a team filter or choice asks: kept per
+    /// data version, which every change to `teams` and `team_group_paths` moves.
+    async fn teams_at(&self, version: i64) -> Result<Vec<Team>, DbError> {
+        if let Some(teams) = self.teams.get("", version) {
+            return Ok(teams);
+        }
+        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let paths: Vec<TeamPathRow> =
+            sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
+                .fetch_all(&self.pool)
+                .await?;
+        let teams: Vec<Team> = teams.into_iter().map(|team| team.into_team(&paths)).collect();
+        self.teams.put(String::new(), version, teams.clone());
+        Ok(teams)
+    }
+
     /// The data's version now (see [`DATA_VERSION`]).
     async fn data_version(&self) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar(DATA_VERSION).fetch_one(&self.pool).await?)
@@ -1120,10 +1139,15 @@ where
         query: &TokenQuery,
         today: NaiveDate,
         budget: CountBudget,
-    ) -> Result<(Vec<TokenSummary>, Counted), DbError> {
+    ) -> Result<TokenListing, DbError> {
+        // One version read for all three.
         let version = self.data_version().await?;
         let counted = self.count_within(query, today, version, budget).await?;
-        Ok((self.page_at(query, today, version, counted.total).await?, counted))
+        Ok(TokenListing {
+            tokens: self.page_at(query, today, version, counted.total).await?,
+            counted,
+            teams: self.teams_at(version).await?,
+        })
     }
 
     async fn create_team(&self, team: &NewTeam) -> Result<Team, DbError> {
@@ -1376,21 +1400,6 @@ where
     }
 
     async fn list_teams(&self) -> Result<Vec<Team>, DbError> {
-        // Every page with a team filter or choice asks: kept per data version, which every change
-        // to `teams` and `team_group_paths` moves.
-        let version = self.data_version().await?;
-        if let Some(teams) = self.teams.get("", version) {
-            return Ok(teams);
-        }
-        let teams: Vec<TeamRow> = sqlx::query_as("SELECT id, name FROM teams ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        let paths: Vec<TeamPathRow> =
-            sqlx::query_as("SELECT team_id, group_path FROM team_group_paths ORDER BY group_path")
-                .fetch_all(&self.pool)
-                .await?;
-        let teams: Vec<Team> = teams.into_iter().map(|team| team.into_team(&paths)).collect();
-        self.teams.put(String::new(), version, teams.clone());
-        Ok(teams)
+        self.teams_at(self.data_version().await?).await
     }
 }

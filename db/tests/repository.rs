@@ -1175,7 +1175,21 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
     };
     for db in support::backends().await {
         db.repo.upsert_tokens(&records, Utc::now()).await.expect("upsert");
-        let (page, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
+        db.repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme/delivery".to_owned()],
+            })
+            .await
+            .expect("create team");
+        let db::TokenListing {
+            tokens: page,
+            counted,
+            teams,
+        } = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
+        // Every team, as the team list gives them, read at the same data version.
+        assert_eq!(teams.len(), 1, "{}", db.name);
+        assert_eq!(teams, db.repo.list_teams().await.expect("teams"), "{}", db.name);
         assert!(counted.estimated, "{}: {counted:?}", db.name);
         assert_eq!(counted.total, 1_280, "{}", db.name);
         assert_eq!(page.len(), PER_PAGE as usize, "{}", db.name);
@@ -1184,7 +1198,12 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         let mut exact = None;
         for _ in 0..200 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            let (_, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
+            let counted = db
+                .repo
+                .list_tokens_within(&deploy, today, no_time)
+                .await
+                .expect("list")
+                .counted;
             if !counted.estimated {
                 exact = Some(counted.total);
                 break;
@@ -1194,7 +1213,12 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         // A change is a new version: estimated again, whatever was kept before.
         let more = TokenBuilder::synced(TokenKind::Deploy, 9_999, "one-more", "acme/app").build();
         db.repo.upsert_tokens(&[more], Utc::now()).await.expect("upsert");
-        let (_, counted) = db.repo.list_tokens_within(&deploy, today, no_time).await.expect("list");
+        let counted = db
+            .repo
+            .list_tokens_within(&deploy, today, no_time)
+            .await
+            .expect("list")
+            .counted;
         assert!(counted.estimated, "{}: {counted:?}", db.name);
         let (_, total) = db.repo.list_tokens(&deploy, today).await.expect("exact");
         assert_eq!(total, 1_281, "{}", db.name);
@@ -1207,7 +1231,12 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
             search: Some("bot-5".to_owned()),
             ..query()
         };
-        let (_, counted) = db.repo.list_tokens_within(&recent, today, small).await.expect("list");
+        let counted = db
+            .repo
+            .list_tokens_within(&recent, today, small)
+            .await
+            .expect("list")
+            .counted;
         assert!(!counted.estimated, "{}: {counted:?}", db.name);
         db.finish().await;
     }

@@ -387,6 +387,9 @@ pub struct TokenPage {
     /// (security, or the lead of the team the view is filtered to).
     #[serde(default)]
     pub export: Option<String>,
+    /// Every team, for the team filter: read with the page, at the same data version.
+    #[serde(default)]
+    pub teams: Vec<crate::TeamRef>,
 }
 
 impl TokenPage {
@@ -571,6 +574,7 @@ mod tests {
             per_page: 50,
             today: NaiveDate::MIN,
             export: None,
+            teams: vec![],
         };
         assert_eq!(page(0).page_count(), 1);
         assert_eq!(page(50).page_count(), 1);
@@ -588,6 +592,7 @@ mod tests {
                 per_page: 50,
                 today: NaiveDate::MIN,
                 export: None,
+                teams: vec![],
             }
             .total_label()
         };

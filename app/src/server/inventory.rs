@@ -20,7 +20,8 @@ const COUNT_BUDGET: crate::db::CountBudget = crate::db::CountBudget {
     from_tokens: 200_000,
 };
 
-/// Lists the tokens matching `query`, one page at a time.
+/// Lists the tokens matching `query`, one page at a time, with every team (the team filter's
+/// choices).
 #[server]
 pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
     let viewer = crate::auth::require_viewer().await?;
@@ -35,26 +36,28 @@ pub async fn list_tokens(query: TokenQuery) -> Result<TokenPage, AppError> {
     });
     let state = expect_context::<crate::state::AppState>();
     let today = chrono::Utc::now().date_naive();
-    let (tokens, counted) = if query.exact_count {
+    let listing = if query.exact_count {
         let (tokens, total) = state.repo.list_tokens(&query, today).await?;
-        (
+        crate::db::TokenListing {
             tokens,
-            crate::db::Counted {
+            counted: crate::db::Counted {
                 total,
                 estimated: false,
             },
-        )
+            teams: state.repo.list_teams().await?,
+        }
     } else {
         state.repo.list_tokens_within(&query, today, COUNT_BUDGET).await?
     };
     Ok(TokenPage {
-        tokens,
-        total: counted.total,
-        estimated: counted.estimated,
+        tokens: listing.tokens,
+        total: listing.counted.total,
+        estimated: listing.counted.estimated,
         page: query.page.max(1),
         per_page: query.limit(),
         today,
         export,
+        teams: listing.teams.into_iter().map(TeamRef::from).collect(),
     })
 }
 
@@ -99,7 +102,7 @@ pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
     })
 }
 
-/// The teams, for filters and choices.
+/// The teams, for filters and choices (the inventory's come with its page).
 #[server]
 pub async fn list_team_refs() -> Result<Vec<TeamRef>, AppError> {
     crate::auth::require_viewer().await?;

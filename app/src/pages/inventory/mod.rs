@@ -15,7 +15,6 @@ use crate::{
 pub fn InventoryPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| TokenQuery::from_params(|name| p.get_str(name))));
-    let teams = OnceResource::new(list_team_refs());
     let tokens = Resource::new(
         move || query.get(),
         |query| async move {
@@ -34,20 +33,20 @@ pub fn InventoryPage() -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600">"Every GitLab access token, deploy token and service account token, with where it lives and when it expires."</p>
             </div>
         </div>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let teams = teams.await.unwrap_or_default();
-                view! { <Filters query=query.get().unwrap_or_default() teams /> }
-            })}
-        </Suspense>
+        // The filters come with the page: its teams are read with its tokens. A page that cannot
+        // be shown still shows them, to mend the view.
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
+                let query = query.get_untracked().unwrap_or_default();
                 match tokens.await {
-                    Ok(page) => {
-                        let query = query.get_untracked().unwrap_or_default();
-                        view! { <TokenTable page query /> }.into_any()
+                    Ok(mut page) => {
+                        let teams = std::mem::take(&mut page.teams);
+                        view! { <Filters query=query.clone() teams /> <TokenTable page query /> }.into_any()
                     }
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Err(error) => {
+                        let teams = list_team_refs().await.unwrap_or_default();
+                        view! { <Filters query teams /> <ErrorPanel error /> }.into_any()
+                    }
                 }
             })}
         </Suspense>
