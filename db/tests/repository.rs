@@ -1198,12 +1198,7 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         let mut exact = None;
         for _ in 0..200 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            let counted = db
-                .repo
-                .list_tokens_within(&deploy, today, no_time)
-                .await
-                .expect("list")
-                .counted;
+            let counted = counted_within(&db.repo, &deploy, today, no_time).await;
             if !counted.estimated {
                 exact = Some(counted.total);
                 break;
@@ -1213,12 +1208,7 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
         // A change is a new version: estimated again, whatever was kept before.
         let more = TokenBuilder::synced(TokenKind::Deploy, 9_999, "one-more", "acme/app").build();
         db.repo.upsert_tokens(&[more], Utc::now()).await.expect("upsert");
-        let counted = db
-            .repo
-            .list_tokens_within(&deploy, today, no_time)
-            .await
-            .expect("list")
-            .counted;
+        let counted = counted_within(&db.repo, &deploy, today, no_time).await;
         assert!(counted.estimated, "{}: {counted:?}", db.name);
         let (_, total) = db.repo.list_tokens(&deploy, today).await.expect("exact");
         assert_eq!(total, 1_281, "{}", db.name);
@@ -1231,13 +1221,16 @@ async fn a_count_over_its_budget_is_estimated_and_exact_at_the_next_look() {
             search: Some("bot-5".to_owned()),
             ..query()
         };
-        let counted = db
-            .repo
-            .list_tokens_within(&recent, today, small)
-            .await
-            .expect("list")
-            .counted;
+        let counted = counted_within(&db.repo, &recent, today, small).await;
         assert!(!counted.estimated, "{}: {counted:?}", db.name);
         db.finish().await;
     }
+}
+
+/// How [`db::Repository::list_tokens_within`] counts `query` within `budget`.
+async fn counted_within(repo: &db::Repo, query: &TokenQuery, today: NaiveDate, budget: db::CountBudget) -> db::Counted {
+    repo.list_tokens_within(query, today, budget)
+        .await
+        .expect("list")
+        .counted
 }
