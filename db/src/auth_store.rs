@@ -218,6 +218,25 @@ fn split_roles(stored: &str) -> Result<BTreeSet<Role>, DbError> {
         .collect()
 }
 
+/// The person of these rows (all of one person, a row per team); `None` without a row.
+fn viewer_of<'r>(rows: impl IntoIterator<Item = &'r ViewerRow>) -> Result<Option<Viewer>, DbError> {
+    let mut rows = rows.into_iter().peekable();
+    let Some(first) = rows.peek() else {
+        return Ok(None);
+    };
+    Ok(Some(Viewer {
+        id: first.user_id,
+        gitlab_id: first.user_gitlab_id,
+        username: first.username.clone(),
+        name: first.user_name.clone(),
+        roles: split_roles(&first.roles)?,
+        unread_notices: u64::try_from(first.unread).unwrap_or(0),
+        read_only: false,
+        api_key_id: None,
+        teams: rows.filter_map(ViewerRow::team).collect(),
+    }))
+}
+
 #[async_trait]
 impl<DB: Db> AuthStore for SqlRepository<DB>
 where
@@ -395,7 +414,7 @@ where
         .bind(user_id)
         .fetch_all(self.pool())
         .await?;
-        ViewerRow::viewer(&rows, split_roles)
+        viewer_of(&rows)
     }
 
     async fn create_api_key(&self, key: &NewApiKey, at: DateTime<Utc>) -> Result<ApiKey, DbError> {
@@ -464,7 +483,7 @@ where
         .bind(prefix)
         .fetch_all(self.pool())
         .await?;
-        let Some(owner) = ViewerRow::viewer(rows.iter().map(|row| &row.owner), split_roles)? else {
+        let Some(owner) = viewer_of(rows.iter().map(|row| &row.owner))? else {
             return Ok(None);
         };
         rows.into_iter()

@@ -245,36 +245,13 @@ pub(crate) const VIEWER_TEAMS: &str =
     " LEFT JOIN user_teams ut ON ut.user_id = u.id LEFT JOIN teams t ON t.id = ut.team_id";
 
 impl ViewerRow {
-    fn team(&self) -> Option<TeamMembership> {
+    /// The team of this row, when the person belongs to one.
+    pub fn team(&self) -> Option<TeamMembership> {
         Some(TeamMembership {
             team_id: self.team_id?,
             team_name: self.team_name.clone()?,
             is_lead: self.is_lead.unwrap_or(false),
         })
-    }
-
-    /// The person of these rows (all of one person, a row per team); `None` without a row.
-    pub fn viewer<'r>(
-        rows: impl IntoIterator<Item = &'r ViewerRow>,
-        roles: impl Fn(&str) -> Result<std::collections::BTreeSet<domain::Role>, DbError>,
-    ) -> Result<Option<domain::Viewer>, DbError> {
-        let mut rows = rows.into_iter().peekable();
-        let Some(first) = rows.peek() else {
-            return Ok(None);
-        };
-        let mut viewer = domain::Viewer {
-            id: first.user_id,
-            gitlab_id: first.user_gitlab_id,
-            username: first.username.clone(),
-            name: first.user_name.clone(),
-            roles: roles(&first.roles)?,
-            teams: Vec::new(),
-            unread_notices: u64::try_from(first.unread).unwrap_or(0),
-            read_only: false,
-            api_key_id: None,
-        };
-        viewer.teams = rows.filter_map(ViewerRow::team).collect();
-        Ok(Some(viewer))
     }
 }
 
