@@ -3,13 +3,18 @@
 //! people use them (median and p95 over 100 requests each, one at a time, on loopback), and
 //! throughput with 64 connections at once from a second process (this binary, re-run) for 10 s,
 //! and the first page's again from oha when it is installed (`cargo install oha`; `BENCH_OHA`
-//! names another binary). It ends with one table: the machine, the date, every figure of both
-//! backends and both sizes, and the targets (issue 19); the README carries it as printed.
+//! names another binary). Each world on each backend is synced and served by a process of its own
+//! (this binary, re-run), so its memory figures are its own and not what an earlier run left in
+//! the allocator. It ends with one table: the machine, the date, every figure of both backends and
+//! both sizes, and the targets (issue 19); the README carries it as printed.
 //!
 //! `cargo bench -p server --bench inventory`. SQLite always; PostgreSQL too when
 //! `BENCH_POSTGRES_URL` names a server (a database of its own is created and dropped there).
-//! `BENCH_SCENARIOS` (`large,huge`; `small` for a quick look), `BENCH_SECONDS` (10); `BENCH_KEEP`
-//! keeps the databases, to look at their plans afterwards.
+//! `BENCH_SCENARIOS` (`large,huge`; `small` for a quick look), `BENCH_BACKENDS` (`sqlite,postgres`:
+//! one of them alone, to look at it), `BENCH_SECONDS` (10); `BENCH_KEEP` keeps the databases, to
+//! look at their plans afterwards. The table's heading gives how long the machine took for a
+//! fixed piece of work before and after (`reference_ms`): machines of one kind differ, and one
+//! machine from hour to hour, so figures are only compared at a like reference.
 
 use std::{
     collections::BTreeSet,
@@ -37,6 +42,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LOAD_CHILD: &str = "INVENTORY_BENCH_LOAD";
 const SIM_CHILD: &str = "INVENTORY_BENCH_SIM";
+const RUN_CHILD: &str = "INVENTORY_BENCH_RUN";
 const CONNECTIONS: usize = 64;
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +52,9 @@ fn main() -> anyhow::Result<()> {
     }
     if std::env::var_os(SIM_CHILD).is_some() {
         return runtime.block_on(sim_child());
+    }
+    if std::env::var_os(RUN_CHILD).is_some() {
+        return runtime.block_on(run_child());
     }
     runtime.block_on(bench())
 }
@@ -208,7 +217,7 @@ async fn time_pages(
     base: &str,
     key: &str,
     paths: &[(&'static str, &str)],
-) -> anyhow::Result<Vec<(&'static str, Duration, Duration)>> {
+) -> anyhow::Result<Vec<(String, Duration, Duration)>> {
     let mut pages = Vec::new();
     for (name, path) in paths {
         let mut times = Vec::new();
@@ -220,7 +229,11 @@ async fn time_pages(
             times.push(started.elapsed());
         }
         times.sort();
-        pages.push((*name, times[times.len() / 2], times[times.len() * 95 / 100]));
+        pages.push((
+            (*name).to_owned(),
+            times[times.len() / 2],
+            times[times.len() * 95 / 100],
+        ));
         println!(
             "{backend}: {name}: median {:.1} ms",
             times[times.len() / 2].as_secs_f64() * 1000.0
@@ -229,16 +242,17 @@ async fn time_pages(
     Ok(pages)
 }
 
-/// What one backend did on one world.
+/// What one backend did on one world, as its process hands it to the table's.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Figures {
     scenario: String,
-    backend: &'static str,
+    backend: String,
     tokens: u64,
     sync: Duration,
     /// (page, median, p95)
-    pages: Vec<(&'static str, Duration, Duration)>,
+    pages: Vec<(String, Duration, Duration)>,
     /// (load, pages per second, errors)
-    loads: Vec<(&'static str, f64, u64)>,
+    loads: Vec<(String, f64, u64)>,
     /// Peak RSS of the process while it synced and worked out the review, and while it served the
     /// loads (MiB).
     sync_rss_mib: Option<f64>,
@@ -264,6 +278,7 @@ fn spawn_sim(scenario: &str) -> anyhow::Result<(std::process::Child, (String, St
 }
 
 async fn bench() -> anyhow::Result<()> {
+    let reference_before = reference_ms();
     let scenarios = std::env::var("BENCH_SCENARIOS").unwrap_or_else(|_| "large,huge".to_owned());
     let mut all = Vec::new();
     let mut generated = Vec::new();
@@ -271,15 +286,77 @@ async fn bench() -> anyhow::Result<()> {
         let (mut sim_process, sim, seconds) = spawn_sim(scenario)?;
         println!("gitlab-sim made the {scenario} world in {seconds:.1} s");
         generated.push((scenario.to_owned(), seconds));
-        all.push(on_sqlite(scenario, &sim).await?);
-        if let Ok(url) = std::env::var("BENCH_POSTGRES_URL") {
-            all.push(on_postgres(scenario, &url, &sim).await?);
+        let wanted = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+        let backends = ["sqlite", "postgres"].into_iter().filter(|backend| {
+            wanted.split(',').any(|w| w.trim() == *backend)
+                && (*backend != "postgres" || std::env::var_os("BENCH_POSTGRES_URL").is_some())
+        });
+        for backend in backends {
+            let figures = run_in_child(scenario, backend, &sim).await;
+            if figures.is_err() {
+                drop(sim_process.stdin.take());
+                let _ = sim_process.wait();
+            }
+            all.push(figures?);
         }
         drop(sim_process.stdin.take());
         let _ = sim_process.wait();
     }
     println!();
-    print_table(&all, &generated);
+    print_table(&all, &generated, (reference_before, reference_ms()));
+    Ok(())
+}
+
+/// How long one core of this machine takes for a fixed piece of arithmetic (milliseconds): a
+/// yardstick printed with the figures.
+fn reference_ms() -> f64 {
+    let started = Instant::now();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut sum: u64 = 0;
+    for i in 0..300_000_000_u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        sum = sum.wrapping_add(x ^ i);
+    }
+    std::hint::black_box(sum);
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// One world on one backend, synced and served by a process of its own (`run_child`): its figures.
+async fn run_in_child(scenario: &str, backend: &str, sim: &(String, String)) -> anyhow::Result<Figures> {
+    let folder = tempfile::tempdir()?;
+    let figures = folder.path().join("figures.json");
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .env(RUN_CHILD, "1")
+        .env("BENCH_SCENARIO", scenario)
+        .env("BENCH_BACKEND", backend)
+        .env("BENCH_SIM_URL", &sim.0)
+        .env("BENCH_SIM_TOKEN", &sim.1)
+        .env("BENCH_FIGURES", &figures)
+        .kill_on_drop(true)
+        .spawn()?;
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "the {scenario} world on {backend}: {status}");
+    Ok(serde_json::from_slice(&std::fs::read(&figures)?)?)
+}
+
+/// The process of one world on one backend: writes its figures, as JSON, where `BENCH_FIGURES`
+/// says.
+async fn run_child() -> anyhow::Result<()> {
+    // `RUST_LOG=info` shows the sync's steps as they happen, to tell which one a figure is of.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
+    let scenario = std::env::var("BENCH_SCENARIO")?;
+    let sim = (std::env::var("BENCH_SIM_URL")?, std::env::var("BENCH_SIM_TOKEN")?);
+    let figures = match std::env::var("BENCH_BACKEND")?.as_str() {
+        "postgres" => on_postgres(&scenario, &std::env::var("BENCH_POSTGRES_URL")?, &sim).await?,
+        _ => on_sqlite(&scenario, &sim).await?,
+    };
+    std::fs::write(std::env::var("BENCH_FIGURES")?, serde_json::to_vec(&figures)?)?;
     Ok(())
 }
 
@@ -338,13 +415,16 @@ fn machine() -> String {
 
 /// The one table: a column per world and backend, a row per page, load and memory figure, and
 /// the target; a figure that misses its target is marked ✗.
-fn print_table(all: &[Figures], generated: &[(String, f64)]) {
+fn print_table(all: &[Figures], generated: &[(String, f64)], reference: (f64, f64)) {
     let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "Inventory benchmark, {}, {}, release build, {} s of load per figure",
+        "Inventory benchmark, {}, {}, release build, {} s of load per figure; the machine's \
+         reference work took {:.0} ms before and {:.0} ms after",
         chrono::Utc::now().format("%Y-%m-%d"),
         machine(),
-        std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".to_owned())
+        std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".to_owned()),
+        reference.0,
+        reference.1,
     );
     println!();
     let mut header = "| figure |".to_owned();
@@ -558,20 +638,20 @@ async fn run(
         let errors: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
         let elapsed: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
         println!("{backend}: {load}: {:.0} pages/s, {errors} errors", done / elapsed);
-        loads.push((load, done / elapsed, errors));
+        loads.push((load.to_owned(), done / elapsed, errors));
     }
     // The same first-page load from oha, a load generator of its own, when it is installed
     // (`cargo install oha`): a check on the figures of this benchmark's own client.
     if let Some((rate, errors)) = oha_first_page(&base, &key)? {
         println!("{backend}: the first page (oha): {rate:.0} pages/s, {errors} errors");
-        loads.push(("the first page, measured by oha", rate, errors));
+        loads.push(("the first page, measured by oha".to_owned(), rate, errors));
     }
     let serve_rss_mib = take_peak_rss();
     let _ = stop.send(());
     let _ = serving.await;
     Ok(Figures {
         scenario: scenario.to_owned(),
-        backend,
+        backend: backend.to_owned(),
         tokens,
         sync,
         pages,

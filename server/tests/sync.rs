@@ -2,7 +2,10 @@
 //! for every token kind, with both strategies, after changes, through faults, and after a run
 //! that was killed half-way.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use app::{
     db::Repo,
@@ -361,6 +364,43 @@ async fn administrator_sync(sim: &SimHandle, repo: Repo) {
         .find(|(rule, _)| *rule == domain::review::FindingRule::NoPurpose)
         .map(|(_, n)| *n);
     assert_eq!(without_purpose, Some(live), "{:?}", page.by_rule);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_written_a_batch_at_a_time_are_every_one_stored() {
+    let sim = simulator(13).await;
+    let (repo, dir) = database().await;
+    let mut settings = settings(&sim, &sim.credentials.admin_token, StrategyChoice::Administrator);
+    // The administrator sends the projects' records to the writer a batch at a time.
+    settings.batch_size = 7;
+    let outcome = sync::run(repo.clone(), &settings, SyncTrigger::CommandLine, None)
+        .await
+        .expect("sync runs");
+    assert_eq!(outcome.status, SyncStatus::Succeeded, "errors: {:?}", outcome.errors);
+    let projects: BTreeSet<(i64, String, i64, bool)> = {
+        let world = sim.state.world.read().expect("world");
+        assert!(
+            world.projects.len() > 3 * 7,
+            "the world's projects take several batches"
+        );
+        world
+            .projects
+            .values()
+            .map(|p| {
+                let id = |id: Id| i64::try_from(id).expect("an id");
+                (id(p.id), p.path_with_namespace.clone(), id(p.namespace_id), p.archived)
+            })
+            .collect()
+    };
+    let stored_projects: Vec<(i64, String, i64, bool)> = sqlx::query_as(
+        "SELECT gitlab_id, path_with_namespace, namespace_gitlab_id, archived FROM gitlab_projects \
+         WHERE gone_since IS NULL AND web_url LIKE 'http%'",
+    )
+    .fetch_all(&mut connection(&dir).await)
+    .await
+    .expect("stored projects");
+    assert_eq!(stored_projects.into_iter().collect::<BTreeSet<_>>(), projects);
+    assert_matches(&stored(&repo).await, &truth(&sim));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

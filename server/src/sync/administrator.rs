@@ -19,11 +19,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     SyncRun,
     client::{ApiGroup, ApiProject, ApiUser, ClientError},
-    listings::Work,
-    records::{Container, group_record, project_record, source_paths},
+    listings::{ServiceAccountTokens, Work},
+    records::{Container, Usernames, group_record, project_record, source_paths},
 };
 
-type Structure = (Vec<ApiGroup>, Vec<ApiProject>);
+/// The groups, and the projects as the listings need them (not as GitLab described them: their
+/// records went to the writer).
+type Structure = (Vec<ApiGroup>, Vec<Container>);
 
 /// The non-human users listing, read page by page (100 users each) into the sorting.
 const USERS: &str = "/users?exclude_humans=true";
@@ -45,7 +47,7 @@ struct Bots {
     /// Service accounts and where they belong.
     service_accounts: Vec<(i64, (ContainerKind, Option<i64>))>,
     /// The accounts' usernames by user id, for their tokens.
-    usernames: HashMap<i64, String>,
+    usernames: Usernames,
     /// Bots whose username names no project or group: service accounts made with a username of
     /// their own, or GitLab's internal bots. Told apart once the listing ends (rare).
     unnamed: Vec<ApiUser>,
@@ -54,14 +56,14 @@ struct Bots {
 }
 
 impl Bots {
-    fn new(groups: &[ApiGroup], projects: &[ApiProject], whole_instance: bool) -> Self {
+    fn new(groups: &[ApiGroup], projects: &[Container], whole_instance: bool) -> Self {
         Bots {
-            project_ids: projects.iter().map(|p| p.id).collect(),
+            project_ids: projects.iter().filter_map(|p| p.id).collect(),
             group_paths: groups.iter().map(|g| (g.id, g.full_path.clone())).collect(),
             whole_instance,
             with_bots: HashSet::new(),
             service_accounts: Vec::new(),
-            usernames: HashMap::new(),
+            usernames: Usernames::default(),
             unnamed: Vec::new(),
             accounts: 0,
         }
@@ -118,7 +120,7 @@ impl Bots {
         if kind == AccountKind::ServiceAccount {
             self.service_accounts.push((user.id, container));
         }
-        self.usernames.insert(user.id, user.username.clone());
+        self.usernames.insert(user.id, &user.username);
         self.accounts += 1;
         Some(AccountRecord {
             gitlab_id: user.id,
@@ -166,23 +168,38 @@ impl SyncRun<'_> {
             .collect();
         self.tally.counted("groups", groups.len());
         self.tally.counted("projects", projects.len());
+        let containers: Vec<Container> = projects.iter().map(Container::project).collect();
+        // The records go to the writer a batch at a time, each project's description moved into
+        // its record: a million tokens' projects are not held twice.
         self.send_batch(SyncBatch {
             groups: groups.iter().map(group_record).collect(),
-            projects: projects.iter().map(project_record).collect(),
             ..SyncBatch::default()
         })
         .await;
-        let work: Vec<Work> = projects
+        let mut records = projects.into_iter().map(project_record);
+        loop {
+            let batch: Vec<_> = records.by_ref().take(self.settings.batch_size.max(1)).collect();
+            if batch.is_empty() {
+                break;
+            }
+            self.send_batch(SyncBatch {
+                projects: batch,
+                ..SyncBatch::default()
+            })
+            .await;
+        }
+        let work: Vec<Work> = containers
             .iter()
-            .map(|p| Work::Deploy(Container::project(p)))
-            .chain(groups.iter().map(|g| Work::Deploy(Container::group(g))))
+            .cloned()
+            .chain(groups.iter().map(Container::group))
+            .map(Work::Deploy)
             .collect();
         // The access branch waits for the structure; it only stops waiting when it returned early
         // (a refused credential), and then nothing needs it.
-        if structure.send((groups, projects)).is_err() {
+        if structure.send((groups, containers)).is_err() {
             tracing::debug!("the access listings ended before the structure was read");
         }
-        self.fetch(work, &HashMap::new()).await;
+        self.fetch(work, &Usernames::default()).await;
     }
 
     /// Lists the bot users, then the access tokens of the projects and groups that have a bot,
@@ -217,28 +234,28 @@ impl SyncRun<'_> {
             .then(|| Arc::new(source_paths(&groups, &projects)));
         for (user_id, (kind, id)) in std::mem::take(&mut bots.service_accounts) {
             let path = match id.and_then(|id| bots.group_paths.get(&id)) {
-                Some(path) => path.clone(),
-                None if kind == ContainerKind::Instance => String::new(),
+                Some(path) => Arc::from(path.as_str()),
+                None if kind == ContainerKind::Instance => Arc::from(""),
                 None => continue,
             };
-            work.push(Work::ServiceAccount {
+            work.push(Work::ServiceAccount(Box::new(ServiceAccountTokens {
                 path: format!("/personal_access_tokens?user_id={user_id}"),
                 user_id,
                 container: Container { kind, id, path },
-            });
+            })));
             if let Some(paths) = &paths {
                 work.push(Work::Memberships {
                     user_id,
                     username: bots
                         .usernames
-                        .get(&user_id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("user {user_id}")),
+                        .get(user_id)
+                        .map_or_else(|| format!("user {user_id}"), str::to_owned),
                     paths: paths.clone(),
                 });
             }
         }
         drop((groups, projects));
+        bots.usernames.shrink_to_fit();
         self.fetch(work, &bots.usernames).await;
         Ok(())
     }
@@ -249,7 +266,7 @@ impl SyncRun<'_> {
     async fn sort_bots(
         &self,
         structure: oneshot::Receiver<Structure>,
-    ) -> (Option<(Vec<ApiGroup>, Vec<ApiProject>, Bots)>, Result<(), ClientError>) {
+    ) -> (Option<(Vec<ApiGroup>, Vec<Container>, Bots)>, Result<(), ClientError>) {
         let (pages, mut received) = mpsc::channel::<Vec<ApiUser>>(USER_PAGES_AHEAD);
         // The listing ends early (and `Ok`) when the sorting stopped reading.
         let listing = async move {
@@ -313,12 +330,9 @@ impl SyncRun<'_> {
         &self,
         with_bots: Option<&HashSet<(ContainerKind, i64)>>,
         groups: &[ApiGroup],
-        projects: &[ApiProject],
+        projects: &[Container],
     ) -> Vec<Work> {
-        let containers = projects
-            .iter()
-            .map(Container::project)
-            .chain(groups.iter().map(Container::group));
+        let containers = projects.iter().cloned().chain(groups.iter().map(Container::group));
         let mut work = Vec::new();
         for container in containers {
             let id = container.id.unwrap_or_default();

@@ -1,8 +1,6 @@
 //! The group owner's way: walk each root group: its descendant groups and projects, then each
 //! one's access tokens and deploy tokens, and the root's service accounts and their tokens.
 
-use std::collections::HashMap;
-
 use app::{
     db::SyncBatch,
     domain::{AccountKind, AccountRecord, ContainerKind, TokenKind, UnknownScope},
@@ -12,8 +10,8 @@ use futures_util::{StreamExt, stream};
 use super::{
     SyncRun,
     client::{ApiGroup, ApiProject, ApiUser, ClientError},
-    listings::Work,
-    records::{Container, group_record, project_record},
+    listings::{ServiceAccountTokens, Work},
+    records::{Container, Usernames, group_record, project_record},
 };
 
 /// What the walk below the root groups found.
@@ -45,15 +43,15 @@ impl SyncRun<'_> {
             .map(|(user, root)| service_account_record(user, root))
             .collect();
         self.tally.counted("accounts", accounts.len());
-        let usernames: HashMap<i64, String> = found
+        let usernames: Usernames = found
             .service_accounts
             .iter()
-            .map(|(user, _)| (user.id, user.username.clone()))
+            .map(|(user, _)| (user.id, user.username.as_str()))
             .collect();
         self.send_batch(SyncBatch {
             accounts,
             groups: found.groups.iter().map(group_record).collect(),
-            projects: found.projects.iter().map(project_record).collect(),
+            projects: found.projects.iter().cloned().map(project_record).collect(),
             tokens: Vec::new(),
         })
         .await;
@@ -170,14 +168,14 @@ fn work(found: &Found) -> Vec<Work> {
         work.push(Work::Deploy(container));
     }
     for (user, root) in &found.service_accounts {
-        work.push(Work::ServiceAccount {
+        work.push(Work::ServiceAccount(Box::new(ServiceAccountTokens {
             path: format!(
                 "/groups/{}/service_accounts/{}/personal_access_tokens",
                 root.id, user.id
             ),
             user_id: user.id,
             container: Container::group(root),
-        });
+        })));
     }
     work
 }

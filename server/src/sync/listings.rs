@@ -1,9 +1,6 @@
 //! The listings of tokens (and of service accounts' memberships), fetched side by side.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 use app::{
     db::SyncBatch,
@@ -14,21 +11,26 @@ use futures_util::{StreamExt, stream};
 use super::{
     SyncRun,
     client::{ApiAccessToken, ApiDeployToken, ApiMembership},
-    records::{Container, SourcePaths, access_token_record, deploy_token_record, membership_records},
+    records::{Container, SourcePaths, Usernames, access_token_record, deploy_token_record, membership_records},
     writer::Write,
 };
+
+/// Where a service account's personal access tokens are listed, and its container.
+#[derive(Debug, Clone)]
+pub(super) struct ServiceAccountTokens {
+    pub path: String,
+    pub user_id: i64,
+    pub container: Container,
+}
 
 /// One listing to fetch: a container's access or deploy tokens, or a service account's.
 #[derive(Debug, Clone)]
 pub(super) enum Work {
     Access(Container),
     Deploy(Container),
-    /// A service account's personal access tokens: the path to list them, and its container.
-    ServiceAccount {
-        path: String,
-        user_id: i64,
-        container: Container,
-    },
+    /// A service account's personal access tokens (boxed: they are few, and a listing of each of
+    /// 200,000 projects is the size of the largest kind).
+    ServiceAccount(Box<ServiceAccountTokens>),
     /// A service account's memberships (administrators only), with the full paths of the groups
     /// and projects sync knows.
     Memberships {
@@ -44,7 +46,7 @@ impl Work {
             Work::Access(c) if c.kind == ContainerKind::Project => "project access tokens",
             Work::Access(_) => "group access tokens",
             Work::Deploy(_) => "deploy tokens",
-            Work::ServiceAccount { .. } => "service account tokens",
+            Work::ServiceAccount(_) => "service account tokens",
             Work::Memberships { .. } => "service account memberships",
         }
     }
@@ -52,7 +54,7 @@ impl Work {
 
 impl SyncRun<'_> {
     /// Fetches every listing in `work`, side by side, and sends what it finds to the writer.
-    pub(super) async fn fetch(&self, work: Vec<Work>, usernames: &HashMap<i64, String>) {
+    pub(super) async fn fetch(&self, work: Vec<Work>, usernames: &Usernames) {
         let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
         for item in &work {
             *totals.entry(item.phase()).or_default() += 1;
@@ -65,11 +67,14 @@ impl SyncRun<'_> {
                 let tokens = match &item {
                     Work::Access(container) => self.list_access(container, usernames).await,
                     Work::Deploy(container) => self.list_deploy(container).await,
-                    Work::ServiceAccount {
-                        path,
-                        user_id,
-                        container,
-                    } => self.list_service_account(path, *user_id, container, usernames).await,
+                    Work::ServiceAccount(listing) => {
+                        let ServiceAccountTokens {
+                            path,
+                            user_id,
+                            container,
+                        } = listing.as_ref();
+                        self.list_service_account(path, *user_id, container, usernames).await
+                    }
                     Work::Memberships {
                         user_id,
                         username,
@@ -92,7 +97,7 @@ impl SyncRun<'_> {
     }
 
     /// A project's or group's access tokens; `None` when the listing failed.
-    async fn list_access(&self, container: &Container, usernames: &HashMap<i64, String>) -> Option<Vec<TokenRecord>> {
+    async fn list_access(&self, container: &Container, usernames: &Usernames) -> Option<Vec<TokenRecord>> {
         let kind = container.access_kind();
         let path = format!("{}/access_tokens", container.api_path());
         match self.client.all_pages::<ApiAccessToken>(&path).await {
@@ -106,7 +111,7 @@ impl SyncRun<'_> {
                 )
             }
             Err(error) => {
-                self.tally.error(&container.path, &error, container.unknown(kind));
+                self.tally.error(&*container.path, &error, container.unknown(kind));
                 None
             }
         }
@@ -121,7 +126,7 @@ impl SyncRun<'_> {
             }
             Err(error) => {
                 self.tally
-                    .error(&container.path, &error, container.unknown(TokenKind::Deploy));
+                    .error(&*container.path, &error, container.unknown(TokenKind::Deploy));
                 None
             }
         }
@@ -132,7 +137,7 @@ impl SyncRun<'_> {
         path: &str,
         user_id: i64,
         container: &Container,
-        usernames: &HashMap<i64, String>,
+        usernames: &Usernames,
     ) -> Option<Vec<TokenRecord>> {
         match self.client.all_pages::<ApiAccessToken>(path).await {
             Ok(tokens) => {
@@ -147,9 +152,8 @@ impl SyncRun<'_> {
             }
             Err(error) => {
                 let scope = usernames
-                    .get(&user_id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("user {user_id}"));
+                    .get(user_id)
+                    .map_or_else(|| format!("user {user_id}"), str::to_owned);
                 self.tally.error(scope, &error, container.unknown(TokenKind::Personal));
                 None
             }

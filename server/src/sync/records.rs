@@ -1,6 +1,9 @@
 //! What sync stores of GitLab's answers: groups, projects, tokens and memberships as records.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use app::domain::{
     AccessLevel, AccountMembership, ContainerKind, GroupRecord, ProjectRecord, TokenKind, TokenRecord, UnknownScope,
@@ -17,22 +20,23 @@ pub(super) fn group_record(group: &ApiGroup) -> GroupRecord {
     }
 }
 
-pub(super) fn project_record(project: &ApiProject) -> ProjectRecord {
+pub(super) fn project_record(project: ApiProject) -> ProjectRecord {
     ProjectRecord {
         gitlab_id: project.id,
-        path_with_namespace: project.path_with_namespace.clone(),
-        namespace_gitlab_id: project.namespace.as_ref().map(|n| n.id),
-        web_url: project.web_url.clone(),
+        path_with_namespace: project.path_with_namespace,
+        namespace_gitlab_id: project.namespace.map(|n| n.id),
+        web_url: project.web_url,
         archived: project.archived,
     }
 }
 
-/// Where a token lives: kind, GitLab id and full path.
+/// Where a token lives: kind, GitLab id and full path. The path is shared by every listing of
+/// the container (its deploy and its access tokens), not copied for each.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub kind: ContainerKind,
     pub id: Option<i64>,
-    pub path: String,
+    pub path: Arc<str>,
 }
 
 impl Container {
@@ -40,7 +44,7 @@ impl Container {
         Container {
             kind: ContainerKind::Project,
             id: Some(project.id),
-            path: project.path_with_namespace.clone(),
+            path: Arc::from(project.path_with_namespace.as_str()),
         }
     }
 
@@ -48,7 +52,7 @@ impl Container {
         Container {
             kind: ContainerKind::Group,
             id: Some(group.id),
-            path: group.full_path.clone(),
+            path: Arc::from(group.full_path.as_str()),
         }
     }
 
@@ -81,7 +85,7 @@ pub(super) fn access_token_record(
     token: ApiAccessToken,
     kind: TokenKind,
     container: &Container,
-    usernames: &HashMap<i64, String>,
+    usernames: &Usernames,
 ) -> TokenRecord {
     TokenRecord {
         kind,
@@ -90,9 +94,9 @@ pub(super) fn access_token_record(
         description: token.description.filter(|d| !d.is_empty()),
         container_kind: container.kind,
         container_gitlab_id: container.id,
-        container_path: container.path.clone(),
+        container_path: container.path.to_string(),
         account_gitlab_id: token.user_id,
-        account_username: token.user_id.and_then(|id| usernames.get(&id).cloned()),
+        account_username: token.user_id.and_then(|id| usernames.get(id)).map(str::to_owned),
         scopes: token.scopes,
         access_level: token.access_level.and_then(|level| AccessLevel::try_from(level).ok()),
         created_at: token.created_at,
@@ -111,7 +115,7 @@ pub(super) fn deploy_token_record(token: ApiDeployToken, container: &Container) 
         description: None,
         container_kind: container.kind,
         container_gitlab_id: container.id,
-        container_path: container.path.clone(),
+        container_path: container.path.to_string(),
         account_gitlab_id: None,
         account_username: Some(token.username),
         scopes: token.scopes,
@@ -124,17 +128,92 @@ pub(super) fn deploy_token_record(token: ApiDeployToken, container: &Container) 
     }
 }
 
-/// Full paths by (group or project, GitLab id).
-pub(super) type SourcePaths = HashMap<(ContainerKind, i64), String>;
+/// The usernames of the accounts whose tokens sync lists, by user id, packed: their text in
+/// blocks of `BLOCK` bytes, and a list by id of where each one is. A million bots' names take
+/// about 40 MB so, where a map of strings took 75 MB.
+#[derive(Debug, Default)]
+pub(super) struct Usernames {
+    /// (user id, where its name starts in `blocks` taken end to end, its length), by id.
+    places: Vec<(i64, u32, u32)>,
+    blocks: Vec<String>,
+}
 
-pub(super) fn source_paths(groups: &[ApiGroup], projects: &[ApiProject]) -> SourcePaths {
+impl Usernames {
+    /// The size of a block of text: big enough that blocks are few, small enough that a new one
+    /// costs little.
+    const BLOCK: usize = 1 << 20;
+
+    /// Adds a user's name. In the order of ids (as GitLab's keyset listing gives them) it is
+    /// added at the end; otherwise it is put in its place. A user added twice keeps the first
+    /// name.
+    pub fn insert(&mut self, id: i64, name: &str) {
+        let at = match self.places.last() {
+            Some((last, ..)) if *last < id => self.places.len(),
+            None => 0,
+            _ => match self.places.binary_search_by_key(&id, |(id, ..)| *id) {
+                Ok(_) => return,
+                Err(at) => at,
+            },
+        };
+        // GitLab's usernames are at most 255 characters; a longer one than a block is not kept.
+        if name.len() > Self::BLOCK {
+            return;
+        }
+        if self
+            .blocks
+            .last()
+            .is_none_or(|block| block.len() + name.len() > Self::BLOCK)
+        {
+            self.blocks.push(String::with_capacity(Self::BLOCK));
+        }
+        let block = self.blocks.len() - 1;
+        let text = &mut self.blocks[block];
+        // Positions fit in a u32 up to 4 GiB of names; a name past that is not kept (never in
+        // practice: a million names take about 20 MiB).
+        let Ok(start) = u32::try_from(block * Self::BLOCK + text.len()) else {
+            return;
+        };
+        text.push_str(name);
+        self.places.insert(at, (id, start, name.len() as u32));
+    }
+
+    pub fn get(&self, id: i64) -> Option<&str> {
+        let at = self.places.binary_search_by_key(&id, |(id, ..)| *id).ok()?;
+        let (_, start, len) = self.places[at];
+        let (block, offset) = (start as usize / Self::BLOCK, start as usize % Self::BLOCK);
+        self.blocks.get(block)?.get(offset..offset + len as usize)
+    }
+
+    /// Lets go of the room reserved for names still to come.
+    pub fn shrink_to_fit(&mut self) {
+        self.places.shrink_to_fit();
+        if let Some(block) = self.blocks.last_mut() {
+            block.shrink_to_fit();
+        }
+    }
+}
+
+impl<'a> FromIterator<(i64, &'a str)> for Usernames {
+    fn from_iter<I: IntoIterator<Item = (i64, &'a str)>>(names: I) -> Self {
+        let mut usernames = Usernames::default();
+        for (id, name) in names {
+            usernames.insert(id, name);
+        }
+        usernames
+    }
+}
+
+/// Full paths by (group or project, GitLab id).
+pub(super) type SourcePaths = HashMap<(ContainerKind, i64), Arc<str>>;
+
+pub(super) fn source_paths(groups: &[ApiGroup], projects: &[Container]) -> SourcePaths {
     groups
         .iter()
-        .map(|g| ((ContainerKind::Group, g.id), g.full_path.clone()))
+        .map(|g| ((ContainerKind::Group, g.id), Arc::from(g.full_path.as_str())))
         .chain(
             projects
                 .iter()
-                .map(|p| ((ContainerKind::Project, p.id), p.path_with_namespace.clone())),
+                .filter_map(|p| Some(((ContainerKind::Project, p.id?), p.path.clone()))),
         )
         .collect()
 }
@@ -162,7 +241,7 @@ fn membership_record(membership: &ApiMembership, paths: &SourcePaths) -> Option<
     Some(AccountMembership {
         source_kind: kind,
         source_gitlab_id: membership.source_id,
-        source_path: paths.get(&(kind, membership.source_id))?.clone(),
+        source_path: paths.get(&(kind, membership.source_id))?.to_string(),
         access_level: AccessLevel::try_from(membership.access_levels).ok()?,
     })
 }
@@ -180,10 +259,37 @@ mod tests {
     }
 
     #[test]
+    fn a_username_is_found_by_its_id_whatever_order_the_ids_came_in() {
+        let mut names = Usernames::default();
+        names.insert(5, "project_5_bot_a1");
+        names.insert(9, "group_9_bot_b2");
+        names.insert(2, "service_account_c3"); // before the others
+        names.insert(5, "renamed"); // again: the first name stays
+        assert_eq!(names.get(2), Some("service_account_c3"));
+        assert_eq!(names.get(5), Some("project_5_bot_a1"));
+        assert_eq!(names.get(9), Some("group_9_bot_b2"));
+        assert_eq!(names.get(7), None);
+        names.shrink_to_fit();
+        assert_eq!(names.get(9), Some("group_9_bot_b2"));
+    }
+
+    #[test]
+    fn usernames_filling_several_blocks_are_each_read_whole() {
+        let listed: Vec<(i64, String)> = (0..120_000)
+            .map(|id| (id, format!("project_{id}_bot_{:x}", id * 7_919)))
+            .collect();
+        let names: Usernames = listed.iter().map(|(id, name)| (*id, name.as_str())).collect();
+        assert!(names.blocks.len() > 1, "the names fill more than one block");
+        for (id, name) in &listed {
+            assert_eq!(names.get(*id), Some(name.as_str()));
+        }
+    }
+
+    #[test]
     fn a_membership_listing_keeps_each_known_group_or_project_once() {
         let paths: SourcePaths = [
-            ((ContainerKind::Group, 7), "acme".to_owned()),
-            ((ContainerKind::Project, 7), "acme/api".to_owned()),
+            ((ContainerKind::Group, 7), Arc::from("acme")),
+            ((ContainerKind::Project, 7), Arc::from("acme/api")),
         ]
         .into();
         let found = [
