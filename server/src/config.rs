@@ -116,7 +116,7 @@ pub struct MetricsArgs {
 impl MetricsArgs {
     /// The bearer token, read from its file if need be; an empty one is refused.
     pub fn bearer(&self) -> anyhow::Result<Option<SecretString>> {
-        let token = secret_from(
+        let token = crate::secret::secret_from(
             self.bearer_token.as_ref(),
             self.bearer_token_file.as_deref(),
             "metrics bearer token",
@@ -167,7 +167,9 @@ pub struct FulfilArgs {
 impl FulfilArgs {
     /// The writes over GitLab's API, when a write credential is configured; it needs GitLab's URL.
     pub fn writes(&self, gitlab_url: Option<&str>) -> anyhow::Result<Option<crate::gitlab_writes::RestWrites>> {
-        let Some(token) = secret_from(self.token.as_ref(), self.token_file.as_deref(), "fulfilment token")? else {
+        let Some(token) =
+            crate::secret::secret_from(self.token.as_ref(), self.token_file.as_deref(), "fulfilment token")?
+        else {
             return Ok(None);
         };
         anyhow::ensure!(!token.expose_secret().is_empty(), "the fulfilment token is empty");
@@ -346,24 +348,6 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.trim()))
 }
 
-/// A secret given directly or as a file (a mounted secret), trimmed; `None` when neither is set.
-pub fn secret_from(
-    value: Option<&SecretString>,
-    file: Option<&std::path::Path>,
-    what: &str,
-) -> anyhow::Result<Option<SecretString>> {
-    use anyhow::Context;
-    Ok(match (value, file) {
-        (Some(value), _) => Some(value.clone()),
-        (None, Some(path)) => Some(SecretString::from(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the {what} file {}", path.display()))?
-                .trim(),
-        )),
-        (None, None) => None,
-    })
-}
-
 fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(value.trim()).map_err(|error| format!("{error}; write it like `30m`, `8h` or `1day`"))
 }
@@ -527,27 +511,6 @@ mod tests {
         assert!(Cli::try_parse_from(["token-inventory", "serve", "--port", "http"]).is_err());
     }
 
-    #[test]
-    fn secrets_come_from_the_value_or_a_file_trimmed() {
-        let dir = tempfile::tempdir().expect("folder");
-        let file = dir.path().join("secret");
-        std::fs::write(&file, "  s3cret\n").expect("write");
-        let read = |value: Option<&SecretString>, file: Option<&std::path::Path>| {
-            secret_from(value, file, "x")
-                .ok()
-                .flatten()
-                .map(|secret| secret.expose_secret().to_owned())
-        };
-        assert_eq!(read(Some(&SecretString::from("v")), Some(&file)).as_deref(), Some("v"));
-        assert_eq!(read(None, Some(&file)).as_deref(), Some("s3cret"));
-        assert_eq!(read(None, None), None);
-        let missing = secret_from(None, Some(&dir.path().join("nope")), "OAuth secret").expect_err("missing file");
-        assert!(
-            missing.to_string().contains("cannot read the OAuth secret file"),
-            "{missing}"
-        );
-    }
-
     /// The settings derive `Debug`; a secret in them prints as `[REDACTED]`, whether it came
     /// from a flag or the environment, and still reaches the code that needs it (trimmed).
     #[test]
@@ -680,7 +643,7 @@ impl SyncSourceArgs {
         let Some(gitlab_url) = self.gitlab_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) else {
             anyhow::bail!("sync needs GitLab's URL: set SYNC_GITLAB_URL (or --gitlab-url)");
         };
-        let Some(token) = secret_from(
+        let Some(token) = crate::secret::secret_from(
             self.gitlab_token.as_ref(),
             self.gitlab_token_file.as_deref(),
             "GitLab token",

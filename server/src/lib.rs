@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod recertification;
 pub mod requests;
 pub mod review;
+pub mod secret;
+pub mod spreadsheet;
 pub mod sync;
 pub mod telemetry;
 
@@ -263,7 +265,7 @@ fn gitlab_writes(
 fn auth_state(args: &AuthArgs, sync_gitlab_url: Option<&str>, public_url: &str) -> anyhow::Result<AuthState> {
     let parsed = url::Url::parse(public_url).with_context(|| format!("PUBLIC_URL {public_url:?} is not a URL"))?;
     let origin = parsed.origin().ascii_serialization();
-    let secret = config::secret_from(
+    let secret = secret::secret_from(
         args.client_secret.as_ref(),
         args.client_secret_file.as_deref(),
         "OAuth secret",

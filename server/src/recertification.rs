@@ -244,7 +244,7 @@ async fn evidence_csv(
                     item.answered_at.map(|at| at.to_rfc3339()).unwrap_or_default(),
                     closed_at.clone(),
                 ]
-                .map(crate::api::spreadsheet_safe),
+                .map(crate::spreadsheet::spreadsheet_safe),
             )
             .map_err(failed)?;
     }

@@ -212,7 +212,7 @@ impl AlertArgs {
             ensure!(self.smtp_password_file.is_none(), "SMTP_PASSWORD_FILE needs SMTP_URL");
             return Ok(None);
         };
-        let password = crate::config::secret_from(None, self.smtp_password_file.as_deref(), "SMTP password")?;
+        let password = crate::secret::secret_from(None, self.smtp_password_file.as_deref(), "SMTP password")?;
         let from = self
             .from
             .as_deref()

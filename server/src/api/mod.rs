@@ -263,7 +263,7 @@ async fn export_csv(
                     t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
                     t.status.to_owned(),
                 ]
-                .map(spreadsheet_safe),
+                .map(crate::spreadsheet::spreadsheet_safe),
             )
             .map_err(failed)?;
     }
@@ -276,17 +276,6 @@ async fn export_csv(
         body,
     )
         .into_response())
-}
-
-/// A cell a spreadsheet shows as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
-/// carriage return would be read as a formula (names and paths come from GitLab, purposes from
-/// people), so it gets a leading `'`, as OWASP recommends against CSV injection.
-pub(crate) fn spreadsheet_safe(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
 }
 
 /// `POST /api/v1/recommendations`: the wizard's answers as JSON, the recommendation back; a
@@ -447,21 +436,6 @@ fn add_paths(document: &mut serde_json::Value, areas: impl IntoIterator<Item = s
             if let serde_json::Value::Object(more) = area {
                 paths.extend(more);
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::spreadsheet_safe;
-
-    #[test]
-    fn cells_that_a_spreadsheet_would_run_start_with_a_quote() {
-        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(spreadsheet_safe(cell.to_owned()), format!("'{cell}"));
-        }
-        for cell in ["", "acme/app", "1=1", " =1", "'quoted"] {
-            assert_eq!(spreadsheet_safe(cell.to_owned()), cell);
         }
     }
 }
