@@ -48,7 +48,7 @@ test('security opens a campaign, the team lead completes the team’s pass with 
   }
   // Below 1280 px in the menu of areas; from it (the bar has no room left) in the person's menu.
   const header = new Header(page);
-  if (await page.locator('details[data-menu="main"] > summary').isVisible()) {
+  if (header.areasBehindMenu()) {
     await header.goTo('Recertification');
   } else {
     await header.openUserMenu();
