@@ -441,3 +441,37 @@ async fn every_entry_point_holds_the_inventory_query_to_its_limits() {
     let (status, _) = browser.get(&format!("/api/v1/tokens?q={}", "a".repeat(201))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The inventory's rows are rendered apart from the page, in one go (`RenderedRows`): every
+/// field in them that people or GitLab wrote is still text there (name, path, account, purpose).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_written_field_of_an_inventory_row_is_shown_as_text() {
+    let app = TestApp::spawn().await;
+    app.add_tokens(&[TokenBuilder::project(7, PAYLOAD, &format!("acme/{PAYLOAD}"))
+        .account_username(PAYLOAD)
+        .build()])
+        .await;
+    let id = app.first_page().await[0].id;
+    let ownership = app::domain::ValidOwnership {
+        owner_team_id: None,
+        purpose: Some(PAYLOAD.to_owned()),
+        automation: None,
+        secret_location: None,
+        notes: None,
+    };
+    app.repo
+        .set_ownership(id, &ownership, "sam.security", chrono::Utc::now())
+        .await
+        .expect("the purpose is stored");
+    let security = app.signed_in("sam.security").await;
+    let (status, html) = security.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_inert(&html, "the inventory's rows");
+    let row = html
+        .split_once("class=\"token-row\"")
+        .map(|(_, row)| row.split_once("</tr>").map_or(row, |(row, _)| row))
+        .expect("a row");
+    // The name, the account (text and title), the path's last part and the purpose.
+    let shown = "&lt;/textarea&gt;&lt;/title&gt;&lt;img src=x onerror=alert(document.domain)&gt;";
+    assert!(row.matches(shown).count() >= 4, "each field as text: {row}");
+}

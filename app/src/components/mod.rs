@@ -3,10 +3,11 @@
 mod raw_text;
 mod timeline;
 
-pub use raw_text::{FixedTitle, PageTitle, TextArea, TitleSuffix, escape_text};
+pub use raw_text::{FixedTitle, PageTitle, RenderedRows, TextArea, TitleSuffix, escape_text};
 pub use timeline::{ExpiryTimeline, TIMELINE_PARAMS, TimelinePlace, timeline_params};
 
 use chrono::NaiveDate;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
 use crate::domain::{TokenKind, TokenStatus, relative_day};
@@ -34,12 +35,24 @@ impl Urgency {
         }
     }
 
-    fn colour(self) -> &'static str {
+    /// A relative date's classes: its colour by urgency (whole strings, not put together on every
+    /// row: the inventory writes fifty of these a page).
+    fn date_class(self) -> &'static str {
         match self {
-            Urgency::Expired => "font-medium text-red-700",
-            Urgency::Week => "font-medium text-orange-700",
-            Urgency::Month => "text-amber-700",
-            Urgency::Calm => "text-slate-700",
+            Urgency::Expired => "inline-flex items-center gap-1 whitespace-nowrap font-medium text-red-700",
+            Urgency::Week => "inline-flex items-center gap-1 whitespace-nowrap font-medium text-orange-700",
+            Urgency::Month => "inline-flex items-center gap-1 whitespace-nowrap text-amber-700",
+            Urgency::Calm => "inline-flex items-center gap-1 whitespace-nowrap text-slate-700",
+        }
+    }
+
+    /// Its name in `data-urgency`.
+    fn name(self) -> &'static str {
+        match self {
+            Urgency::Expired => "expired",
+            Urgency::Week => "week",
+            Urgency::Month => "month",
+            Urgency::Calm => "calm",
         }
     }
 
@@ -65,9 +78,10 @@ pub fn RelativeDate(date: NaiveDate, today: NaiveDate, #[prop(optional)] urgent:
     } else {
         Urgency::Calm
     };
-    let iso = date.format("%Y-%m-%d").to_string();
+    // `NaiveDate`'s own `Display` is ISO 8601 (`%Y-%m-%d`), without parsing a format each time.
+    let iso = date.to_string();
     view! {
-        <span class=format!("inline-flex items-center gap-1 whitespace-nowrap {}", urgency.colour()) data-urgency=format!("{urgency:?}").to_lowercase()>
+        <span class=urgency.date_class() data-urgency=urgency.name()>
             {(urgency != Urgency::Calm).then(|| view! { <UrgencyIcon urgency /> })}
             <time datetime=iso.clone() title=iso>{relative_day(date, today)}</time>
         </span>
@@ -79,22 +93,19 @@ pub fn RelativeDate(date: NaiveDate, today: NaiveDate, #[prop(optional)] urgent:
 #[component]
 pub fn UrgencyIcon(urgency: Urgency) -> impl IntoView {
     let shape = match urgency {
-        Urgency::Expired => view! {
+        Urgency::Expired => EitherOf3::A(view! {
             <circle cx="10" cy="10" r="8" fill="currentColor"></circle>
             <path d="M7 7l6 6M13 7l-6 6" stroke="white" stroke-width="2" stroke-linecap="round"></path>
-        }
-        .into_any(),
-        Urgency::Week => view! {
+        }),
+        Urgency::Week => EitherOf3::B(view! {
             <path d="M10 1.8 19 17.8H1Z" fill="currentColor" stroke="currentColor" stroke-linejoin="round"></path>
             <path d="M10 7.5v4.5" stroke="white" stroke-width="2" stroke-linecap="round"></path>
             <circle cx="10" cy="15" r="1.1" fill="white"></circle>
-        }
-        .into_any(),
-        _ => view! {
+        }),
+        _ => EitherOf3::C(view! {
             <circle cx="10" cy="10" r="7.5" fill="none" stroke="currentColor" stroke-width="2"></circle>
             <path d="M10 5.5V10l3 2" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
-        }
-        .into_any(),
+        }),
     };
     view! {
         <svg class="h-4 w-4 shrink-0" viewBox="0 0 20 20" role="img" aria-label=urgency.words()>
@@ -108,8 +119,8 @@ pub fn UrgencyIcon(urgency: Urgency) -> impl IntoView {
 #[component]
 pub fn ExpiryDate(expires_on: Option<NaiveDate>, today: NaiveDate, active: bool) -> impl IntoView {
     match expires_on {
-        Some(date) => view! { <RelativeDate date today urgent=active /> }.into_any(),
-        None => view! {
+        Some(date) => Either::Left(view! { <RelativeDate date today urgent=active /> }),
+        None => Either::Right(view! {
             <span class="inline-flex items-center gap-1 whitespace-nowrap font-medium text-red-700" data-urgency="never">
                 <svg class="h-4 w-4 shrink-0" viewBox="0 0 20 20" role="img" aria-label="No expiry date">
                     <path d="M10 1.8 19 17.8H1Z" fill="currentColor" stroke="currentColor" stroke-linejoin="round"></path>
@@ -118,8 +129,7 @@ pub fn ExpiryDate(expires_on: Option<NaiveDate>, today: NaiveDate, active: bool)
                 </svg>
                 "never"
             </span>
-        }
-        .into_any(),
+        }),
     }
 }
 
@@ -149,14 +159,14 @@ pub fn ScrollBox(label: &'static str, #[prop(optional, into)] class: String, chi
 
 #[component]
 pub fn KindBadge(kind: TokenKind) -> impl IntoView {
-    let colour = match kind {
-        TokenKind::ProjectAccess => "bg-sky-100 text-sky-800",
-        TokenKind::GroupAccess => "bg-violet-100 text-violet-800",
-        TokenKind::Deploy => "bg-emerald-100 text-emerald-800",
-        TokenKind::Personal => "bg-amber-100 text-amber-800",
+    let class = match kind {
+        TokenKind::ProjectAccess => "badge bg-sky-100 text-sky-800",
+        TokenKind::GroupAccess => "badge bg-violet-100 text-violet-800",
+        TokenKind::Deploy => "badge bg-emerald-100 text-emerald-800",
+        TokenKind::Personal => "badge bg-amber-100 text-amber-800",
     };
     view! {
-        <span class=format!("badge {colour}")>
+        <span class=class>
             {kind.label()}
         </span>
     }
@@ -164,14 +174,14 @@ pub fn KindBadge(kind: TokenKind) -> impl IntoView {
 
 #[component]
 pub fn StatusBadge(status: TokenStatus) -> impl IntoView {
-    let colour = match status {
-        TokenStatus::Active => "bg-green-100 text-green-800",
-        TokenStatus::Expired => "bg-red-100 text-red-800",
-        TokenStatus::Revoked => "bg-slate-200 text-slate-700",
-        TokenStatus::Gone => "bg-slate-100 text-slate-600",
+    let class = match status {
+        TokenStatus::Active => "badge bg-green-100 text-green-800",
+        TokenStatus::Expired => "badge bg-red-100 text-red-800",
+        TokenStatus::Revoked => "badge bg-slate-200 text-slate-700",
+        TokenStatus::Gone => "badge bg-slate-100 text-slate-600",
     };
     view! {
-        <span class=format!("badge {colour}") data-status=status.label()>
+        <span class=class data-status=status.label()>
             {status.label()}
         </span>
     }

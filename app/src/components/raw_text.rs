@@ -56,6 +56,18 @@ pub fn TextArea(
     view! { <textarea id=id name=name class=class rows=rows maxlength=maxlength inner_html=markup></textarea> }
 }
 
+/// A `<tbody>` whose `rows` the renderer writes to HTML here, in one go, and the body takes as
+/// its markup (`inner_html`). The markup is the renderer's own, with every text and attribute
+/// escaped as anywhere else; only views without an island may come here (an island needs the
+/// page's own rendering). A long table is cheaper so: rendered as part of the page, the
+/// streaming renderer of a page that waits for its data takes the rows element by element, with
+/// two buffers of their own each.
+#[component]
+pub fn RenderedRows<V: RenderHtml>(class: &'static str, rows: V) -> impl IntoView {
+    let markup = rows.to_html();
+    view! { <tbody class=class inner_html=markup></tbody> }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,15 @@
 
 pub mod token;
 
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
-    components::{ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, ScrollBox, StatusBadge, class},
+    components::{
+        ErrorPanel, ExpiryDate, KindBadge, NoValue, PageTitle, RelativeDate, RenderedRows, ScrollBox, StatusBadge,
+        class,
+    },
     domain::{AccessLevel, ExpiryWindow, Scope, TeamRef, TokenKind, TokenStatus, TokenSummary},
     server::inventory::{TokenPage, TokenQuery, TokenSort, list_team_refs, list_tokens},
 };
@@ -174,6 +178,11 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
     let page_count = page.page_count();
     let total = page.total_label();
     let sorting = query.clone();
+    let rows = page
+        .tokens
+        .into_iter()
+        .map(|token| view! { <TokenRow token today /> })
+        .collect_view();
 
     // One table at every width. From `md` it is a table in a box that scrolls sideways, the
     // token's name staying in view; below, each row is a card with its own labels, and the
@@ -196,9 +205,7 @@ fn TokenTable(page: TokenPage, query: TokenQuery) -> impl IntoView {
                         <th scope="col" class="hidden px-2.5 py-3 md:table-cell">"Status"</th>
                     </tr>
                 </thead>
-                <tbody class="mt-4 block space-y-3 md:table-row-group md:space-y-0 md:divide-y md:divide-slate-100">
-                    {page.tokens.into_iter().map(|token| view! { <TokenRow token today /> }).collect_view()}
-                </tbody>
+                <RenderedRows class="mt-4 block space-y-3 md:table-row-group md:space-y-0 md:divide-y md:divide-slate-100" rows />
             </table>
         </ScrollBox>
         <nav class="mt-4 flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600" aria-label="Pages">
@@ -302,18 +309,18 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
             <td class="cell order-4 text-slate-700" data-owner=owner_name>
                 <span class="cell-label">"Owner"</span>
                 {match token.owner_team {
-                    Some(team) => view! {
+                    Some(team) => Either::Left(view! {
                         <span>{team.name}</span>
                         {token.owner_inferred.then(|| view! { " "<span class="text-xs text-slate-500" title="Worked out from the group path (or its service account's team); nobody has confirmed it">"inferred"</span> })}
-                    }.into_any(),
-                    None => view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }.into_any(),
+                    }),
+                    None => Either::Right(view! { <span class="text-xs font-medium text-amber-700">"no owner"</span> }),
                 }}
             </td>
             <td class="cell order-5 text-slate-700 md:max-w-48">
                 <span class="cell-label">"Purpose"</span>
                 {match token.purpose {
-                    Some(purpose) => view! { <span class="line-clamp-2">{purpose}</span> }.into_any(),
-                    None => view! { <NoValue reason="not said yet" /> }.into_any(),
+                    Some(purpose) => Either::Left(view! { <span class="line-clamp-2">{purpose}</span> }),
+                    None => Either::Right(view! { <NoValue reason="not said yet" /> }),
                 }}
             </td>
             <td class="cell order-6 text-slate-700">
@@ -323,10 +330,10 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
             <td class="cell order-7 text-slate-700">
                 <span class="cell-label">"Role"</span>
                 {match token.access_level {
-                    Some(level) => view! { <span>{level.label()}</span> }.into_any(),
-                    None if deploy => view! { <NoValue reason="deploy tokens have none" /> }.into_any(),
-                    None if token.kind == TokenKind::Personal => view! { <NoValue reason="its account's memberships" /> }.into_any(),
-                    None => view! { <NoValue reason="GitLab did not say" /> }.into_any(),
+                    Some(level) => Either::Left(view! { <span>{level.label()}</span> }),
+                    None if deploy => Either::Right(view! { <NoValue reason="deploy tokens have none" /> }),
+                    None if token.kind == TokenKind::Personal => Either::Right(view! { <NoValue reason="its account's memberships" /> }),
+                    None => Either::Right(view! { <NoValue reason="GitLab did not say" /> }),
                 }}
             </td>
             <td class="cell order-8">
@@ -336,9 +343,9 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
             <td class="cell order-9">
                 <span class="cell-label">"Last used"</span>
                 {match token.last_used_at {
-                    Some(at) => view! { <RelativeDate date=at.date_naive() today /> }.into_any(),
-                    None if deploy => view! { <NoValue reason="GitLab does not say" /> }.into_any(),
-                    None => view! { <span class="whitespace-nowrap text-slate-600">"never used"</span> }.into_any(),
+                    Some(at) => EitherOf3::A(view! { <RelativeDate date=at.date_naive() today /> }),
+                    None if deploy => EitherOf3::B(view! { <NoValue reason="GitLab does not say" /> }),
+                    None => EitherOf3::C(view! { <span class="whitespace-nowrap text-slate-600">"never used"</span> }),
                 }}
             </td>
             <td class="cell order-2 text-right md:text-left"><StatusBadge status /></td>
@@ -349,17 +356,18 @@ fn TokenRow(token: TokenSummary, today: chrono::NaiveDate) -> impl IntoView {
 /// A group path that may wrap after each `/` (a long path would otherwise widen its column).
 fn path_with_breaks(path: &str) -> impl IntoView + use<> {
     if path.is_empty() {
-        return view! { <span>"(instance)"</span> }.into_any();
+        return Either::Left(view! { <span>"(instance)"</span> });
     }
     let last = path.split('/').count() - 1;
-    path.split('/')
-        .enumerate()
-        .map(|(i, part)| {
-            let part = part.to_owned();
-            view! { {part}{(i < last).then(|| view! { "/"<wbr /> })} }
-        })
-        .collect_view()
-        .into_any()
+    Either::Right(
+        path.split('/')
+            .enumerate()
+            .map(|(i, part)| {
+                let part = part.to_owned();
+                view! { {part}{(i < last).then(|| view! { "/"<wbr /> })} }
+            })
+            .collect_view(),
+    )
 }
 
 #[component]
