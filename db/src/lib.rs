@@ -315,6 +315,15 @@ struct TokenRow {
     purpose: Option<String>,
 }
 
+/// A page's row with the data version its statement read (PostgreSQL's page: see
+/// `SqlRepository::versioned_page`).
+#[derive(sqlx::FromRow)]
+struct VersionedTokenRow {
+    #[sqlx(flatten)]
+    token: TokenRow,
+    data_version: i64,
+}
+
 /// The rest of a token's row and its ownership, for the detail page.
 #[derive(sqlx::FromRow)]
 struct DetailRow {

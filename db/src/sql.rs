@@ -24,8 +24,8 @@ use crate::rows::{
 };
 use crate::{
     AuthStore, Backend, CountBudget, Counted, DbError, DetailRow, NewTeam, OwnershipRow, Repository, Team,
-    TeamOverview, TeamStats, TokenListing, TokenRow, UpsertCounts, contains_pattern, push_page, team_not_found,
-    unique_violation,
+    TeamOverview, TeamStats, TokenListing, TokenRow, UpsertCounts, VersionedTokenRow, contains_pattern, push_page,
+    team_not_found, unique_violation,
 };
 use domain::{
     AccountMembership, ExpiryWindow, TokenDetail, TokenQuery, TokenRecord, TokenSort, TokenStatus, TokenSummary,
@@ -745,22 +745,63 @@ where
         } else {
             Plan::indexed(DB::BACKEND)
         };
-        // One statement: the page's ids, from `tokens` alone when the filters and the sort allow
-        // (an index walk; a deep page skips thousands of ids, not whole rows), then those rows
-        // whole with their owners, in the page's order. The count is apart (kept per data
-        // version), which lets the page stop after its rows.
-        let from = token_from(query);
-        let mut select = QueryBuilder::<DB>::new(format!(
-            "SELECT {TOKEN_COLUMNS}{TOKEN_FROM} WHERE t.id IN (SELECT t.id{from}"
-        ));
-        push_filters(&mut select, plan, query, today);
-        select.push(order_by(query));
-        push_page(&mut select, u64::from(query.limit()), query.offset());
-        select.push(")");
-        select.push(order_by(query));
+        let mut select = page_statement::<DB>(query, today, plan, false);
         let rows: Vec<TokenRow> = DB::fetch_all(&mut select, &self.pool).await?;
         rows.into_iter().map(TokenSummary::try_from).collect()
     }
+
+    /// PostgreSQL's page, read before its count: the rows with the data version read in the same
+    /// statement (a round trip less for every page; the count and the teams are then those kept at
+    /// that version). The version is `None` when the page has no rows.
+    async fn versioned_page(
+        &self,
+        query: &TokenQuery,
+        today: NaiveDate,
+    ) -> Result<(Vec<TokenSummary>, Option<i64>), DbError> {
+        let mut select = page_statement::<DB>(query, today, Plan::indexed(DB::BACKEND), true);
+        let rows: Vec<VersionedTokenRow> = DB::fetch_all(&mut select, &self.pool).await?;
+        let version = rows.first().map(|row| row.data_version);
+        let tokens = rows
+            .into_iter()
+            .map(|row| TokenSummary::try_from(row.token))
+            .collect::<Result<_, _>>()?;
+        Ok((tokens, version))
+    }
+}
+
+/// The statement of `query`'s page, in one: the page's ids, from `tokens` alone when the filters
+/// and the sort allow (an index walk; a deep page skips thousands of ids, not whole rows), then
+/// those rows whole with their owners, in the page's order; with `versioned`, each row also
+/// carries the data version (`data_version`). The count is apart (kept per data version), which
+/// lets the page stop after its rows.
+fn page_statement<'a, DB: Database>(
+    query: &TokenQuery,
+    today: NaiveDate,
+    plan: Plan,
+    versioned: bool,
+) -> QueryBuilder<'a, DB>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+{
+    let version = if versioned {
+        format!(", ({DATA_VERSION}) AS data_version")
+    } else {
+        String::new()
+    };
+    let from = token_from(query);
+    let mut select = QueryBuilder::<DB>::new(format!(
+        "SELECT {TOKEN_COLUMNS}{version}{TOKEN_FROM} WHERE t.id IN (SELECT t.id{from}"
+    ));
+    push_filters(&mut select, plan, query, today);
+    select.push(order_by(query));
+    push_page(&mut select, u64::from(query.limit()), query.offset());
+    select.push(")");
+    select.push(order_by(query));
+    select
 }
 
 /// What running a query gives, later.
@@ -1140,7 +1181,20 @@ where
         today: NaiveDate,
         budget: CountBudget,
     ) -> Result<TokenListing, DbError> {
-        // One version read for all three.
+        // One version for all three. SQLite chooses the page's plan by its count, so reads the
+        // version first (in its own process: no round trip); PostgreSQL reads it with the page.
+        if DB::BACKEND == Backend::Postgres {
+            let (tokens, version) = self.versioned_page(query, today).await?;
+            let version = match version {
+                Some(version) => version,
+                None => self.data_version().await?,
+            };
+            return Ok(TokenListing {
+                tokens,
+                counted: self.count_within(query, today, version, budget).await?,
+                teams: self.teams_at(version).await?,
+            });
+        }
         let version = self.data_version().await?;
         let counted = self.count_within(query, today, version, budget).await?;
         Ok(TokenListing {

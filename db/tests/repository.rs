@@ -1143,7 +1143,98 @@ async fn pages_are_the_same_whether_few_or_many_tokens_match() {
             let (tokens, total) = db.repo.list_tokens(query, today).await.expect("list");
             let names: Vec<String> = tokens.into_iter().map(|t| t.name).collect();
             assert_eq!((names, total), expected(query), "{}: {query:?}", db.name);
+            // The pages' own way (on PostgreSQL the page is read first, with the data version).
+            let listing = db
+                .repo
+                .list_tokens_within(query, today, all_time())
+                .await
+                .expect("list within");
+            let names: Vec<String> = listing.tokens.into_iter().map(|t| t.name).collect();
+            assert_eq!(
+                (names, listing.counted.total),
+                expected(query),
+                "{}: {query:?}",
+                db.name
+            );
         }
+        db.finish().await;
+    }
+}
+
+/// A budget every count meets: the exact count, always.
+fn all_time() -> db::CountBudget {
+    db::CountBudget {
+        time: std::time::Duration::from_secs(60),
+        from_tokens: u64::MAX,
+    }
+}
+
+/// A page and its count are the data's as it is now: a change after a look (its count kept) is in
+/// the next look's rows and count; a page with no rows still has its count (none) and the teams.
+#[tokio::test]
+async fn a_page_after_a_change_has_the_change_in_its_rows_and_count() {
+    let today = day("2026-11-25");
+    let records: Vec<TokenRecord> = (1..=30)
+        .map(|id| TokenBuilder::synced(TokenKind::ProjectAccess, id, &format!("bot-{id:02}"), "acme/app").build())
+        .collect();
+    let names = |listing: &db::TokenListing| listing.tokens.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    for db in support::backends().await {
+        db.repo.upsert_tokens(&records, Utc::now()).await.expect("upsert");
+        let before = db
+            .repo
+            .list_tokens_within(&query(), today, all_time())
+            .await
+            .expect("list");
+        assert_eq!(before.counted.total, 30, "{}", db.name);
+        assert_eq!(
+            names(&before).first().map(String::as_str),
+            Some("bot-01"),
+            "{}",
+            db.name
+        );
+        let first = TokenBuilder::synced(TokenKind::Deploy, 99, "aaa-first", "acme/app").build();
+        db.repo.upsert_tokens(&[first], Utc::now()).await.expect("upsert");
+        db.repo
+            .create_team(&NewTeam {
+                name: "Delivery".to_owned(),
+                group_paths: vec!["acme".to_owned()],
+            })
+            .await
+            .expect("create team");
+        let after = db
+            .repo
+            .list_tokens_within(&query(), today, all_time())
+            .await
+            .expect("list");
+        assert_eq!(after.counted.total, 31, "{}", db.name);
+        assert_eq!(
+            names(&after).first().map(String::as_str),
+            Some("aaa-first"),
+            "{}",
+            db.name
+        );
+        assert_eq!(after.teams.len(), 1, "{}", db.name);
+        // The new team owns the group path: the rows say so.
+        assert!(
+            after
+                .tokens
+                .iter()
+                .all(|t| t.owner_team.as_ref().map(|team| team.name.as_str()) == Some("Delivery")),
+            "{}",
+            db.name
+        );
+        let none = TokenQuery {
+            search: Some("nothing-is-called-this".to_owned()),
+            ..query()
+        };
+        let empty = db
+            .repo
+            .list_tokens_within(&none, today, all_time())
+            .await
+            .expect("list");
+        assert!(empty.tokens.is_empty(), "{}", db.name);
+        assert_eq!(empty.counted.total, 0, "{}", db.name);
+        assert_eq!(empty.teams, after.teams, "{}", db.name);
         db.finish().await;
     }
 }
