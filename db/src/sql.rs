@@ -141,6 +141,12 @@ impl<T: Clone> CountCache<T> {
             .map(|(_, counted)| counted.clone())
     }
 
+    /// What is kept for `key`, at whatever version it was kept.
+    pub(crate) fn kept(&self, key: &str) -> Option<T> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).map(|(_, counted)| counted.clone())
+    }
+
     pub(crate) fn put(&self, key: String, version: i64, counted: T) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::CAPACITY && !entries.contains_key(&key) {
@@ -1181,9 +1187,13 @@ where
         today: NaiveDate,
         budget: CountBudget,
     ) -> Result<TokenListing, DbError> {
-        // One version for all three. SQLite chooses the page's plan by its count, so reads the
-        // version first (in its own process: no round trip); PostgreSQL reads it with the page.
-        if DB::BACKEND == Backend::Postgres {
+        // One version for all three. PostgreSQL reads it with the page, except for filters that
+        // matched nothing when last counted: their version first, and an empty count kept at it
+        // spares the page's statement (a search for a word nobody wrote is a full index search).
+        // SQLite chooses the page's plan by its count, so reads the version first (in its own
+        // process: no round trip).
+        let was_empty = self.counts.kept(&CountCache::key(query, today)) == Some(0);
+        if DB::BACKEND == Backend::Postgres && !was_empty {
             let (tokens, version) = self.versioned_page(query, today).await?;
             let version = match version {
                 Some(version) => version,
