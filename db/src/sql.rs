@@ -847,6 +847,23 @@ pub trait Db: Database {
     fn execute<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
     where
         E: 'e + Executor<'c, Database = Self>;
+
+    /// [`Db::fetch_all`] of a statement not kept prepared: sync's bulk statements, whose text
+    /// changes with their number of rows, so a kept one is seldom run again, and each
+    /// connection's cache would hold a hundred of them (about 28 MB of SQLite's memory at a
+    /// million tokens).
+    fn fetch_all_once<'e, 'c: 'e, 'a: 'e, T, E>(
+        query: &'e mut QueryBuilder<'a, Self>,
+        executor: E,
+    ) -> Running<'e, Vec<T>>
+    where
+        T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+        E: 'e + Executor<'c, Database = Self>;
+
+    /// [`Db::execute`] of a statement not kept prepared (see [`Db::fetch_all_once`]).
+    fn execute_once<'e, 'c: 'e, 'a: 'e, E>(query: &'e mut QueryBuilder<'a, Self>, executor: E) -> Running<'e, u64>
+    where
+        E: 'e + Executor<'c, Database = Self>;
 }
 
 /// `Db` for one backend: the same four functions over its own types (generic code cannot run a
@@ -890,6 +907,28 @@ macro_rules! backend {
                 E: 'e + Executor<'c, Database = Self>,
             {
                 let run = query.build().execute(executor);
+                Box::pin(async move { Ok(run.await?.rows_affected()) })
+            }
+
+            fn fetch_all_once<'e, 'c: 'e, 'a: 'e, T, E>(
+                query: &'e mut QueryBuilder<'a, Self>,
+                executor: E,
+            ) -> Running<'e, Vec<T>>
+            where
+                T: for<'r> FromRow<'r, Self::Row> + Send + Unpin + 'e,
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                Box::pin(query.build_query_as().persistent(false).fetch_all(executor))
+            }
+
+            fn execute_once<'e, 'c: 'e, 'a: 'e, E>(
+                query: &'e mut QueryBuilder<'a, Self>,
+                executor: E,
+            ) -> Running<'e, u64>
+            where
+                E: 'e + Executor<'c, Database = Self>,
+            {
+                let run = query.build().persistent(false).execute(executor);
                 Box::pin(async move { Ok(run.await?.rows_affected()) })
             }
         }

@@ -344,7 +344,7 @@ where
         builder.push_tuples(batch, |mut row, token| {
             row.push_bind(token.kind.as_str()).push_bind(token.gitlab_id);
         });
-        let known: Vec<KnownToken> = DB::fetch_all(&mut builder, &mut **tx).await?;
+        let known: Vec<KnownToken> = DB::fetch_all_once(&mut builder, &mut **tx).await?;
         let found: HashSet<(&str, i64)> = known.iter().map(|k| (k.kind.as_str(), k.gitlab_id)).collect();
         let mut accounts: Vec<i64> = batch
             .iter()
@@ -361,7 +361,7 @@ where
                 list.push_bind(*account);
             }
             builder.push(")");
-            predecessors = DB::fetch_all(&mut builder, &mut **tx).await?;
+            predecessors = DB::fetch_all_once(&mut builder, &mut **tx).await?;
         }
         Ok((known, predecessors))
     }
@@ -382,7 +382,7 @@ where
                     .push_bind(detail.clone())
                     .push_bind(run_id);
             });
-            DB::execute(&mut builder, &mut **tx).await?;
+            DB::execute_once(&mut builder, &mut **tx).await?;
             let mut builder = QueryBuilder::<DB>::new("INSERT INTO audit_log (at, actor, action, subject, detail) ");
             builder.push_values(chunk, |mut row, (_, subject, event, detail)| {
                 row.push_bind(at)
@@ -391,7 +391,7 @@ where
                     .push_bind(subject.clone())
                     .push_bind(detail.clone());
             });
-            DB::execute(&mut builder, &mut **tx).await?;
+            DB::execute_once(&mut builder, &mut **tx).await?;
         }
         Ok(())
     }
@@ -402,13 +402,13 @@ where
         seen_at: DateTime<Utc>,
     ) -> Result<(), DbError> {
         for chunk in batch.groups.chunks(BATCH) {
-            DB::execute(&mut Self::upsert_groups(chunk, seen_at), &mut **tx).await?;
+            DB::execute_once(&mut Self::upsert_groups(chunk, seen_at), &mut **tx).await?;
         }
         for chunk in batch.projects.chunks(BATCH) {
-            DB::execute(&mut Self::upsert_projects(chunk, seen_at), &mut **tx).await?;
+            DB::execute_once(&mut Self::upsert_projects(chunk, seen_at), &mut **tx).await?;
         }
         for chunk in batch.accounts.chunks(BATCH) {
-            DB::execute(&mut Self::upsert_accounts(chunk, seen_at), &mut **tx).await?;
+            DB::execute_once(&mut Self::upsert_accounts(chunk, seen_at), &mut **tx).await?;
         }
         Ok(())
     }
@@ -494,7 +494,7 @@ where
         let mut ids = HashMap::with_capacity(tokens.len());
         for chunk in tokens.chunks(BATCH) {
             let mut builder = Self::upsert_tokens_query(chunk, seen_at);
-            let rows: Vec<UpsertedTokenRow> = DB::fetch_all(&mut builder, &mut **tx).await?;
+            let rows: Vec<UpsertedTokenRow> = DB::fetch_all_once(&mut builder, &mut **tx).await?;
             if !rows.is_empty() {
                 let mut refresh = QueryBuilder::<DB>::new(format!(
                     "UPDATE tokens SET search_text = {} WHERE id IN (",
@@ -505,7 +505,7 @@ where
                     list.push_bind(row.id);
                 }
                 refresh.push(")");
-                DB::execute(&mut refresh, &mut **tx).await?;
+                DB::execute_once(&mut refresh, &mut **tx).await?;
             }
             ids.extend(rows.into_iter().map(|row| ((row.kind, row.gitlab_id), row.id)));
         }
@@ -652,7 +652,7 @@ where
                     .push_bind(i32::from(membership.access_level))
                     .push_bind(seen_at);
             });
-            DB::execute(&mut builder, &mut *tx).await.map_err(|error| {
+            DB::execute_once(&mut builder, &mut *tx).await.map_err(|error| {
                 if crate::unique_violation(&error) {
                     DbError::Conflict("the same group or project is listed twice".to_owned())
                 } else {
@@ -700,7 +700,7 @@ where
                 list.push_bind(*id);
             }
             builder.push(")");
-            DB::execute(&mut builder, &mut *tx).await?;
+            DB::execute_once(&mut builder, &mut *tx).await?;
         }
         Self::write_events(&mut tx, run_id, &gone, now).await?;
         sqlx::query(crate::sql::BUMP_REVIEW_VERSION).execute(&mut *tx).await?;

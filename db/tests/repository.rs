@@ -1238,7 +1238,11 @@ async fn a_page_after_a_change_has_the_change_in_its_rows_and_count() {
         // What matched nothing (its count of none kept) is found once it is there.
         let named = TokenBuilder::synced(TokenKind::Deploy, 100, "nothing-is-called-this", "acme/app").build();
         db.repo.upsert_tokens(&[named], Utc::now()).await.expect("upsert");
-        let found = db.repo.list_tokens_within(&none, today, all_time()).await.expect("list");
+        let found = db
+            .repo
+            .list_tokens_within(&none, today, all_time())
+            .await
+            .expect("list");
         assert_eq!(names(&found), ["nothing-is-called-this"], "{}", db.name);
         assert_eq!(found.counted.total, 1, "{}", db.name);
         db.finish().await;
