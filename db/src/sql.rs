@@ -866,7 +866,7 @@ pub trait Db: Database {
         E: 'e + Executor<'c, Database = Self>;
 }
 
-/// `Db` for one backend: the same four functions over its own types (generic code cannot run a
+/// `Db` for one backend: the same functions over its own types (generic code cannot run a
 /// built statement; see [`Db`]).
 macro_rules! backend {
     ($db:ty, $backend:expr, $begin:literal, $migrations:literal) => {
