@@ -1231,8 +1231,7 @@ where
         // spares the page's statement (a search for a word nobody wrote is a full index search).
         // SQLite chooses the page's plan by its count, so reads the version first (in its own
         // process: no round trip).
-        let was_empty = self.counts.kept(&CountCache::key(query, today)) == Some(0);
-        if DB::BACKEND == Backend::Postgres && !was_empty {
+        if DB::BACKEND == Backend::Postgres && self.counts.kept(&CountCache::key(query, today)) != Some(0) {
             let (tokens, version) = self.versioned_page(query, today).await?;
             let version = match version {
                 Some(version) => version,
