@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { expectAccessible } from '../pages/a11y';
 import { hydrated, project } from '../pages/project';
 import { signIn } from '../pages/session';
@@ -33,7 +34,7 @@ test('security sees every team\'s channel, never its address, and sends the dige
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, 'the Alerts page is wider than the window').toBeLessThanOrEqual(0);
   await expectAccessible(page, `alerts (${project()})`);
-  await page.screenshot({ path: `screenshots/page-alerts-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/page-alerts-${project()}.png`, fullPage: true });
 });
 
 test('an engineer is refused the Alerts page', async ({ page }) => {

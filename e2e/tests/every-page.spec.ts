@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { expectAccessible } from '../pages/a11y';
 import { Header } from '../pages/header';
 import { hydrated, project } from '../pages/project';
@@ -38,11 +39,11 @@ async function check(page: Page, name: string) {
   await page.waitForLoadState('load');
   await expectNoSidewaysScroll(page, where);
   await expectAccessible(page, where);
-  await page.screenshot({ path: `screenshots/page-${name}-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/page-${name}-${project()}.png`, fullPage: true });
   if (project() === 'hydrated') {
     await page.setViewportSize(tablet);
     await expectNoSidewaysScroll(page, `${name} (${project()}, ${tablet.width} px)`);
-    await page.screenshot({ path: `screenshots/page-${name}-${project()}-${tablet.width}.png`, fullPage: true });
+    await screenshot(page, { path: `screenshots/page-${name}-${project()}-${tablet.width}.png`, fullPage: true });
     await page.setViewportSize(laptop);
   }
 }
@@ -64,7 +65,7 @@ test('the inventory, its menus and token pages pass the accessibility check', as
   await header.openUserMenu();
   await header.openMenu();
   await expectAccessible(page, `the header's menus (${project()})`);
-  await page.screenshot({ path: `screenshots/page-menus-${project()}.png` });
+  await screenshot(page, { path: `screenshots/page-menus-${project()}.png` });
 
   // A token's page: a deploy token's, as GitLab does not say when it was created and the page
   // says so.

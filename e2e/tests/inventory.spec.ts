@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { Header } from '../pages/header';
 import { InventoryPage } from '../pages/inventory';
 import { hydrated, project } from '../pages/project';
@@ -107,7 +108,7 @@ test('the keyboard skips the header, and its focus is always visible', async ({ 
   const skip = page.getByRole('link', { name: 'Skip to the content' });
   await expect(skip).toBeFocused();
   await expect(skip).toBeInViewport();
-  await page.screenshot({ path: `screenshots/focus-skip-link-${project()}.png` });
+  await screenshot(page, { path: `screenshots/focus-skip-link-${project()}.png` });
   // The brand link, next: an outline marks it.
   await page.keyboard.press('Tab');
   const outline = await page.evaluate(() => {
@@ -125,7 +126,7 @@ test('screenshot of the inventory', async ({ page }) => {
   const inventory = new InventoryPage(page, hydrated());
   await inventory.goto();
   await expect(inventory.rows).toHaveCount(12);
-  await page.screenshot({ path: `screenshots/inventory-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/inventory-${project()}.png`, fullPage: true });
 });
 
 test('with JavaScript, Escape closes an open header menu and gives the focus back to its button', async ({ page }) => {

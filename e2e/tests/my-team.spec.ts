@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -18,7 +19,7 @@ test('a team lead opens My team, filters by expiry, sets a purpose and sees it i
   await signIn(page, 'erin.lead', '/my-team');
   await expect(page.locator('#team-name')).toHaveText('Engineering Productivity');
   await expect(page.locator('#attention')).toContainText('danger-bot');
-  await page.screenshot({ path: `screenshots/my-team-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/my-team-${project()}.png`, fullPage: true });
 
   const { window, rows: count, token } = mine();
   await page.locator(`[data-window="${window}"]`).click();
@@ -37,7 +38,7 @@ test('a team lead opens My team, filters by expiry, sets a purpose and sees it i
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#ownership-saved')).toBeVisible();
   await expect(page.locator('#purpose')).toHaveText(purpose);
-  await page.screenshot({ path: `screenshots/token-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/token-${project()}.png`, fullPage: true });
 
   await page.goto(list);
   await expect(rows.filter({ hasText: token })).toContainText(purpose);
@@ -65,7 +66,7 @@ test('the teams page shows each team with its leads and the health of its tokens
   const ep = page.locator('#teams tr[data-team="Engineering Productivity"]');
   await expect(ep).toContainText('acme/engineering-productivity');
   await expect(page.locator('#teams tr[data-team="Platform"]')).toContainText('pat.lead');
-  await page.screenshot({ path: `screenshots/teams-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/teams-${project()}.png`, fullPage: true });
   await ep.getByRole('link', { name: 'Engineering Productivity' }).click();
   await expect(page.locator('#team-name')).toHaveText('Engineering Productivity');
 });

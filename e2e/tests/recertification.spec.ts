@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { expectAccessible } from '../pages/a11y';
 import { Header } from '../pages/header';
 import { live, own, project } from '../pages/project';
@@ -33,7 +34,7 @@ test('security opens a campaign, the team lead completes the team’s pass with 
   const id = campaign.split('/').pop();
   await expect(page.locator(`[data-team="${team}"] [data-answered]`)).toHaveText(/^0 of \d+$/);
   await expectAccessible(page, `campaign (${project()})`);
-  await page.screenshot({ path: `screenshots/recertification-campaign-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/recertification-campaign-${project()}.png`, fullPage: true });
 
   // The lead finds it from the header, then their team's pass.
   await signIn(page, lead, '/');
@@ -43,7 +44,7 @@ test('security opens a campaign, the team lead completes the team’s pass with 
     await page.setViewportSize({ width: 1280, height: 768 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, 'the header at 1280 px is no wider than the window').toBeLessThanOrEqual(0);
-    await page.screenshot({ path: `screenshots/recertification-header-1280.png` });
+    await screenshot(page, { path: `screenshots/recertification-header-1280.png` });
     await page.setViewportSize({ width: 1366, height: 768 });
   }
   // Below 1280 px in the menu of areas; from it (the bar has no room left) in the person's menu.
@@ -64,7 +65,7 @@ test('security opens a campaign, the team lead completes the team’s pass with 
   expect(total).toBeGreaterThan(0);
   await expect(answered).toHaveText(`0 of ${total} answered`);
   await expectAccessible(page, `team pass (${project()})`);
-  await page.screenshot({ path: `screenshots/recertification-pass-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/recertification-pass-${project()}.png`, fullPage: true });
 
   // A flag without a reason is refused, and nothing is answered.
   const boxes = page.locator('#items input[name="item"]');
@@ -94,7 +95,7 @@ test('security opens a campaign, the team lead completes the team’s pass with 
   await expect(answered).toHaveText(`${total} of ${total} answered`);
   await expect(page.locator('#items tbody tr[data-answer="unanswered"]')).toHaveCount(0);
   await expect(page.locator('#confirm-unanswered')).toBeDisabled();
-  await page.screenshot({ path: `screenshots/recertification-pass-done-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/recertification-pass-done-${project()}.png`, fullPage: true });
 
   // The campaign's page: the team is done.
   await page.getByRole('link', { name: `Recertification #${id}`, exact: true }).click();

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { hydrated, live, own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -50,7 +51,7 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await expect(page.locator('#error-why_not_token')).toContainText('required');
   await expect(page.locator('#error-runs_on')).toContainText('required');
   await expect(page.locator('#account_name')).toHaveValue(name);
-  await page.screenshot({ path: `screenshots/request-form-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/request-form-${project()}.png`, fullPage: true });
 
   await page.locator('#memberships').fill('acme/platform maintainer\nacme/delivery/changelog developer');
   await page.locator('#automation').fill('the release pipeline');
@@ -85,14 +86,14 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
   await expect(timeline.nth(3)).toContainText('made in GitLab through the API');
   await expect(page.locator('#first-token')).toContainText('paula.eng makes its first token');
   await expect(page.locator('#make-token')).toHaveCount(0);
-  await page.screenshot({ path: `screenshots/request-created-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/request-created-${project()}.png`, fullPage: true });
 
   // The requester makes the first token and sees its secret, once.
   await signIn(page, 'paula.eng', request);
   await page.locator('#make-token').click();
   await expect(page.locator('#token-secret')).toHaveText(/^glpat-/);
   await expect(page.locator('main')).toContainText('vault: platform/release-notes');
-  await page.screenshot({ path: `screenshots/request-token-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/request-token-${project()}.png`, fullPage: true });
   await page.goto(request);
   await expect(page.locator('#first-token')).toContainText('who saw its secret once');
   await expect(page.locator('#make-token')).toHaveCount(0);
@@ -104,12 +105,12 @@ test('an engineer goes from the wizard to a filled-in request, the lead endorses
     await expect(page.locator(`[data-account="${name}"] [data-owner]`)).toHaveAttribute('data-owner', 'Platform', { timeout: 1000 });
   }).toPass({ timeout: 60_000 });
   await page.locator(`[data-account="${name}"]`).scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `screenshots/request-account-${project()}.png` });
+  await screenshot(page, { path: `screenshots/request-account-${project()}.png` });
 
   // The requester sees it done among their requests.
   await page.goto('/requests');
   await expect(page.locator('#mine').getByRole('link', { name, exact: true })).toBeVisible();
-  await page.screenshot({ path: `screenshots/requests-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/requests-${project()}.png`, fullPage: true });
 });
 
 test('a lead cannot approve, and nobody endorses their own request', async ({ page }) => {

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { hydrated, live, own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -47,7 +48,7 @@ test('security filters the queue to one rule, accepts one finding until a date a
   await page.locator('#decision').selectOption('ask_rotate');
   await page.locator('#record-decision').click();
   await expect(page.locator('#decided')).toHaveText('Decision recorded on 1 finding(s).');
-  await page.screenshot({ path: `screenshots/review-decided-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/review-decided-${project()}.png`, fullPage: true });
 
   // The decided view shows both, with who decided, until when and why.
   await page.goto('/review?rule=no-purpose&state=decided');
@@ -100,7 +101,7 @@ test('a lead sees their team’s findings and an engineer cannot decide', async 
   await expect(page.locator('#findings li').first()).toBeVisible();
   await expect(page.locator('#record-decision')).toHaveCount(0);
   await expect(page.locator('#findings input[type="checkbox"]')).toHaveCount(0);
-  await page.screenshot({ path: `screenshots/review-engineer-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/review-engineer-${project()}.png`, fullPage: true });
 });
 
 test('an accepted finding reopens when GitLab changes its token and sync runs', async ({ page, request }) => {
@@ -153,5 +154,5 @@ test('an accepted finding reopens when GitLab changes its token and sync runs', 
   await expect(card(page, 'no-expiry', name)).toHaveCount(0);
   await reopened.getByRole('link', { name, exact: true }).click();
   await expect(page.locator('#token-findings')).toContainText('the legacy bot is being split up this quarter');
-  await page.screenshot({ path: `screenshots/review-reopened-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/review-reopened-${project()}.png`, fullPage: true });
 });

@@ -1,18 +1,22 @@
 import { expect, test, type Page } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
 // Script in every person-written field, hydrated and with JavaScript off: nothing runs, no
 // element of it is made, and the text is shown as it was typed. On the synced server (the
-// fixture's counts stay as the inventory journeys expect them); each project edits its own token.
+// fixture's counts stay as the inventory journeys expect them); each project edits its own token,
+// one that no other journey on that server answers or decides on: a purpose set here resolves the
+// token's "no purpose" finding (the review's journeys decide on those), and an ownership edit
+// answers a flag at recertification (that journey flags the first token of its team's pass).
 const synced = process.env.E2E_SYNCED_URL;
 test.use({ baseURL: synced });
 const tokenFor = () =>
   own({
-    hydrated: 'allure-report-poster',
-    'no-js': 'gateway-deployer',
-    'hydrated-phone': 'sentry-release',
-    'no-js-phone': 'docs-publisher',
+    hydrated: 'danger-bot',
+    'no-js': 'warehouse-sync',
+    'hydrated-phone': 'scanner-image-pull',
+    'no-js-phone': 'housekeeping-admin',
   });
 
 /** Ends every raw-text element (`textarea`, `title`, `script`, `style`) and runs script if it
@@ -67,7 +71,7 @@ test('script typed into the ownership form is stored and shown as text', async (
   await expect(page.locator('[data-testid="token-table"] tbody tr', { hasText: tokenFor() })).toContainText(
     payload('purpose'),
   );
-  await page.screenshot({ path: `screenshots/escaped-ownership-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/escaped-ownership-${project()}.png`, fullPage: true });
 });
 
 test('script in the address of the ownership form comes back as the field text', async ({ page }) => {

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { project } from '../pages/project';
 import { signIn, signOut } from '../pages/session';
 
@@ -34,7 +35,7 @@ for (const role of roles) {
     }
     await expect(page.locator('#sync-not-configured')).toHaveCount(role.syncNow ? 1 : 0);
     await expect(page.locator('#sync-for-security')).toHaveCount(role.syncNow ? 0 : 1);
-    await page.screenshot({ path: `screenshots/sync-${role.username}-${project()}.png`, fullPage: true });
+    await screenshot(page, { path: `screenshots/sync-${role.username}-${project()}.png`, fullPage: true });
   });
 }
 
@@ -60,7 +61,7 @@ test('an API key is shown once, then only by its prefix, and can be revoked', as
   await page.getByRole('button', { name: 'Create key' }).click();
   const secret = (await page.locator('#api-key-secret').textContent()) ?? '';
   expect(secret).toMatch(/^ti_[a-z0-9]{8}_[A-Za-z0-9]{40}$/);
-  await page.screenshot({ path: `screenshots/api-key-created-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/api-key-created-${project()}.png`, fullPage: true });
   await page.getByRole('link', { name: 'Back to your API keys' }).click();
   const row = page.locator('#api-keys tr', { hasText: `report ${project()}` });
   await expect(row).toContainText(secret.slice(0, 11));

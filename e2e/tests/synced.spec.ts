@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { live, own, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -15,7 +16,7 @@ test('security sees the sync that ran at start, then the service accounts it fou
     await page.reload();
     await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 1000 });
   }).toPass({ timeout: 60_000 });
-  await page.screenshot({ path: `screenshots/sync-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/sync-${project()}.png`, fullPage: true });
 
   await page.goto('/service-accounts');
   const triage = page.locator('#service-accounts [data-account$="_triage_ops"]');
@@ -27,7 +28,7 @@ test('security sees the sync that ran at start, then the service accounts it fou
   const delivery = release.locator('[data-membership="acme/delivery"]');
   await expect(delivery).toHaveAttribute('data-role', 'Maintainer');
   await expect(delivery.getByRole('link', { name: 'acme/delivery' })).toHaveAttribute('href', /\/groups\/acme\/delivery$/);
-  await page.screenshot({ path: `screenshots/service-accounts-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/service-accounts-${project()}.png`, fullPage: true });
 });
 
 test('security gives a service account its owner team, and its tokens go to that team', async ({ page }) => {
@@ -60,7 +61,7 @@ test('security gives a service account its owner team, and its tokens go to that
   await expect(owner).toHaveAttribute('data-owner', 'Engineering Productivity');
   await expect(owner).toContainText('set by sam.security');
   await card.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `screenshots/service-account-owner-${project()}.png` });
+  await screenshot(page, { path: `screenshots/service-account-owner-${project()}.png` });
 
   // Its tokens are now the team's.
   await page.goto(`/?q=${token}`);
@@ -69,7 +70,7 @@ test('security gives a service account its owner team, and its tokens go to that
   await row.getByRole('link', { name: token }).click();
   await expect(page.locator('#owner-team')).toContainText('Engineering Productivity');
   await expect(page.locator('#owner-team')).toContainText('inferred from its service account');
-  await page.screenshot({ path: `screenshots/service-account-token-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/service-account-token-${project()}.png`, fullPage: true });
 
   // Taken back: as it was.
   await page.goto('/service-accounts');

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { phone, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -12,7 +13,7 @@ test('a segment of the expiry timeline opens the inventory filtered to its week 
   await expect(page.locator('#timeline-legend')).toBeVisible();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(page.viewportSize()?.width ?? 1366);
-  await timeline.screenshot({ path: `screenshots/timeline-${project()}.png` });
+  await screenshot(timeline, { path: `screenshots/timeline-${project()}.png` });
 
   // The drawing shown at this width (the other is hidden), and its first segment.
   const chart = timeline.locator(phone() ? 'div.sm\\:hidden svg' : 'div.sm\\:block svg');
@@ -28,7 +29,7 @@ test('a segment of the expiry timeline opens the inventory filtered to its week 
   await expect(page.locator('input[name="expires_from"]')).toHaveValue(week);
   const rows = page.locator('[data-testid="token-table"] tbody tr');
   await expect(rows).toHaveCount(Math.min(count, 50));
-  await page.screenshot({ path: `screenshots/timeline-inventory-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/timeline-inventory-${project()}.png`, fullPage: true });
 });
 
 test('the week range is in the URL', async ({ page }) => {
@@ -51,7 +52,7 @@ test.describe('on the synced demo world', () => {
     await expect(page).toHaveURL(/[?&]stack=severity/);
     await expect(page.locator('#timeline-legend')).toHaveAttribute('aria-label', 'Most severe open finding');
     await expect(page.locator('#timeline-legend')).toContainText(/Critical|High|Medium|Low/);
-    await page.locator('#expiry-timeline').screenshot({ path: `screenshots/timeline-severity-${project()}.png` });
+    await screenshot(page.locator('#expiry-timeline'), { path: `screenshots/timeline-severity-${project()}.png` });
 
     // Eight weeks on, for four weeks: the form keeps the stacking.
     const thisWeek = (await page.locator('#timeline-from input[name="from"]').getAttribute('min')) ?? '';
@@ -80,7 +81,7 @@ test('My team shows its own timeline', async ({ page }) => {
   await signIn(page, 'pat.lead', '/my-team');
   const timeline = page.locator('#expiry-timeline');
   await expect(timeline).toBeVisible();
-  await timeline.screenshot({ path: `screenshots/timeline-my-team-${project()}.png` });
+  await screenshot(timeline, { path: `screenshots/timeline-my-team-${project()}.png` });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(page.viewportSize()?.width ?? 1366);
 });

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { screenshot } from '../pages/screenshot';
 import { hydrated, live, project } from '../pages/project';
 import { signIn } from '../pages/session';
 
@@ -120,7 +121,7 @@ for (const journey of journeys) {
     const link = page.url();
     expect(new URL(link).searchParams.get('purpose')).toBe(journey.answers.purpose);
     expect(link).not.toMatch(/&=|\?=/);
-    await page.screenshot({ path: `screenshots/wizard-${journey.kind}-${project()}.png`, fullPage: true });
+    await screenshot(page, { path: `screenshots/wizard-${journey.kind}-${project()}.png`, fullPage: true });
     await page.goto(link);
     await expect(page.getByTestId('recommendation')).toHaveAttribute('data-kind', journey.kind);
   });
@@ -131,7 +132,7 @@ test('back returns to the previous step with its answer kept', async ({ page }) 
   await page.getByRole('radio', { name: 'The container registry: Reads and writes' }).check();
   await next(page, 'reach');
   await expect(page.getByTestId('wizard-progress')).toHaveText('Step 2 of 6');
-  await page.screenshot({ path: `screenshots/wizard-step-${project()}.png`, fullPage: true });
+  await screenshot(page, { path: `screenshots/wizard-step-${project()}.png`, fullPage: true });
   await page.getByTestId('wizard-back').click();
   await expect(page.locator('form[data-step="touches"]')).toBeVisible();
   await expect(page.getByRole('radio', { name: 'The container registry: Reads and writes' })).toBeChecked();
