@@ -869,7 +869,12 @@ where
                     .push_bind(at);
             });
             // A finding found again after it was resolved opens afresh: decisions made before
-            // then no longer hold (they are older than its `first_found_at`).
+            // then no longer hold (they are older than its `first_found_at`). Refreshes run at
+            // once (a sync's, one token's after an answer or an edit), and one that began earlier
+            // may store later: it changes nothing a later refresh found or resolved. Else it
+            // would reopen what the later one resolved, or date back what the later one found,
+            // which the later one then resolves as not found (a flag at recertification, found
+            // by its answer's refresh, went that way while a sync's refresh ran).
             upsert.push(
                 " ON CONFLICT (rule, subject_key) DO UPDATE SET kind = excluded.kind, \
                  subject_name = excluded.subject_name, subject_path = excluded.subject_path, \
@@ -877,7 +882,9 @@ where
                  due_on = excluded.due_on, detail = excluded.detail, fix = excluded.fix, \
                  first_found_at = CASE WHEN findings.resolved_at IS NULL THEN findings.first_found_at \
                  ELSE excluded.first_found_at END, \
-                 last_found_at = excluded.last_found_at, resolved_at = NULL",
+                 last_found_at = excluded.last_found_at, resolved_at = NULL \
+                 WHERE excluded.last_found_at >= findings.last_found_at \
+                 AND (findings.resolved_at IS NULL OR excluded.last_found_at >= findings.resolved_at)",
             );
             DB::execute(&mut upsert, &mut *tx).await?;
         }

@@ -415,3 +415,59 @@ async fn a_refresh_over_several_batches_finds_and_resolves_across_all_of_them() 
         db.finish().await;
     }
 }
+
+/// Refreshes run at once (a sync's, one token's after an answer or an edit): one that began
+/// earlier and stores later changes nothing that a later one found or resolved.
+#[tokio::test]
+async fn a_refresh_that_began_earlier_changes_nothing_a_later_one_stored() {
+    for db in support::backends().await {
+        let repo = &db.repo;
+        seed(repo).await;
+        let policy = ReviewPolicy::default();
+        // On 2 December `delivery-soon` (expiring on the 7th) is expiring ...
+        repo.refresh_findings(&policy, day(TODAY), at("2026-12-02T09:00:00Z"))
+            .await
+            .expect("refresh");
+        let expiring = FindingFilter {
+            rule: Some(FindingRule::Expiring),
+            ..open()
+        };
+        let found = repo.list_findings(&expiring, day(TODAY)).await.expect("list");
+        let [soon] = found.findings.as_slice() else {
+            panic!("{}: one expiring token, not {:?}", db.name, found.findings);
+        };
+        let domain::review::Subject::Token(soon_id) = soon.finding.subject else {
+            panic!("{}: a token", db.name);
+        };
+        // ... and on the 8th expired: the refresh of that day resolves "expiring".
+        let later = "2026-12-08";
+        repo.refresh_findings(&policy, day(later), at("2026-12-08T09:00:00Z"))
+            .await
+            .expect("refresh");
+        let after_later = rules(repo, &open(), later).await;
+        assert!(
+            after_later.contains(&("delivery-soon".to_owned(), FindingRule::ExpiredNotRevoked)),
+            "{}: {after_later:?}",
+            db.name
+        );
+        assert!(
+            !after_later.contains(&("delivery-soon".to_owned(), FindingRule::Expiring)),
+            "{}: {after_later:?}",
+            db.name
+        );
+
+        // A refresh of the token that began on the 2nd stores only now: "expiring" stays
+        // resolved, what the later refresh found stays open, and nothing else moves.
+        repo.refresh_token_findings(soon_id, &policy, day(TODAY), at("2026-12-02T10:00:00Z"))
+            .await
+            .expect("the earlier refresh");
+        assert_eq!(rules(repo, &open(), later).await, after_later, "{}", db.name);
+
+        // A refresh after both still finds and resolves as before.
+        repo.refresh_findings(&policy, day(later), at("2026-12-08T10:00:00Z"))
+            .await
+            .expect("refresh");
+        assert_eq!(rules(repo, &open(), later).await, after_later, "{}", db.name);
+        db.finish().await;
+    }
+}
